@@ -1,0 +1,9 @@
+import { handle } from "hono/aws-lambda";
+import { composeCallbackApp, FUNCTION_SETTINGS } from "./compose.ts";
+import { loadConfig } from "./config.ts";
+import { readSettings } from "./platform.ts";
+
+/** Lambda entry of the callback function: config → deps → app, once per warm container. */
+export const handler = handle(
+  composeCallbackApp(loadConfig(readSettings(), FUNCTION_SETTINGS.callback)),
+);

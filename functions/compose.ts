@@ -1,0 +1,110 @@
+import type { Config } from "./config.ts";
+import type { Clock, Logger } from "./core/ports.ts";
+import { type ReconcileReport, reconcile } from "./core/reconcile.ts";
+import { createDocumentClient, createIdFactory, systemClock } from "./deps.ts";
+import { createCallbackApp } from "./http/callback-app.ts";
+import { createReadApp } from "./http/read-app.ts";
+import { createSubmitApp } from "./http/submit-app.ts";
+import { createLogger } from "./log.ts";
+import { CALLBACK_PATH } from "./routes.ts";
+import { createTaskStore } from "./store/task-store.ts";
+import { createUpstreamClient } from "./upstream/client.ts";
+
+/** The settings each function needs, and no more (read never sees the upstream key). */
+export const FUNCTION_SETTINGS = {
+  submit: [
+    "TABLE_NAME",
+    "DYNAMODB_ENDPOINT",
+    "MJ_API_BASE_URL",
+    "MJ_API_KEY",
+    "PUBLIC_URL",
+    "CALLBACK_SECRET",
+    "API_KEYS",
+    "UPSTREAM_TIMEOUT_MS",
+  ],
+  callback: ["TABLE_NAME", "DYNAMODB_ENDPOINT", "CALLBACK_SECRET"],
+  read: ["TABLE_NAME", "DYNAMODB_ENDPOINT", "API_KEYS"],
+  reconcile: [
+    "TABLE_NAME",
+    "DYNAMODB_ENDPOINT",
+    "MJ_API_BASE_URL",
+    "MJ_API_KEY",
+    "TASK_DEADLINE_SECONDS",
+    "UPSTREAM_TIMEOUT_MS",
+  ],
+} as const satisfies Record<string, readonly (keyof Config)[]>;
+
+type SettingsOf<F extends keyof typeof FUNCTION_SETTINGS> = Pick<
+  Config,
+  (typeof FUNCTION_SETTINGS)[F][number]
+>;
+
+/** What tests and the local stack may swap; the Lambda entries take the defaults. */
+export interface Overrides {
+  log?: Logger;
+  clock?: Clock;
+  newId?: () => string;
+  fetch?: typeof fetch;
+}
+
+function storeFor(config: { TABLE_NAME: string; DYNAMODB_ENDPOINT?: string }) {
+  const client = createDocumentClient({ endpoint: config.DYNAMODB_ENDPOINT });
+  return createTaskStore({ client, tableName: config.TABLE_NAME });
+}
+
+function upstreamFor(
+  config: { MJ_API_BASE_URL: string; MJ_API_KEY: string; UPSTREAM_TIMEOUT_MS: number },
+  overrides: Overrides,
+) {
+  return createUpstreamClient({
+    baseUrl: config.MJ_API_BASE_URL,
+    apiKey: config.MJ_API_KEY,
+    timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+    fetch: overrides.fetch,
+  });
+}
+
+export function composeSubmitApp(config: SettingsOf<"submit">, overrides: Overrides = {}) {
+  const log = overrides.log ?? createLogger({ base: { fn: "submit" } });
+  return createSubmitApp({
+    store: storeFor(config),
+    upstream: upstreamFor(config, overrides),
+    clock: overrides.clock ?? systemClock,
+    newId: overrides.newId ?? createIdFactory(),
+    log,
+    callbackSecret: config.CALLBACK_SECRET,
+    callbackUrl: new URL(CALLBACK_PATH, config.PUBLIC_URL).toString(),
+    apiKeys: config.API_KEYS,
+  });
+}
+
+export function composeCallbackApp(config: SettingsOf<"callback">, overrides: Overrides = {}) {
+  return createCallbackApp({
+    store: storeFor(config),
+    clock: overrides.clock ?? systemClock,
+    log: overrides.log ?? createLogger({ base: { fn: "callback" } }),
+    callbackSecret: config.CALLBACK_SECRET,
+  });
+}
+
+export function composeReadApp(config: SettingsOf<"read">, overrides: Overrides = {}) {
+  return createReadApp({
+    store: storeFor(config),
+    log: overrides.log ?? createLogger({ base: { fn: "read" } }),
+    apiKeys: config.API_KEYS,
+  });
+}
+
+/** The reconciler as one callable run (a scheduled Lambda, or an interval locally). */
+export function composeReconciler(
+  config: SettingsOf<"reconcile">,
+  overrides: Overrides = {},
+): () => Promise<ReconcileReport> {
+  const deps = {
+    store: storeFor(config),
+    upstream: upstreamFor(config, overrides),
+    clock: overrides.clock ?? systemClock,
+    log: overrides.log ?? createLogger({ base: { fn: "reconcile" } }),
+  };
+  return () => reconcile(deps, { deadlineSeconds: config.TASK_DEADLINE_SECONDS });
+}

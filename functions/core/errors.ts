@@ -1,0 +1,99 @@
+import type { Task } from "./task.ts";
+
+/** A field-level problem, listed in the error body's `details`. */
+export interface ErrorDetail {
+  path: string;
+  message: string;
+}
+
+/**
+ * A failure that ends a request. `code` is the contract's stable snake_case code; the one error
+ * handler in functions/http maps it to the HTTP status and the `{"error": {...}}` body.
+ */
+export class AppError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly details?: ErrorDetail[],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export class InvalidJsonError extends AppError {
+  constructor() {
+    super("invalid_json", "The request body is not valid JSON.");
+  }
+}
+
+export class ValidationError extends AppError {
+  constructor(details: ErrorDetail[], message = "The request does not fit the schema.") {
+    super("validation_failed", message, details);
+  }
+}
+
+export class UnauthorizedError extends AppError {
+  constructor(message = "A valid API key is required: send `Authorization: Bearer <key>`.") {
+    super("unauthorized", message);
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(message = "No such task.") {
+    super("not_found", message);
+  }
+}
+
+export class IdempotencyConflictError extends AppError {
+  constructor(message: string) {
+    super("idempotency_conflict", message);
+  }
+}
+
+export class InvalidStateError extends AppError {
+  constructor(message: string) {
+    super("invalid_state", message);
+  }
+}
+
+export class PayloadTooLargeError extends AppError {
+  constructor(limitBytes: number) {
+    super(
+      "payload_too_large",
+      `The request body is larger than this route's limit of ${limitBytes} bytes.`,
+    );
+  }
+}
+
+/** The upstream refused the job; the task was recorded as FAILURE and is part of the answer. */
+export class UpstreamRejectedError extends AppError {
+  constructor(
+    readonly task: Task,
+    reason: string,
+  ) {
+    super("upstream_rejected", `The upstream refused the job: ${reason}`);
+  }
+}
+
+/** The upstream's queue is full; nothing was started. */
+export class UpstreamBusyError extends AppError {
+  constructor(
+    readonly task: Task,
+    readonly retryAfterSeconds: number,
+  ) {
+    super("upstream_busy", "The upstream queue is full; retry later.");
+  }
+}
+
+/** The upstream could not be reached or answered garbage. */
+export class UpstreamUnavailableError extends AppError {
+  constructor(
+    readonly task: Task | null,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super("upstream_unavailable", `The upstream could not be used: ${reason}`, undefined, options);
+  }
+}

@@ -1,0 +1,60 @@
+import type { Button, Task, TaskStatus } from "./task.ts";
+
+/** A move of a task, as the upstream (submit answer, webhook or poll) reported it. */
+export interface TaskUpdate {
+  status: TaskStatus;
+  /** Omitted for FAILURE/CANCEL: the task keeps the progress it had. */
+  progress?: number;
+  upstreamTaskId?: string;
+  imageUrl?: string | null;
+  imageUrls?: string[];
+  videoUrl?: string | null;
+  buttons?: Button[];
+  failReason?: string | null;
+  finishedAt?: string;
+}
+
+/** Applying an update is a value, not an exception: stale and duplicate updates are normal. */
+export type AdvanceOutcome =
+  | { outcome: "applied"; task: Task }
+  | { outcome: "stale"; task: Task | null };
+
+export interface Page<T> {
+  items: T[];
+  /** Id of the last item when more may follow, else null. */
+  lastId: string | null;
+}
+
+/** Storage of tasks, named after access patterns. Implemented in functions/store. */
+export interface TaskStore {
+  /** Records a new task; fails if the id exists. */
+  create(task: Task): Promise<void>;
+  get(id: string): Promise<Task | null>;
+  listByOwner(
+    owner: string,
+    query: { status?: TaskStatus; limit: number; afterId?: string },
+  ): Promise<Page<Task>>;
+  /**
+   * One conditional write that moves the task strictly forward (status rank, then progress)
+   * and only for the upstream task it is bound to. `allowModal` also lets NOT_START become
+   * MODAL (both rank 0), which only a submit answer may do.
+   */
+  advance(
+    id: string,
+    update: TaskUpdate,
+    at: Date,
+    options?: { allowModal?: boolean },
+  ): Promise<AdvanceOutcome>;
+  /** Unfinished tasks, oldest first, from a sparse index: cost follows the unfinished set only. */
+  listUnfinished(query: { limit: number; afterId?: string }): Promise<Page<Task>>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export interface Logger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}

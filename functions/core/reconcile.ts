@@ -1,0 +1,103 @@
+import type { UpstreamClient } from "../upstream/client.ts";
+import { updateFromUpstream } from "./from-upstream.ts";
+import type { Clock, Logger, TaskStore } from "./ports.ts";
+import type { Task } from "./task.ts";
+
+export interface ReconcileDeps {
+  store: TaskStore;
+  upstream: UpstreamClient;
+  clock: Clock;
+  log: Logger;
+}
+
+export interface ReconcileOptions {
+  /** Unfinished tasks read per page, and upstream ids per list-by-condition call. */
+  batchSize?: number;
+  /** Tasks unfinished for longer than this are failed. */
+  deadlineSeconds: number;
+  /** Stop after this many pages (a scheduled run has a time limit). */
+  maxPages?: number;
+}
+
+export interface ReconcileReport {
+  checked: number;
+  applied: number;
+  expired: number;
+  pages: number;
+  upstreamErrors: number;
+}
+
+/**
+ * The safety net for webhooks that never arrive: reads unfinished tasks from the sparse index,
+ * asks the upstream for them in batches (list-by-condition), and applies what it says through
+ * the same forward-only write as the webhooks. Safe to run concurrently with itself and with
+ * webhooks: every write is conditional, so the slower writer simply loses.
+ */
+export async function reconcile(
+  deps: ReconcileDeps,
+  options: ReconcileOptions,
+): Promise<ReconcileReport> {
+  const batchSize = options.batchSize ?? 50;
+  const maxPages = options.maxPages ?? 100;
+  const report: ReconcileReport = {
+    checked: 0,
+    applied: 0,
+    expired: 0,
+    pages: 0,
+    upstreamErrors: 0,
+  };
+  let afterId: string | undefined;
+  do {
+    const page = await deps.store.listUnfinished({ limit: batchSize, afterId });
+    report.pages++;
+    report.checked += page.items.length;
+    await reconcileBatch(deps, page.items, options.deadlineSeconds, report);
+    afterId = page.lastId ?? undefined;
+  } while (afterId && report.pages < maxPages);
+  deps.log.info("reconcile finished", { ...report });
+  return report;
+}
+
+async function reconcileBatch(
+  deps: ReconcileDeps,
+  tasks: Task[],
+  deadlineSeconds: number,
+  report: ReconcileReport,
+): Promise<void> {
+  const now = deps.clock.now();
+  const withUpstream = tasks.filter((t) => t.upstreamTaskId !== null);
+  const byUpstreamId = new Map(withUpstream.map((t) => [t.upstreamTaskId as string, t]));
+  if (byUpstreamId.size > 0) {
+    try {
+      const upstreamTasks = await deps.upstream.listByCondition([...byUpstreamId.keys()]);
+      for (const upstreamTask of upstreamTasks) {
+        const task = byUpstreamId.get(upstreamTask.id);
+        const update = task && updateFromUpstream(upstreamTask, now);
+        if (!task || !update) continue;
+        const result = await deps.store.advance(task.id, update, now);
+        if (result.outcome === "applied") report.applied++;
+      }
+    } catch (error) {
+      report.upstreamErrors++;
+      deps.log.warn("reconcile: upstream list failed", { error: (error as Error).message });
+    }
+  }
+  for (const task of tasks) {
+    const ageSeconds = (now.getTime() - Date.parse(task.createdAt)) / 1000;
+    if (ageSeconds <= deadlineSeconds) continue;
+    // If the batch above just finished it, this write is stale and changes nothing.
+    const result = await deps.store.advance(
+      task.id,
+      {
+        status: "FAILURE",
+        failReason: `no result from the upstream within ${deadlineSeconds} s (last seen ${task.status})`,
+        finishedAt: now.toISOString(),
+      },
+      now,
+    );
+    if (result.outcome === "applied") {
+      report.expired++;
+      deps.log.warn("task expired", { taskId: task.id, upstreamTaskId: task.upstreamTaskId });
+    }
+  }
+}

@@ -1,0 +1,52 @@
+import { UpstreamTask } from "../upstream/schemas.ts";
+import { UnauthorizedError, ValidationError } from "./errors.ts";
+import { updateFromUpstream } from "./from-upstream.ts";
+import type { Clock, Logger, TaskStore } from "./ports.ts";
+import { verifyStateToken } from "./state-token.ts";
+
+export interface WebhookDeps {
+  store: TaskStore;
+  clock: Clock;
+  log: Logger;
+  callbackSecret: string;
+}
+
+export type WebhookResult = "applied" | "stale" | "ignored";
+
+/**
+ * Applies one upstream webhook. The signed `state` is checked first (constant time) and
+ * nothing touches the store unless it verifies; the update is then ONE conditional write that
+ * only moves the task forward, so late, duplicate and out-of-order webhooks change nothing.
+ */
+export async function applyWebhook(deps: WebhookDeps, body: unknown): Promise<WebhookResult> {
+  const state =
+    typeof body === "object" && body !== null ? (body as { state?: unknown }).state : undefined;
+  const taskId = verifyStateToken(deps.callbackSecret, state);
+  if (!taskId) throw new UnauthorizedError("The webhook's state token does not verify.");
+
+  const parsed = UpstreamTask.safeParse(body);
+  if (!parsed.success) {
+    throw new ValidationError(
+      parsed.error.issues.map((i) => ({ path: i.path.join(".") || "(body)", message: i.message })),
+      "The webhook body is not an upstream task.",
+    );
+  }
+  const now = deps.clock.now();
+  const update = updateFromUpstream(parsed.data, now);
+  if (!update) {
+    deps.log.warn("webhook with unknown status ignored", {
+      taskId,
+      upstreamTaskId: parsed.data.id,
+    });
+    return "ignored";
+  }
+  const result = await deps.store.advance(taskId, update, now);
+  deps.log.info("webhook", {
+    taskId,
+    upstreamTaskId: parsed.data.id,
+    status: update.status,
+    progress: update.progress,
+    result: result.outcome,
+  });
+  return result.outcome;
+}

@@ -1,0 +1,53 @@
+import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import {
+  AppError,
+  type ErrorDetail,
+  UpstreamBusyError,
+  UpstreamRejectedError,
+  UpstreamUnavailableError,
+} from "../core/errors.ts";
+import type { Logger } from "../core/ports.ts";
+
+const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
+  invalid_json: 400,
+  validation_failed: 400,
+  unauthorized: 401,
+  not_found: 404,
+  method_not_allowed: 405,
+  idempotency_conflict: 409,
+  invalid_state: 409,
+  payload_too_large: 413,
+  upstream_rejected: 422,
+  upstream_busy: 429,
+  upstream_unavailable: 502,
+};
+
+export function errorBody(code: string, message: string, details?: ErrorDetail[]) {
+  return { error: { code, message, ...(details?.length ? { details } : {}) } };
+}
+
+/**
+ * The one error boundary: AppErrors become the contract's status and `{"error": {...}}` body
+ * (upstream errors also carry the recorded task); anything else is logged once and answered
+ * as a 500 that leaks nothing.
+ */
+export function createErrorHandler(log: Logger) {
+  return (err: Error, c: Context) => {
+    if (err instanceof AppError) {
+      const status = STATUS_BY_CODE[err.code] ?? 400;
+      const body: Record<string, unknown> = errorBody(err.code, err.message, err.details);
+      if (
+        err instanceof UpstreamRejectedError ||
+        err instanceof UpstreamBusyError ||
+        (err instanceof UpstreamUnavailableError && err.task)
+      ) {
+        body.task = err.task;
+      }
+      if (err instanceof UpstreamBusyError) c.header("Retry-After", String(err.retryAfterSeconds));
+      return c.json(body, status);
+    }
+    log.error("unhandled error", { error: err.name, message: err.message, path: c.req.path });
+    return c.json(errorBody("internal_error", "Something went wrong on our side."), 500);
+  };
+}

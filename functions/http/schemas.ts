@@ -1,0 +1,98 @@
+import { z } from "zod";
+import { Metadata, TaskStatus } from "../core/task.ts";
+
+const IMAGE_SIGNATURES: [string, number[]][] = [
+  ["png", [0x89, 0x50, 0x4e, 0x47]],
+  ["jpeg", [0xff, 0xd8, 0xff]],
+  ["gif", [0x47, 0x49, 0x46, 0x38]],
+  ["webp", [0x52, 0x49, 0x46, 0x46]],
+];
+
+/** `data:image/<png|jpeg|gif|webp>;base64,...` whose bytes really start like that image type. */
+export const ImageDataUri = z
+  .string()
+  .regex(/^data:image\/(png|jpe?g|gif|webp);base64,[A-Za-z0-9+/]+={0,2}$/, {
+    message: "expected a data URI of a PNG, JPEG, GIF or WebP image (data:image/png;base64,...)",
+  })
+  .refine(
+    (uri) => {
+      const comma = uri.indexOf(",");
+      const head = Buffer.from(uri.slice(comma + 1, comma + 17), "base64");
+      return IMAGE_SIGNATURES.some(([, sig]) => sig.every((byte, i) => head[i] === byte));
+    },
+    { message: "the data URI's bytes are not a PNG, JPEG, GIF or WebP image" },
+  );
+
+const METADATA_MAX_BYTES = 4096;
+
+export const ClientMetadata = Metadata.refine(
+  (m) => Buffer.byteLength(JSON.stringify(m)) <= METADATA_MAX_BYTES,
+  { message: `metadata must be at most ${METADATA_MAX_BYTES} bytes of JSON` },
+);
+
+export const AccountFilter = z.strictObject({
+  channelId: z.string().max(64).optional(),
+  instanceId: z.string().max(64).optional(),
+  modes: z
+    .array(z.enum(["RELAX", "FAST", "TURBO"]))
+    .max(3)
+    .optional(),
+  remark: z.string().max(256).optional(),
+  remix: z.boolean().optional(),
+  nijiRemix: z.boolean().optional(),
+  remixAutoConsidered: z.boolean().optional(),
+});
+
+export const WebhookUrl = z.url({ protocol: /^https?$/ }).max(2000);
+
+/** `POST /v1/imagine` (shared/API.md). */
+export const ImagineBody = z.strictObject({
+  prompt: z.string().trim().min(1, { message: "prompt must not be empty" }).max(8000),
+  botType: z.enum(["MID_JOURNEY", "NIJI_JOURNEY"]).optional(),
+  base64Array: z.array(ImageDataUri).max(5).optional(),
+  accountFilter: AccountFilter.optional(),
+  webhookUrl: WebhookUrl.optional(),
+  metadata: ClientMetadata.optional(),
+});
+export type ImagineBody = z.infer<typeof ImagineBody>;
+
+const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+export const TaskId = z.string().regex(ULID, { message: "not a task id" });
+
+/** Cursors are opaque to clients: base64url of `{"v":1,"after":"<task id>"}`. */
+export function encodeCursor(lastId: string): string {
+  return Buffer.from(JSON.stringify({ v: 1, after: lastId })).toString("base64url");
+}
+
+const CursorPayload = z.object({ v: z.literal(1), after: z.string().regex(ULID) });
+
+const Cursor = z
+  .string()
+  .max(200)
+  .transform((raw, ctx) => {
+    try {
+      return CursorPayload.parse(JSON.parse(Buffer.from(raw, "base64url").toString("utf8"))).after;
+    } catch {
+      ctx.addIssue({ code: "custom", message: "cursor is not one this API returned" });
+      return z.NEVER;
+    }
+  });
+
+/** `GET /v1/tasks?status=&limit=&cursor=`. */
+export const ListQuery = z.object({
+  status: TaskStatus.optional(),
+  limit: z
+    .string()
+    .regex(/^\d{1,3}$/, { message: "limit must be a whole number from 1 to 100" })
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(1, { message: "limit must be at least 1" })
+        .max(100, { message: "limit must be at most 100" }),
+    )
+    .optional(),
+  cursor: Cursor.optional(),
+});

@@ -1,0 +1,48 @@
+import type { Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { z } from "zod";
+import { InvalidJsonError, PayloadTooLargeError, ValidationError } from "../core/errors.ts";
+
+/** zod issues → the contract's `details` list. */
+export function issuesToDetails(error: z.ZodError) {
+  return error.issues.map((issue) => ({
+    path: issue.path.map(String).join(".") || "(body)",
+    message: issue.message,
+  }));
+}
+
+/** Parses the body as JSON (400 invalid_json) without any schema. */
+export async function readJson(c: Context): Promise<unknown> {
+  const text = await c.req.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new InvalidJsonError();
+  }
+}
+
+/** Parses the body as JSON and validates it (400 validation_failed with field details). */
+export async function readBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
+  const json = await readJson(c);
+  const result = schema.safeParse(json);
+  if (!result.success) throw new ValidationError(issuesToDetails(result.error));
+  return result.data;
+}
+
+/** Validates query parameters the same way. */
+export function readQuery<S extends z.ZodType>(c: Context, schema: S): z.infer<S> {
+  const result = schema.safeParse(c.req.query());
+  if (!result.success)
+    throw new ValidationError(issuesToDetails(result.error), "The query does not fit the schema.");
+  return result.data;
+}
+
+/** A per-route body limit answering the contract's 413. */
+export function limitBody(maxBytes: number) {
+  return bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw new PayloadTooLargeError(maxBytes);
+    },
+  });
+}

@@ -1,0 +1,13 @@
+import type { TaskStatus } from "../core/task.ts";
+
+/** Every key value of the single table is built here, and nowhere else. */
+export const keys = {
+  task: (id: string) => ({ pk: `TASK#${id}`, sk: "TASK" }),
+  /** gsi1: an owner's tasks; sorted by id, which is a ULID, so by creation time. */
+  ownerTasks: (owner: string) => `OWNER#${owner}`,
+  /** gsi2 sort key (under gsi1pk): status then id; rewritten on every status change. */
+  statusTask: (status: TaskStatus, id: string) => `${status}#${id}`,
+  statusPrefix: (status: TaskStatus) => `${status}#`,
+  /** gsi3: unfinished tasks only (sparse); the attributes are removed at a terminal status. */
+  unfinished: () => "UNFINISHED",
+} as const;

@@ -1,0 +1,236 @@
+import { ErrorEnvelope, GatewayError, SubmitResponse, UpstreamTask } from "./schemas.ts";
+
+export type SubmitKind =
+  | "imagine"
+  | "action"
+  | "modal"
+  | "blend"
+  | "describe"
+  | "shorten"
+  | "video";
+
+/** What a submit call came to. Outcomes are values: every caller must branch on them. */
+export type SubmitOutcome =
+  | { kind: "accepted"; upstreamTaskId: string }
+  | { kind: "modal"; upstreamTaskId: string }
+  | { kind: "rejected"; code: number; reason: string }
+  | { kind: "busy"; retryAfterSeconds: number; reason: string }
+  | { kind: "unavailable"; reason: string };
+
+/** A read (fetch, list) that failed after its retries. */
+export class UpstreamReadError extends Error {
+  override name = "UpstreamReadError";
+}
+
+export interface UpstreamClient {
+  submit(kind: SubmitKind, body: Record<string, unknown>): Promise<SubmitOutcome>;
+  /** The task, or null for every "unknown task" answer (200 empty, 204, 400 task_no_found, 404). */
+  fetchTask(upstreamTaskId: string): Promise<UpstreamTask | null>;
+  /** Tasks for these ids; unknown ids are simply absent. */
+  listByCondition(upstreamTaskIds: string[]): Promise<UpstreamTask[]>;
+}
+
+export interface UpstreamClientOptions {
+  baseUrl: string;
+  apiKey: string;
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+  /** Attempts for reads (fetch, list); submits are never retried blindly. */
+  readAttempts?: number;
+  retryBaseMs?: number;
+  retryCapMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+const DEFAULT_RETRY_AFTER_SECONDS = 30;
+
+function parseRetryAfter(header: string | null, now = Date.now()): number {
+  if (!header) return DEFAULT_RETRY_AFTER_SECONDS;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.min(3600, Math.ceil(seconds));
+  const date = Date.parse(header);
+  if (Number.isFinite(date)) return Math.min(3600, Math.max(1, Math.ceil((date - now) / 1000)));
+  return DEFAULT_RETRY_AFTER_SECONDS;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function isQueueFullText(text: string): boolean {
+  return /队列已满|queue (is )?full/i.test(text);
+}
+
+/**
+ * Client for CometAPI's `/mj/*` endpoints and any midjourney-proxy compatible server.
+ * Submits map every answer the upstream family is known to give onto a SubmitOutcome (see
+ * shared/reference/midjourney-upstream.md §2); reads retry with capped exponential backoff
+ * and full jitter, because a read can be repeated safely and a submit cannot.
+ */
+export function createUpstreamClient(options: UpstreamClientOptions): UpstreamClient {
+  const base = options.baseUrl.replace(/\/+$/, "");
+  const doFetch = options.fetch ?? fetch;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const attempts = Math.max(1, options.readAttempts ?? 3);
+  const retryBaseMs = options.retryBaseMs ?? 200;
+  const retryCapMs = options.retryCapMs ?? 2_000;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const random = options.random ?? Math.random;
+
+  async function call(method: "GET" | "POST", path: string, body?: unknown) {
+    const response = await doFetch(`${base}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${options.apiKey}`,
+        accept: "application/json",
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+      redirect: "error",
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, text };
+  }
+
+  async function submit(kind: SubmitKind, body: Record<string, unknown>): Promise<SubmitOutcome> {
+    let answer: Awaited<ReturnType<typeof call>>;
+    try {
+      answer = await call("POST", `/mj/submit/${kind}`, body);
+    } catch (error) {
+      const timedOut = (error as { name?: string }).name === "TimeoutError";
+      return {
+        kind: "unavailable",
+        reason: timedOut ? `no answer within ${timeoutMs} ms` : "the upstream could not be reached",
+      };
+    }
+    const { status, headers, text } = answer;
+    const json = parseJson(text);
+    if (status === 429) {
+      const parsed = SubmitResponse.safeParse(json);
+      return {
+        kind: "busy",
+        retryAfterSeconds: parseRetryAfter(headers.get("retry-after")),
+        reason:
+          parsed.success && parsed.data.description ? parsed.data.description : "rate limited",
+      };
+    }
+    if (status >= 500) return { kind: "unavailable", reason: `HTTP ${status}` };
+    if (status === 401 || status === 403) {
+      return {
+        kind: "unavailable",
+        reason: `the upstream refused our credentials (HTTP ${status})`,
+      };
+    }
+    if (text.trim() === "") return { kind: "unavailable", reason: `empty answer (HTTP ${status})` };
+    if (json === undefined)
+      return { kind: "unavailable", reason: `answer is not JSON (HTTP ${status})` };
+
+    const envelope = ErrorEnvelope.safeParse(json);
+    if (envelope.success) {
+      const reason = envelope.data.message ?? "refused";
+      return isQueueFullText(reason)
+        ? { kind: "busy", retryAfterSeconds: DEFAULT_RETRY_AFTER_SECONDS, reason }
+        : { kind: "rejected", code: -1, reason };
+    }
+    const parsed = SubmitResponse.safeParse(json);
+    if (!parsed.success) {
+      const gateway = GatewayError.safeParse(json);
+      if (status >= 400 && gateway.success) {
+        return {
+          kind: "rejected",
+          code: gateway.data.code ?? 4,
+          reason: gateway.data.description.trim(),
+        };
+      }
+      return { kind: "unavailable", reason: `answer is not a submit result (HTTP ${status})` };
+    }
+    const { code, description, result } = parsed.data;
+    if (status >= 400)
+      return { kind: "rejected", code, reason: description.trim() || `HTTP ${status}` };
+    switch (code) {
+      case 1:
+      case 22:
+        return result
+          ? { kind: "accepted", upstreamTaskId: result }
+          : { kind: "unavailable", reason: "accepted without a task id" };
+      case 21:
+        return result
+          ? { kind: "modal", upstreamTaskId: result }
+          : { kind: "unavailable", reason: "modal answer without a task id" };
+      case 23:
+        return {
+          kind: "busy",
+          retryAfterSeconds: parseRetryAfter(headers.get("retry-after")),
+          reason: description || "queue full",
+        };
+      default:
+        if (code === 9 && isQueueFullText(description)) {
+          return {
+            kind: "busy",
+            retryAfterSeconds: DEFAULT_RETRY_AFTER_SECONDS,
+            reason: description,
+          };
+        }
+        return { kind: "rejected", code, reason: description.trim() || `code ${code}` };
+    }
+  }
+
+  async function withRetries<T>(what: string, attempt: () => Promise<T | "retry">): Promise<T> {
+    let last = "";
+    for (let i = 0; i < attempts; i++) {
+      if (i > 0) await sleep(Math.floor(random() * Math.min(retryCapMs, retryBaseMs * 2 ** i)));
+      try {
+        const result = await attempt();
+        if (result !== "retry") return result;
+        last = "retryable answer";
+      } catch (error) {
+        if (error instanceof UpstreamReadError) throw error;
+        last = (error as { name?: string }).name === "TimeoutError" ? "timeout" : "network error";
+      }
+    }
+    throw new UpstreamReadError(`${what} failed after ${attempts} attempts (${last})`);
+  }
+
+  async function fetchTask(upstreamTaskId: string): Promise<UpstreamTask | null> {
+    return withRetries("fetch", async () => {
+      const { status, text } = await call(
+        "GET",
+        `/mj/task/${encodeURIComponent(upstreamTaskId)}/fetch`,
+      );
+      if (status === 204 || status === 404) return null;
+      if (status === 429 || status >= 500) return "retry";
+      if (status === 400) {
+        const gateway = GatewayError.safeParse(parseJson(text));
+        if (gateway.success && /task_no(t)?_found/.test(gateway.data.description)) return null;
+        throw new UpstreamReadError(`fetch answered HTTP 400`);
+      }
+      if (text.trim() === "" || text.trim() === "null") return null;
+      const task = UpstreamTask.safeParse(parseJson(text));
+      return task.success ? task.data : "retry";
+    });
+  }
+
+  async function listByCondition(upstreamTaskIds: string[]): Promise<UpstreamTask[]> {
+    if (upstreamTaskIds.length === 0) return [];
+    return withRetries("list-by-condition", async () => {
+      const { status, text } = await call("POST", "/mj/task/list-by-condition", {
+        ids: upstreamTaskIds,
+      });
+      if (status === 429 || status >= 500) return "retry";
+      const json = parseJson(text);
+      if (status >= 400 || !Array.isArray(json)) return "retry";
+      return json.flatMap((item) => {
+        const task = UpstreamTask.safeParse(item);
+        return task.success ? [task.data] : [];
+      });
+    });
+  }
+
+  return { submit, fetchTask, listByCondition };
+}

@@ -1,0 +1,113 @@
+import { z } from "zod";
+
+/** Ids arrive as strings or (in some gateways' docs) bare numbers: always keep them as strings. */
+const Id = z.union([z.string(), z.number()]).transform((v) => String(v));
+
+const optionalString = z
+  .union([z.string(), z.null(), z.undefined()])
+  .transform((v) => (v === "" || v == null ? null : v));
+
+/** "57%", "100%", "", null, 57 → a number 0..100, or null when the upstream says nothing. */
+export const Progress = z
+  .union([z.string(), z.number(), z.null(), z.undefined()])
+  .transform((v) => {
+    if (v == null || v === "") return null;
+    const n =
+      typeof v === "number" ? v : Number(/^\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(v)?.[1] ?? Number.NaN);
+    return Number.isFinite(n) ? Math.max(0, Math.min(100, Math.trunc(n))) : null;
+  });
+
+export const UpstreamButton = z.object({
+  customId: z.string(),
+  label: z
+    .string()
+    .nullish()
+    .transform((v) => v ?? ""),
+  emoji: z
+    .string()
+    .nullish()
+    .transform((v) => v ?? ""),
+  style: z
+    .number()
+    .nullish()
+    .transform((v) => v ?? 2),
+  type: z
+    .number()
+    .nullish()
+    .transform((v) => v ?? 2),
+});
+
+/** TA sends imageUrls as `{url, thumbnail}[]`; others send strings or nothing. */
+const UrlList = z
+  .array(z.union([z.string(), z.object({ url: z.string() }).loose()]))
+  .nullish()
+  .transform((v) =>
+    (v ?? []).map((u) => (typeof u === "string" ? u : u.url)).filter((u) => u !== ""),
+  );
+
+/**
+ * The upstream task (fetch, list-by-condition and webhook bodies), parsed permissively:
+ * unknown fields ignored, ids as strings, progress as a number, buttons null or missing.
+ */
+export const UpstreamTask = z
+  .object({
+    id: Id,
+    action: optionalString,
+    status: z.string(),
+    progress: Progress,
+    prompt: optionalString,
+    state: optionalString,
+    imageUrl: optionalString,
+    imageUrls: UrlList,
+    videoUrl: optionalString,
+    failReason: optionalString,
+    finishTime: z.union([z.number(), z.null(), z.undefined()]).transform((v) => (v ? v : null)),
+    buttons: z
+      .array(z.unknown())
+      .nullish()
+      .transform((v) =>
+        (v ?? []).flatMap((b) => {
+          const parsed = UpstreamButton.safeParse(b);
+          return parsed.success ? [parsed.data] : [];
+        }),
+      ),
+    properties: z
+      .record(z.string(), z.unknown())
+      .nullish()
+      .transform((v) => v ?? {}),
+  })
+  .loose();
+export type UpstreamTask = z.infer<typeof UpstreamTask>;
+
+/** `{code, description, result, properties}` — `result` a string, a number, an array or null. */
+export const SubmitResponse = z
+  .object({
+    code: z.coerce.number().int(),
+    description: z
+      .string()
+      .nullish()
+      .transform((v) => v ?? ""),
+    result: z
+      .union([z.string(), z.number(), z.array(z.unknown()), z.null(), z.undefined()])
+      .transform((v) => (v == null || Array.isArray(v) ? null : String(v) || null)),
+    properties: z
+      .record(z.string(), z.unknown())
+      .nullish()
+      .transform((v) => v ?? {}),
+  })
+  .loose();
+export type SubmitResponse = z.infer<typeof SubmitResponse>;
+
+/** TA's second error envelope: `{"success":false,"code":-1,"message":"..."}`. */
+export const ErrorEnvelope = z
+  .object({ success: z.literal(false), message: z.string().nullish() })
+  .loose();
+
+/** NA/CometAPI gateway errors: `{"description":"task_no_found ","type":"upstream_error","code":4}`. */
+export const GatewayError = z
+  .object({
+    description: z.string(),
+    type: z.string().optional(),
+    code: z.coerce.number().optional(),
+  })
+  .loose();

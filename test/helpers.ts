@@ -1,0 +1,76 @@
+import { randomBytes } from "node:crypto";
+import { inject } from "vitest";
+import { createDocumentClient } from "../functions/deps.ts";
+import { createTaskStore } from "../functions/store/task-store.ts";
+import { ensureTable } from "../local/dynamodb.ts";
+
+export const OWNERS = {
+  alice: { owner: "alice", key: `key_alice_${randomBytes(8).toString("hex")}` },
+  bob: { owner: "bob", key: `key_bob_${randomBytes(8).toString("hex")}` },
+};
+
+/** A table of this test file's own. */
+export function uniqueTableName(prefix = "t"): string {
+  return `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString("hex")}`;
+}
+
+export function dynamodbEndpoint(): string {
+  return inject("dynamodbEndpoint");
+}
+
+/** A TaskStore on a fresh table of the shared DynamoDB Local. */
+export async function createTestStore(tableName = uniqueTableName()) {
+  const client = createDocumentClient({ endpoint: dynamodbEndpoint() });
+  await ensureTable(client, tableName);
+  return { store: createTaskStore({ client, tableName }), client, tableName };
+}
+
+/** A tiny client for the API, as a user would call it. */
+export function api(stack: { url: string }, key: string) {
+  const call = async (
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) => {
+    const response = await fetch(`${stack.url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${key}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+        ...headers,
+      },
+      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    let json: any = null;
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch {
+      json = text;
+    }
+    return { status: response.status, headers: response.headers, body: json };
+  };
+  return {
+    call,
+    imagine: (body: unknown, headers?: Record<string, string>) =>
+      call("POST", "/v1/imagine", body, headers),
+    task: (id: string) => call("GET", `/v1/tasks/${id}`),
+    list: (query = "") => call("GET", `/v1/tasks${query}`),
+  };
+}
+
+/** Polls until `check` passes or the time is up (then returns the last value for the assertion). */
+export async function eventually<T>(
+  read: () => Promise<T>,
+  check: (value: T) => boolean,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let value = await read();
+  while (!check(value) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 25));
+    value = await read();
+  }
+  return value;
+}

@@ -21,8 +21,6 @@ export function updateFromUpstream(upstream: UpstreamTask, now: Date): TaskUpdat
       update.progress = upstream.progress ?? 0;
       break;
     case "SUCCESS":
-      update.progress = 100;
-      update.buttons = upstream.buttons;
       break;
     default:
       update.failReason =
@@ -31,11 +29,19 @@ export function updateFromUpstream(upstream: UpstreamTask, now: Date): TaskUpdat
           ? "cancelled upstream"
           : "the upstream reported FAILURE without a reason");
   }
-  if (upstream.imageUrl) update.imageUrl = upstream.imageUrl;
-  if (upstream.imageUrls.length > 0) update.imageUrls = upstream.imageUrls;
-  if (upstream.videoUrl) update.videoUrl = upstream.videoUrl;
   if (isTerminal(status)) {
+    // A terminal update defines every result field, so the final task is the same whatever
+    // order the earlier webhooks arrived in (a preview image or a progress step never leaks).
+    update.progress = 100;
+    update.imageUrl = upstream.imageUrl;
+    update.imageUrls = upstream.imageUrls;
+    update.videoUrl = upstream.videoUrl;
+    update.buttons = status === "SUCCESS" ? upstream.buttons : [];
     update.finishedAt = new Date(upstream.finishTime ?? now.getTime()).toISOString();
+  } else {
+    if (upstream.imageUrl) update.imageUrl = upstream.imageUrl;
+    if (upstream.imageUrls.length > 0) update.imageUrls = upstream.imageUrls;
+    if (upstream.videoUrl) update.videoUrl = upstream.videoUrl;
   }
   return update;
 }

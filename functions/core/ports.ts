@@ -3,7 +3,7 @@ import type { Button, Task, TaskStatus } from "./task.ts";
 /** A move of a task, as the upstream (submit answer, webhook or poll) reported it. */
 export interface TaskUpdate {
   status: TaskStatus;
-  /** Omitted for FAILURE/CANCEL: the task keeps the progress it had. */
+  /** Omitted: the task keeps the progress it had. */
   progress?: number;
   upstreamTaskId?: string;
   imageUrl?: string | null;

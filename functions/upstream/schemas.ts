@@ -4,12 +4,14 @@ import { z } from "zod";
 const Id = z.union([z.string(), z.number()]).transform((v) => String(v));
 
 const optionalString = z
-  .union([z.string(), z.null(), z.undefined()])
+  .string()
+  .nullish()
   .transform((v) => (v === "" || v == null ? null : v));
 
 /** "57%", "100%", "", null, 57 → a number 0..100, or null when the upstream says nothing. */
 export const Progress = z
-  .union([z.string(), z.number(), z.null(), z.undefined()])
+  .union([z.string(), z.number()])
+  .nullish()
   .transform((v) => {
     if (v == null || v === "") return null;
     const n =
@@ -61,7 +63,10 @@ export const UpstreamTask = z
     imageUrls: UrlList,
     videoUrl: optionalString,
     failReason: optionalString,
-    finishTime: z.union([z.number(), z.null(), z.undefined()]).transform((v) => (v ? v : null)),
+    finishTime: z
+      .number()
+      .nullish()
+      .transform((v) => (v ? v : null)),
     buttons: z
       .array(z.unknown())
       .nullish()
@@ -88,7 +93,8 @@ export const SubmitResponse = z
       .nullish()
       .transform((v) => v ?? ""),
     result: z
-      .union([z.string(), z.number(), z.array(z.unknown()), z.null(), z.undefined()])
+      .union([z.string(), z.number(), z.array(z.unknown())])
+      .nullish()
       .transform((v) => (v == null || Array.isArray(v) ? null : String(v) || null)),
     properties: z
       .record(z.string(), z.unknown())

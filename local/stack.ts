@@ -43,6 +43,7 @@ export interface StackOptions {
 
 export interface Stack {
   url: string;
+  tableName: string;
   apiKeys: { owner: string; key: string }[];
   dynamodbEndpoint: string;
   upstreamUrl: string;
@@ -146,6 +147,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     return {
       url,
+      tableName: options.tableName,
       apiKeys: options.apiKeys,
       dynamodbEndpoint,
       upstreamUrl: upstream.baseUrl,

@@ -15,11 +15,18 @@ type Item = Record<string, unknown>;
 
 /** A stored item → the task; anything that does not fit the schema is a storage bug, loudly. */
 export function itemToTask(item: Item): Task {
-  return Task.parse({ ...item, upstreamTaskId: item.upstreamTaskId ?? null });
+  const { metadataJson, ...rest } = item;
+  return Task.parse({
+    ...rest,
+    upstreamTaskId: item.upstreamTaskId ?? null,
+    metadata: typeof metadataJson === "string" ? JSON.parse(metadataJson) : {},
+  });
 }
 
 export function taskToItem(task: Task): Item {
-  const { upstreamTaskId, ...rest } = task;
+  // The client's metadata is kept as a JSON string: any JSON object round-trips exactly, where a
+  // DynamoDB map would refuse empty keys and numbers outside DynamoDB's range.
+  const { upstreamTaskId, metadata, ...rest } = task;
   return {
     ...keys.task(task.id),
     gsi1pk: keys.ownerTasks(task.owner),
@@ -28,6 +35,7 @@ export function taskToItem(task: Task): Item {
     ...(isTerminal(task.status) ? {} : { gsi3pk: keys.unfinished(), gsi3sk: task.id }),
     rank: taskRank(task.status, task.progress),
     ...rest,
+    metadataJson: JSON.stringify(metadata),
     // absent rather than null until known, so the forward-only write can bind it once
     ...(upstreamTaskId ? { upstreamTaskId } : {}),
   };

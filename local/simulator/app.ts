@@ -1,0 +1,129 @@
+import { Hono, type MiddlewareHandler } from "hono";
+import type { Engine } from "./engine.ts";
+import { PartialFaultConfig } from "./faults.ts";
+import {
+  action,
+  blend,
+  describe,
+  fetchTask,
+  imageSeed,
+  imagine,
+  listByCondition,
+  modal,
+  shorten,
+  submit,
+  video,
+} from "./handlers.ts";
+import type { Reply } from "./reply.ts";
+
+export interface SimulatorAppOptions {
+  apiKey: string;
+}
+
+/** The speed-mode prefixes TA serves and NA strips (`/mj-fast/mj/...`). */
+const MODE_PREFIXES = ["mj-fast", "mj-relax", "mj-turbo"];
+
+async function send(engine: Engine, reply: Reply): Promise<Response> {
+  switch (reply.kind) {
+    case "json":
+      return new Response(JSON.stringify(reply.body), {
+        status: reply.status,
+        headers: { "content-type": "application/json" },
+      });
+    case "text":
+      return new Response(reply.body, {
+        status: reply.status,
+        headers: { "content-type": reply.contentType },
+      });
+    case "empty":
+      return new Response(null, { status: reply.status });
+    case "hold":
+      await engine.hold();
+      return new Response(null, { status: 504 });
+  }
+}
+
+/**
+ * CometAPI's auth: `Authorization: Bearer <key>`, or the key in `mj-api-secret` (NA falls back
+ * to it). Failures use the OpenAI-style envelope.
+ */
+function requireKey(apiKey: string): MiddlewareHandler {
+  return async (c, next) => {
+    const authorization = c.req.header("authorization") ?? "";
+    const bearer = /^Bearer\s+(.+)$/i.exec(authorization)?.[1]?.trim();
+    if (bearer !== apiKey && c.req.header("mj-api-secret") !== apiKey) {
+      return c.json(
+        { error: { message: "Invalid API key", type: "comet_api_error", code: "invalid_api_key" } },
+        401,
+      );
+    }
+    await next();
+  };
+}
+
+/** The `/mj` routes: the task API under auth, images and videos without. */
+function createMjRoutes(engine: Engine, apiKey: string): Hono {
+  const mj = new Hono();
+  mj.use("/submit/*", requireKey(apiKey));
+  mj.use("/task/*", requireKey(apiKey));
+
+  const submitRoutes = { imagine, action, modal, blend, describe, shorten, video };
+  for (const [name, handler] of Object.entries(submitRoutes)) {
+    mj.post(`/submit/${name}`, async (c) =>
+      send(engine, submit(engine, await c.req.text(), handler)),
+    );
+  }
+  mj.get("/task/:id/fetch", (c) => send(engine, fetchTask(engine, c.req.param("id"))));
+  mj.get("/task/:id/image-seed", (c) => send(engine, imageSeed(engine, c.req.param("id"))));
+  for (const path of ["/task/list-by-condition", "/task/list-by-ids"]) {
+    mj.post(path, async (c) => send(engine, listByCondition(engine, await c.req.text())));
+  }
+
+  mj.get("/image/:id", (c) => {
+    const png = engine.image(c.req.param("id"));
+    if (!png) return c.body(null, 404);
+    const done = engine.task(c.req.param("id"))?.status === "SUCCESS";
+    return c.body(new Uint8Array(png), 200, {
+      "content-type": "image/png",
+      "cache-control": done ? "public, max-age=86400" : "no-store",
+    });
+  });
+  mj.get("/video/:file", (c) => {
+    const bytes = engine.video(c.req.param("file").replace(/\.mp4$/, ""));
+    if (!bytes) return c.body(null, 404);
+    return c.body(new Uint8Array(bytes), 200, { "content-type": "video/mp4" });
+  });
+  return mj;
+}
+
+/**
+ * The simulator's HTTP surface: the midjourney-proxy task API under `/mj` (and the speed-mode
+ * prefixes), plus unauthenticated control routes under `/_sim`.
+ */
+export function createSimulatorApp(engine: Engine, options: SimulatorAppOptions): Hono {
+  const app = new Hono();
+  const mj = createMjRoutes(engine, options.apiKey);
+  app.route("/mj", mj);
+  for (const prefix of MODE_PREFIXES) app.route(`/${prefix}/mj`, mj);
+
+  app.get("/_sim/tasks", (c) => c.json(engine.tasks()));
+  app.get("/_sim/stats", (c) => c.json(engine.stats()));
+  app.get("/_sim/faults", (c) => c.json(engine.faults));
+  app.put("/_sim/faults", async (c) => {
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      return c.json({ error: "body is not JSON" }, 400);
+    }
+    const patch = PartialFaultConfig.safeParse(body);
+    if (!patch.success) return c.json({ error: "invalid faults", issues: patch.error.issues }, 400);
+    return c.json(engine.setFaults(patch.data));
+  });
+
+  app.onError((err, c) => {
+    engine.log("simulator error", { error: err.message });
+    return c.json({ success: false, code: -1, message: "操作失败" }, 500);
+  });
+  return app;
+}

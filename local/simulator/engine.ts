@@ -1,0 +1,415 @@
+import { randomUUID } from "node:crypto";
+import { type FaultConfig, mergeFaults, parseDirectives, stripDirectives } from "./faults.ts";
+import { renderGrid, renderQuadrant, renderVideo, type Size } from "./images.ts";
+import { chance, createRng, deriveSeed, type Rng, randomInt, shuffle } from "./rng.ts";
+import {
+  DISCORD_INSTANCE_ID,
+  describeButtons,
+  gridButtons,
+  hasProgress,
+  isTerminal,
+  type SimAction,
+  type SimTask,
+  shortenButtons,
+  upscaleButtons,
+  videoButtons,
+} from "./task.ts";
+import { numbered, shortenReport } from "./texts.ts";
+import { createWebhookDispatcher, type Delivery } from "./webhooks.ts";
+
+export type LogFn = (msg: string, fields?: Record<string, unknown>) => void;
+
+/** What a job's pictures are made from. */
+export type Look =
+  | { kind: "grid"; seed: string; size: Size }
+  | { kind: "quadrant"; seed: string; index: number; size: Size };
+
+export interface NewTask {
+  action: SimAction;
+  prompt: string;
+  /** the command text; gets the new id for `/blend <id> <n>`-like descriptions */
+  description: (id: string) => string;
+  state: string | null;
+  notifyHook: string | null;
+  /** created waiting in MODAL for /mj/submit/modal instead of starting */
+  modal?: boolean;
+  look: Look;
+  /** describe/shorten: the prompts a later pick button chooses from */
+  choices?: string[];
+}
+
+export interface Job {
+  task: SimTask;
+  look: Look;
+  choices: string[];
+  rng: Rng;
+  step: number;
+  timer?: NodeJS.Timeout;
+  plan?: Plan;
+  held: Delivery[];
+  images: { final?: Buffer; preview?: Buffer; video?: Buffer };
+}
+
+interface Plan {
+  /** progress step at which the task fails instead of moving on; null = it succeeds */
+  failAt: number | null;
+  dropAll: boolean;
+  dropFinal: boolean;
+  duplicate: boolean;
+  reorder: boolean;
+}
+
+export interface SimStats {
+  /** submit requests received (authenticated), whatever the answer */
+  submits: number;
+  /** upstream jobs (tasks) created */
+  jobsCreated: number;
+  /** webhook POSTs attempted, failed ones included */
+  webhooksSent: number;
+  /** attempted webhook POSTs that errored, timed out or got a non-2xx answer */
+  webhooksFailed: number;
+  /** webhooks not sent because of a drop fault or neverNotify */
+  webhooksDropped: number;
+  /** jobs created per submitted `state` (tasks without a state are not counted) */
+  jobsByState: Record<string, number>;
+}
+
+export interface EngineOptions {
+  stepMs: number;
+  progressSteps: readonly number[];
+  faults: FaultConfig;
+  seed: number;
+  log: LogFn;
+}
+
+/** How long the `timeout` submit fault holds a request: longer than any sane client timeout. */
+export const HOLD_MS = 30_000;
+
+export type Engine = ReturnType<typeof createEngine>;
+
+/**
+ * The simulator's state and clock: tasks, their timer-driven lifecycle, webhook faults and
+ * counters. No HTTP here except the outgoing webhooks.
+ */
+export function createEngine(options: EngineOptions) {
+  const { stepMs, progressSteps, log } = options;
+  let faults = options.faults;
+  const jobs = new Map<string, Job>();
+  const scheduled = new Set<Job>();
+  const holds = new Set<() => void>();
+  const idleWaiters: (() => void)[] = [];
+  const abort = new AbortController();
+  const submitRng = createRng(deriveSeed(options.seed, -1));
+  const idRng = createRng(deriveSeed(options.seed, -2));
+  let baseUrl = "http://127.0.0.1";
+  let stopped = false;
+  const stats: SimStats = {
+    submits: 0,
+    jobsCreated: 0,
+    webhooksSent: 0,
+    webhooksFailed: 0,
+    webhooksDropped: 0,
+    jobsByState: {},
+  };
+
+  const dispatcher = createWebhookDispatcher({
+    signal: abort.signal,
+    onSent(taskId, ok) {
+      stats.webhooksSent++;
+      if (!ok) {
+        stats.webhooksFailed++;
+        log("webhook failed", { taskId });
+      }
+    },
+    onIdle: checkIdle,
+  });
+
+  function isIdle(): boolean {
+    return stopped || (scheduled.size === 0 && dispatcher.pending() === 0);
+  }
+
+  function checkIdle(): void {
+    if (!isIdle()) return;
+    for (const resolve of idleWaiters.splice(0)) resolve();
+  }
+
+  /** Date.now() plus 3 random digits, like NZ/TA; unique within this simulator. */
+  function nextId(): string {
+    for (;;) {
+      const id = `${Date.now()}${String(randomInt(idRng, 1000)).padStart(3, "0")}`;
+      if (!jobs.has(id)) return id;
+    }
+  }
+
+  function imageUrl(id: string): string {
+    return `${baseUrl}/mj/image/${id}`;
+  }
+
+  function schedule(job: Job): void {
+    scheduled.add(job);
+    job.timer = setTimeout(() => advance(job), stepMs);
+  }
+
+  function stepsOf(job: Job): readonly number[] {
+    return hasProgress(job.task.action) ? progressSteps : [];
+  }
+
+  function planRun(job: Job): Plan {
+    const parsed = parseDirectives(job.task.prompt);
+    const d = parsed.ok ? parsed.directives : undefined;
+    const dropAll = (d?.dropHooks ?? false) || chance(job.rng, faults.dropWebhooks);
+    const reorder = (d?.reorder ?? false) || chance(job.rng, faults.reorderWebhooks);
+    const fails = (d?.fail ?? false) || chance(job.rng, faults.taskFailure);
+    return {
+      failAt: fails ? randomInt(job.rng, stepsOf(job).length + 1) : null,
+      dropAll,
+      dropFinal: d?.dropFinal ?? false,
+      duplicate: d?.duplicate ?? false,
+      reorder,
+    };
+  }
+
+  /** Starts the timer-driven run of a NOT_START or MODAL task. */
+  function start(job: Job): void {
+    job.plan = planRun(job);
+    schedule(job);
+  }
+
+  function advance(job: Job): void {
+    scheduled.delete(job);
+    job.timer = undefined;
+    const task = job.task;
+    const plan = job.plan as Plan;
+    const steps = stepsOf(job);
+    if (task.status === "NOT_START" || task.status === "MODAL") {
+      task.status = "SUBMITTED";
+      task.progress = "0%";
+      task.startTime = Date.now();
+      changed(job);
+      schedule(job);
+    } else if (plan.failAt === job.step) {
+      task.status = "FAILURE";
+      task.progress = "";
+      task.failReason = "[Invalid parameter] Invalid value";
+      task.finishTime = Date.now();
+      changed(job);
+    } else if (job.step < steps.length) {
+      const progress = steps[job.step];
+      job.step++;
+      task.status = "IN_PROGRESS";
+      task.progress = `${progress}%`;
+      task.imageUrl = `${imageUrl(task.id)}?preview=${progress}`;
+      changed(job);
+      schedule(job);
+    } else {
+      succeed(job);
+      changed(job);
+    }
+    checkIdle();
+  }
+
+  function succeed(job: Job): void {
+    const task = job.task;
+    const hash = randomUUID();
+    task.status = "SUCCESS";
+    task.progress = "100%";
+    task.finishTime = Date.now();
+    task.properties.messageHash = hash;
+    task.imageUrl = imageUrl(task.id);
+    switch (task.action) {
+      case "DESCRIBE":
+        task.prompt = numbered(job.choices);
+        task.promptEn = task.prompt;
+        task.properties.finalPrompt = task.prompt;
+        task.buttons = describeButtons();
+        break;
+      case "SHORTEN":
+        task.imageUrl = null;
+        task.properties.finalPrompt = shortenReport(task.prompt, job.choices);
+        task.buttons = shortenButtons(job.choices.length);
+        break;
+      case "UPSCALE":
+        task.buttons = upscaleButtons(hash);
+        break;
+      case "VIDEO":
+        task.videoUrl = `${baseUrl}/mj/video/${task.id}.mp4`;
+        task.buttons = videoButtons(hash);
+        break;
+      default:
+        task.buttons = gridButtons(hash);
+    }
+  }
+
+  /** Records a change after submission: log it and notify the task's hook, faults applied. */
+  function changed(job: Job): void {
+    const task = job.task;
+    log("task changed", { taskId: task.id, status: task.status, progress: task.progress });
+    const url = task.properties.notifyHook;
+    const plan = job.plan as Plan;
+    const terminal = isTerminal(task.status);
+    if (url) {
+      const dropped =
+        faults.neverNotify ||
+        plan.dropAll ||
+        (plan.dropFinal && terminal) ||
+        chance(job.rng, faults.dropEachWebhook);
+      if (dropped) {
+        stats.webhooksDropped++;
+      } else {
+        const copies = plan.duplicate || chance(job.rng, faults.duplicateWebhooks) ? 2 : 1;
+        const body = JSON.stringify(task);
+        const delayMs =
+          faults.delayWebhookMs > 0 ? randomInt(job.rng, faults.delayWebhookMs + 1) : 0;
+        for (let i = 0; i < copies; i++) {
+          const delivery = { url, body, delayMs: i === 0 ? delayMs : 0 };
+          if (plan.reorder) job.held.push(delivery);
+          else dispatcher.enqueue(task.id, delivery);
+        }
+      }
+    }
+    if (terminal && job.held.length > 0) {
+      for (const delivery of shuffle(job.rng, job.held.splice(0)))
+        dispatcher.enqueue(task.id, delivery);
+    }
+  }
+
+  function createTask(input: NewTask): SimTask {
+    const id = nextId();
+    const task: SimTask = {
+      id,
+      action: input.action,
+      status: input.modal ? "MODAL" : "NOT_START",
+      progress: null,
+      prompt: input.prompt,
+      promptEn: input.prompt,
+      description: input.description(id),
+      state: input.state,
+      submitTime: Date.now(),
+      startTime: null,
+      finishTime: null,
+      imageUrl: null,
+      ...(input.action === "VIDEO" ? { videoUrl: null } : {}),
+      failReason: null,
+      properties: {
+        notifyHook: input.notifyHook,
+        finalPrompt: stripDirectives(input.prompt),
+        discordInstanceId: DISCORD_INSTANCE_ID,
+      },
+      buttons: [],
+    };
+    const job: Job = {
+      task,
+      look: input.look,
+      choices: input.choices ?? [],
+      rng: createRng(deriveSeed(options.seed, stats.jobsCreated)),
+      step: 0,
+      held: [],
+      images: {},
+    };
+    jobs.set(id, job);
+    stats.jobsCreated++;
+    if (input.state !== null) {
+      stats.jobsByState[input.state] = (stats.jobsByState[input.state] ?? 0) + 1;
+    }
+    log("task created", { taskId: id, action: task.action, status: task.status });
+    if (!input.modal) start(job);
+    return structuredClone(task);
+  }
+
+  function render(job: Job, dim: boolean): Buffer {
+    const look = job.look;
+    return look.kind === "grid"
+      ? renderGrid(look.seed, look.size, dim)
+      : renderQuadrant(look.seed, look.index, look.size, dim);
+  }
+
+  return {
+    log,
+    get faults(): FaultConfig {
+      return faults;
+    },
+    setFaults(patch: Partial<FaultConfig>): FaultConfig {
+      faults = mergeFaults(faults, patch);
+      return faults;
+    },
+    setBaseUrl(url: string): void {
+      baseUrl = url.replace(/\/+$/, "");
+    },
+    /** the RNG for per-request dice (submit faults), drawn in request order */
+    submitRng,
+    countSubmit(): void {
+      stats.submits++;
+    },
+    nextId,
+    createTask,
+    /** The internal record of a task, for handlers that need more than its JSON. */
+    job(id: string): Job | undefined {
+      return jobs.get(id);
+    },
+    /** Leaves MODAL: applies the modal's prompt and starts the run. */
+    confirmModal(job: Job, prompt: string | undefined): SimTask {
+      if (prompt !== undefined) {
+        job.task.prompt = prompt;
+        job.task.promptEn = prompt;
+        job.task.properties.finalPrompt = stripDirectives(prompt);
+      }
+      start(job);
+      return structuredClone(job.task);
+    },
+    task(id: string): SimTask | undefined {
+      const job = jobs.get(id);
+      return job && structuredClone(job.task);
+    },
+    tasks(): SimTask[] {
+      return [...jobs.values()].map((job) => structuredClone(job.task));
+    },
+    stats(): SimStats {
+      return structuredClone(stats);
+    },
+    /** The PNG at a task's imageUrl: the result once SUCCESS, a dim preview while it runs. */
+    image(id: string): Buffer | undefined {
+      const job = jobs.get(id);
+      if (!job?.task.imageUrl) return undefined;
+      if (job.task.status === "SUCCESS") {
+        job.images.final ??= render(job, false);
+        return job.images.final;
+      }
+      job.images.preview ??= render(job, true);
+      return job.images.preview;
+    },
+    video(id: string): Buffer | undefined {
+      const job = jobs.get(id);
+      if (!job?.task.videoUrl) return undefined;
+      job.images.video ??= renderVideo(job.look.seed);
+      return job.images.video;
+    },
+    /** Holds a request (the `timeout` fault) for HOLD_MS or until stop(). */
+    hold(): Promise<void> {
+      if (stopped) return Promise.resolve();
+      return new Promise((resolve) => {
+        const release = () => {
+          clearTimeout(timer);
+          holds.delete(release);
+          resolve();
+        };
+        const timer = setTimeout(release, HOLD_MS);
+        holds.add(release);
+      });
+    },
+    idle(): Promise<void> {
+      if (isIdle()) return Promise.resolve();
+      return new Promise((resolve) => idleWaiters.push(resolve));
+    },
+    /** Stops every timer, abandons pending webhooks and releases held requests. */
+    async stop(): Promise<void> {
+      if (stopped) return;
+      stopped = true;
+      for (const job of scheduled) clearTimeout(job.timer);
+      scheduled.clear();
+      abort.abort();
+      for (const release of [...holds]) release();
+      await dispatcher.settled();
+      checkIdle();
+    },
+  };
+}

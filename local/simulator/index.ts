@@ -1,0 +1,106 @@
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createAdaptorServer } from "@hono/node-server";
+import { createSimulatorApp } from "./app.ts";
+import { createEngine, type LogFn, type SimStats } from "./engine.ts";
+import { DEFAULT_FAULTS, type FaultConfig, mergeFaults } from "./faults.ts";
+import type { SimTask } from "./task.ts";
+
+export { createSimulatorApp, type SimulatorAppOptions } from "./app.ts";
+export { createEngine, type Engine, HOLD_MS, type LogFn, type SimStats } from "./engine.ts";
+export {
+  DEFAULT_FAULTS,
+  type FaultConfig,
+  type SubmitFaultKind,
+  type UnknownTaskFetch,
+} from "./faults.ts";
+export type { SimAction, SimButton, SimStatus, SimTask, SimTaskProperties } from "./task.ts";
+
+export interface SimulatorOptions {
+  /** clients send `Authorization: Bearer <apiKey>` (or `mj-api-secret: <apiKey>`) */
+  apiKey: string;
+  /** default "127.0.0.1" */
+  host?: string;
+  /** default 0: a free port */
+  port?: number;
+  /** base URL put into imageUrl/videoUrl; default the listening URL */
+  publicUrl?: string;
+  /** time between lifecycle steps; default 1000 */
+  stepMs?: number;
+  /** the IN_PROGRESS percentages, one step each; default [0, 15, 31, 46, 62, 78, 93] */
+  progressSteps?: number[];
+  /** the run's faults; the rest default to none (see DEFAULT_FAULTS) */
+  faults?: Partial<FaultConfig>;
+  /** seeds every fault die; default random (reported by `seed` and the start log line) */
+  seed?: number;
+  /** default: silent */
+  log?: LogFn;
+}
+
+export interface Simulator {
+  /** the base URL, e.g. "http://127.0.0.1:43123"; the task API is under /mj/... */
+  url: string;
+  /** the seed in use, to replay a run */
+  seed: number;
+  /** Stops timers and the server; pending webhooks are abandoned, held requests released. */
+  stop(): Promise<void>;
+  setFaults(f: Partial<FaultConfig>): void;
+  /** every task ever created, in the upstream JSON shape */
+  tasks(): SimTask[];
+  stats(): SimStats;
+  /** Resolves when every task is terminal (or MODAL) and every webhook was sent or dropped. */
+  idle(): Promise<void>;
+}
+
+export const DEFAULT_PROGRESS_STEPS = [0, 15, 31, 46, 62, 78, 93];
+
+function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+/** Starts an offline Midjourney task API (midjourney-proxy / CometAPI protocol) on a real port. */
+export async function startSimulator(opts: SimulatorOptions): Promise<Simulator> {
+  const host = opts.host ?? "127.0.0.1";
+  const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 32);
+  const log = opts.log ?? (() => {});
+  const engine = createEngine({
+    stepMs: opts.stepMs ?? 1000,
+    progressSteps: opts.progressSteps ?? DEFAULT_PROGRESS_STEPS,
+    faults: mergeFaults(DEFAULT_FAULTS, opts.faults ?? {}),
+    seed,
+    log,
+  });
+  const app = createSimulatorApp(engine, { apiKey: opts.apiKey });
+  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  const address = await listen(server, opts.port ?? 0, host);
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
+  engine.setBaseUrl(opts.publicUrl ?? url);
+  log("simulator started", { url, seed });
+  return {
+    url,
+    seed,
+    async stop() {
+      await engine.stop();
+      await close(server);
+    },
+    setFaults: (f) => {
+      engine.setFaults(f);
+    },
+    tasks: engine.tasks,
+    stats: engine.stats,
+    idle: engine.idle,
+  };
+}

@@ -1,0 +1,70 @@
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { freePort } from "../../local/dynamodb.ts";
+
+const dataDir = mkdtempSync(join(tmpdir(), "paperboat-start-"));
+let child: ChildProcess | null = null;
+afterAll(() => {
+  child?.kill("SIGKILL");
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+function javaProcessesFor(dir: string): string[] {
+  const out = execFileSync("ps", ["-eo", "pid,args"], { encoding: "utf8" });
+  return out.split("\n").filter((line) => line.includes("DynamoDBLocal") && line.includes(dir));
+}
+
+/** `npm start` as a user runs it: a real process, its printed curl line, then Ctrl-C. */
+describe("npm start", () => {
+  it("serves the curl it prints, then stops everything it started on SIGTERM", async () => {
+    const port = await freePort();
+    child = spawn("npm", ["start", "--silent"], {
+      env: {
+        ...process.env,
+        PORT: String(port),
+        DATA_DIR: dataDir,
+        SIMULATOR_STEP_MS: "20",
+        DYNAMODB_ENDPOINT: "",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: false,
+    });
+    let output = "";
+    child.stdout?.on("data", (chunk) => {
+      output += chunk.toString();
+    });
+    child.stderr?.on("data", (chunk) => {
+      output += chunk.toString();
+    });
+    const deadline = Date.now() + 60_000;
+    while (
+      !output.includes("Ctrl-C stops everything") &&
+      Date.now() < deadline &&
+      child.exitCode === null
+    ) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(output).toContain(`paperboat is running at http://127.0.0.1:${port}`);
+    expect(javaProcessesFor(dataDir)).toHaveLength(1);
+
+    const curl = output.split("\n").find((line) => line.trim().startsWith("curl -s -X POST"));
+    expect(curl).toBeDefined();
+    const answer = JSON.parse(execFileSync("bash", ["-c", curl as string], { encoding: "utf8" }));
+    expect(answer).toMatchObject({ status: "SUBMITTED", owner: "local" });
+
+    // npm passes the signal on to the stack and then ends by the same signal
+    const exited = new Promise<string>((ok) =>
+      child?.once("exit", (code, signal) => ok(String(signal ?? code))),
+    );
+    child.kill("SIGTERM");
+    expect(["0", "SIGTERM"]).toContain(await exited);
+    const gone = Date.now() + 10_000;
+    while (javaProcessesFor(dataDir).length > 0 && Date.now() < gone)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(javaProcessesFor(dataDir)).toEqual([]);
+    await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
+  });
+});

@@ -1,0 +1,151 @@
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { createStateToken } from "../../functions/core/state-token.ts";
+import { OWNERS } from "../helpers.ts";
+import { startTestStack, type TestStack } from "../stack.ts";
+import { apiGatewayV2Event, lambdaContext, scheduledEvent } from "./events.ts";
+
+/**
+ * Each Lambda entry point (functions/*.ts) imported as Lambda imports it, configured through its
+ * environment, and invoked with realistic events. AWS itself is the one part faked here: the
+ * events are built by hand in the shape API Gateway v2 and EventBridge Scheduler send.
+ * DynamoDB Local and the simulator are real (they come from a test stack whose HTTP server
+ * the entries do not use).
+ */
+let stack: TestStack;
+const callbackSecret = randomBytes(32).toString("base64url");
+let env: Record<string, string>;
+const saved = { ...process.env };
+
+beforeAll(async () => {
+  stack = await startTestStack({ callbackSecret });
+  env = {
+    TABLE_NAME: stack.tableName,
+    DYNAMODB_ENDPOINT: stack.dynamodbEndpoint,
+    MJ_API_BASE_URL: stack.upstreamUrl,
+    MJ_API_KEY: "sim-local-key",
+    PUBLIC_URL: stack.url,
+    CALLBACK_SECRET: callbackSecret,
+    API_KEYS: `alice:${OWNERS.alice.key}`,
+  };
+});
+afterAll(async () => {
+  process.env = saved;
+  await stack.stop();
+});
+
+async function entry(
+  name: "submit" | "callback" | "read" | "reconcile",
+  overrides: Record<string, string | undefined> = {},
+) {
+  vi.resetModules();
+  process.env = { ...saved, ...env, ...overrides };
+  for (const [k, v] of Object.entries(overrides)) if (v === undefined) delete process.env[k];
+  const module = await import(`../../functions/${name}.ts`);
+  return module.handler as (event: unknown, context: unknown) => Promise<any>;
+}
+
+describe("Lambda entry points", () => {
+  it("submit → callback → read, each through its handler and API Gateway v2 events", async () => {
+    const submit = await entry("submit");
+    const answer = await submit(
+      apiGatewayV2Event({
+        method: "POST",
+        path: "/v1/imagine",
+        headers: { authorization: `Bearer ${OWNERS.alice.key}` },
+        body: JSON.stringify({ prompt: "lambda boat --sim-drop-hooks" }),
+      }),
+      lambdaContext("paperboat-submit"),
+    );
+    expect(answer.statusCode).toBe(202);
+    const task = JSON.parse(answer.body);
+    expect(task.status).toBe("SUBMITTED");
+
+    const callback = await entry("callback");
+    const hook = await callback(
+      apiGatewayV2Event({
+        method: "POST",
+        path: "/hooks/midjourney",
+        headers: { "content-type": "application/json; charset=utf-8" },
+        body: JSON.stringify({
+          id: task.upstreamTaskId,
+          status: "IN_PROGRESS",
+          progress: "46%",
+          state: createStateToken(callbackSecret, task.id),
+        }),
+      }),
+      lambdaContext("paperboat-callback"),
+    );
+    expect(hook.statusCode).toBe(200);
+
+    const read = await entry("read");
+    const got = await read(
+      apiGatewayV2Event({
+        method: "GET",
+        path: `/v1/tasks/${task.id}`,
+        routeKey: "GET /v1/tasks/{id}",
+        headers: { authorization: `Bearer ${OWNERS.alice.key}` },
+      }),
+      lambdaContext("paperboat-read"),
+    );
+    expect(got.statusCode).toBe(200);
+    expect(JSON.parse(got.body)).toMatchObject({
+      id: task.id,
+      status: "IN_PROGRESS",
+      progress: 46,
+    });
+
+    const list = await read(
+      apiGatewayV2Event({
+        method: "GET",
+        path: "/v1/tasks",
+        query: "limit=1&status=IN_PROGRESS",
+        headers: { authorization: `Bearer ${OWNERS.alice.key}` },
+      }),
+      lambdaContext("paperboat-read"),
+    );
+    expect(JSON.parse(list.body).items.map((t: { id: string }) => t.id)).toEqual([task.id]);
+
+    // the reconciler's scheduled run finishes the task whose webhooks were dropped
+    await stack.simulator?.idle();
+    const reconcile = await entry("reconcile");
+    const report = await reconcile(scheduledEvent(), lambdaContext("paperboat-reconcile"));
+    expect(report.applied).toBeGreaterThanOrEqual(1);
+    const after = await read(
+      apiGatewayV2Event({
+        method: "GET",
+        path: `/v1/tasks/${task.id}`,
+        headers: { authorization: `Bearer ${OWNERS.alice.key}` },
+      }),
+      lambdaContext("paperboat-read"),
+    );
+    expect(JSON.parse(after.body).status).toBe("SUCCESS");
+  });
+
+  it("answers bad input through the entry with the contract's 4xx", async () => {
+    const submit = await entry("submit");
+    const answer = await submit(
+      apiGatewayV2Event({
+        method: "POST",
+        path: "/v1/imagine",
+        headers: { authorization: `Bearer ${OWNERS.alice.key}` },
+        body: "{nope",
+      }),
+      lambdaContext("paperboat-submit"),
+    );
+    expect(answer.statusCode).toBe(400);
+    expect(JSON.parse(answer.body).error.code).toBe("invalid_json");
+  });
+
+  it("refuses to start with a missing or malformed setting, naming it", async () => {
+    await expect(entry("read", { API_KEYS: undefined })).rejects.toThrow(
+      "paperboat: setting API_KEYS is missing",
+    );
+    await expect(entry("submit", { MJ_API_BASE_URL: "ftp://nope" })).rejects.toThrow(
+      /paperboat: setting MJ_API_BASE_URL is malformed/,
+    );
+    await expect(entry("callback", { CALLBACK_SECRET: "short" })).rejects.toThrow(
+      /CALLBACK_SECRET is malformed/,
+    );
+  });
+});

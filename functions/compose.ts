@@ -7,6 +7,7 @@ import { createReadApp } from "./http/read-app.ts";
 import { createSubmitApp } from "./http/submit-app.ts";
 import { createLogger } from "./log.ts";
 import { CALLBACK_PATH } from "./routes.ts";
+import { createIdempotencyStore } from "./store/idempotency-store.ts";
 import { createTaskStore } from "./store/task-store.ts";
 import { createUpstreamClient } from "./upstream/client.ts";
 
@@ -47,9 +48,16 @@ export interface Overrides {
   fetch?: typeof fetch;
 }
 
-function storeFor(config: { TABLE_NAME: string; DYNAMODB_ENDPOINT?: string }) {
+function storesFor(config: { TABLE_NAME: string; DYNAMODB_ENDPOINT?: string }) {
   const client = createDocumentClient({ endpoint: config.DYNAMODB_ENDPOINT });
-  return createTaskStore({ client, tableName: config.TABLE_NAME });
+  return {
+    store: createTaskStore({ client, tableName: config.TABLE_NAME }),
+    idempotency: createIdempotencyStore({ client, tableName: config.TABLE_NAME }),
+  };
+}
+
+function storeFor(config: { TABLE_NAME: string; DYNAMODB_ENDPOINT?: string }) {
+  return storesFor(config).store;
 }
 
 function upstreamFor(
@@ -67,7 +75,9 @@ function upstreamFor(
 export function composeSubmitApp(config: SettingsOf<"submit">, overrides: Overrides = {}) {
   const log = overrides.log ?? createLogger({ base: { fn: "submit" } });
   return createSubmitApp({
-    store: storeFor(config),
+    ...storesFor(config),
+    // a retry is "still running" while the first request can still be waiting on the upstream
+    idempotencyLockSeconds: Math.ceil(config.UPSTREAM_TIMEOUT_MS / 1000) + 30,
     upstream: upstreamFor(config, overrides),
     clock: overrides.clock ?? systemClock,
     newId: overrides.newId ?? createIdFactory(),

@@ -58,3 +58,46 @@ export interface Logger {
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
 }
+
+/**
+ * What a submit answered, kept with its Idempotency-Key so a retry gets the same answer:
+ * the task as answered, or the upstream error (with the task it recorded).
+ */
+export type SubmitResult =
+  | { kind: "task"; task: Task }
+  | {
+      kind: "error";
+      code: "upstream_rejected" | "upstream_busy" | "upstream_unavailable";
+      reason: string;
+      retryAfterSeconds?: number;
+      task: Task;
+    };
+
+export interface IdempotencyRecord {
+  owner: string;
+  key: string;
+  /** Fingerprint of the request (route and body); the same key with another body conflicts. */
+  fingerprint: string;
+  taskId: string;
+  createdAt: string;
+  /** Until then a retry is answered "still running"; after it, the task itself answers. */
+  lockedUntil: string;
+  /** Epoch seconds after which the record no longer counts (and DynamoDB's TTL deletes it). */
+  expiresAt: number;
+  result: SubmitResult | null;
+}
+
+export type ReserveOutcome =
+  | { outcome: "reserved" }
+  | { outcome: "exists"; record: IdempotencyRecord };
+
+/** Idempotency-Keys, per owner. Implemented in functions/store. */
+export interface IdempotencyStore {
+  /**
+   * Records the key and creates the task in ONE transaction: either both exist afterwards or
+   * neither does. An unexpired record for the key wins, and is returned instead.
+   */
+  reserveAndCreate(record: IdempotencyRecord, task: Task, now: Date): Promise<ReserveOutcome>;
+  /** Keeps the answer given, for replay. */
+  complete(owner: string, key: string, result: SubmitResult): Promise<void>;
+}

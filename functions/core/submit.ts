@@ -1,11 +1,27 @@
+import { createHash } from "node:crypto";
 import type { SubmitKind, SubmitOutcome, UpstreamClient } from "../upstream/client.ts";
-import { UpstreamBusyError, UpstreamRejectedError, UpstreamUnavailableError } from "./errors.ts";
-import type { Clock, Logger, TaskStore, TaskUpdate } from "./ports.ts";
+import {
+  IdempotencyConflictError,
+  UpstreamBusyError,
+  UpstreamRejectedError,
+  UpstreamUnavailableError,
+} from "./errors.ts";
+import type {
+  Clock,
+  IdempotencyStore,
+  Logger,
+  SubmitResult,
+  TaskStore,
+  TaskUpdate,
+} from "./ports.ts";
 import { createStateToken } from "./state-token.ts";
 import type { Metadata, Task, TaskAction } from "./task.ts";
 
 export interface SubmitDeps {
   store: TaskStore;
+  idempotency: IdempotencyStore;
+  /** How long a retry with the same key is told "still running" before the task answers. */
+  idempotencyLockSeconds: number;
   upstream: UpstreamClient;
   clock: Clock;
   newId: () => string;
@@ -55,11 +71,42 @@ export function newTask(fields: {
   };
 }
 
+/** How long an Idempotency-Key is kept. */
+export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+
+/** A client's Idempotency-Key and the fingerprint of the request it came with. */
+export interface IdempotencyRequest {
+  key: string;
+  fingerprint: string;
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** Same route and same (validated) body, in any key order → same fingerprint. */
+export function requestFingerprint(route: string, input: unknown): string {
+  return createHash("sha256")
+    .update(`${route}\n${canonicalJson(input)}`)
+    .digest("base64url");
+}
+
 /**
- * Records what the upstream answered to a submit, with one forward-only write, and turns
- * refusals into the contract's errors (each carrying the recorded task).
+ * Records what the upstream answered to a submit, with one forward-only write, as the result
+ * the client gets (and a retry with the same Idempotency-Key gets again).
  */
-async function recordOutcome(deps: SubmitDeps, task: Task, outcome: SubmitOutcome): Promise<Task> {
+async function recordOutcome(
+  deps: SubmitDeps,
+  task: Task,
+  outcome: SubmitOutcome,
+): Promise<SubmitResult> {
   const now = deps.clock.now();
   const fail = (failReason: string): TaskUpdate => ({
     status: "FAILURE",
@@ -84,9 +131,9 @@ async function recordOutcome(deps: SubmitDeps, task: Task, outcome: SubmitOutcom
       update = fail(`upstream unavailable: ${outcome.reason}`);
       break;
   }
-  const result = await deps.store.advance(task.id, update, now, { allowModal: true });
+  const written = await deps.store.advance(task.id, update, now, { allowModal: true });
   // A webhook may have overtaken this answer: the stored task is then already further along.
-  const recorded = result.task ?? task;
+  const recorded = written.task ?? task;
   deps.log.info("task submitted", {
     taskId: task.id,
     upstreamTaskId: recorded.upstreamTaskId,
@@ -95,33 +142,109 @@ async function recordOutcome(deps: SubmitDeps, task: Task, outcome: SubmitOutcom
   });
   switch (outcome.kind) {
     case "rejected":
-      throw new UpstreamRejectedError(recorded, outcome.reason);
+      return { kind: "error", code: "upstream_rejected", reason: outcome.reason, task: recorded };
     case "busy":
-      throw new UpstreamBusyError(recorded, outcome.retryAfterSeconds);
+      return {
+        kind: "error",
+        code: "upstream_busy",
+        reason: outcome.reason,
+        retryAfterSeconds: outcome.retryAfterSeconds,
+        task: recorded,
+      };
     case "unavailable":
-      throw new UpstreamUnavailableError(recorded, outcome.reason);
+      return {
+        kind: "error",
+        code: "upstream_unavailable",
+        reason: outcome.reason,
+        task: recorded,
+      };
     default:
-      return recorded;
+      return { kind: "task", task: recorded };
   }
+}
+
+/** The answer a result stands for: the task, or the contract's upstream error. */
+function answer(result: SubmitResult): Task {
+  if (result.kind === "task") return result.task;
+  if (result.code === "upstream_rejected")
+    throw new UpstreamRejectedError(result.task, result.reason);
+  if (result.code === "upstream_busy") {
+    throw new UpstreamBusyError(result.task, result.retryAfterSeconds ?? 30);
+  }
+  throw new UpstreamUnavailableError(result.task, result.reason);
+}
+
+/**
+ * Reserves the key and creates the task atomically. Returns null when this request owns the
+ * key; otherwise the earlier request's result, or a 409 when the key came with another body
+ * or its first request is still running (so a retry never starts a second upstream job).
+ */
+async function reserve(
+  deps: SubmitDeps,
+  task: Task,
+  idempotency: IdempotencyRequest,
+): Promise<SubmitResult | null> {
+  const now = deps.clock.now();
+  const reserved = await deps.idempotency.reserveAndCreate(
+    {
+      owner: task.owner,
+      key: idempotency.key,
+      fingerprint: idempotency.fingerprint,
+      taskId: task.id,
+      createdAt: now.toISOString(),
+      lockedUntil: new Date(now.getTime() + deps.idempotencyLockSeconds * 1000).toISOString(),
+      expiresAt: Math.floor(now.getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS,
+      result: null,
+    },
+    task,
+    now,
+  );
+  if (reserved.outcome === "reserved") return null;
+  const earlier = reserved.record;
+  if (earlier.fingerprint !== idempotency.fingerprint) {
+    throw new IdempotencyConflictError(
+      "This Idempotency-Key was already used with a different request; use a new key for a new request.",
+    );
+  }
+  if (earlier.result) return earlier.result;
+  if (now.getTime() < Date.parse(earlier.lockedUntil)) {
+    throw new IdempotencyConflictError(
+      "A request with this Idempotency-Key is still running; retry in a few seconds.",
+    );
+  }
+  // The first request stopped before it could record its answer: its task answers for it.
+  const current = await deps.store.get(earlier.taskId);
+  if (!current) throw new IdempotencyConflictError("This Idempotency-Key's request left no task.");
+  return { kind: "task", task: current };
 }
 
 /**
  * Records the task first (so nothing the upstream starts can be lost), then starts the
- * upstream job with a signed `state` and our callback URL, then records the answer.
+ * upstream job with a signed `state` and our callback URL, then records the answer. With an
+ * Idempotency-Key the key is recorded in the same transaction as the task, and the answer is
+ * kept for replay.
  */
 export async function submitJob(
   deps: SubmitDeps,
   task: Task,
   kind: SubmitKind,
   body: Record<string, unknown>,
+  idempotency?: IdempotencyRequest,
 ): Promise<Task> {
-  await deps.store.create(task);
+  if (idempotency) {
+    const earlier = await reserve(deps, task, idempotency);
+    if (earlier) return answer(earlier);
+  } else {
+    await deps.store.create(task);
+  }
   const outcome = await deps.upstream.submit(kind, {
     ...body,
     state: createStateToken(deps.callbackSecret, task.id),
     notifyHook: deps.callbackUrl,
   });
-  return recordOutcome(deps, task, outcome);
+  const result = await recordOutcome(deps, task, outcome);
+  if (idempotency) await deps.idempotency.complete(task.owner, idempotency.key, result);
+  return answer(result);
 }
 
 /** `POST /v1/imagine`. */
@@ -129,6 +252,7 @@ export async function submitImagine(
   deps: SubmitDeps,
   owner: string,
   input: ImagineInput,
+  idempotencyKey?: string,
 ): Promise<Task> {
   const task = newTask({
     id: deps.newId(),
@@ -142,5 +266,8 @@ export async function submitImagine(
   if (input.botType) body.botType = input.botType;
   if (input.base64Array?.length) body.base64Array = input.base64Array;
   if (input.accountFilter) body.accountFilter = input.accountFilter;
-  return submitJob(deps, task, "imagine", body);
+  const idempotency = idempotencyKey
+    ? { key: idempotencyKey, fingerprint: requestFingerprint("POST /v1/imagine", input) }
+    : undefined;
+  return submitJob(deps, task, "imagine", body, idempotency);
 }

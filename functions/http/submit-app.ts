@@ -3,7 +3,7 @@ import { type SubmitDeps, submitImagine } from "../core/submit.ts";
 import { type AuthEnv, createApiKeyAuth } from "./auth.ts";
 import { createBaseApp } from "./base.ts";
 import { ImagineBody } from "./schemas.ts";
-import { limitBody, readBody } from "./validate.ts";
+import { limitBody, readBody, readIdempotencyKey } from "./validate.ts";
 
 export interface SubmitAppDeps extends SubmitDeps {
   apiKeys: readonly { owner: string; key: string }[];
@@ -19,8 +19,9 @@ export function createSubmitApp(deps: SubmitAppDeps) {
   app.use("/v1/*", createApiKeyAuth(deps.apiKeys));
 
   app.post("/v1/imagine", limitBody(SUBMIT_LIMITS.imagine), async (c) => {
+    const key = readIdempotencyKey(c);
     const body = await readBody(c, ImagineBody);
-    const task = await submitImagine(deps, c.get("owner"), body);
+    const task = await submitImagine(deps, c.get("owner"), body, key);
     return c.json(task, 202);
   });
 

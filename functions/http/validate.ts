@@ -37,6 +37,18 @@ export function readQuery<S extends z.ZodType>(c: Context, schema: S): z.infer<S
   return result.data;
 }
 
+/** The optional `Idempotency-Key` header: 1–255 printable ASCII characters. */
+export function readIdempotencyKey(c: Context): string | undefined {
+  const key = c.req.header("idempotency-key");
+  if (key === undefined) return undefined;
+  if (!/^[\x20-\x7e]{1,255}$/.test(key)) {
+    throw new ValidationError([
+      { path: "Idempotency-Key", message: "must be 1 to 255 printable ASCII characters" },
+    ]);
+  }
+  return key;
+}
+
 /** A per-route body limit answering the contract's 413. */
 export function limitBody(maxBytes: number) {
   return bodyLimit({

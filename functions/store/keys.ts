@@ -10,4 +10,9 @@ export const keys = {
   statusPrefix: (status: TaskStatus) => `${status}#`,
   /** gsi3: unfinished tasks only (sparse); the attributes are removed at a terminal status. */
   unfinished: () => "UNFINISHED",
+  /** An Idempotency-Key of an owner; the key is hashed so any printable key fits. */
+  idempotency: (owner: string, keyHash: string) => ({
+    pk: `IDEMPOTENCY#${owner}#${keyHash}`,
+    sk: "KEY",
+  }),
 } as const;

@@ -2,6 +2,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { monotonicFactory } from "ulid";
 import type { Clock } from "./core/ports.ts";
+import { translateStoreErrors } from "./store/store-errors.ts";
 
 /**
  * Builders shared by the Lambda entry points and the local stack. Nothing here reads the
@@ -15,9 +16,9 @@ export function createDocumentClient(options: { endpoint?: string; region?: stri
         credentials: { accessKeyId: "local", secretAccessKey: "local" },
       })
     : new DynamoDBClient(options.region ? { region: options.region } : {});
-  return DynamoDBDocumentClient.from(client, {
-    marshallOptions: { removeUndefinedValues: true },
-  });
+  return translateStoreErrors(
+    DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
+  );
 }
 
 export const systemClock: Clock = { now: () => new Date() };

@@ -97,3 +97,15 @@ export class UpstreamUnavailableError extends AppError {
     super("upstream_unavailable", `The upstream could not be used: ${reason}`, undefined, options);
   }
 }
+
+/** The store (DynamoDB) failed or throttled; nothing was written by this request. */
+export class StoreUnavailableError extends AppError {
+  constructor(options?: { cause?: unknown }) {
+    super(
+      "store_unavailable",
+      "Storage is unavailable right now; retry shortly.",
+      undefined,
+      options,
+    );
+  }
+}

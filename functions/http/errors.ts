@@ -3,6 +3,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import {
   AppError,
   type ErrorDetail,
+  StoreUnavailableError,
   UpstreamBusyError,
   UpstreamRejectedError,
   UpstreamUnavailableError,
@@ -21,6 +22,7 @@ const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   upstream_rejected: 422,
   upstream_busy: 429,
   upstream_unavailable: 502,
+  store_unavailable: 503,
 };
 
 export function errorBody(code: string, message: string, details?: ErrorDetail[]) {
@@ -45,6 +47,10 @@ export function createErrorHandler(log: Logger) {
         body.task = err.task;
       }
       if (err instanceof UpstreamBusyError) c.header("Retry-After", String(err.retryAfterSeconds));
+      if (err instanceof StoreUnavailableError) {
+        c.header("Retry-After", "1");
+        log.warn("store unavailable", { path: c.req.path, cause: (err.cause as Error)?.name });
+      }
       return c.json(body, status);
     }
     log.error("unhandled error", { error: err.name, message: err.message, path: c.req.path });

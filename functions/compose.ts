@@ -48,16 +48,22 @@ export interface Overrides {
   fetch?: typeof fetch;
 }
 
-function storesFor(config: { TABLE_NAME: string; DYNAMODB_ENDPOINT?: string }) {
-  const client = createDocumentClient({ endpoint: config.DYNAMODB_ENDPOINT });
+function storesFor(
+  config: { TABLE_NAME: string; DYNAMODB_ENDPOINT?: string },
+  maxAttempts?: number,
+) {
+  const client = createDocumentClient({ endpoint: config.DYNAMODB_ENDPOINT, maxAttempts });
   return {
     store: createTaskStore({ client, tableName: config.TABLE_NAME }),
     idempotency: createIdempotencyStore({ client, tableName: config.TABLE_NAME }),
   };
 }
 
-function storeFor(config: { TABLE_NAME: string; DYNAMODB_ENDPOINT?: string }) {
-  return storesFor(config).store;
+function storeFor(
+  config: { TABLE_NAME: string; DYNAMODB_ENDPOINT?: string },
+  maxAttempts?: number,
+) {
+  return storesFor(config, maxAttempts).store;
 }
 
 function upstreamFor(
@@ -83,14 +89,16 @@ export function composeSubmitApp(config: SettingsOf<"submit">, overrides: Overri
     newId: overrides.newId ?? createIdFactory(),
     log,
     callbackSecret: config.CALLBACK_SECRET,
-    callbackUrl: new URL(CALLBACK_PATH, config.PUBLIC_URL).toString(),
+    // PUBLIC_URL + "/hooks/midjourney", keeping any path PUBLIC_URL has (a proxy, a stage)
+    callbackUrl: `${config.PUBLIC_URL.replace(/\/+$/, "")}${CALLBACK_PATH}`,
     apiKeys: config.API_KEYS,
   });
 }
 
 export function composeCallbackApp(config: SettingsOf<"callback">, overrides: Overrides = {}) {
   return createCallbackApp({
-    store: storeFor(config),
+    // one retry only: a webhook must answer fast, and a lost one is the reconciler's to recover
+    store: storeFor(config, 2),
     clock: overrides.clock ?? systemClock,
     log: overrides.log ?? createLogger({ base: { fn: "callback" } }),
     callbackSecret: config.CALLBACK_SECRET,
@@ -109,12 +117,16 @@ export function composeReadApp(config: SettingsOf<"read">, overrides: Overrides 
 export function composeReconciler(
   config: SettingsOf<"reconcile">,
   overrides: Overrides = {},
-): () => Promise<ReconcileReport> {
+): (run?: { timeBudgetMs?: number }) => Promise<ReconcileReport> {
   const deps = {
     store: storeFor(config),
     upstream: upstreamFor(config, overrides),
     clock: overrides.clock ?? systemClock,
     log: overrides.log ?? createLogger({ base: { fn: "reconcile" } }),
   };
-  return () => reconcile(deps, { deadlineSeconds: config.TASK_DEADLINE_SECONDS });
+  return (run = {}) =>
+    reconcile(deps, {
+      deadlineSeconds: config.TASK_DEADLINE_SECONDS,
+      timeBudgetMs: run.timeBudgetMs,
+    });
 }

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** One line that names the setting, so a bad deploy or `npm start` fails with something useful. */
 export class ConfigError extends Error {

@@ -8,14 +8,18 @@ import { translateStoreErrors } from "./store/store-errors.ts";
  * Builders shared by the Lambda entry points and the local stack. Nothing here reads the
  * environment: everything arrives as arguments.
  */
-export function createDocumentClient(options: { endpoint?: string; region?: string } = {}) {
+export function createDocumentClient(
+  options: { endpoint?: string; region?: string; maxAttempts?: number } = {},
+) {
+  const retries = options.maxAttempts ? { maxAttempts: options.maxAttempts } : {};
   const client = options.endpoint
     ? new DynamoDBClient({
         endpoint: options.endpoint,
         region: options.region ?? "local",
         credentials: { accessKeyId: "local", secretAccessKey: "local" },
+        ...retries,
       })
-    : new DynamoDBClient(options.region ? { region: options.region } : {});
+    : new DynamoDBClient({ ...(options.region ? { region: options.region } : {}), ...retries });
   return translateStoreErrors(
     DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
   );

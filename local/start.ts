@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { ConfigError, loadConfig } from "../functions/config.ts";
 import { createLogger } from "../functions/log.ts";
 import { startStack } from "./stack.ts";

@@ -15,8 +15,10 @@ export interface ReconcileOptions {
   batchSize?: number;
   /** Tasks unfinished for longer than this are failed. */
   deadlineSeconds: number;
-  /** Stop after this many pages (a scheduled run has a time limit). */
+  /** Stop after this many pages. */
   maxPages?: number;
+  /** Start no new page after this long (a scheduled run has a time limit; the next run goes on). */
+  timeBudgetMs?: number;
 }
 
 export interface ReconcileReport {
@@ -39,6 +41,9 @@ export async function reconcile(
 ): Promise<ReconcileReport> {
   const batchSize = options.batchSize ?? 50;
   const maxPages = options.maxPages ?? 100;
+  const startedAt = Date.now();
+  const inBudget = () =>
+    options.timeBudgetMs === undefined || Date.now() - startedAt < options.timeBudgetMs;
   const report: ReconcileReport = {
     checked: 0,
     applied: 0,
@@ -53,7 +58,7 @@ export async function reconcile(
     report.checked += page.items.length;
     await reconcileBatch(deps, page.items, options.deadlineSeconds, report);
     afterId = page.lastId ?? undefined;
-  } while (afterId && report.pages < maxPages);
+  } while (afterId && report.pages < maxPages && inBudget());
   deps.log.info("reconcile finished", { ...report });
   return report;
 }

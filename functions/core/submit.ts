@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { SubmitKind, SubmitOutcome, UpstreamClient } from "../upstream/client.ts";
 import {
   IdempotencyConflictError,
+  StoreUnavailableError,
   UpstreamBusyError,
   UpstreamRejectedError,
   UpstreamUnavailableError,
@@ -131,7 +132,7 @@ async function recordOutcome(
       update = fail(`upstream unavailable: ${outcome.reason}`);
       break;
   }
-  const written = await deps.store.advance(task.id, update, now, { allowModal: true });
+  const written = await advanceWithRetries(deps, task.id, update, now, outcome);
   // A webhook may have overtaken this answer: the stored task is then already further along.
   const recorded = written.task ?? task;
   deps.log.info("task submitted", {
@@ -162,6 +163,37 @@ async function recordOutcome(
       return { kind: "task", task: recorded };
   }
 }
+
+/**
+ * The write that binds our task to the upstream job matters most: once the upstream has started
+ * a job, losing its id would leave only webhooks to find it. So a store outage here is retried
+ * a few times within the request, and if it still fails the upstream id is logged for recovery.
+ */
+async function advanceWithRetries(
+  deps: SubmitDeps,
+  taskId: string,
+  update: TaskUpdate,
+  now: Date,
+  outcome: SubmitOutcome,
+) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await deps.store.advance(taskId, update, now, { allowModal: true });
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError) || attempt >= ANSWER_WRITE_RETRIES.length) {
+        deps.log.error("submit answer not recorded", {
+          taskId,
+          outcome: outcome.kind,
+          upstreamTaskId: "upstreamTaskId" in outcome ? outcome.upstreamTaskId : null,
+        });
+        throw error;
+      }
+      await new Promise((r) => setTimeout(r, ANSWER_WRITE_RETRIES[attempt]));
+    }
+  }
+}
+
+const ANSWER_WRITE_RETRIES = [100, 300, 900];
 
 /** The answer a result stands for: the task, or the contract's upstream error. */
 function answer(result: SubmitResult): Task {

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** Statuses use the upstream's words (see shared/API.md "The task"). */
 export const TaskStatus = z.enum([

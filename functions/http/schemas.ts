@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { Metadata, TaskStatus } from "../core/task.ts";
 
 const IMAGE_SIGNATURES: [string, number[]][] = [

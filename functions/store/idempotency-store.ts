@@ -6,7 +6,7 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
-import { z } from "zod";
+import * as z from "zod";
 import type { IdempotencyRecord, IdempotencyStore, SubmitResult } from "../core/ports.ts";
 import { Task } from "../core/task.ts";
 import { keys } from "./keys.ts";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** Ids arrive as strings or (in some gateways' docs) bare numbers: always keep them as strings. */
 const Id = z.union([z.string(), z.number()]).transform((v) => String(v));

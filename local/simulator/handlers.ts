@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { z } from "zod";
+import * as z from "zod";
 import type { Engine, Job, Look } from "./engine.ts";
 import {
   type Directives,

@@ -5,7 +5,7 @@
  * Control it over HTTP: GET /_sim/tasks, GET /_sim/stats, PUT /_sim/faults.
  */
 import { parseArgs } from "node:util";
-import { z } from "zod";
+import * as z from "zod";
 import { type FaultConfig, PartialFaultConfig } from "./faults.ts";
 import { startSimulator } from "./index.ts";
 

@@ -1,0 +1,81 @@
+import { LINKS } from "../functions/platform.ts";
+import { CALLBACK_PATH, FUNCTIONS, type FunctionName, ROUTES } from "../functions/routes.ts";
+import { FUNCTION_DEFAULTS, handlerOf, LOG_RETENTION, UPSTREAM_TIMEOUT_MS } from "./runtime.ts";
+import { apiKeys, callbackSecret, mjApiBaseUrl, mjApiKey } from "./secrets.ts";
+import { table } from "./storage.ts";
+
+/**
+ * The HTTP API: API Gateway HTTP API (ApiGatewayV2) rather than Function URLs behind
+ * sst.aws.Router, because
+ * - the contract routes on method AND parameterised path: `POST /v1/tasks/{id}/actions` is
+ *   submit's while `GET /v1/tasks/{id}` is read's. Router (CloudFront) matches path prefixes only,
+ *   so it would need one function for all of /v1/tasks or dispatch inside the code;
+ * - functions/routes.ts already speaks API Gateway's `{id}` syntax, so every route of the
+ *   contract is declared here one-to-one, and anything else reaches no function but `$default`;
+ * - it deploys in seconds (a CloudFront distribution takes minutes) and needs no Function URLs
+ *   open to the internet; its 30 s integration limit covers submit's 20 s timeout.
+ * CORS is off: API keys are server-side credentials, so browsers have no business calling this.
+ */
+export const api = new sst.aws.ApiGatewayV2(LINKS.PUBLIC_URL.resource, {
+  cors: false,
+  accessLog: { retention: LOG_RETENTION },
+});
+
+/**
+ * What each HTTP function may see, and how long it may take. Links are least privilege: read
+ * never sees the upstream key or the callback secret; callback holds no upstream key, so even a
+ * forged webhook cannot start upstream jobs. submit links the API itself for PUBLIC_URL, the base
+ * of the callback URL it sends upstream.
+ */
+const HTTP_FUNCTIONS = {
+  submit: {
+    description: "paperboat: starts Midjourney jobs (POST /v1/...)",
+    // One upstream call bounded by UPSTREAM_TIMEOUT_MS, plus two DynamoDB writes.
+    timeout: "20 seconds",
+    link: [table, mjApiBaseUrl, mjApiKey, callbackSecret, apiKeys, api],
+    environment: { UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS) },
+  },
+  callback: {
+    description: "paperboat: the upstream's webhook (POST /hooks/midjourney)",
+    // One conditional write: answer fast so the upstream does not time out and retry.
+    timeout: "5 seconds",
+    link: [table, callbackSecret],
+    environment: {},
+  },
+  read: {
+    description: "paperboat: task reads and health (GET /v1/tasks..., /health)",
+    timeout: "5 seconds",
+    link: [table, apiKeys],
+    environment: {},
+  },
+} satisfies Record<
+  FunctionName,
+  Pick<sst.aws.FunctionArgs, "description" | "timeout" | "link" | "environment">
+>;
+
+function componentName(name: FunctionName): string {
+  return `${name[0]?.toUpperCase()}${name.slice(1)}`;
+}
+
+export const functions = Object.fromEntries(
+  (Object.keys(FUNCTIONS) as FunctionName[]).map((name) => [
+    name,
+    new sst.aws.Function(componentName(name), {
+      ...FUNCTION_DEFAULTS,
+      handler: handlerOf(FUNCTIONS[name]),
+      ...HTTP_FUNCTIONS[name],
+    }),
+  ]),
+) as Record<FunctionName, sst.aws.Function>;
+
+// One function per concern, shared by its routes (passing the ARN, not a handler string, which
+// would create one Lambda per route).
+for (const route of ROUTES) {
+  api.route(`${route.method} ${route.path}`, functions[route.fn].arn);
+}
+// Unknown paths and methods get the contract's JSON 404 from the read app instead of API
+// Gateway's own `{"message":"Not Found"}`.
+api.route("$default", functions.read.arn);
+
+/** What to configure at the upstream as the webhook URL (CometAPI's notifyHook). */
+export const callbackUrl = $interpolate`${api.url}${CALLBACK_PATH}`;

@@ -1,0 +1,35 @@
+/**
+ * Lambda settings every paperboat function shares, chosen on purpose rather than left to SST's
+ * defaults (nodejs24.x, x86_64, 1024 MB, 20 s, text logs kept a month):
+ *
+ * - runtime nodejs22.x: Node 20 reached its end of life in April 2026 and Lambda deprecates
+ *   nodejs20.x (new functions on it are refused after the deprecation window), and the AWS SDK's
+ *   releases from 2027 need Node 22. The bundle still targets node20, the oldest Node the code
+ *   supports (package.json engines), which the local stack and CI run: the same code runs on both.
+ * - arm64 (Graviton): about 20% cheaper per GB-second than x86_64, and nothing here is native.
+ * - 512 MB: the functions are I/O-bound (one or two DynamoDB calls, at most one upstream call),
+ *   but Lambda's CPU share grows with memory and cold starts parse a ~870 KB bundle (bench/bundle-sizes.md); 512 MB keeps
+ *   cold starts short at half the default's price. Per-function timeouts live next to each
+ *   function (infra/api.ts, infra/jobs.ts).
+ * - JSON log format: the code logs structured JSON; Lambda then adds level, request id and
+ *   timestamps as fields instead of a text prefix, so CloudWatch Logs Insights can filter them.
+ * - log retention: a week on throw-away stages, three months on protected ones (sst.config.ts).
+ * - esbuild: ESM, minified (SST's defaults, spelled out because test/infra bundles the same way).
+ */
+export const LOG_RETENTION = $app.protect ? "3 months" : "1 week";
+
+export const FUNCTION_DEFAULTS = {
+  runtime: "nodejs22.x",
+  architecture: "arm64",
+  memory: "512 MB",
+  logging: { format: "json", retention: LOG_RETENTION },
+  nodejs: { format: "esm", minify: true, esbuild: { target: "node20" } },
+} as const satisfies Partial<sst.aws.FunctionArgs>;
+
+/** The upstream call's own budget; the function timeouts below leave room for it. */
+export const UPSTREAM_TIMEOUT_MS = 10_000;
+
+/** `functions/submit.ts` + `handler` → SST's handler string `functions/submit.handler`. */
+export function handlerOf(entry: { handlerFile: string; export: string }): string {
+  return `${entry.handlerFile.replace(/\.ts$/, "")}.${entry.export}`;
+}

@@ -1,0 +1,22 @@
+import { LINKS } from "../functions/platform.ts";
+
+/**
+ * Per-stage values, stored encrypted by SST (`npx sst secret set <Name> <value> --stage <stage>`)
+ * and handed only to the functions that link them. Component names come from LINKS, the table
+ * that functions/platform.ts reads them back by.
+ */
+
+/** The upstream credential: submit and the reconciler only. */
+export const mjApiKey = new sst.Secret(LINKS.MJ_API_KEY.resource);
+
+/** Not secret, but per stage and changeable without a code edit; CometAPI unless set. */
+export const mjApiBaseUrl = new sst.Secret(
+  LINKS.MJ_API_BASE_URL.resource,
+  "https://api.cometapi.com",
+);
+
+/** Signs (submit) and verifies (callback) the correlation `state` tokens. */
+export const callbackSecret = new sst.Secret(LINKS.CALLBACK_SECRET.resource);
+
+/** The service's own clients, `owner:key,owner:key`: submit and read. */
+export const apiKeys = new sst.Secret(LINKS.API_KEYS.resource);

@@ -1,0 +1,204 @@
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDocumentClient } from "../../functions/deps.ts";
+import { ensureTable } from "../../local/dynamodb.ts";
+import { type Simulator, startSimulator } from "../../local/simulator/index.ts";
+import { api, dynamodbEndpoint, eventually, OWNERS, uniqueTableName } from "../helpers.ts";
+import { startHttpApi } from "./http-api.ts";
+import { InitError, type LambdaHost, startLambda } from "./lambda-host.ts";
+import { type Bundle, bundleLikeSst, type NodejsOptions } from "./sst-bundle.ts";
+import { evaluateSstConfig, type RecordedFunction, type SstEvaluation } from "./sst-stand-in.ts";
+
+/**
+ * Every function bundled as SST bundles it for a deploy, each loaded in a fresh Node process
+ * with only what Lambda and SST give it (its links in an encrypted resource.enc, its
+ * environment), and driven through an API Gateway v2 stand-in, the upstream simulator and
+ * DynamoDB Local: the deployed topology, offline. Wiring comes from evaluating sst.config.ts.
+ */
+
+const STAGE = "ci";
+const MJ_API_KEY = `mj_${randomBytes(12).toString("hex")}`;
+const CALLBACK_SECRET = randomBytes(32).toString("base64url");
+const API_KEYS = `${OWNERS.alice.owner}:${OWNERS.alice.key},${OWNERS.bob.owner}:${OWNERS.bob.key}`;
+
+let wiring: SstEvaluation;
+let workDir: string;
+let simulator: Simulator;
+let gateway: Awaited<ReturnType<typeof startHttpApi>>;
+let tableName: string;
+const bundles = new Map<string, Bundle>();
+const hosts = new Map<string, LambdaHost>();
+
+const seconds = (duration: unknown) => Number(/^(\d+) second/.exec(String(duration))?.[1] ?? 3);
+
+/** The properties SST would write for each linked component, with this run's values. */
+function linkProperties(fn: RecordedFunction, omit: string[] = []) {
+  const values: Record<string, Record<string, unknown>> = {};
+  for (const name of fn.links.filter((n) => !omit.includes(n))) {
+    const component = wiring.components.find((c) => c.name === name);
+    if (component?.type === "sst.aws.Dynamo") {
+      values[name] = { type: "sst.aws.Dynamo", name: tableName };
+    } else if (component?.type === "sst.aws.ApiGatewayV2") {
+      values[name] = { type: "sst.aws.ApiGatewayV2", url: gateway.url };
+    } else if (component?.type === "sst.Secret") {
+      const secrets: Record<string, string> = {
+        MjApiKey: MJ_API_KEY,
+        MjApiBaseUrl: simulator.url,
+        CallbackSecret: CALLBACK_SECRET,
+        ApiKeys: API_KEYS,
+      };
+      const value = secrets[name];
+      if (value === undefined) throw new Error(`no test value for secret ${name}`);
+      values[name] = { type: "sst.sst.Secret", value };
+    } else {
+      throw new Error(`no test value for link ${name} (${component?.type})`);
+    }
+  }
+  return values;
+}
+
+function launch(fn: RecordedFunction, omitLinks: string[] = [], bundle = bundles.get(fn.name)) {
+  if (!bundle) throw new Error(`${fn.name} was not bundled`);
+  return startLambda({
+    name: `paperboat-${STAGE}-${fn.name}`,
+    bundle,
+    links: linkProperties(fn, omitLinks),
+    environment: fn.environment,
+    extraEnvironment: { DYNAMODB_ENDPOINT: dynamodbEndpoint() },
+    app: { name: wiring.app.name, stage: STAGE },
+    memoryMb: Number.parseInt(String(fn.args.memory), 10),
+    timeoutSeconds: seconds(fn.args.timeout),
+  });
+}
+
+function host(name: string): LambdaHost {
+  const found = hosts.get(name);
+  if (!found) throw new Error(`${name} is not running`);
+  return found;
+}
+
+beforeAll(async () => {
+  wiring = await evaluateSstConfig(STAGE);
+  workDir = await mkdtemp(join(tmpdir(), "paperboat-bundles-"));
+  for (const fn of wiring.functions) {
+    const nodejs = (fn.args.nodejs ?? {}) as NodejsOptions;
+    bundles.set(fn.name, await bundleLikeSst(fn.handler, nodejs, join(workDir, fn.name)));
+  }
+
+  tableName = uniqueTableName("bundles");
+  await ensureTable(createDocumentClient({ endpoint: dynamodbEndpoint() }), tableName);
+  simulator = await startSimulator({ apiKey: MJ_API_KEY, stepMs: 15, seed: 11 });
+  gateway = await startHttpApi(
+    wiring.routes.map((r) => ({
+      route: r.route,
+      invoke: (event) => host(wiring.routeTarget(r.route)).invoke(event),
+    })),
+  );
+  for (const fn of wiring.functions) hosts.set(fn.name, await launch(fn));
+}, 120_000);
+
+afterAll(async () => {
+  for (const h of hosts.values()) await h.stop();
+  await gateway?.stop();
+  await simulator?.stop();
+  if (workDir) await rm(workDir, { recursive: true, force: true });
+});
+
+describe("bundled functions behind the HTTP API", () => {
+  it("answers /health from the read bundle", async () => {
+    const response = await fetch(`${gateway.url}/health`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: "ok" });
+  });
+
+  it("takes an imagine to SUCCESS: submit → upstream → webhooks to the API's URL → callback → read", async () => {
+    const alice = api(gateway, OWNERS.alice.key);
+    const submitted = await alice.imagine({ prompt: "a paper boat on a bundled sea --v 6.1" });
+    expect(submitted.status).toBe(202);
+    expect(submitted.body).toMatchObject({ owner: "alice", status: "SUBMITTED" });
+    const done = await eventually(
+      () => alice.task(submitted.body.id),
+      (r) => r.body?.status === "SUCCESS",
+    );
+    expect(done.body).toMatchObject({ status: "SUCCESS", progress: 100 });
+    expect(simulator.stats().webhooksSent).toBeGreaterThan(0);
+  });
+
+  it("lists only the caller's tasks, and refuses a request without a key", async () => {
+    const bob = api(gateway, OWNERS.bob.key);
+    const mine = await bob.imagine({ prompt: "bob's bundled boat" });
+    const list = await bob.list("?limit=5");
+    expect(list.status).toBe(200);
+    expect(list.body.items.map((t: { id: string }) => t.id)).toEqual([mine.body.id]);
+    const anonymous = await fetch(`${gateway.url}/v1/tasks/${mine.body.id}`);
+    expect(anonymous.status).toBe(401);
+  });
+
+  it("answers an unknown route with the contract's JSON 404 (API Gateway's $default → read)", async () => {
+    const response = await fetch(`${gateway.url}/nowhere`, { method: "DELETE" });
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({ error: { code: "not_found" } });
+  });
+});
+
+describe("the bundled reconciler", () => {
+  it("finishes a task whose webhooks were all lost, when the schedule fires", async () => {
+    const alice = api(gateway, OWNERS.alice.key);
+    const submitted = await alice.imagine({ prompt: "a lost lighthouse --sim-drop-hooks" });
+    expect(submitted.status).toBe(202);
+    await simulator.idle();
+    expect((await alice.task(submitted.body.id)).body.status).toBe("SUBMITTED");
+
+    // EventBridge Scheduler hands the function the cron's `event` verbatim
+    const cron = wiring.component("sst.aws.CronV2", "Reconciler").args;
+    const report = await host("ReconcilerHandler").invoke(cron.event ?? {});
+    expect(report).toMatchObject({ applied: expect.any(Number) });
+    expect((report as { applied: number }).applied).toBeGreaterThanOrEqual(1);
+    expect((await alice.task(submitted.body.id)).body).toMatchObject({ status: "SUCCESS" });
+  });
+});
+
+describe("a bundle outside SST", () => {
+  it("reads plain environment variables, so the same artifact also runs without SST", async () => {
+    const read = wiring.fn("Read");
+    const nodejs = (read.args.nodejs ?? {}) as NodejsOptions;
+    const copy = await bundleLikeSst(read.handler, nodejs, join(workDir, "Read-plain"));
+    const plain = await startLambda({
+      name: "paperboat-plain-read",
+      bundle: copy,
+      links: null,
+      environment: { TABLE_NAME: tableName, API_KEYS },
+      extraEnvironment: { DYNAMODB_ENDPOINT: dynamodbEndpoint() },
+      app: { name: wiring.app.name, stage: STAGE },
+      memoryMb: 512,
+      timeoutSeconds: 5,
+    });
+    try {
+      const other = await startHttpApi([{ route: "$default", invoke: (e) => plain.invoke(e) }]);
+      try {
+        // a 200 means the key was accepted and the table read: a wrong name would be a 500
+        const list = await api(other, OWNERS.alice.key).list();
+        expect(list.status).toBe(200);
+        expect(list.body).toMatchObject({ items: expect.any(Array) });
+      } finally {
+        await other.stop();
+      }
+    } finally {
+      await plain.stop();
+    }
+  });
+});
+
+describe("a bundle deployed without a link it needs", () => {
+  it("fails its cold start with an error naming the link", async () => {
+    const read = wiring.fn("Read");
+    const nodejs = (read.args.nodejs ?? {}) as NodejsOptions;
+    const copy = await bundleLikeSst(read.handler, nodejs, join(workDir, "Read-unlinked"));
+    const started = launch(read, ["ApiKeys"], copy);
+    await expect(started).rejects.toThrow(InitError);
+    await expect(started).rejects.toThrow(/API_KEYS.*"ApiKeys".*not linked/);
+  });
+});

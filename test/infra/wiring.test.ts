@@ -1,0 +1,203 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { build } from "esbuild";
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import { FUNCTION_SETTINGS } from "../../functions/compose.ts";
+import { Config } from "../../functions/config.ts";
+import { LINKS } from "../../functions/platform.ts";
+import { CALLBACK_PATH, FUNCTIONS, ROUTES } from "../../functions/routes.ts";
+import { TABLE } from "../../functions/store/table.ts";
+import { parseHandler } from "./sst-bundle.ts";
+import { evaluateSstConfig, OutputRef, ROOT, type SstEvaluation } from "./sst-stand-in.ts";
+
+/**
+ * sst.config.ts + infra/ evaluated against a recording stand-in of SST: what would be deployed
+ * matches the contract's routes, the entry points, the store's table and each function's needs.
+ */
+
+let ci: SstEvaluation;
+beforeAll(async () => {
+  ci = await evaluateSstConfig("ci");
+});
+
+/** Which function (by component name) each FUNCTION_SETTINGS entry is deployed as. */
+const DEPLOYED_AS: Record<keyof typeof FUNCTION_SETTINGS, string> = {
+  submit: "Submit",
+  callback: "Callback",
+  read: "Read",
+  reconcile: "ReconcilerHandler",
+};
+
+const seconds = (duration: unknown): number => {
+  const match = /^(\d+) (second|minute)s?$/.exec(String(duration));
+  if (!match) throw new Error(`not a duration: ${String(duration)}`);
+  return Number(match[1]) * (match[2] === "minute" ? 60 : 1);
+};
+
+async function exportsOf(source: string): Promise<string[]> {
+  const result = await build({
+    entryPoints: [join(ROOT, source)],
+    bundle: false,
+    write: false,
+    metafile: true,
+    format: "esm",
+    outdir: "out",
+    logLevel: "silent",
+  });
+  return Object.values(result.metafile.outputs).flatMap((o) => o.exports);
+}
+
+describe("the app", () => {
+  it("is paperboat, keeps its state in AWS, and protects only the prod stage", async () => {
+    expect(ci.app).toEqual({ name: "paperboat", home: "aws", removal: "remove", protect: false });
+    vi.resetModules();
+    const prod = await evaluateSstConfig("prod");
+    expect(prod.app).toMatchObject({ removal: "retain", protect: true });
+    const table = prod.component("sst.aws.Dynamo", "Table").args;
+    expect(table).toMatchObject({
+      deletionProtection: true,
+      transform: { table: { pointInTimeRecovery: { enabled: true } } },
+    });
+    expect(ci.component("sst.aws.Dynamo", "Table").args).toMatchObject({
+      deletionProtection: false,
+    });
+    expect(prod.fn("Submit").args.logging).toMatchObject({ retention: "3 months" });
+    expect(ci.fn("Submit").args.logging).toMatchObject({ retention: "1 week" });
+  });
+
+  it("outputs the API URL, the callback URL to give the upstream, and the table name", () => {
+    expect(ci.outputs).toEqual({
+      api: new OutputRef("Api", "url"),
+      callbackUrl: `\${Api.url}${CALLBACK_PATH}`,
+      table: new OutputRef("Table", "name"),
+    });
+  });
+});
+
+describe("the HTTP API", () => {
+  it("has every route of the contract, and only those plus a $default for JSON 404s", () => {
+    const expected = ROUTES.map((r) => `${r.method} ${r.path}`);
+    expect(ci.routes.map((r) => r.route).sort()).toEqual([...expected, "$default"].sort());
+    expect(new Set(ci.routes.map((r) => r.api))).toEqual(new Set(["Api"]));
+    expect(ci.routeTarget("$default")).toBe("Read");
+  });
+
+  it.each(ROUTES.map((r) => [`${r.method} ${r.path}`, r.fn] as const))(
+    "%s runs the %s function's handler",
+    (route, fn) => {
+      const target = ci.fn(ci.routeTarget(route));
+      const entry = FUNCTIONS[fn];
+      expect(target.name).toBe(DEPLOYED_AS[fn]);
+      expect(target.handler).toBe(`${entry.handlerFile.replace(/\.ts$/, "")}.${entry.export}`);
+    },
+  );
+
+  it("is an API Gateway HTTP API with CORS off", () => {
+    expect(ci.component("sst.aws.ApiGatewayV2", "Api").args).toMatchObject({ cors: false });
+  });
+});
+
+describe("the functions", () => {
+  it("are exactly the three HTTP functions and the reconciler, on a one-minute schedule", () => {
+    expect(ci.functions.map((f) => f.name).sort()).toEqual(Object.values(DEPLOYED_AS).sort());
+    const cron = ci.component("sst.aws.CronV2", "Reconciler").args;
+    expect(cron).toMatchObject({ schedule: "rate(1 minute)", retries: 0 });
+    expect(ci.fn("ReconcilerHandler").handler).toBe("functions/reconcile.handler");
+  });
+
+  it.each(Object.values(DEPLOYED_AS))(
+    "%s points at a handler file that exists and exports it",
+    async (name) => {
+      const { source, exportName } = parseHandler(ci.fn(name).handler);
+      expect(existsSync(join(ROOT, source))).toBe(true);
+      expect(await exportsOf(source)).toContain(exportName);
+    },
+  );
+
+  it.each(Object.entries(DEPLOYED_AS))(
+    "%s is linked to exactly what its settings need",
+    (fn, name) => {
+      const needs = FUNCTION_SETTINGS[fn as keyof typeof FUNCTION_SETTINGS] as readonly string[];
+      const expected = Object.entries(LINKS)
+        .filter(([setting]) => needs.includes(setting))
+        .map(([, link]) => link.resource);
+      const deployed = ci.fn(name);
+      expect(deployed.links.sort()).toEqual(expected.sort());
+      // plain environment variables: only settings the function reads, never a linked one
+      for (const key of Object.keys(deployed.environment)) {
+        expect(needs).toContain(key);
+        expect(Object.keys(LINKS)).not.toContain(key);
+        expect(
+          Config.shape[key as keyof typeof Config.shape].safeParse(deployed.environment[key])
+            .success,
+        ).toBe(true);
+      }
+      // and every setting without a default reaches the function one way or the other
+      for (const setting of needs) {
+        if (setting === "DYNAMODB_ENDPOINT") continue; // local only: AWS needs no endpoint
+        const given =
+          setting in LINKS ||
+          setting in deployed.environment ||
+          Config.shape[setting as keyof typeof Config.shape].safeParse(undefined).success;
+        expect(given, `${name} gets ${setting}`).toBe(true);
+      }
+    },
+  );
+
+  it("keeps the upstream key away from read and callback, and the callback secret from read", () => {
+    expect(ci.fn("Read").links).not.toContain("MjApiKey");
+    expect(ci.fn("Read").links).not.toContain("CallbackSecret");
+    expect(ci.fn("Callback").links).not.toContain("MjApiKey");
+  });
+
+  it.each(Object.values(DEPLOYED_AS))(
+    "%s runs Node 20 on arm64 with JSON logs and an ESM, minified, node20 bundle",
+    (name) => {
+      expect(ci.fn(name).args).toMatchObject({
+        runtime: "nodejs22.x",
+        architecture: "arm64",
+        memory: "512 MB",
+        logging: { format: "json" },
+        nodejs: { format: "esm", minify: true, esbuild: { target: "node20" } },
+      });
+    },
+  );
+
+  it("answers webhooks and reads fast, and leaves submit room for one upstream call", () => {
+    expect(seconds(ci.fn("Callback").args.timeout)).toBeLessThanOrEqual(5);
+    expect(seconds(ci.fn("Read").args.timeout)).toBeLessThanOrEqual(5);
+    const submit = ci.fn("Submit");
+    const upstreamSeconds = Number(submit.environment.UPSTREAM_TIMEOUT_MS) / 1000;
+    // above the upstream budget plus two writes, below API Gateway's 30 s integration limit
+    expect(seconds(submit.args.timeout)).toBeGreaterThanOrEqual(upstreamSeconds + 5);
+    expect(seconds(submit.args.timeout)).toBeLessThan(30);
+    // a reconciler run ends before the next one starts
+    expect(seconds(ci.fn("ReconcilerHandler").args.timeout)).toBeLessThan(60);
+  });
+});
+
+describe("the table", () => {
+  it("is the store's TABLE: keys, indexes and TTL attribute", () => {
+    const table = ci.component("sst.aws.Dynamo", "Table").args;
+    expect(table.fields).toEqual(TABLE.attributes);
+    expect(table.primaryIndex).toEqual({ hashKey: TABLE.partitionKey, rangeKey: TABLE.sortKey });
+    expect(table.globalIndexes).toEqual(TABLE.globalIndexes);
+    expect(table.ttl).toBe(TABLE.ttlAttribute);
+  });
+});
+
+describe("the secrets", () => {
+  it("are the links functions/platform.ts reads, with a placeholder only for the base URL", () => {
+    const secrets = ci.components.filter((c) => c.type === "sst.Secret");
+    expect(Object.fromEntries(secrets.map((s) => [s.name, s.args.placeholder]))).toEqual({
+      MjApiKey: undefined,
+      MjApiBaseUrl: "https://api.cometapi.com",
+      CallbackSecret: undefined,
+      ApiKeys: undefined,
+    });
+    expect(Config.shape.MJ_API_BASE_URL.safeParse("https://api.cometapi.com").success).toBe(true);
+    for (const link of Object.values(LINKS)) {
+      expect(ci.components.map((c) => c.name)).toContain(link.resource);
+    }
+  });
+});

@@ -117,16 +117,12 @@ export function composeReadApp(config: SettingsOf<"read">, overrides: Overrides 
 export function composeReconciler(
   config: SettingsOf<"reconcile">,
   overrides: Overrides = {},
-): (run?: { timeBudgetMs?: number }) => Promise<ReconcileReport> {
+): (run?: { timeBudgetMs?: number; batchSize?: number }) => Promise<ReconcileReport> {
   const deps = {
     store: storeFor(config),
     upstream: upstreamFor(config, overrides),
     clock: overrides.clock ?? systemClock,
     log: overrides.log ?? createLogger({ base: { fn: "reconcile" } }),
   };
-  return (run = {}) =>
-    reconcile(deps, {
-      deadlineSeconds: config.TASK_DEADLINE_SECONDS,
-      timeBudgetMs: run.timeBudgetMs,
-    });
+  return (run = {}) => reconcile(deps, { deadlineSeconds: config.TASK_DEADLINE_SECONDS, ...run });
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { type FaultConfig, mergeFaults, parseDirectives, stripDirectives } from "./faults.ts";
 import { renderGrid, renderQuadrant, renderVideo, type Size } from "./images.ts";
 import { chance, createRng, deriveSeed, type Rng, randomInt, shuffle } from "./rng.ts";
@@ -99,6 +100,8 @@ export function createEngine(options: EngineOptions) {
   const holds = new Set<() => void>();
   const idleWaiters: (() => void)[] = [];
   const abort = new AbortController();
+  // every pending webhook delay listens on this one signal
+  setMaxListeners(0, abort.signal);
   const submitRng = createRng(deriveSeed(options.seed, -1));
   const idRng = createRng(deriveSeed(options.seed, -2));
   let baseUrl = "http://127.0.0.1";

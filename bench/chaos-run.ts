@@ -1,0 +1,315 @@
+import { randomBytes } from "node:crypto";
+import { TaskStatus, taskRank } from "../functions/core/task.ts";
+import { type DynamoDbLocal, startDynamoDbLocal } from "../local/dynamodb.ts";
+import { type DynamoDbProxy, startDynamoDbProxy } from "../local/dynamodb-proxy.ts";
+import type { SubmitFaultKind } from "../local/simulator/index.ts";
+import { startStack } from "../local/stack.ts";
+
+/**
+ * The chaos run: many imagine requests against the local stack while the simulator loses,
+ * duplicates and reorders webhooks and fails submits, with clients that retry with the same
+ * Idempotency-Key. It then checks every task against the simulator's truth. Shared by
+ * `bench/chaos.ts` (full form) and `test/e2e/chaos.test.ts` (short form, in CI).
+ */
+export interface ChaosOptions {
+  tasks: number;
+  /** Client requests in flight at once. */
+  concurrency: number;
+  /** Share of tasks whose webhooks are all dropped (only the reconciler can finish them). */
+  dropAllShare: number;
+  /** Share of tasks whose webhooks are duplicated and delivered in shuffled order. */
+  duplicateReorderShare: number;
+  /** Probability that a submit fails upstream (5xx, timeout, garbage, queue full, refusal...). */
+  submitFailure: number;
+  /** Share of client requests whose response is "lost", so the client sends it again. */
+  clientRetryShare: number;
+  /** Probability that an accepted job ends in FAILURE upstream. */
+  taskFailure: number;
+  reconcileIntervalSeconds: number;
+  stepMs: number;
+  seed: number;
+  /** An existing DynamoDB Local; otherwise one is started (in memory) and stopped. */
+  dynamodbEndpoint?: string;
+  log?: (line: string) => void;
+}
+
+export interface ChaosReport {
+  options: Omit<ChaosOptions, "log" | "dynamodbEndpoint">;
+  requests: number;
+  accepted: number;
+  refusedAtSubmit: Record<string, number>;
+  terminalMatchingTruth: number;
+  lost: { taskId: string; ours: string; truth: string }[];
+  regressions: number;
+  pollReads: number;
+  jobsPerAccepted: { exactlyOne: number; none: number; more: number };
+  jobsForRefused: number;
+  inconsistentReplays: number;
+  replays: number;
+  conflictsWhileRunning: number;
+  convergenceMs: number;
+  reconcileRuns: number;
+  dynamodb: { total: Record<string, number>; perTask: Record<string, number> };
+  durationMs: number;
+}
+
+/** mulberry32: the run is reproducible from its seed. */
+function rng(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Answer {
+  status: number;
+  text: string;
+}
+
+const SUBMIT_FAULTS: SubmitFaultKind[] = [
+  "http500",
+  "timeout",
+  "garbage",
+  "empty",
+  "queueFull",
+  "refused",
+  "bannedPrompt",
+  "envelope",
+];
+
+export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
+  const log = options.log ?? (() => {});
+  const random = rng(options.seed);
+  const started = Date.now();
+  let db: DynamoDbLocal | null = null;
+  let proxy: DynamoDbProxy | null = null;
+  let stack: Awaited<ReturnType<typeof startStack>> | null = null;
+  try {
+    const endpoint = options.dynamodbEndpoint ?? (db = await startDynamoDbLocal()).endpoint;
+    proxy = await startDynamoDbProxy(endpoint);
+    const apiKey = `chaos_${randomBytes(12).toString("hex")}`;
+    let reconcileRuns = 0;
+    stack = await startStack({
+      tableName: `chaos_${Date.now().toString(36)}`,
+      dynamodbEndpoint: proxy.endpoint,
+      callbackSecret: randomBytes(32).toString("base64url"),
+      apiKeys: [{ owner: "chaos", key: apiKey }],
+      reconcileIntervalSeconds: options.reconcileIntervalSeconds,
+      upstreamTimeoutMs: 1000,
+      simulator: {
+        stepMs: options.stepMs,
+        seed: options.seed,
+        faults: {
+          submitFailure: options.submitFailure,
+          submitFailureKinds: SUBMIT_FAULTS,
+          taskFailure: options.taskFailure,
+        },
+      },
+      log: {
+        info(message) {
+          if (message === "reconcile finished") reconcileRuns++;
+        },
+        warn() {},
+        error(message, fields) {
+          log(`error: ${message} ${JSON.stringify(fields)}`);
+        },
+      },
+    });
+    proxy.reset();
+    const url = stack.url;
+    const headers = { authorization: `Bearer ${apiKey}`, "content-type": "application/json" };
+
+    async function post(body: string, key: string): Promise<Answer> {
+      const response = await fetch(`${url}/v1/imagine`, {
+        method: "POST",
+        headers: { ...headers, "idempotency-key": key },
+        body,
+      });
+      return { status: response.status, text: await response.text() };
+    }
+
+    // --- clients ---------------------------------------------------------------------------
+    const accepted = new Map<string, string>(); // key → task id
+    const refused: Record<string, number> = {};
+    const refusedTaskIds: string[] = [];
+    let inconsistentReplays = 0;
+    let replays = 0;
+    let conflictsWhileRunning = 0;
+
+    async function client(i: number) {
+      const roll = random();
+      const words =
+        roll < options.dropAllShare
+          ? " --sim-drop-hooks"
+          : roll < options.dropAllShare + options.duplicateReorderShare
+            ? " --sim-duplicate --sim-reorder"
+            : "";
+      const body = JSON.stringify({ prompt: `chaos boat ${i}${words}`, metadata: { i } });
+      const key = `chaos-${options.seed}-${i}`;
+      const retries = random() < options.clientRetryShare;
+      const attempts: Promise<Answer>[] = [post(body, key)];
+      if (retries) {
+        // the first response is "lost": the client sends the same request again, soon
+        attempts.push(sleep(Math.floor(random() * 50)).then(() => post(body, key)));
+      }
+      let answers = await Promise.all(attempts);
+      conflictsWhileRunning += answers.filter((a) => a.status === 409).length;
+      // a client told "still running" asks again until it gets the answer
+      while (answers.every((a) => a.status === 409)) {
+        await sleep(200);
+        answers = [await post(body, key)];
+      }
+      const final = answers.filter((a) => a.status !== 409);
+      if (retries) {
+        const again = await post(body, key);
+        final.push(again);
+        replays++;
+      }
+      const first = final[0] as Answer;
+      if (final.some((a) => a.status !== first.status || a.text !== first.text))
+        inconsistentReplays++;
+      const parsed = JSON.parse(first.text);
+      if (first.status === 202) accepted.set(key, parsed.id);
+      else {
+        const label = `${first.status} ${parsed.error?.code ?? "?"}`;
+        refused[label] = (refused[label] ?? 0) + 1;
+        if (parsed.task?.id) refusedTaskIds.push(parsed.task.id);
+      }
+    }
+
+    // --- readers that poll tasks and watch for any step backwards ---------------------------
+    let regressions = 0;
+    let pollReads = 0;
+    let polling = true;
+    const highest = new Map<string, number>();
+    async function poller() {
+      while (polling) {
+        const ids = [...accepted.values()];
+        if (ids.length === 0) {
+          await sleep(20);
+          continue;
+        }
+        const id = ids[Math.floor(random() * ids.length)] as string;
+        const response = await fetch(`${url}/v1/tasks/${id}`, { headers });
+        pollReads++;
+        if (response.status !== 200) continue;
+        const task = (await response.json()) as { status: string; progress: number };
+        const rank = taskRank(TaskStatus.parse(task.status), task.progress);
+        if (rank < (highest.get(id) ?? -1)) regressions++;
+        highest.set(id, Math.max(rank, highest.get(id) ?? -1));
+      }
+    }
+    const pollers = Array.from({ length: 4 }, poller);
+
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: options.concurrency }, async () => {
+        while (next < options.tasks) await client(next++);
+      }),
+    );
+    log(`submitted ${options.tasks} requests, ${accepted.size} accepted`);
+
+    // --- convergence: every accepted task terminal and equal to the simulator's truth ---------
+    const simulator = stack.simulator;
+    if (!simulator) throw new Error("the chaos run needs the simulator");
+    await simulator.idle();
+    const simulatorDone = Date.now();
+    const jobsByTask = new Map<
+      string,
+      { status: string; imageUrl: string | null; buttons: number }[]
+    >();
+    for (const job of simulator.tasks()) {
+      const taskId = job.state?.split(".")[1];
+      if (!taskId) continue;
+      const list = jobsByTask.get(taskId) ?? [];
+      list.push({ status: job.status, imageUrl: job.imageUrl, buttons: job.buttons.length });
+      jobsByTask.set(taskId, list);
+    }
+    const deadline = simulatorDone + (options.reconcileIntervalSeconds * 3 + 30) * 1000;
+    let lost: ChaosReport["lost"] = [];
+    let matching = 0;
+    let convergedAt = 0;
+    for (;;) {
+      lost = [];
+      matching = 0;
+      const reads = await Promise.all(
+        [...accepted.values()].map(async (id) => {
+          const response = await fetch(`${url}/v1/tasks/${id}`, { headers });
+          return {
+            id,
+            task: (await response.json()) as {
+              status: string;
+              imageUrl: string | null;
+              buttons: unknown[];
+            },
+          };
+        }),
+      );
+      for (const { id, task } of reads) {
+        const truth = jobsByTask.get(id)?.[0];
+        const same =
+          truth !== undefined &&
+          task.status === truth.status &&
+          (truth.status !== "SUCCESS" ||
+            (task.imageUrl === truth.imageUrl && task.buttons.length === truth.buttons));
+        if (same) matching++;
+        else lost.push({ taskId: id, ours: task.status, truth: truth?.status ?? "no job" });
+      }
+      if (lost.length === 0) {
+        convergedAt = Date.now();
+        break;
+      }
+      if (Date.now() > deadline) break;
+      await sleep(100);
+    }
+    polling = false;
+    await Promise.all(pollers);
+
+    const jobsPerAccepted = { exactlyOne: 0, none: 0, more: 0 };
+    for (const id of accepted.values()) {
+      const n = jobsByTask.get(id)?.length ?? 0;
+      if (n === 1) jobsPerAccepted.exactlyOne++;
+      else if (n === 0) jobsPerAccepted.none++;
+      else jobsPerAccepted.more++;
+    }
+    const jobsForRefused = refusedTaskIds.reduce(
+      (n, id) => n + (jobsByTask.get(id)?.length ?? 0),
+      0,
+    );
+
+    const total = proxy.counts();
+    const perTask = Object.fromEntries(
+      Object.entries(total).map(([op, n]) => [op, Math.round((n / options.tasks) * 100) / 100]),
+    );
+    const { log: _log, dynamodbEndpoint: _endpoint, ...shown } = options;
+    return {
+      options: shown,
+      requests: options.tasks,
+      accepted: accepted.size,
+      refusedAtSubmit: refused,
+      terminalMatchingTruth: matching,
+      lost,
+      regressions,
+      pollReads,
+      jobsPerAccepted,
+      jobsForRefused,
+      inconsistentReplays,
+      replays,
+      conflictsWhileRunning,
+      convergenceMs: convergedAt ? convergedAt - simulatorDone : -1,
+      reconcileRuns,
+      dynamodb: { total, perTask },
+      durationMs: Date.now() - started,
+    };
+  } finally {
+    await stack?.stop();
+    await proxy?.stop();
+    await db?.stop();
+  }
+}

@@ -48,6 +48,8 @@ export interface ChaosReport {
   replays: number;
   conflictsWhileRunning: number;
   convergenceMs: number;
+  /** Per accepted task, upstream finish → our terminal write: p50, p99, max. */
+  lagMs: Record<"webhooks" | "reconciler", { p50: number; p99: number; max: number }>;
   reconcileRuns: number;
   dynamodb: { total: Record<string, number>; perTask: Record<string, number> };
   durationMs: number;
@@ -63,6 +65,12 @@ function rng(seed: number) {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+function summarize(values: number[]) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+  return { p50: at(0.5), p99: at(0.99), max: sorted.at(-1) ?? 0 };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -91,10 +99,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   let proxy: DynamoDbProxy | null = null;
   let stack: Awaited<ReturnType<typeof startStack>> | null = null;
   try {
-    const endpoint = options.dynamodbEndpoint ?? (db = await startDynamoDbLocal()).endpoint;
+    if (!options.dynamodbEndpoint) db = await startDynamoDbLocal();
+    const endpoint = options.dynamodbEndpoint ?? (db as DynamoDbLocal).endpoint;
     proxy = await startDynamoDbProxy(endpoint);
     const apiKey = `chaos_${randomBytes(12).toString("hex")}`;
     let reconcileRuns = 0;
+    const reconcileLog: { at: number; durationMs: number; applied: number; checked: number }[] = [];
     stack = await startStack({
       tableName: `chaos_${Date.now().toString(36)}`,
       dynamodbEndpoint: proxy.endpoint,
@@ -112,8 +122,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         },
       },
       log: {
-        info(message) {
-          if (message === "reconcile finished") reconcileRuns++;
+        info(message, fields) {
+          if (message !== "reconcile finished") return;
+          reconcileRuns++;
+          const f = fields as { durationMs: number; applied: number; checked: number };
+          reconcileLog.push({
+            at: Date.now(),
+            durationMs: f.durationMs,
+            applied: f.applied,
+            checked: f.checked,
+          });
         },
         warn() {},
         error(message, fields) {
@@ -136,8 +154,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
     // --- clients ---------------------------------------------------------------------------
     const accepted = new Map<string, string>(); // key → task id
+    const category = new Map<string, "webhooks" | "reconciler">(); // task id → which path finishes it
     const refused: Record<string, number> = {};
     const refusedTaskIds: string[] = [];
+    const refusedLabel = new Map<string, string>();
     let inconsistentReplays = 0;
     let replays = 0;
     let conflictsWhileRunning = 0;
@@ -175,11 +195,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       if (final.some((a) => a.status !== first.status || a.text !== first.text))
         inconsistentReplays++;
       const parsed = JSON.parse(first.text);
-      if (first.status === 202) accepted.set(key, parsed.id);
-      else {
+      if (first.status === 202) {
+        accepted.set(key, parsed.id);
+        category.set(parsed.id, words.includes("drop-hooks") ? "reconciler" : "webhooks");
+      } else {
         const label = `${first.status} ${parsed.error?.code ?? "?"}`;
         refused[label] = (refused[label] ?? 0) + 1;
         if (parsed.task?.id) refusedTaskIds.push(parsed.task.id);
+        if (parsed.task?.id) refusedLabel.set(parsed.task.id, `${label}: ${parsed.error?.message}`);
       }
     }
 
@@ -196,6 +219,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           continue;
         }
         const id = ids[Math.floor(random() * ids.length)] as string;
+        await sleep(5); // readers, not a load test: leave the event loop to the service
         const response = await fetch(`${url}/v1/tasks/${id}`, { headers });
         pollReads++;
         if (response.status !== 200) continue;
@@ -222,24 +246,36 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const simulatorDone = Date.now();
     const jobsByTask = new Map<
       string,
-      { status: string; imageUrl: string | null; buttons: number }[]
+      { status: string; imageUrl: string | null; buttons: number; finishTime: number }[]
     >();
     for (const job of simulator.tasks()) {
       const taskId = job.state?.split(".")[1];
       if (!taskId) continue;
       const list = jobsByTask.get(taskId) ?? [];
-      list.push({ status: job.status, imageUrl: job.imageUrl, buttons: job.buttons.length });
+      list.push({
+        status: job.status,
+        imageUrl: job.imageUrl,
+        buttons: job.buttons.length,
+        finishTime: job.finishTime ?? 0,
+      });
       jobsByTask.set(taskId, list);
     }
     const deadline = simulatorDone + (options.reconcileIntervalSeconds * 3 + 30) * 1000;
+    // read only the tasks not yet seen converged, so each round is short and the time is exact
+    let pending = [...accepted.values()];
     let lost: ChaosReport["lost"] = [];
     let matching = 0;
     let convergedAt = 0;
+    // when the last task's final write happened (server clock, same machine): exact, unlike the
+    // moment this loop happens to see it
+    let lastWriteAt = 0;
+    // per task: from the upstream finishing the job to our record of it
+    const webhookLags: number[] = [];
+    const reconcilerLags: number[] = [];
     for (;;) {
       lost = [];
-      matching = 0;
       const reads = await Promise.all(
-        [...accepted.values()].map(async (id) => {
+        pending.map(async (id) => {
           const response = await fetch(`${url}/v1/tasks/${id}`, { headers });
           return {
             id,
@@ -247,6 +283,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
               status: string;
               imageUrl: string | null;
               buttons: unknown[];
+              updatedAt: string;
             },
           };
         }),
@@ -258,18 +295,28 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           task.status === truth.status &&
           (truth.status !== "SUCCESS" ||
             (task.imageUrl === truth.imageUrl && task.buttons.length === truth.buttons));
-        if (same) matching++;
-        else lost.push({ taskId: id, ours: task.status, truth: truth?.status ?? "no job" });
+        if (same) {
+          matching++;
+          lastWriteAt = Math.max(lastWriteAt, Date.parse(task.updatedAt));
+          const lag = Math.max(0, Date.parse(task.updatedAt) - (truth?.finishTime ?? 0));
+          (category.get(id) === "reconciler" ? reconcilerLags : webhookLags).push(lag);
+        } else lost.push({ taskId: id, ours: task.status, truth: truth?.status ?? "no job" });
       }
+      pending = lost.map((l) => l.taskId);
       if (lost.length === 0) {
         convergedAt = Date.now();
         break;
       }
       if (Date.now() > deadline) break;
-      await sleep(100);
+      await sleep(50);
     }
     polling = false;
     await Promise.all(pollers);
+    for (const run of reconcileLog.filter((r) => r.at > simulatorDone - 5000)) {
+      log(
+        `reconcile ended ${run.at - simulatorDone} ms after the simulator: ${run.durationMs} ms, checked ${run.checked}, applied ${run.applied}`,
+      );
+    }
 
     const jobsPerAccepted = { exactlyOne: 0, none: 0, more: 0 };
     for (const id of accepted.values()) {
@@ -302,7 +349,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       inconsistentReplays,
       replays,
       conflictsWhileRunning,
-      convergenceMs: convergedAt ? convergedAt - simulatorDone : -1,
+      convergenceMs: convergedAt ? Math.max(0, lastWriteAt - simulatorDone) : -1,
+      lagMs: { webhooks: summarize(webhookLags), reconciler: summarize(reconcilerLags) },
       reconcileRuns,
       dynamodb: { total, perTask },
       durationMs: Date.now() - started,

@@ -57,6 +57,8 @@ and once more after the answer). Four readers poll tasks throughout and watch fo
 | replayed answers that differed from the first | ${r.inconsistentReplays} of ${r.replays} | 0 |
 | retries answered 409 "still running" | ${r.conflictsWhileRunning} | |
 | last task converged after the simulator finished | ${r.convergenceMs} ms | ≤ ${r.options.reconcileIntervalSeconds * 1000} ms interval + one batch |
+| per task, upstream finished → recorded here, webhook path: p50 / p99 / max | ${r.lagMs.webhooks.p50} / ${r.lagMs.webhooks.p99} / ${r.lagMs.webhooks.max} ms | |
+| the same, tasks whose webhooks were all lost (reconciler path) | ${r.lagMs.reconciler.p50} / ${r.lagMs.reconciler.p99} / ${r.lagMs.reconciler.max} ms | max ≤ interval + one batch |
 | reconciler runs | ${r.reconcileRuns} | |
 | whole run | ${(r.durationMs / 1000).toFixed(1)} s | |
 

@@ -12,6 +12,14 @@ export type FunctionName = keyof typeof FUNCTIONS;
 
 export const ROUTES = [
   { method: "POST", path: "/v1/imagine", fn: "submit" },
+  { method: "POST", path: "/v1/tasks/{id}/actions", fn: "submit" },
+  { method: "POST", path: "/v1/tasks/{id}/modal", fn: "submit" },
+  { method: "POST", path: "/v1/blend", fn: "submit" },
+  { method: "POST", path: "/v1/describe", fn: "submit" },
+  { method: "POST", path: "/v1/shorten", fn: "submit" },
+  { method: "POST", path: "/v1/video", fn: "submit" },
+  // the seed asks the upstream, so it runs where the upstream key is: submit
+  { method: "GET", path: "/v1/tasks/{id}/seed", fn: "submit" },
   { method: "POST", path: "/hooks/midjourney", fn: "callback" },
   { method: "GET", path: "/v1/tasks/{id}", fn: "read" },
   { method: "GET", path: "/v1/tasks", fn: "read" },

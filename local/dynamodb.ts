@@ -7,7 +7,9 @@ import {
   CreateTableCommand,
   DescribeTableCommand,
   type DynamoDBClient,
+  type GlobalSecondaryIndexDescription,
   ResourceInUseException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from "@aws-sdk/client-dynamodb";
 import { TABLE } from "../functions/store/table.ts";
@@ -120,7 +122,8 @@ export async function startDynamoDbLocal(
  */
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
   try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    await addMissingIndexes(client, tableName, Table?.GlobalSecondaryIndexes ?? []);
     return;
   } catch (error) {
     if ((error as { name?: string }).name !== "ResourceNotFoundException") throw error;
@@ -156,5 +159,60 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
     );
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
+  }
+}
+
+/**
+ * A table kept in DATA_DIR by an older version lacks the indexes added since: create them, one
+ * UpdateTable per index as DynamoDB requires, and wait until each is ACTIVE. Items written before
+ * an index existed carry no key for it, so they do not show up in it.
+ */
+async function addMissingIndexes(
+  client: DynamoDBClient,
+  tableName: string,
+  existing: GlobalSecondaryIndexDescription[],
+): Promise<void> {
+  const have = new Set(existing.map((index) => index.IndexName));
+  for (const [name, index] of Object.entries(TABLE.globalIndexes)) {
+    if (have.has(name)) continue;
+    await client
+      .send(
+        new UpdateTableCommand({
+          TableName: tableName,
+          AttributeDefinitions: [index.hashKey, index.rangeKey].map((attribute) => ({
+            AttributeName: attribute,
+            AttributeType: "S",
+          })),
+          GlobalSecondaryIndexUpdates: [
+            {
+              Create: {
+                IndexName: name,
+                KeySchema: [
+                  { AttributeName: index.hashKey, KeyType: "HASH" },
+                  { AttributeName: index.rangeKey, KeyType: "RANGE" },
+                ],
+                Projection: { ProjectionType: "ALL" },
+              },
+            },
+          ],
+        }),
+      )
+      // another start-up is adding it right now: wait for it below
+      .catch((error: Error) => {
+        if (!(error instanceof ResourceInUseException) && !/exist/i.test(error.message))
+          throw error;
+      });
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+      const created = Table?.GlobalSecondaryIndexes?.find((gsi) => gsi.IndexName === name);
+      if (created?.IndexStatus === "ACTIVE") break;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `paperboat: index ${name} of table ${tableName} is ${created?.IndexStatus ?? "missing"} after 120 s`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
 }

@@ -1,4 +1,4 @@
-import type { Button, Task, TaskStatus } from "./task.ts";
+import type { Button, Task, TaskAction, TaskStatus } from "./task.ts";
 
 /** A move of a task, as the upstream (submit answer, webhook or poll) reported it. */
 export interface TaskUpdate {
@@ -9,6 +9,8 @@ export interface TaskUpdate {
   imageUrl?: string | null;
   imageUrls?: string[];
   videoUrl?: string | null;
+  /** describe/shorten text results; a terminal update always defines it. */
+  prompts?: string[];
   buttons?: Button[];
   failReason?: string | null;
   finishedAt?: string;
@@ -37,16 +39,49 @@ export interface TaskStore {
   /**
    * One conditional write that moves the task strictly forward (status rank, then progress)
    * and only for the upstream task it is bound to. `allowModal` also lets NOT_START become
-   * MODAL (both rank 0), which only a submit answer may do.
+   * MODAL (both rank 0), which only a submit answer may do. `onlyIfUnbound` applies the update
+   * only while no upstream job is bound to the task (no webhook has proven one started).
    */
   advance(
     id: string,
     update: TaskUpdate,
     at: Date,
-    options?: { allowModal?: boolean },
+    options?: { allowModal?: boolean; onlyIfUnbound?: boolean },
   ): Promise<AdvanceOutcome>;
   /** Unfinished tasks, oldest first, from a sparse index: cost follows the unfinished set only. */
   listUnfinished(query: { limit: number; afterId?: string }): Promise<Page<Task>>;
+  /**
+   * The owner's tasks of one action, newest first (an index keyed by owner and action);
+   * `status` narrows the page further.
+   */
+  listByAction(owner: string, query: TaskFilterQuery & { action: TaskAction }): Promise<Page<Task>>;
+  /**
+   * The tasks started from `parentId` (its buttons), newest first, from a sparse index; only
+   * the owner's. `status` and `action` narrow the page further.
+   */
+  listChildren(owner: string, parentId: string, query: TaskFilterQuery): Promise<Page<Task>>;
+  /** Ids of the owner's tasks started from `parentId`, newest first, at most `limit`. */
+  listChildIds(owner: string, parentId: string, limit: number): Promise<string[]>;
+  /**
+   * Claims a task waiting in MODAL for one modal submit: ONE conditional write that succeeds
+   * only while the task is the owner's, in MODAL and not yet claimed, so two concurrent modal
+   * submits never both reach the upstream. A given prompt replaces the task's prompt.
+   */
+  claimModal(
+    id: string,
+    claim: { owner: string; prompt?: string; at: Date },
+  ): Promise<"claimed" | "unclaimable">;
+}
+
+/**
+ * A filtered listing. Pages are filled up to `limit` where the filter allows (a narrow filter
+ * may yield a shorter page that still has a next one).
+ */
+export interface TaskFilterQuery {
+  status?: TaskStatus;
+  action?: TaskAction;
+  limit: number;
+  afterId?: string;
 }
 
 export interface Clock {
@@ -91,6 +126,9 @@ export type ReserveOutcome =
   | { outcome: "reserved" }
   | { outcome: "exists"; record: IdempotencyRecord };
 
+/** A key reserved together with a claim on a MODAL task (`POST /v1/tasks/{id}/modal`). */
+export type ReserveClaimOutcome = ReserveOutcome | { outcome: "unclaimable" };
+
 /** Idempotency-Keys, per owner. Implemented in functions/store. */
 export interface IdempotencyStore {
   /**
@@ -98,6 +136,16 @@ export interface IdempotencyStore {
    * neither does. An unexpired record for the key wins, and is returned instead.
    */
   reserveAndCreate(record: IdempotencyRecord, task: Task, now: Date): Promise<ReserveOutcome>;
+  /**
+   * Records the key and claims the MODAL task (see TaskStore.claimModal) in ONE transaction.
+   * An unexpired record for the key wins ("exists", so a retry replays); otherwise a task that
+   * cannot be claimed is "unclaimable" and nothing is written.
+   */
+  reserveAndClaimModal(
+    record: IdempotencyRecord,
+    claim: { prompt?: string },
+    now: Date,
+  ): Promise<ReserveClaimOutcome>;
   /** Keeps the answer given, for replay. */
   complete(owner: string, key: string, result: SubmitResult): Promise<void>;
 }

@@ -27,6 +27,7 @@ export interface ReconcileReport {
   expired: number;
   pages: number;
   upstreamErrors: number;
+  durationMs: number;
 }
 
 /**
@@ -50,6 +51,7 @@ export async function reconcile(
     expired: 0,
     pages: 0,
     upstreamErrors: 0,
+    durationMs: 0,
   };
   let afterId: string | undefined;
   do {
@@ -59,6 +61,7 @@ export async function reconcile(
     await reconcileBatch(deps, page.items, options.deadlineSeconds, report);
     afterId = page.lastId ?? undefined;
   } while (afterId && report.pages < maxPages && inBudget());
+  report.durationMs = Date.now() - startedAt;
   deps.log.info("reconcile finished", { ...report });
   return report;
 }
@@ -89,7 +92,8 @@ async function reconcileBatch(
   }
   for (const task of tasks) {
     const ageSeconds = (now.getTime() - Date.parse(task.createdAt)) / 1000;
-    if (ageSeconds <= deadlineSeconds) continue;
+    // a task in MODAL waits for its owner's modal submit, not for the upstream
+    if (ageSeconds <= deadlineSeconds || task.status === "MODAL") continue;
     // If the batch above just finished it, this write is stale and changes nothing.
     const result = await deps.store.advance(
       task.id,

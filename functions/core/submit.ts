@@ -63,6 +63,7 @@ export function newTask(fields: {
     imageUrl: null,
     imageUrls: [],
     videoUrl: null,
+    prompts: [],
     buttons: [],
     failReason: null,
     metadata: fields.metadata ?? {},
@@ -153,6 +154,9 @@ async function recordOutcome(
         task: recorded,
       };
     case "unavailable":
+      // the upstream's own webhook proved the job started while we waited: it is accepted
+      if (written.outcome === "stale" && recorded.upstreamTaskId)
+        return { kind: "task", task: recorded };
       return {
         kind: "error",
         code: "upstream_unavailable",
@@ -178,7 +182,12 @@ async function advanceWithRetries(
 ) {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await deps.store.advance(taskId, update, now, { allowModal: true });
+      // An unanswered submit (timeout, 5xx, garbage) fails the task only if no webhook has
+      // bound it to an upstream job meanwhile: a job proven started is kept, not failed.
+      return await deps.store.advance(taskId, update, now, {
+        allowModal: true,
+        onlyIfUnbound: outcome.kind === "unavailable",
+      });
     } catch (error) {
       if (!(error instanceof StoreUnavailableError) || attempt >= ANSWER_WRITE_RETRIES.length) {
         deps.log.error("submit answer not recorded", {

@@ -59,6 +59,12 @@ export const Task = z.object({
   imageUrl: z.string().nullable(),
   imageUrls: z.array(z.string()),
   videoUrl: z.string().nullable(),
+  /**
+   * The text results of DESCRIBE (the four prompts) and SHORTEN (the shortened prompts), in the
+   * upstream's order; `[]` for every other task. Defaults to `[]` so that items and replayed
+   * answers stored before the field existed still parse.
+   */
+  prompts: z.array(z.string()).default([]),
   buttons: z.array(Button),
   failReason: z.string().nullable(),
   metadata: Metadata,
@@ -67,6 +73,9 @@ export const Task = z.object({
   finishedAt: z.string().nullable(),
 });
 export type Task = z.infer<typeof Task>;
+
+/** `GET /v1/tasks/{id}`: the task and the ids of the tasks started from it, newest first. */
+export type TaskWithChildren = Task & { children: string[] };
 
 export function isTerminal(status: TaskStatus): boolean {
   return TERMINAL_STATUSES.includes(status);

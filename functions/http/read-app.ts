@@ -1,6 +1,6 @@
 import { NotFoundError } from "../core/errors.ts";
 import type { Logger, TaskStore } from "../core/ports.ts";
-import { getTask, listTasks } from "../core/queries.ts";
+import { getTaskWithChildren, listTasks } from "../core/queries.ts";
 import { type AuthEnv, createApiKeyAuth } from "./auth.ts";
 import { createBaseApp } from "./base.ts";
 import { encodeCursor, ListQuery, TaskId } from "./schemas.ts";
@@ -24,6 +24,8 @@ export function createReadApp(deps: ReadAppDeps) {
     const query = readQuery(c, ListQuery);
     const page = await listTasks(deps, c.get("owner"), {
       status: query.status,
+      action: query.action,
+      parentId: query.parentId,
       limit: query.limit ?? 20,
       afterId: query.cursor,
     });
@@ -37,7 +39,7 @@ export function createReadApp(deps: ReadAppDeps) {
     const id = TaskId.safeParse(c.req.param("id"));
     // A malformed id cannot name a task: same answer as an unknown one.
     if (!id.success) throw new NotFoundError();
-    return c.json(await getTask(deps, c.get("owner"), id.data));
+    return c.json(await getTaskWithChildren(deps, c.get("owner"), id.data));
   });
 
   return app;

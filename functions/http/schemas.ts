@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { Metadata, TaskStatus } from "../core/task.ts";
+import { Metadata, TaskAction, TaskStatus } from "../core/task.ts";
 
 const IMAGE_SIGNATURES: [string, number[]][] = [
   ["png", [0x89, 0x50, 0x4e, 0x47]],
@@ -13,6 +13,8 @@ export const ImageDataUri = z
   .string()
   .regex(/^data:image\/(png|jpe?g|gif|webp);base64,[A-Za-z0-9+/]+={0,2}$/, {
     message: "expected a data URI of a PNG, JPEG, GIF or WebP image (data:image/png;base64,...)",
+    // not a data URI at all: its bytes need no second complaint
+    abort: true,
   })
   .refine(
     (uri) => {
@@ -56,6 +58,83 @@ export const ImagineBody = z.strictObject({
 });
 export type ImagineBody = z.infer<typeof ImagineBody>;
 
+const BotType = z.enum(["MID_JOURNEY", "NIJI_JOURNEY"]);
+const Prompt = z.string().trim().min(1, { message: "prompt must not be empty" }).max(8000);
+const HttpUrl = z.url({ protocol: /^https?$/ }).max(2000);
+
+/** `POST /v1/tasks/{id}/actions`: one of the task's buttons. */
+export const ActionBody = z.strictObject({
+  customId: z.string().min(1).max(512),
+  enableRemix: z.boolean().optional(),
+  webhookUrl: WebhookUrl.optional(),
+  metadata: ClientMetadata.optional(),
+});
+export type ActionBody = z.infer<typeof ActionBody>;
+
+/** `POST /v1/tasks/{id}/modal`: what the modal asks for (custom zoom: `--zoom`; vary region: a mask). */
+export const ModalBody = z.strictObject({
+  prompt: Prompt.optional(),
+  maskBase64: ImageDataUri.optional(),
+});
+export type ModalBody = z.infer<typeof ModalBody>;
+
+/** `POST /v1/blend`. */
+export const BlendBody = z.strictObject({
+  base64Array: z
+    .array(ImageDataUri)
+    .min(2, { message: "blend takes 2 to 5 images" })
+    .max(5, { message: "blend takes 2 to 5 images" }),
+  dimensions: z.enum(["PORTRAIT", "SQUARE", "LANDSCAPE"]).optional(),
+  botType: BotType.optional(),
+  accountFilter: AccountFilter.optional(),
+  webhookUrl: WebhookUrl.optional(),
+  metadata: ClientMetadata.optional(),
+});
+export type BlendBody = z.infer<typeof BlendBody>;
+
+/** `POST /v1/describe`: one image, as a data URI (`base64`) or a URL (`link`). */
+export const DescribeBody = z
+  .strictObject({
+    base64: ImageDataUri.optional(),
+    link: HttpUrl.optional(),
+    botType: BotType.optional(),
+    accountFilter: AccountFilter.optional(),
+    webhookUrl: WebhookUrl.optional(),
+    metadata: ClientMetadata.optional(),
+  })
+  .refine((b) => (b.base64 === undefined) !== (b.link === undefined), {
+    message: "describe takes exactly one image: `base64` (a data URI) or `link` (a URL)",
+    path: ["base64"],
+  });
+export type DescribeBody = z.infer<typeof DescribeBody>;
+
+/** `POST /v1/shorten`. */
+export const ShortenBody = z.strictObject({
+  prompt: Prompt,
+  botType: BotType.optional(),
+  accountFilter: AccountFilter.optional(),
+  webhookUrl: WebhookUrl.optional(),
+  metadata: ClientMetadata.optional(),
+});
+export type ShortenBody = z.infer<typeof ShortenBody>;
+
+const ImageRef = z.union([ImageDataUri, HttpUrl], {
+  message: "expected an image data URI (PNG, JPEG, GIF or WebP) or an http(s) URL",
+});
+
+/** `POST /v1/video`: animate an image (reference §3.8). */
+export const VideoBody = z.strictObject({
+  image: ImageRef,
+  endImage: ImageRef.optional(),
+  prompt: Prompt.optional(),
+  motion: z.enum(["low", "high"]).optional(),
+  loop: z.boolean().optional(),
+  accountFilter: AccountFilter.optional(),
+  webhookUrl: WebhookUrl.optional(),
+  metadata: ClientMetadata.optional(),
+});
+export type VideoBody = z.infer<typeof VideoBody>;
+
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 export const TaskId = z.string().regex(ULID, { message: "not a task id" });
@@ -79,9 +158,11 @@ const Cursor = z
     }
   });
 
-/** `GET /v1/tasks?status=&limit=&cursor=`. */
+/** `GET /v1/tasks?status=&action=&parentId=&limit=&cursor=`. */
 export const ListQuery = z.object({
   status: TaskStatus.optional(),
+  action: TaskAction.optional(),
+  parentId: TaskId.optional(),
   limit: z
     .string()
     .regex(/^\d{1,3}$/, { message: "limit must be a whole number from 1 to 100" })

@@ -1,8 +1,27 @@
+import { NotFoundError } from "../core/errors.ts";
 import type { Logger } from "../core/ports.ts";
 import { type SubmitDeps, submitImagine } from "../core/submit.ts";
+import {
+  getImageSeed,
+  submitAction,
+  submitBlend,
+  submitDescribe,
+  submitModal,
+  submitShorten,
+  submitVideo,
+} from "../core/workflow.ts";
 import { type AuthEnv, createApiKeyAuth } from "./auth.ts";
 import { createBaseApp } from "./base.ts";
-import { ImagineBody } from "./schemas.ts";
+import {
+  ActionBody,
+  BlendBody,
+  DescribeBody,
+  ImagineBody,
+  ModalBody,
+  ShortenBody,
+  TaskId,
+  VideoBody,
+} from "./schemas.ts";
 import { limitBody, readBody, readIdempotencyKey } from "./validate.ts";
 
 export interface SubmitAppDeps extends SubmitDeps {
@@ -10,10 +29,32 @@ export interface SubmitAppDeps extends SubmitDeps {
   log: Logger;
 }
 
-/** Body limits: imagine carries up to five data-URI images. */
-export const SUBMIT_LIMITS = { imagine: 8 * 1024 * 1024 } as const;
+const KiB = 1024;
+const MiB = 1024 * KiB;
 
-/** The submit function: every route that starts an upstream job. */
+/**
+ * Body limits. Images come as data URIs inside the JSON, and on AWS the whole request event
+ * must fit Lambda's 6 MB synchronous payload, so every route with images takes at most 5 MiB
+ * (room left for the event's headers and context). Routes without images are small.
+ */
+export const SUBMIT_LIMITS = {
+  imagine: 5 * MiB,
+  actions: 16 * KiB,
+  modal: 5 * MiB,
+  blend: 5 * MiB,
+  describe: 5 * MiB,
+  shorten: 64 * KiB,
+  video: 5 * MiB,
+} as const;
+
+/** A task id from the path; a malformed one cannot name a task, so it is 404 like an unknown one. */
+function pathTaskId(raw: string | undefined): string {
+  const id = TaskId.safeParse(raw);
+  if (!id.success) throw new NotFoundError();
+  return id.data;
+}
+
+/** The submit function: every route that starts (or completes) an upstream job, and the seed. */
 export function createSubmitApp(deps: SubmitAppDeps) {
   const app = createBaseApp<AuthEnv>(deps.log);
   app.use("/v1/*", createApiKeyAuth(deps.apiKeys));
@@ -23,6 +64,50 @@ export function createSubmitApp(deps: SubmitAppDeps) {
     const body = await readBody(c, ImagineBody);
     const task = await submitImagine(deps, c.get("owner"), body, key);
     return c.json(task, 202);
+  });
+
+  app.post("/v1/tasks/:id/actions", limitBody(SUBMIT_LIMITS.actions), async (c) => {
+    const id = pathTaskId(c.req.param("id"));
+    const key = readIdempotencyKey(c);
+    const body = await readBody(c, ActionBody);
+    return c.json(await submitAction(deps, c.get("owner"), id, body, key), 202);
+  });
+
+  app.post("/v1/tasks/:id/modal", limitBody(SUBMIT_LIMITS.modal), async (c) => {
+    const id = pathTaskId(c.req.param("id"));
+    const key = readIdempotencyKey(c);
+    const body = await readBody(c, ModalBody);
+    return c.json(await submitModal(deps, c.get("owner"), id, body, key), 202);
+  });
+
+  app.post("/v1/blend", limitBody(SUBMIT_LIMITS.blend), async (c) => {
+    const key = readIdempotencyKey(c);
+    const body = await readBody(c, BlendBody);
+    return c.json(await submitBlend(deps, c.get("owner"), body, key), 202);
+  });
+
+  app.post("/v1/describe", limitBody(SUBMIT_LIMITS.describe), async (c) => {
+    const key = readIdempotencyKey(c);
+    const body = await readBody(c, DescribeBody);
+    return c.json(await submitDescribe(deps, c.get("owner"), body, key), 202);
+  });
+
+  app.post("/v1/shorten", limitBody(SUBMIT_LIMITS.shorten), async (c) => {
+    const key = readIdempotencyKey(c);
+    const body = await readBody(c, ShortenBody);
+    return c.json(await submitShorten(deps, c.get("owner"), body, key), 202);
+  });
+
+  app.post("/v1/video", limitBody(SUBMIT_LIMITS.video), async (c) => {
+    const key = readIdempotencyKey(c);
+    const body = await readBody(c, VideoBody);
+    return c.json(await submitVideo(deps, c.get("owner"), body, key), 202);
+  });
+
+  // served by submit, not read: it asks the upstream, and only submit holds the upstream key
+  app.get("/v1/tasks/:id/seed", async (c) => {
+    const id = pathTaskId(c.req.param("id"));
+    return c.json(await getImageSeed(deps, c.get("owner"), id));
   });
 
   return app;

@@ -7,11 +7,17 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import * as z from "zod";
-import type { IdempotencyRecord, IdempotencyStore, SubmitResult } from "../core/ports.ts";
+import { IdempotencyConflictError } from "../core/errors.ts";
+import type {
+  IdempotencyRecord,
+  IdempotencyStore,
+  ReserveClaimOutcome,
+  SubmitResult,
+} from "../core/ports.ts";
 import { Task } from "../core/task.ts";
 import { keys } from "./keys.ts";
 import { TABLE } from "./table.ts";
-import { taskToItem } from "./task-store.ts";
+import { buildClaimModal, taskToItem } from "./task-store.ts";
 
 const hashKey = (key: string) => createHash("sha256").update(key).digest("base64url");
 
@@ -57,6 +63,27 @@ export function createIdempotencyStore(options: {
 }): IdempotencyStore {
   const { client, tableName } = options;
 
+  /** The key's record, unless an unexpired one exists (which the failed condition returns). */
+  function putKey(record: IdempotencyRecord, nowSeconds: number) {
+    return {
+      TableName: tableName,
+      Item: {
+        ...keys.idempotency(record.owner, hashKey(record.key)),
+        owner: record.owner,
+        fingerprint: record.fingerprint,
+        taskId: record.taskId,
+        createdAt: record.createdAt,
+        lockedUntil: record.lockedUntil,
+        [TABLE.ttlAttribute]: record.expiresAt,
+      },
+      // TTL deletion lags by up to days: an expired record is treated as absent here
+      ConditionExpression: "attribute_not_exists(pk) OR #ttl < :now",
+      ExpressionAttributeNames: { "#ttl": TABLE.ttlAttribute },
+      ExpressionAttributeValues: { ":now": nowSeconds },
+      ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
+    };
+  }
+
   async function reserveAndCreate(record: IdempotencyRecord, task: Task, now: Date) {
     const nowSeconds = Math.floor(now.getTime() / 1000);
     try {
@@ -64,23 +91,7 @@ export function createIdempotencyStore(options: {
         new TransactWriteCommand({
           TransactItems: [
             {
-              Put: {
-                TableName: tableName,
-                Item: {
-                  ...keys.idempotency(record.owner, hashKey(record.key)),
-                  owner: record.owner,
-                  fingerprint: record.fingerprint,
-                  taskId: record.taskId,
-                  createdAt: record.createdAt,
-                  lockedUntil: record.lockedUntil,
-                  [TABLE.ttlAttribute]: record.expiresAt,
-                },
-                // TTL deletion lags by up to days: an expired record is treated as absent here
-                ConditionExpression: "attribute_not_exists(pk) OR #ttl < :now",
-                ExpressionAttributeNames: { "#ttl": TABLE.ttlAttribute },
-                ExpressionAttributeValues: { ":now": nowSeconds },
-                ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-              },
+              Put: putKey(record, nowSeconds),
             },
             {
               Put: {
@@ -102,6 +113,13 @@ export function createIdempotencyStore(options: {
           record: toRecord(unmarshall(reason.Item), record.key),
         };
       }
+      // DynamoDB cancels a transaction that meets another one on the same key: the other is
+      // the first request, still running
+      if (reason?.Code === "TransactionConflict") {
+        throw new IdempotencyConflictError(
+          "A request with this Idempotency-Key is still running; retry in a few seconds.",
+        );
+      }
       throw error;
     }
   }
@@ -118,5 +136,57 @@ export function createIdempotencyStore(options: {
     );
   }
 
-  return { reserveAndCreate, complete };
+  /** Same key record as reserveAndCreate; the second write claims the MODAL task instead. */
+  async function reserveAndClaimModal(
+    record: IdempotencyRecord,
+    claim: { prompt?: string },
+    now: Date,
+  ): Promise<ReserveClaimOutcome> {
+    const nowSeconds = Math.floor(now.getTime() / 1000);
+    try {
+      await client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: putKey(record, nowSeconds),
+            },
+            {
+              Update: {
+                TableName: tableName,
+                ...buildClaimModal(record.taskId, {
+                  owner: record.owner,
+                  prompt: claim.prompt,
+                  at: now,
+                }),
+              },
+            },
+          ],
+        }),
+      );
+      return { outcome: "reserved" };
+    } catch (error) {
+      const reasons =
+        error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
+      const [keyReason, claimReason] = reasons;
+      // the key first: a retry of a request that already claimed the task replays its answer
+      if (keyReason?.Code === "ConditionalCheckFailed" && keyReason.Item) {
+        return { outcome: "exists", record: toRecord(unmarshall(keyReason.Item), record.key) };
+      }
+      if (keyReason?.Code === "TransactionConflict") {
+        throw new IdempotencyConflictError(
+          "A request with this Idempotency-Key is still running; retry in a few seconds.",
+        );
+      }
+      // another modal submit is claiming (or has claimed) the same task right now
+      if (
+        claimReason?.Code === "ConditionalCheckFailed" ||
+        claimReason?.Code === "TransactionConflict"
+      ) {
+        return { outcome: "unclaimable" };
+      }
+      throw error;
+    }
+  }
+
+  return { reserveAndCreate, complete, reserveAndClaimModal };
 }

@@ -1,8 +1,10 @@
-import type { TaskStatus } from "../core/task.ts";
+import type { TaskAction, TaskStatus } from "../core/task.ts";
 
 /** Every key value of the single table is built here, and nowhere else. */
 export const keys = {
   task: (id: string) => ({ pk: `TASK#${id}`, sk: "TASK" }),
+  /** The task id inside a task's `pk` (a page's LastEvaluatedKey → the cursor's id). */
+  taskIdOf: (pk: string) => pk.replace(/^TASK#/, ""),
   /** gsi1: an owner's tasks; sorted by id, which is a ULID, so by creation time. */
   ownerTasks: (owner: string) => `OWNER#${owner}`,
   /** gsi2 sort key (under gsi1pk): status then id; rewritten on every status change. */
@@ -10,6 +12,11 @@ export const keys = {
   statusPrefix: (status: TaskStatus) => `${status}#`,
   /** gsi3: unfinished tasks only (sparse); the attributes are removed at a terminal status. */
   unfinished: () => "UNFINISHED",
+  /** gsi4 (sparse, only tasks with a parent): the tasks started from a task's buttons. */
+  parentTasks: (parentId: string) => `PARENT#${parentId}`,
+  /** gsi5 sort key (under gsi1pk): action then id; written once, an action never changes. */
+  actionTask: (action: TaskAction, id: string) => `${action}#${id}`,
+  actionPrefix: (action: TaskAction) => `${action}#`,
   /** An Idempotency-Key of an owner; the key is hashed so any printable key fits. */
   idempotency: (owner: string, keyHash: string) => ({
     pk: `IDEMPOTENCY#${owner}#${keyHash}`,

@@ -10,6 +10,10 @@
  * - gsi3 (sparse: unfinished tasks):    gsi3pk = UNFINISHED#<shard>, gsi3sk = <task id>;
  *   removed when the task reaches a terminal status, so the reconciler's cost follows the
  *   unfinished set, not the table.
+ * - gsi4 (sparse: a task's children):   gsi4pk = PARENT#<parent id>, gsi4sk = <task id>; only
+ *   tasks started from a button (actions) have it. `GET /v1/tasks/{id}` reads `children` here.
+ * - gsi5 (owner's tasks by action):     gsi1pk = OWNER#<owner>, gsi5sk = <action>#<task id>;
+ *   written at creation only (a task's action never changes), for `GET /v1/tasks?action=`.
  * - ttl: epoch seconds; DynamoDB deletes expired items (idempotency records).
  */
 export const TABLE = {
@@ -24,11 +28,16 @@ export const TABLE = {
     gsi2sk: "string",
     gsi3pk: "string",
     gsi3sk: "string",
+    gsi4pk: "string",
+    gsi4sk: "string",
+    gsi5sk: "string",
   },
   globalIndexes: {
     gsi1: { hashKey: "gsi1pk", rangeKey: "gsi1sk" },
     gsi2: { hashKey: "gsi1pk", rangeKey: "gsi2sk" },
     gsi3: { hashKey: "gsi3pk", rangeKey: "gsi3sk" },
+    gsi4: { hashKey: "gsi4pk", rangeKey: "gsi4sk" },
+    gsi5: { hashKey: "gsi1pk", rangeKey: "gsi5sk" },
   },
 } as const;
 

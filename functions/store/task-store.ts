@@ -4,11 +4,18 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  type QueryCommandInput,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
-import type { AdvanceOutcome, Page, TaskStore, TaskUpdate } from "../core/ports.ts";
-import { isTerminal, Task, type TaskStatus, taskRank } from "../core/task.ts";
+import type {
+  AdvanceOutcome,
+  Page,
+  TaskFilterQuery,
+  TaskStore,
+  TaskUpdate,
+} from "../core/ports.ts";
+import { isTerminal, Task, type TaskAction, type TaskStatus, taskRank } from "../core/task.ts";
 import { keys } from "./keys.ts";
 
 type Item = Record<string, unknown>;
@@ -33,6 +40,8 @@ export function taskToItem(task: Task): Item {
     gsi1sk: task.id,
     gsi2sk: keys.statusTask(task.status, task.id),
     ...(isTerminal(task.status) ? {} : { gsi3pk: keys.unfinished(), gsi3sk: task.id }),
+    ...(task.parentId ? { gsi4pk: keys.parentTasks(task.parentId), gsi4sk: task.id } : {}),
+    gsi5sk: keys.actionTask(task.action, task.id),
     rank: taskRank(task.status, task.progress),
     ...rest,
     metadataJson: JSON.stringify(metadata),
@@ -46,6 +55,7 @@ const OPTIONAL_FIELDS = [
   "imageUrl",
   "imageUrls",
   "videoUrl",
+  "prompts",
   "buttons",
   "failReason",
   "finishedAt",
@@ -56,7 +66,13 @@ const OPTIONAL_FIELDS = [
  * the item exists, the new rank is strictly higher (or NOT_START → MODAL when allowed), and
  * the task is not bound to another upstream task.
  */
-export function buildAdvance(id: string, update: TaskUpdate, at: Date, allowModal: boolean) {
+export function buildAdvance(
+  id: string,
+  update: TaskUpdate,
+  at: Date,
+  allowModal: boolean,
+  onlyIfUnbound = false,
+) {
   const names: Record<string, string> = {
     "#pk": "pk",
     "#status": "status",
@@ -95,6 +111,10 @@ export function buildAdvance(id: string, update: TaskUpdate, at: Date, allowModa
     condition +=
       " AND (attribute_not_exists(#upstreamTaskId) OR #upstreamTaskId = :upstreamTaskId)";
   }
+  if (onlyIfUnbound) {
+    names["#upstreamTaskId"] = "upstreamTaskId";
+    condition += " AND attribute_not_exists(#upstreamTaskId)";
+  }
   let expression = `SET ${sets.join(", ")}`;
   if (isTerminal(update.status)) expression += " REMOVE gsi3pk, gsi3sk";
   return {
@@ -104,6 +124,56 @@ export function buildAdvance(id: string, update: TaskUpdate, at: Date, allowModa
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: values,
   };
+}
+
+/**
+ * The write that claims a MODAL task for one modal submit (TaskStore.claimModal); also one
+ * half of the idempotency store's reserve-and-claim transaction.
+ */
+export function buildClaimModal(id: string, claim: { owner: string; prompt?: string; at: Date }) {
+  const names: Record<string, string> = {
+    "#pk": "pk",
+    "#owner": "owner",
+    "#status": "status",
+    "#claimed": "modalSubmittedAt",
+    "#updatedAt": "updatedAt",
+  };
+  const values: Record<string, unknown> = {
+    ":owner": claim.owner,
+    ":modal": "MODAL",
+    ":at": claim.at.toISOString(),
+  };
+  const sets = ["#claimed = :at", "#updatedAt = :at"];
+  if (claim.prompt !== undefined) {
+    names["#prompt"] = "prompt";
+    values[":prompt"] = claim.prompt;
+    sets.push("#prompt = :prompt");
+  }
+  return {
+    Key: keys.task(id),
+    UpdateExpression: `SET ${sets.join(", ")}`,
+    ConditionExpression:
+      "attribute_exists(#pk) AND #owner = :owner AND #status = :modal AND attribute_not_exists(#claimed)",
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+}
+
+/** A filtered Query fills one page with at most this many calls, then returns what it has. */
+const MAX_QUERIES_PER_PAGE = 5;
+
+/** `#status = :status AND ...` for the filters given, or nothing. */
+function filterOf(filters: { owner?: string; status?: TaskStatus; action?: TaskAction }) {
+  const parts: string[] = [];
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(filters)) {
+    if (value === undefined) continue;
+    parts.push(`#f_${field} = :f_${field}`);
+    names[`#f_${field}`] = field;
+    values[`:f_${field}`] = value;
+  }
+  return parts.length ? { expression: parts.join(" AND "), names, values } : undefined;
 }
 
 /** An opaque-to-clients page position: only the last id; the key is rebuilt server-side. */
@@ -140,13 +210,13 @@ export function createTaskStore({ client, tableName }: TaskStoreOptions): TaskSt
     id: string,
     update: TaskUpdate,
     at: Date,
-    options: { allowModal?: boolean } = {},
+    options: { allowModal?: boolean; onlyIfUnbound?: boolean } = {},
   ): Promise<AdvanceOutcome> {
     try {
       const { Attributes } = await client.send(
         new UpdateCommand({
           TableName: tableName,
-          ...buildAdvance(id, update, at, options.allowModal ?? false),
+          ...buildAdvance(id, update, at, options.allowModal ?? false, options.onlyIfUnbound),
           ReturnValues: "ALL_NEW",
           ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         }),
@@ -220,5 +290,147 @@ export function createTaskStore({ client, tableName }: TaskStoreOptions): TaskSt
     return { items, lastId: lastIdOf(result.LastEvaluatedKey, items) };
   }
 
-  return { create, get, advance, listByOwner, listUnfinished };
+  /**
+   * One page of an index Query, newest first, with an optional FilterExpression. A filter drops
+   * items after DynamoDB's Limit, so this queries again (from the last evaluated key) until the
+   * page is full, the index is exhausted, or MAX_QUERIES_PER_PAGE calls were made. The page
+   * position is always a task id; `startKeyOf` rebuilds the index key from it.
+   */
+  async function queryPage(
+    input: Omit<QueryCommandInput, "TableName" | "Limit" | "ExclusiveStartKey">,
+    startKeyOf: (id: string) => Item,
+    limit: number,
+    afterId: string | undefined,
+    filter: ReturnType<typeof filterOf>,
+  ): Promise<Page<Task>> {
+    const items: Task[] = [];
+    let after = afterId;
+    for (let round = 0; round < MAX_QUERIES_PER_PAGE; round++) {
+      const result = await client.send(
+        new QueryCommand({
+          ...input,
+          TableName: tableName,
+          ScanIndexForward: false,
+          Limit: limit,
+          ExclusiveStartKey: after ? startKeyOf(after) : undefined,
+          ...(filter
+            ? {
+                FilterExpression: filter.expression,
+                ExpressionAttributeNames: { ...input.ExpressionAttributeNames, ...filter.names },
+                ExpressionAttributeValues: {
+                  ...input.ExpressionAttributeValues,
+                  ...filter.values,
+                },
+              }
+            : {}),
+        }),
+      );
+      items.push(...(result.Items ?? []).map(itemToTask));
+      const lastKey = result.LastEvaluatedKey;
+      if (items.length >= limit) {
+        const more = items.length > limit || lastKey !== undefined;
+        const page = items.slice(0, limit);
+        return { items: page, lastId: more ? (page.at(-1)?.id ?? null) : null };
+      }
+      if (!lastKey) return { items, lastId: null };
+      after = keys.taskIdOf(String(lastKey.pk));
+    }
+    return { items, lastId: after ?? null };
+  }
+
+  async function listByAction(
+    owner: string,
+    query: TaskFilterQuery & { action: TaskAction },
+  ): Promise<Page<Task>> {
+    const ownerKey = keys.ownerTasks(owner);
+    return queryPage(
+      {
+        IndexName: "gsi5",
+        KeyConditionExpression: "gsi1pk = :owner AND begins_with(gsi5sk, :prefix)",
+        ExpressionAttributeValues: {
+          ":owner": ownerKey,
+          ":prefix": keys.actionPrefix(query.action),
+        },
+      },
+      (id) => ({ ...keys.task(id), gsi1pk: ownerKey, gsi5sk: keys.actionTask(query.action, id) }),
+      query.limit,
+      query.afterId,
+      filterOf({ status: query.status }),
+    );
+  }
+
+  async function listChildren(
+    owner: string,
+    parentId: string,
+    query: TaskFilterQuery,
+  ): Promise<Page<Task>> {
+    const parentKey = keys.parentTasks(parentId);
+    return queryPage(
+      {
+        IndexName: "gsi4",
+        KeyConditionExpression: "gsi4pk = :parent",
+        ExpressionAttributeValues: { ":parent": parentKey },
+      },
+      (id) => ({ ...keys.task(id), gsi4pk: parentKey, gsi4sk: id }),
+      query.limit,
+      query.afterId,
+      // children share their parent's owner; the filter keeps that true whatever id is asked
+      filterOf({ owner, status: query.status, action: query.action }),
+    );
+  }
+
+  async function listChildIds(owner: string, parentId: string, limit: number): Promise<string[]> {
+    const ids: string[] = [];
+    let startKey: Item | undefined;
+    do {
+      const result = await client.send(
+        new QueryCommand({
+          TableName: tableName,
+          IndexName: "gsi4",
+          KeyConditionExpression: "gsi4pk = :parent",
+          FilterExpression: "#owner = :owner",
+          ExpressionAttributeNames: { "#owner": "owner" },
+          ExpressionAttributeValues: { ":parent": keys.parentTasks(parentId), ":owner": owner },
+          ProjectionExpression: "gsi4sk",
+          ScanIndexForward: false,
+          Limit: limit - ids.length,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      ids.push(...(result.Items ?? []).map((item) => String(item.gsi4sk)));
+      startKey = result.LastEvaluatedKey;
+    } while (startKey && ids.length < limit);
+    return ids;
+  }
+
+  async function claimModal(
+    id: string,
+    claim: { owner: string; prompt?: string; at: Date },
+  ): Promise<"claimed" | "unclaimable"> {
+    try {
+      await client.send(new UpdateCommand({ TableName: tableName, ...buildClaimModal(id, claim) }));
+      return "claimed";
+    } catch (error) {
+      // a standard write that meets a running transaction on the item (another modal's claim)
+      if (
+        error instanceof ConditionalCheckFailedException ||
+        (error as { name?: string }).name === "TransactionConflictException"
+      ) {
+        return "unclaimable";
+      }
+      throw error;
+    }
+  }
+
+  return {
+    create,
+    get,
+    advance,
+    listByOwner,
+    listUnfinished,
+    listByAction,
+    listChildren,
+    listChildIds,
+    claimModal,
+  };
 }

@@ -28,7 +28,15 @@ export interface UpstreamClient {
   fetchTask(upstreamTaskId: string): Promise<UpstreamTask | null>;
   /** Tasks for these ids; unknown ids are simply absent. */
   listByCondition(upstreamTaskIds: string[]): Promise<UpstreamTask[]>;
+  /**
+   * `GET /mj/task/{id}/image-seed`: the seed of a finished task, or a refusal (unknown task,
+   * not finished: TA's 404 code 3 / 400 code 4) with the upstream's description. Retried like
+   * every read; throws UpstreamReadError when the upstream cannot answer.
+   */
+  imageSeed(upstreamTaskId: string): Promise<ImageSeedOutcome>;
 }
+
+export type ImageSeedOutcome = { kind: "seed"; seed: string } | { kind: "refused"; reason: string };
 
 export interface UpstreamClientOptions {
   baseUrl: string;
@@ -232,5 +240,30 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     });
   }
 
-  return { submit, fetchTask, listByCondition };
+  async function imageSeed(upstreamTaskId: string): Promise<ImageSeedOutcome> {
+    return withRetries("image-seed", async () => {
+      const { status, text } = await call(
+        "GET",
+        `/mj/task/${encodeURIComponent(upstreamTaskId)}/image-seed`,
+      );
+      if (status === 429 || status >= 500) return "retry";
+      const json = parseJson(text);
+      const parsed = SubmitResponse.safeParse(json);
+      if (status < 400 && parsed.success && parsed.data.code === 1 && parsed.data.result) {
+        return { kind: "seed", seed: parsed.data.result };
+      }
+      if (status === 204 || status === 404 || status === 400 || parsed.success) {
+        const gateway = GatewayError.safeParse(json);
+        const reason = parsed.success
+          ? parsed.data.description.trim()
+          : gateway.success
+            ? gateway.data.description.trim()
+            : "";
+        return { kind: "refused", reason: reason || `no seed (HTTP ${status})` };
+      }
+      throw new UpstreamReadError(`image-seed answered HTTP ${status}`);
+    });
+  }
+
+  return { submit, fetchTask, listByCondition, imageSeed };
 }

@@ -9,6 +9,8 @@ export const SubmitFaultKind = z.enum([
   "refused",
   "bannedPrompt",
   "envelope",
+  /** the job IS created (webhooks follow) but the answer never comes: a lost response */
+  "acceptedTimeout",
 ]);
 export type SubmitFaultKind = z.infer<typeof SubmitFaultKind>;
 

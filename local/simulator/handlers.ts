@@ -150,6 +150,8 @@ function faultReply(engine: Engine, kind: SubmitFaultKind, prompt: string): Repl
       return banned(prompt, findBannedWord(prompt) ?? prompt.split(/\s+/)[0] ?? "");
     case "envelope":
       return logicEnvelope("服务暂不可用，请联系管理员", 200);
+    case "acceptedTimeout":
+      return { kind: "hold" };
   }
 }
 
@@ -169,7 +171,8 @@ const INVALID_JSON = submitResult(4, "参数错误: 请求体不是合法的 JSO
 /**
  * The path every submit takes: count it, parse JSON (400 if not an object), read `--sim-*`
  * directives from the prompt, maybe answer a submit fault (forced by a directive, else drawn
- * from the run's faults), else run the endpoint's handler. No fault creates a job.
+ * from the run's faults), else run the endpoint's handler. No fault creates a job, except
+ * `acceptedTimeout`, which creates it and then withholds the answer.
  */
 export function submit(engine: Engine, raw: string, handler: Handler): Reply {
   engine.countSubmit();
@@ -184,6 +187,13 @@ export function submit(engine: Engine, raw: string, handler: Handler): Reply {
     (chance(engine.submitRng, submitFailure)
       ? pick(engine.submitRng, submitFailureKinds)
       : undefined);
+  if (fault === "acceptedTimeout") {
+    // the job starts, the answer is lost: only the webhooks can tell the client's side
+    const reply = handler(engine, body, parsed.directives);
+    return reply.kind === "json" && (reply.body as { code?: number }).code === 1
+      ? faultReply(engine, fault, prompt)
+      : reply;
+  }
   if (fault) return faultReply(engine, fault, prompt);
   return handler(engine, body, parsed.directives);
 }

@@ -143,6 +143,22 @@ describe("POST /v1/imagine: each upstream answer maps as the contract's table sa
     expect((await alice.task(answer.body.task.id)).body).toMatchObject(task);
   });
 
+  it("keeps a job whose answer was lost when its webhook proves it started (no 502, no lost job)", async () => {
+    const answer = await alice.imagine({ prompt: "slow gateway --sim-submit=acceptedTimeout" });
+    expect(answer.status).toBe(202);
+    expect(answer.body.upstreamTaskId).toEqual(expect.stringMatching(/^\d+$/));
+    await stack.simulator?.idle();
+    expect((await alice.task(answer.body.id)).body.status).toBe("SUCCESS");
+  });
+
+  it("fails a lost answer with no webhook to prove the job (502): the contract's 'unless proven started'", async () => {
+    const answer = await alice.imagine({
+      prompt: "silent gateway --sim-submit=acceptedTimeout --sim-drop-hooks",
+    });
+    expect(answer.status).toBe(502);
+    expect(answer.body.task).toMatchObject({ status: "FAILURE", upstreamTaskId: null });
+  });
+
   it("answers 502 when the upstream cannot be reached at all", async () => {
     const dead = await startTestStack({ upstream: { baseUrl: "http://127.0.0.1:1", apiKey: "k" } });
     try {

@@ -1,0 +1,491 @@
+import { type SubmitKind, type UpstreamClient, UpstreamReadError } from "../upstream/client.ts";
+import {
+  InvalidStateError,
+  UpstreamRejectedError,
+  UpstreamUnavailableError,
+  ValidationError,
+} from "./errors.ts";
+import { getTask } from "./queries.ts";
+import { newTask, requestFingerprint, type SubmitDeps, submitJob } from "./submit.ts";
+import type { Metadata, Task, TaskAction } from "./task.ts";
+
+/**
+ * The Midjourney workflow after the first grid: buttons (actions), the MODAL step, blend,
+ * describe, shorten and video. Every job goes through submitJob, so each has imagine's
+ * semantics: the task is recorded first, the upstream gets a signed `state` and our callback,
+ * its answer maps as the contract says, and an Idempotency-Key replays the first answer.
+ */
+
+/** Whether a button's job waits in MODAL for `POST /v1/tasks/{id}/modal`. */
+export type ModalNeed = "never" | "maybe" | "always";
+
+export type ButtonEffect =
+  | {
+      kind: "job";
+      action: TaskAction;
+      modal: ModalNeed;
+      /** describe/shorten picks: which of the parent's `prompts` (1-based) the job takes */
+      pick: number | null;
+    }
+  | { kind: "unsupported"; reason: string };
+
+interface ButtonRule {
+  match: RegExp;
+  action: TaskAction;
+  modal: ModalNeed;
+  pick?: boolean;
+}
+
+/**
+ * customId → the action the child task gets, first match wins (specific names before their
+ * substrings), after the NA/CometAPI gateway's `CoverPlusActionToNormalAction` (reference §4.3)
+ * extended to the describe, shorten and animate buttons. `modal`: Custom Zoom and Vary (Region)
+ * always wait in MODAL; picks, remixable clicks and animate may (an account with Remix on, or
+ * `enableRemix`), which the gateway hides behind a code 1 (reference §7).
+ */
+export const BUTTON_RULES: readonly ButtonRule[] = [
+  { match: /^MJ::Job::PicReader::(\d+)$/, action: "IMAGINE", modal: "maybe", pick: true },
+  { match: /^MJ::Job::PromptAnalyzer::(\d+)$/, action: "IMAGINE", modal: "maybe", pick: true },
+  { match: /^MJ::Picread::Retry/, action: "DESCRIBE", modal: "never" },
+  { match: /video_virtual_upscale/, action: "UPSCALE", modal: "never" },
+  { match: /animate_/, action: "VIDEO", modal: "maybe" },
+  { match: /upsample/, action: "UPSCALE", modal: "never" },
+  { match: /low_variation/, action: "LOW_VARIATION", modal: "maybe" },
+  { match: /high_variation/, action: "HIGH_VARIATION", modal: "maybe" },
+  { match: /variation/, action: "VARIATION", modal: "maybe" },
+  { match: /pan_(left|right|up|down)/, action: "PAN", modal: "maybe" },
+  { match: /reroll/, action: "REROLL", modal: "maybe" },
+  { match: /Outpaint/, action: "ZOOM", modal: "never" },
+  { match: /CustomZoom/, action: "CUSTOM_ZOOM", modal: "always" },
+  { match: /Inpaint/, action: "INPAINT", modal: "always" },
+];
+
+/** What clicking `customId` starts; a button none of the rules knows runs as `ACTION`. */
+export function buttonEffect(customId: string): ButtonEffect {
+  if (customId === "MJ::Job::PicReader::all") {
+    return {
+      kind: "unsupported",
+      reason:
+        "“Imagine all” starts four upstream jobs under one answer; run the picks " +
+        "(MJ::Job::PicReader::1 to 4) one by one instead",
+    };
+  }
+  for (const rule of BUTTON_RULES) {
+    const match = rule.match.exec(customId);
+    if (!match) continue;
+    return {
+      kind: "job",
+      action: rule.action,
+      modal: rule.modal,
+      pick: rule.pick ? Number(match[1]) : null,
+    };
+  }
+  return { kind: "job", action: "ACTION", modal: "maybe", pick: null };
+}
+
+/**
+ * How long the extra look at the upstream after a submit may take: it runs inside the submit
+ * function's time limit, next to an upstream call that may itself take UPSTREAM_TIMEOUT_MS.
+ */
+export const STATUS_CHECK_MS = 2_000;
+
+/** The upstream's status word for a job, or null if it cannot tell within STATUS_CHECK_MS. */
+async function upstreamStatus(upstream: UpstreamClient, id: string): Promise<string | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), STATUS_CHECK_MS);
+  });
+  try {
+    const task = await Promise.race([upstream.fetchTask(id), timeout]);
+    return task ? task.status.trim().toUpperCase() : null;
+  } catch {
+    return null;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Actions that may open a modal: the CometAPI gateway rewrites code 21 to 1 for every modal but
+ * Inpaint and Custom Zoom, so an accepted click is looked at once and, if the upstream job
+ * waits in MODAL, recorded as MODAL (which a code 1 would otherwise hide until the deadline).
+ */
+function withModalCheck(upstream: UpstreamClient): UpstreamClient {
+  return {
+    ...upstream,
+    async submit(kind, body) {
+      const outcome = await upstream.submit(kind, body);
+      if (outcome.kind !== "accepted") return outcome;
+      const status = await upstreamStatus(upstream, outcome.upstreamTaskId);
+      return status === "MODAL"
+        ? { kind: "modal", upstreamTaskId: outcome.upstreamTaskId }
+        : outcome;
+    },
+  };
+}
+
+const STARTED = ["SUBMITTED", "IN_PROGRESS", "SUCCESS", "FAILURE", "CANCEL"];
+
+/**
+ * A modal submit names a job the upstream already has, so an answer that got lost (timeout,
+ * 5xx, garbage) can be checked: if the job has left MODAL it was started, and the task is
+ * SUBMITTED rather than failed. A code 21 in answer to a modal is no answer at all.
+ */
+function withStartedCheck(upstream: UpstreamClient, upstreamTaskId: string): UpstreamClient {
+  return {
+    ...upstream,
+    async submit(kind, body) {
+      const outcome = await upstream.submit(kind, body);
+      if (outcome.kind !== "unavailable" && outcome.kind !== "modal") return outcome;
+      const status = await upstreamStatus(upstream, upstreamTaskId);
+      if (status && STARTED.includes(status)) return { kind: "accepted", upstreamTaskId };
+      return outcome.kind === "modal"
+        ? { kind: "unavailable", reason: "the upstream answered the modal with another modal" }
+        : outcome;
+    },
+  };
+}
+
+/** Fields every job-starting body may carry besides its own. */
+interface JobInput {
+  metadata?: Metadata;
+  /** validated and accepted like imagine's; delivery of our own webhooks is not built yet */
+  webhookUrl?: string;
+}
+
+type BotType = "MID_JOURNEY" | "NIJI_JOURNEY";
+
+/** The upstream fields of `input` that are set, for the submit body. */
+function present<T extends object>(input: T, fields: readonly (keyof T & string)[]) {
+  const body: Record<string, unknown> = {};
+  for (const field of fields) if (input[field] !== undefined) body[field] = input[field];
+  return body;
+}
+
+/** A new root task (no parent) for `kind`, submitted with imagine's semantics. */
+function startJob(
+  deps: SubmitDeps,
+  owner: string,
+  job: { route: string; kind: SubmitKind; action: TaskAction; prompt: string | null },
+  input: JobInput,
+  body: Record<string, unknown>,
+  idempotencyKey: string | undefined,
+): Promise<Task> {
+  const task = newTask({
+    id: deps.newId(),
+    owner,
+    action: job.action,
+    prompt: job.prompt,
+    metadata: input.metadata,
+    now: deps.clock.now(),
+  });
+  const idempotency = idempotencyKey
+    ? { key: idempotencyKey, fingerprint: requestFingerprint(job.route, input) }
+    : undefined;
+  return submitJob(deps, task, job.kind, body, idempotency);
+}
+
+export interface ActionInput extends JobInput {
+  customId: string;
+  /** ask for the remix modal on reroll, variation and pan (the task then waits in MODAL) */
+  enableRemix?: boolean;
+}
+
+/**
+ * `POST /v1/tasks/{id}/actions`: clicks one of a finished task's buttons. The parent must be the
+ * owner's (else 404), SUCCESS and have that button (else 409 invalid_state); the child task has
+ * `parentId`, the action its customId stands for, and the parent's prompt (a describe/shorten
+ * pick: the picked prompt). Code 21, or a job found waiting in MODAL, makes a MODAL child.
+ */
+export async function submitAction(
+  deps: SubmitDeps,
+  owner: string,
+  parentId: string,
+  input: ActionInput,
+  idempotencyKey?: string,
+): Promise<Task> {
+  const parent = await getTask(deps, owner, parentId);
+  if (parent.status !== "SUCCESS" || !parent.upstreamTaskId) {
+    throw new InvalidStateError(
+      `Buttons can be used once the task is SUCCESS; this one is ${parent.status}.`,
+    );
+  }
+  if (!parent.buttons.some((button) => button.customId === input.customId)) {
+    throw new InvalidStateError("The task has no button with this customId.");
+  }
+  const effect = buttonEffect(input.customId);
+  if (effect.kind === "unsupported") {
+    throw new ValidationError([{ path: "customId", message: effect.reason }]);
+  }
+  const prompt =
+    effect.pick !== null
+      ? (parent.prompts[effect.pick - 1] ?? null)
+      : effect.action === "DESCRIBE"
+        ? null
+        : parent.prompt;
+  const task = newTask({
+    id: deps.newId(),
+    owner,
+    action: effect.action,
+    prompt,
+    parentId: parent.id,
+    metadata: input.metadata,
+    now: deps.clock.now(),
+  });
+  const body = {
+    taskId: parent.upstreamTaskId,
+    customId: input.customId,
+    ...present(input, ["enableRemix"]),
+  };
+  const idempotency = idempotencyKey
+    ? {
+        key: idempotencyKey,
+        fingerprint: requestFingerprint(`POST /v1/tasks/${parent.id}/actions`, input),
+      }
+    : undefined;
+  const submitDeps =
+    effect.modal === "never" ? deps : { ...deps, upstream: withModalCheck(deps.upstream) };
+  return submitJob(submitDeps, task, "action", body, idempotency);
+}
+
+export interface ModalInput {
+  prompt?: string;
+  maskBase64?: string;
+}
+
+const ZOOM = /--zoom\s+(\d+(?:\.\d+)?)(?!\S)/;
+
+/** What each kind of MODAL task needs (reference §3.3, §7), checked before anything is written. */
+function checkModalInput(task: Task, input: ModalInput): void {
+  if (task.action === "CUSTOM_ZOOM") {
+    const zoom = Number(ZOOM.exec(input.prompt ?? "")?.[1]);
+    if (!(zoom >= 1 && zoom <= 2)) {
+      throw new ValidationError([
+        { path: "prompt", message: "Custom Zoom needs `--zoom <1 to 2>` in the prompt" },
+      ]);
+    }
+  }
+  if (task.action === "INPAINT" && !input.maskBase64) {
+    throw new ValidationError([
+      { path: "maskBase64", message: "Vary (Region) needs a mask: white areas are repainted" },
+    ]);
+  }
+  if (task.action !== "INPAINT" && input.maskBase64) {
+    throw new ValidationError([
+      { path: "maskBase64", message: "a mask is only for Vary (Region) (an INPAINT task)" },
+    ]);
+  }
+}
+
+/**
+ * `POST /v1/tasks/{id}/modal`: completes a task waiting in MODAL. The same task goes on: the
+ * upstream job keeps its id and the modal carries the task's own signed `state`, so its webhooks
+ * apply to this task, which a code 1/22 answer moves MODAL → SUBMITTED (forward-only).
+ *
+ * "Record the task first" is, here, a claim: one conditional write (in the Idempotency-Key's
+ * transaction when there is one) that holds only while the task is the owner's, in MODAL and
+ * unclaimed. So two concurrent modal submits never both reach the upstream, a retry with the
+ * same key replays the first answer, and anything else is 409 invalid_state. A refused modal
+ * fails the task, as any refused submit does (click the parent's button again for a new one).
+ */
+export async function submitModal(
+  deps: SubmitDeps,
+  owner: string,
+  taskId: string,
+  input: ModalInput,
+  idempotencyKey?: string,
+): Promise<Task> {
+  const task = await getTask(deps, owner, taskId);
+  const upstreamTaskId = task.upstreamTaskId;
+  if (!upstreamTaskId || (task.status !== "MODAL" && !idempotencyKey)) {
+    throw new InvalidStateError(`Only a task in MODAL takes a modal; this one is ${task.status}.`);
+  }
+  checkModalInput(task, input);
+  const prompt = input.prompt?.trim() || undefined;
+  const unclaimable = () =>
+    new InvalidStateError(
+      task.status === "MODAL"
+        ? "A modal for this task was already submitted."
+        : `Only a task in MODAL takes a modal; this one is ${task.status}.`,
+    );
+  const claimDeps: SubmitDeps = {
+    ...deps,
+    upstream: withStartedCheck(deps.upstream, upstreamTaskId),
+    store: {
+      ...deps.store,
+      // The task was bound to its upstream job by the action, so being bound proves nothing
+      // here: a lost modal answer is checked against the upstream instead (withStartedCheck).
+      advance: (id, update, at, options) =>
+        deps.store.advance(id, update, at, { ...options, onlyIfUnbound: false }),
+      async create() {
+        const claimed = await deps.store.claimModal(task.id, {
+          owner,
+          prompt,
+          at: deps.clock.now(),
+        });
+        if (claimed === "unclaimable") throw unclaimable();
+      },
+    },
+    idempotency: {
+      ...deps.idempotency,
+      async reserveAndCreate(record, _task, now) {
+        const reserved = await deps.idempotency.reserveAndClaimModal(record, { prompt }, now);
+        if (reserved.outcome === "unclaimable") throw unclaimable();
+        return reserved;
+      },
+    },
+  };
+  const body = {
+    taskId: upstreamTaskId,
+    ...(prompt ? { prompt } : {}),
+    ...(input.maskBase64 ? { maskBase64: input.maskBase64 } : {}),
+  };
+  const idempotency = idempotencyKey
+    ? {
+        key: idempotencyKey,
+        fingerprint: requestFingerprint(`POST /v1/tasks/${task.id}/modal`, input),
+      }
+    : undefined;
+  return submitJob(
+    claimDeps,
+    { ...task, prompt: prompt ?? task.prompt },
+    "modal",
+    body,
+    idempotency,
+  );
+}
+
+export interface BlendInput extends JobInput {
+  base64Array: string[];
+  dimensions?: "PORTRAIT" | "SQUARE" | "LANDSCAPE";
+  botType?: BotType;
+  accountFilter?: Record<string, unknown>;
+}
+
+/** `POST /v1/blend`: 2–5 images into one grid (BLEND, no prompt). */
+export function submitBlend(
+  deps: SubmitDeps,
+  owner: string,
+  input: BlendInput,
+  idempotencyKey?: string,
+): Promise<Task> {
+  return startJob(
+    deps,
+    owner,
+    { route: "POST /v1/blend", kind: "blend", action: "BLEND", prompt: null },
+    input,
+    {
+      base64Array: input.base64Array,
+      dimensions: input.dimensions ?? "SQUARE",
+      ...present(input, ["botType", "accountFilter"]),
+    },
+    idempotencyKey,
+  );
+}
+
+export interface DescribeInput extends JobInput {
+  /** exactly one of base64 (a data URI) and link (an http(s) URL) */
+  base64?: string;
+  link?: string;
+  botType?: BotType;
+  accountFilter?: Record<string, unknown>;
+}
+
+/** `POST /v1/describe`: four prompts for one image, in the task's `prompts` when SUCCESS. */
+export function submitDescribe(
+  deps: SubmitDeps,
+  owner: string,
+  input: DescribeInput,
+  idempotencyKey?: string,
+): Promise<Task> {
+  return startJob(
+    deps,
+    owner,
+    { route: "POST /v1/describe", kind: "describe", action: "DESCRIBE", prompt: null },
+    input,
+    present(input, ["base64", "link", "botType", "accountFilter"]),
+    idempotencyKey,
+  );
+}
+
+export interface ShortenInput extends JobInput {
+  prompt: string;
+  botType?: BotType;
+  accountFilter?: Record<string, unknown>;
+}
+
+/** `POST /v1/shorten`: shorter versions of a prompt, in the task's `prompts` when SUCCESS. */
+export function submitShorten(
+  deps: SubmitDeps,
+  owner: string,
+  input: ShortenInput,
+  idempotencyKey?: string,
+): Promise<Task> {
+  return startJob(
+    deps,
+    owner,
+    { route: "POST /v1/shorten", kind: "shorten", action: "SHORTEN", prompt: input.prompt },
+    input,
+    present(input, ["prompt", "botType", "accountFilter"]),
+    idempotencyKey,
+  );
+}
+
+export interface VideoInput extends JobInput {
+  /** the first frame: a data URI or an http(s) URL */
+  image: string;
+  /** the last frame, likewise */
+  endImage?: string;
+  prompt?: string;
+  motion?: "low" | "high";
+  loop?: boolean;
+  accountFilter?: Record<string, unknown>;
+}
+
+/** `POST /v1/video`: animates an image; the result is the task's `videoUrl`. */
+export function submitVideo(
+  deps: SubmitDeps,
+  owner: string,
+  input: VideoInput,
+  idempotencyKey?: string,
+): Promise<Task> {
+  return startJob(
+    deps,
+    owner,
+    { route: "POST /v1/video", kind: "video", action: "VIDEO", prompt: input.prompt ?? null },
+    input,
+    {
+      ...present(input, ["prompt", "image", "endImage", "loop", "accountFilter"]),
+      motion: input.motion ?? "low",
+    },
+    idempotencyKey,
+  );
+}
+
+/**
+ * `GET /v1/tasks/{id}/seed`: the upstream's seed of a finished task. 409 before SUCCESS, 422
+ * when the upstream has none for it, 502 when it cannot be asked.
+ */
+export async function getImageSeed(
+  deps: Pick<SubmitDeps, "store" | "upstream">,
+  owner: string,
+  id: string,
+): Promise<{ taskId: string; seed: string }> {
+  const task = await getTask(deps, owner, id);
+  if (task.status !== "SUCCESS" || !task.upstreamTaskId) {
+    throw new InvalidStateError(
+      `The seed is known once the task is SUCCESS; this one is ${task.status}.`,
+    );
+  }
+  let outcome: Awaited<ReturnType<UpstreamClient["imageSeed"]>>;
+  try {
+    outcome = await deps.upstream.imageSeed(task.upstreamTaskId);
+  } catch (error) {
+    if (error instanceof UpstreamReadError) {
+      throw new UpstreamUnavailableError(null, error.message, { cause: error });
+    }
+    throw error;
+  }
+  if (outcome.kind === "refused") throw new UpstreamRejectedError(task, outcome.reason);
+  return { taskId: task.id, seed: outcome.seed };
+}

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { TaskStatus, taskRank } from "../functions/core/task.ts";
 import { type DynamoDbLocal, startDynamoDbLocal } from "../local/dynamodb.ts";
 import { type DynamoDbProxy, startDynamoDbProxy } from "../local/dynamodb-proxy.ts";
-import type { SubmitFaultKind } from "../local/simulator/index.ts";
+import { SubmitFaultKind } from "../local/simulator/faults.ts";
 import { startStack } from "../local/stack.ts";
 
 /**
@@ -80,16 +80,8 @@ interface Answer {
   text: string;
 }
 
-const SUBMIT_FAULTS: SubmitFaultKind[] = [
-  "http500",
-  "timeout",
-  "garbage",
-  "empty",
-  "queueFull",
-  "refused",
-  "bannedPrompt",
-  "envelope",
-];
+/** Every submit fault the simulator knows, lost answers (acceptedTimeout) included. */
+const SUBMIT_FAULTS = SubmitFaultKind.options;
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const log = options.log ?? (() => {});

@@ -15,7 +15,7 @@ export default $config({
     };
   },
   async run() {
-    const { table } = await import("./infra/storage.ts");
+    const { table, images } = await import("./infra/storage.ts");
     await import("./infra/secrets.ts");
     const { api, callbackUrl } = await import("./infra/api.ts");
     await import("./infra/jobs.ts");
@@ -23,6 +23,7 @@ export default $config({
       api: api.url,
       callbackUrl,
       table: table.name,
+      images: images.name,
     };
   },
 });

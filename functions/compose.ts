@@ -1,5 +1,6 @@
+import { createImageStore } from "./compose-images.ts";
 import type { Config } from "./config.ts";
-import type { Clock, Logger } from "./core/ports.ts";
+import type { Clock, ImageStore, Logger } from "./core/ports.ts";
 import { type ReconcileReport, reconcile } from "./core/reconcile.ts";
 import { createDocumentClient, createIdFactory, systemClock } from "./deps.ts";
 import { createCallbackApp } from "./http/callback-app.ts";
@@ -24,7 +25,18 @@ export const FUNCTION_SETTINGS = {
     "UPSTREAM_TIMEOUT_MS",
   ],
   callback: ["TABLE_NAME", "DYNAMODB_ENDPOINT", "CALLBACK_SECRET"],
-  read: ["TABLE_NAME", "DYNAMODB_ENDPOINT", "API_KEYS"],
+  read: [
+    "TABLE_NAME",
+    "DYNAMODB_ENDPOINT",
+    "API_KEYS",
+    // durable image copies: the store, to sign their links
+    "IMAGE_BUCKET",
+    "IMAGE_S3_ENDPOINT",
+    "IMAGE_DIR",
+    "IMAGE_URL_SECRET",
+    "IMAGE_URL_TTL_SECONDS",
+  ],
+  docs: [],
   reconcile: [
     "TABLE_NAME",
     "DYNAMODB_ENDPOINT",
@@ -32,13 +44,25 @@ export const FUNCTION_SETTINGS = {
     "MJ_API_KEY",
     "TASK_DEADLINE_SECONDS",
     "UPSTREAM_TIMEOUT_MS",
+    // the same run copies finished tasks' images (functions/compose-copier.ts)
+    "IMAGE_BUCKET",
+    "IMAGE_S3_ENDPOINT",
+    "IMAGE_DIR",
+    "IMAGE_MAX_BYTES",
+    "IMAGE_FETCH_TIMEOUT_MS",
+    "IMAGE_COPY_MAX_ATTEMPTS",
+    "IMAGE_COPY_RETRY_SECONDS",
+    "ALLOW_PRIVATE_IMAGE_SOURCES",
   ],
 } as const satisfies Record<string, readonly (keyof Config)[]>;
 
-type SettingsOf<F extends keyof typeof FUNCTION_SETTINGS> = Pick<
+export type SettingsOf<F extends keyof typeof FUNCTION_SETTINGS> = Pick<
   Config,
   (typeof FUNCTION_SETTINGS)[F][number]
 >;
+
+/** The settings of durable image copies (README "Images that last"). */
+type ImageSettingKey = `IMAGE_${string}` | "ALLOW_PRIVATE_IMAGE_SOURCES";
 
 /** What tests and the local stack may swap; the Lambda entries take the defaults. */
 export interface Overrides {
@@ -46,6 +70,8 @@ export interface Overrides {
   clock?: Clock;
   newId?: () => string;
   fetch?: typeof fetch;
+  /** The image store (durable copies); by default the one the settings name. */
+  images?: ImageStore;
 }
 
 function storesFor(
@@ -110,12 +136,15 @@ export function composeReadApp(config: SettingsOf<"read">, overrides: Overrides 
     store: storeFor(config),
     log: overrides.log ?? createLogger({ base: { fn: "read" } }),
     apiKeys: config.API_KEYS,
+    images:
+      overrides.images ??
+      createImageStore(config, { clock: overrides.clock ?? systemClock, signsLinks: true }),
   });
 }
 
 /** The reconciler as one callable run (a scheduled Lambda, or an interval locally). */
 export function composeReconciler(
-  config: SettingsOf<"reconcile">,
+  config: Omit<SettingsOf<"reconcile">, ImageSettingKey>,
   overrides: Overrides = {},
 ): (run?: { timeBudgetMs?: number; batchSize?: number }) => Promise<ReconcileReport> {
   const deps = {

@@ -51,6 +51,29 @@ export const Config = z.object({
   /** Unfinished tasks older than this are failed by the reconciler. */
   TASK_DEADLINE_SECONDS: positiveInt.default(3600),
   UPSTREAM_TIMEOUT_MS: positiveInt.default(10_000),
+  /** Durable image copies (README "Images that last"): the S3 bucket (AWS: the linked one). */
+  IMAGE_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/)
+    .optional(),
+  /** An S3-compatible endpoint for IMAGE_BUCKET instead of AWS (tests). */
+  IMAGE_S3_ENDPOINT: url.optional(),
+  /** …or a folder instead of a bucket (the local stack: DATA_DIR/images). */
+  IMAGE_DIR: z.string().min(1).optional(),
+  /** Signs the links to IMAGE_DIR's files (S3 presigned URLs need no secret of ours). */
+  IMAGE_URL_SECRET: z.string().min(16).optional(),
+  /** How long an image link stays valid, at most (S3 allows 7 days). */
+  IMAGE_URL_TTL_SECONDS: positiveInt.max(604_800).default(3600),
+  /** Larger source files are not copied. */
+  IMAGE_MAX_BYTES: positiveInt.default(20 * 1024 * 1024),
+  /** One source download, redirects included, must finish within this. */
+  IMAGE_FETCH_TIMEOUT_MS: positiveInt.default(15_000),
+  /** Copy attempts per task before it is given up (`imagesStatus` "failed"). */
+  IMAGE_COPY_MAX_ATTEMPTS: positiveInt.max(50).default(6),
+  /** Wait before the first retry of a failed copy; doubles per attempt, at most an hour. */
+  IMAGE_COPY_RETRY_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
+  /** Let image sources be loopback or private addresses: the local stack only, never on AWS. */
+  ALLOW_PRIVATE_IMAGE_SOURCES: z.stringbool().default(false),
 });
 export type Config = z.infer<typeof Config>;
 

@@ -12,6 +12,7 @@ export const LINKS = {
   CALLBACK_SECRET: { resource: "CallbackSecret", property: "value" },
   API_KEYS: { resource: "ApiKeys", property: "value" },
   PUBLIC_URL: { resource: "Api", property: "url" },
+  IMAGE_BUCKET: { resource: "Images", property: "name" },
 } as const;
 
 export type LinkedSetting = keyof typeof LINKS;

@@ -1,13 +1,24 @@
 import { composeReconciler, FUNCTION_SETTINGS } from "./compose.ts";
+import { composeImageCopier } from "./compose-copier.ts";
 import { loadConfig } from "./config.ts";
 import { readSettings } from "./platform.ts";
 
-const run = composeReconciler(loadConfig(readSettings(), FUNCTION_SETTINGS.reconcile));
+const config = loadConfig(readSettings(), FUNCTION_SETTINGS.reconcile);
+const run = composeReconciler(config);
+const copyImages = composeImageCopier(config);
 
-/** Lambda entry of the reconciler, invoked on a schedule; the event carries nothing we need. */
+/**
+ * Lambda entry of the reconciler, invoked on a schedule; the event carries nothing we need.
+ * Each run first reconciles unfinished tasks, then copies the images of finished ones.
+ */
 export const handler = async (
   _event: unknown,
   context?: { getRemainingTimeInMillis?: () => number },
-) =>
+) => {
+  const remaining = () => context?.getRemainingTimeInMillis?.() ?? 60_000;
   // leave room for the last page's upstream call and writes before Lambda's timeout
-  run({ timeBudgetMs: Math.max(1000, (context?.getRemainingTimeInMillis?.() ?? 60_000) - 15_000) });
+  const report = await run({ timeBudgetMs: Math.max(1000, remaining() - 15_000) });
+  // a copy started late may take a download timeout (and its processing) to finish
+  const images = await copyImages({ timeBudgetMs: Math.max(0, remaining() - 25_000) });
+  return { ...report, images };
+};

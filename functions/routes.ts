@@ -6,6 +6,8 @@ export const FUNCTIONS = {
   submit: { handlerFile: "functions/submit.ts", export: "handler" },
   callback: { handlerFile: "functions/callback.ts", export: "handler" },
   read: { handlerFile: "functions/read.ts", export: "handler" },
+  // the API reference: its own function, so no other bundle carries the document or Swagger UI
+  docs: { handlerFile: "functions/docs.ts", export: "handler" },
 } as const;
 
 export type FunctionName = keyof typeof FUNCTIONS;
@@ -23,7 +25,30 @@ export const ROUTES = [
   { method: "POST", path: "/hooks/midjourney", fn: "callback" },
   { method: "GET", path: "/v1/tasks/{id}", fn: "read" },
   { method: "GET", path: "/v1/tasks", fn: "read" },
+  // durable image copies: the owner's key → 302 to a signed link; the signed link itself
+  // (no key: an <img src> cannot send one; the local disk store's links point here)
+  { method: "GET", path: "/v1/tasks/{id}/images/{name}", fn: "read" },
+  { method: "GET", path: "/images/{id}/{name}", fn: "read" },
   { method: "GET", path: "/health", fn: "read" },
+  // the gallery page and its two assets (functions/http/gallery.ts), no API key
+  { method: "GET", path: "/", fn: "read" },
+  { method: "GET", path: "/gallery.js", fn: "read" },
+  { method: "GET", path: "/gallery.css", fn: "read" },
+  { method: "GET", path: "/openapi.json", fn: "docs" },
+  { method: "GET", path: "/docs", fn: "docs" },
+  { method: "GET", path: "/docs/{file}", fn: "docs" },
 ] as const satisfies readonly { method: string; path: string; fn: FunctionName }[];
 
 export const CALLBACK_PATH = "/hooks/midjourney";
+
+/**
+ * The Swagger UI files (from the swagger-ui-dist package) that the docs function serves at
+ * `/docs/{file}`, and the folder of its Lambda package that infra copies them to.
+ */
+export const DOCS_ASSET_FILES = [
+  "swagger-ui-bundle.js",
+  "swagger-ui.css",
+  "favicon-32x32.png",
+  "favicon-16x16.png",
+] as const;
+export const DOCS_ASSET_DIR = "swagger-ui";

@@ -1,8 +1,15 @@
 import { LINKS } from "../functions/platform.ts";
-import { CALLBACK_PATH, FUNCTIONS, type FunctionName, ROUTES } from "../functions/routes.ts";
+import {
+  CALLBACK_PATH,
+  DOCS_ASSET_DIR,
+  DOCS_ASSET_FILES,
+  FUNCTIONS,
+  type FunctionName,
+  ROUTES,
+} from "../functions/routes.ts";
 import { FUNCTION_DEFAULTS, handlerOf, LOG_RETENTION, UPSTREAM_TIMEOUT_MS } from "./runtime.ts";
 import { apiKeys, callbackSecret, mjApiBaseUrl, mjApiKey } from "./secrets.ts";
-import { table } from "./storage.ts";
+import { images, table } from "./storage.ts";
 
 /**
  * The HTTP API: API Gateway HTTP API (ApiGatewayV2) rather than Function URLs behind
@@ -45,12 +52,24 @@ const HTTP_FUNCTIONS = {
   read: {
     description: "paperboat: task reads and health (GET /v1/tasks..., /health)",
     timeout: "5 seconds",
-    link: [table, apiKeys],
+    // images: to presign the links to a task's durable image copies
+    link: [table, apiKeys, images],
     environment: {},
+  },
+  docs: {
+    description: "paperboat: the API reference (GET /openapi.json, /docs)",
+    timeout: "5 seconds",
+    // no links: the document is in the bundle, and it serves Swagger UI's files copied beside it
+    link: [],
+    environment: {},
+    copyFiles: DOCS_ASSET_FILES.map((file) => ({
+      from: `node_modules/swagger-ui-dist/${file}`,
+      to: `${DOCS_ASSET_DIR}/${file}`,
+    })),
   },
 } satisfies Record<
   FunctionName,
-  Pick<sst.aws.FunctionArgs, "description" | "timeout" | "link" | "environment">
+  Pick<sst.aws.FunctionArgs, "description" | "timeout" | "link" | "environment" | "copyFiles">
 >;
 
 function componentName(name: FunctionName): string {

@@ -1,6 +1,6 @@
 import { FUNCTION_DEFAULTS, UPSTREAM_TIMEOUT_MS } from "./runtime.ts";
 import { mjApiBaseUrl, mjApiKey } from "./secrets.ts";
-import { table } from "./storage.ts";
+import { images, table } from "./storage.ts";
 
 /** EventBridge Scheduler's finest rate is one minute; that is RECONCILE_INTERVAL_SECONDS. */
 export const RECONCILE_INTERVAL_SECONDS = 60;
@@ -11,6 +11,14 @@ export const RECONCILE_INTERVAL_SECONDS = 60;
  * verbatim as the Lambda event. No retries: the next run is a minute away and does the same work.
  * The timeout stays under the interval so runs do not pile up (overlaps would be safe, every write
  * is conditional, but would poll the upstream twice).
+ *
+ * Each run then copies the images of tasks that reached SUCCESS into the Images bucket
+ * (functions/compose-copier.ts): the only function that downloads from the internet (never
+ * from private, loopback or link-local addresses: ALLOW_PRIVATE_IMAGE_SOURCES stays false) and
+ * the only one that needs sharp. sharp is a native module: SST leaves it out of the bundle and
+ * `npm install`s it into the function package for the function's architecture
+ * (`--os=linux --cpu=arm64 --libc=glibc`, so npm picks @img/sharp-linux-arm64 and its libvips,
+ * at the version pinned in package.json); `install` says so explicitly.
  */
 export const reconciler = new sst.aws.CronV2("Reconciler", {
   schedule: `rate(${RECONCILE_INTERVAL_SECONDS / 60} minute)`,
@@ -21,7 +29,11 @@ export const reconciler = new sst.aws.CronV2("Reconciler", {
     handler: "functions/reconcile.handler",
     description: "paperboat: reconciles unfinished tasks with the upstream",
     timeout: "50 seconds",
-    link: [table, mjApiBaseUrl, mjApiKey],
-    environment: { UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS) },
+    link: [table, mjApiBaseUrl, mjApiKey, images],
+    environment: {
+      UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS),
+      ALLOW_PRIVATE_IMAGE_SOURCES: "false",
+    },
+    nodejs: { ...FUNCTION_DEFAULTS.nodejs, install: ["sharp"] },
   },
 });

@@ -1,3 +1,4 @@
+import { IMAGE_KEY_PREFIX } from "../functions/core/image-keys.ts";
 import { LINKS } from "../functions/platform.ts";
 import { TABLE } from "../functions/store/table.ts";
 
@@ -18,4 +19,42 @@ export const table = new sst.aws.Dynamo(LINKS.TABLE_NAME.resource, {
   transform: {
     table: { pointInTimeRecovery: { enabled: $app.protect } },
   },
+});
+
+/**
+ * How long durable image copies are kept, in days, per stage (README "Images that last"):
+ * `npx sst secret set ImageRetentionDays 90 --stage prod`, then deploy. 0 keeps them forever.
+ * Kept with the stage's secrets rather than read from the shell at deploy time, so a deploy
+ * from another machine cannot silently shorten it (objects past a shortened rule are deleted).
+ */
+export const imageRetentionDays = new sst.Secret("ImageRetentionDays", "365");
+
+/** The bucket's lifecycle rules for a retention of `raw` days; refuses anything else. */
+function lifecycleRules(raw: string) {
+  const days = Number(raw.trim());
+  if (!/^\d{1,5}$/.test(raw.trim()) || days > 36_500) {
+    throw new Error(
+      `paperboat: ImageRetentionDays must be a whole number of days (0 = keep forever), not "${raw}"`,
+    );
+  }
+  if (days === 0) return [];
+  return [
+    {
+      id: "expire-task-images",
+      prefix: IMAGE_KEY_PREFIX,
+      expiresIn: `${days} ${days === 1 ? "day" : "days"}` as const,
+    },
+  ];
+}
+
+/**
+ * Durable copies of every task's images (grid, quadrants, thumbnail, video), under
+ * `tasks/<id>/`. Private: nothing is public, readers get S3 presigned GET URLs, signed by the
+ * read function as it answers a task. The reconciler writes, read signs: both link it (SST's
+ * link grants them `s3:*` on this bucket and its objects, and its name). CORS is off: `<img>`
+ * and `<video>` need none. Objects expire after ImageRetentionDays (an S3 lifecycle rule).
+ */
+export const images = new sst.aws.Bucket(LINKS.IMAGE_BUCKET.resource, {
+  cors: false,
+  lifecycle: imageRetentionDays.value.apply(lifecycleRules),
 });

@@ -1,4 +1,8 @@
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import {
@@ -8,10 +12,15 @@ import {
   composeSubmitApp,
   type Overrides,
 } from "../functions/compose.ts";
+import { composeImageCopier } from "../functions/compose-copier.ts";
+import { composeDocsApp } from "../functions/compose-docs.ts";
+import type { ImageCopyReport } from "../functions/core/image-copy.ts";
 import type { Logger } from "../functions/core/ports.ts";
 import type { ReconcileReport } from "../functions/core/reconcile.ts";
 import { createDocumentClient } from "../functions/deps.ts";
+import { packagedAssetsDir } from "../functions/http/docs-app.ts";
 import { errorBody } from "../functions/http/errors.ts";
+import type { Resolver } from "../functions/images/source.ts";
 import { silentLogger } from "../functions/log.ts";
 import { ROUTES } from "../functions/routes.ts";
 import { ensureTable, startDynamoDbLocal } from "./dynamodb.ts";
@@ -39,6 +48,28 @@ export interface StackOptions {
   upstreamTimeoutMs?: number;
   log?: Logger;
   overrides?: Overrides;
+  /** Durable image copies (README "Images that last"). */
+  images?: LocalImageOptions;
+}
+
+export interface LocalImageOptions {
+  /** Keep the copies here (npm start: DATA_DIR/images); else in a temporary folder, removed at stop. */
+  dir?: string;
+  /** Or in this bucket of an S3-compatible server (the S3 store, through the whole stack). */
+  s3?: { bucket: string; endpoint?: string };
+  /** Signs the links to the folder's files; random when not given. */
+  urlSecret?: string;
+  urlTtlSeconds?: number;
+  /** Loopback and private sources allowed: default true, the simulator is on 127.0.0.1. */
+  allowPrivateSources?: boolean;
+  maxBytes?: number;
+  fetchTimeoutMs?: number;
+  maxAttempts?: number;
+  retrySeconds?: number;
+  /** Run the copier this often (npm start: every 2 s); 0 (default): only copyImagesOnce(). */
+  copyIntervalMs?: number;
+  /** DNS resolution of image sources (tests of the address guard). */
+  resolve?: Resolver;
 }
 
 export interface Stack {
@@ -49,6 +80,10 @@ export interface Stack {
   upstreamUrl: string;
   simulator: Simulator | null;
   reconcileOnce(): Promise<ReconcileReport>;
+  /** One run of the image copier (what the reconciler Lambda does after reconciling). */
+  copyImagesOnce(): Promise<ImageCopyReport>;
+  /** Where the copies are kept on disk (null with an S3 store). */
+  imageDir: string | null;
   stop(): Promise<void>;
 }
 
@@ -100,6 +135,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const url = `http://${host}:${port}`;
     publicUrl ||= url;
 
+    const imageOptions = options.images ?? {};
+    let imageDir: string | null = null;
+    if (!imageOptions.s3) {
+      imageDir = imageOptions.dir ?? null;
+      if (!imageDir) {
+        const temporary = await mkdtemp(join(tmpdir(), "paperboat-images-"));
+        stops.push(() => rm(temporary, { recursive: true, force: true }));
+        imageDir = temporary;
+      }
+    }
     const common = {
       TABLE_NAME: options.tableName,
       DYNAMODB_ENDPOINT: dynamodbEndpoint,
@@ -110,12 +155,26 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       API_KEYS: options.apiKeys,
       UPSTREAM_TIMEOUT_MS: options.upstreamTimeoutMs ?? 10_000,
       TASK_DEADLINE_SECONDS: options.taskDeadlineSeconds ?? 3600,
+      IMAGE_BUCKET: imageOptions.s3?.bucket,
+      IMAGE_S3_ENDPOINT: imageOptions.s3?.endpoint,
+      IMAGE_DIR: imageDir ?? undefined,
+      IMAGE_URL_SECRET: imageOptions.urlSecret ?? randomBytes(32).toString("base64url"),
+      IMAGE_URL_TTL_SECONDS: imageOptions.urlTtlSeconds ?? 3600,
+      IMAGE_MAX_BYTES: imageOptions.maxBytes ?? 20 * 1024 * 1024,
+      IMAGE_FETCH_TIMEOUT_MS: imageOptions.fetchTimeoutMs ?? 15_000,
+      IMAGE_COPY_MAX_ATTEMPTS: imageOptions.maxAttempts ?? 6,
+      IMAGE_COPY_RETRY_SECONDS: imageOptions.retrySeconds ?? 60,
+      ALLOW_PRIVATE_IMAGE_SOURCES: imageOptions.allowPrivateSources ?? true,
     };
     const overrides: Overrides = { log, ...options.overrides };
     const apps = {
       submit: composeSubmitApp(common, overrides),
       callback: composeCallbackApp(common, overrides),
       read: composeReadApp(common, overrides),
+      docs: composeDocsApp(
+        [packagedAssetsDir()].filter((d): d is string => d !== null),
+        overrides,
+      ),
     };
     for (const route of ROUTES) {
       const path = route.path.replace(/\{(\w+)\}/g, ":$1");
@@ -145,6 +204,28 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       });
     }
 
+    const runCopier = composeImageCopier(common, { ...overrides, resolve: imageOptions.resolve });
+    let copying: Promise<ImageCopyReport> | null = null;
+    const copyImagesOnce = () => {
+      copying ??= runCopier().finally(() => {
+        copying = null;
+      });
+      return copying;
+    };
+    if ((imageOptions.copyIntervalMs ?? 0) > 0) {
+      // locally the copier also runs every few seconds, so a SUCCESS shows its durable copies
+      // at once (on AWS it runs with the reconciler, every minute)
+      const timer = setInterval(() => {
+        copyImagesOnce().catch((error: Error) =>
+          log.error("image copy failed", { error: error.name, message: error.message }),
+        );
+      }, imageOptions.copyIntervalMs);
+      stops.push(async () => {
+        clearInterval(timer);
+        await copying?.catch(() => {});
+      });
+    }
+
     return {
       url,
       tableName: options.tableName,
@@ -153,6 +234,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       upstreamUrl: upstream.baseUrl,
       simulator,
       reconcileOnce,
+      copyImagesOnce,
+      imageDir,
       stop: stopAll,
     };
   } catch (error) {

@@ -16,7 +16,12 @@ const LocalSettings = z.object({
   SIMULATOR_STEP_MS: z.coerce.number().int().min(1).max(60_000).default(1500),
 });
 
-const Secrets = z.object({ callbackSecret: z.string().min(16), apiKey: z.string().min(8) });
+const Secrets = z.object({
+  callbackSecret: z.string().min(16),
+  apiKey: z.string().min(8),
+  // added later: a secrets.json without it gets one, keeping the others
+  imageUrlSecret: z.string().min(16).optional(),
+});
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n`);
@@ -27,11 +32,17 @@ function loadSecrets(dataDir: string): z.infer<typeof Secrets> {
   const file = join(dataDir, "secrets.json");
   if (existsSync(file)) {
     const parsed = Secrets.safeParse(JSON.parse(readFileSync(file, "utf8")));
-    if (parsed.success) return parsed.data;
+    if (parsed.success && parsed.data.imageUrlSecret) return parsed.data;
+    if (parsed.success) {
+      const upgraded = { ...parsed.data, imageUrlSecret: randomBytes(32).toString("base64url") };
+      writeFileSync(file, JSON.stringify(upgraded, null, 2), { mode: 0o600 });
+      return upgraded;
+    }
   }
   const secrets = {
     callbackSecret: randomBytes(32).toString("base64url"),
     apiKey: `pb_${randomBytes(24).toString("base64url")}`,
+    imageUrlSecret: randomBytes(32).toString("base64url"),
   };
   writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
@@ -63,6 +74,12 @@ async function main() {
     ...Object.fromEntries(Object.entries(env).filter(([, v]) => v !== "")),
     CALLBACK_SECRET: blank(env.CALLBACK_SECRET) ?? secrets.callbackSecret,
     API_KEYS: blank(env.API_KEYS) ?? `local:${secrets.apiKey}`,
+    // durable image copies: on disk with the rest of DATA_DIR unless a bucket is named
+    IMAGE_DIR:
+      blank(env.IMAGE_DIR) ?? (blank(env.IMAGE_BUCKET) ? undefined : join(dataDir, "images")),
+    IMAGE_URL_SECRET: blank(env.IMAGE_URL_SECRET) ?? secrets.imageUrlSecret,
+    // the simulator serves its images on 127.0.0.1
+    ALLOW_PRIVATE_IMAGE_SOURCES: blank(env.ALLOW_PRIVATE_IMAGE_SOURCES) ?? "true",
   };
   let config: ReturnType<typeof loadLocalConfig>;
   let upstream: { baseUrl: string; apiKey: string } | undefined;
@@ -94,6 +111,20 @@ async function main() {
     apiKeys: config.API_KEYS,
     reconcileIntervalSeconds: config.RECONCILE_INTERVAL_SECONDS,
     taskDeadlineSeconds: config.TASK_DEADLINE_SECONDS,
+    images: {
+      dir: config.IMAGE_DIR,
+      s3: config.IMAGE_BUCKET
+        ? { bucket: config.IMAGE_BUCKET, endpoint: config.IMAGE_S3_ENDPOINT }
+        : undefined,
+      urlSecret: config.IMAGE_URL_SECRET,
+      urlTtlSeconds: config.IMAGE_URL_TTL_SECONDS,
+      allowPrivateSources: config.ALLOW_PRIVATE_IMAGE_SOURCES,
+      maxBytes: config.IMAGE_MAX_BYTES,
+      fetchTimeoutMs: config.IMAGE_FETCH_TIMEOUT_MS,
+      maxAttempts: config.IMAGE_COPY_MAX_ATTEMPTS,
+      retrySeconds: config.IMAGE_COPY_RETRY_SECONDS,
+      copyIntervalMs: 2000,
+    },
     log,
   });
 
@@ -106,10 +137,14 @@ async function main() {
       `  upstream:  ${stack.simulator ? `built-in simulator at ${stack.upstreamUrl}` : stack.upstreamUrl}`,
       `  dynamodb:  ${stack.dynamodbEndpoint} (table ${config.TABLE_NAME}, data in ${dataDir})`,
       `  API key:   ${shownKey}   (owner ${config.API_KEYS[0]?.owner})`,
+      `  gallery:   ${stack.url}/   (open it in a browser, sign in with the API key)`,
+      `  images:    ${stack.imageDir ?? `bucket ${config.IMAGE_BUCKET}`} (durable copies of results)`,
       "",
       "Try it:",
       `  curl -s -X POST ${stack.url}/v1/imagine -H 'Authorization: Bearer ${shownKey}' -H 'Content-Type: application/json' -d '{"prompt":"a paper boat floating on calm water at sunrise"}'`,
       `  curl -s ${stack.url}/v1/tasks -H 'Authorization: Bearer ${shownKey}'`,
+      `  PAPERBOAT_URL=${stack.url} PAPERBOAT_API_KEY='${shownKey}' npx paperboat imagine "a paper boat floating on calm water at sunrise" --wait --out images`,
+      `  (API reference: ${stack.url}/docs)`,
       "",
       "Ctrl-C stops everything.",
       "",
@@ -138,6 +173,16 @@ function loadLocalConfig(source: Record<string, string | undefined>) {
     "API_KEYS",
     "RECONCILE_INTERVAL_SECONDS",
     "TASK_DEADLINE_SECONDS",
+    "IMAGE_BUCKET",
+    "IMAGE_S3_ENDPOINT",
+    "IMAGE_DIR",
+    "IMAGE_URL_SECRET",
+    "IMAGE_URL_TTL_SECONDS",
+    "IMAGE_MAX_BYTES",
+    "IMAGE_FETCH_TIMEOUT_MS",
+    "IMAGE_COPY_MAX_ATTEMPTS",
+    "IMAGE_COPY_RETRY_SECONDS",
+    "ALLOW_PRIVATE_IMAGE_SOURCES",
   ]);
 }
 

@@ -1,4 +1,4 @@
-import type { Button, Task, TaskAction, TaskStatus } from "./task.ts";
+import type { Button, Task, TaskAction, TaskImage, TaskStatus } from "./task.ts";
 
 /** A move of a task, as the upstream (submit answer, webhook or poll) reported it. */
 export interface TaskUpdate {
@@ -71,6 +71,100 @@ export interface TaskStore {
     id: string,
     claim: { owner: string; prompt?: string; at: Date },
   ): Promise<"claimed" | "unclaimable">;
+  /**
+   * SUCCESS tasks whose media still need a durable copy and are due (their next attempt is at
+   * or before `dueBy`), soonest due first, from a sparse index that the SUCCESS write marks:
+   * the copier's cost follows the pending copies, not the table. `after` continues a page.
+   */
+  listImageCopiesDue(query: {
+    dueBy: Date;
+    limit: number;
+    after?: string;
+  }): Promise<{ items: ImageCopyJob[]; after: string | null }>;
+  /**
+   * Records the copies of a pending task: ONE conditional write that only applies while the
+   * copy is still pending and never touches the status, and takes the task off the index.
+   */
+  recordImagesCopied(
+    id: string,
+    copied: { images: StoredImage[]; attempts: number },
+    at: Date,
+  ): Promise<"recorded" | "stale">;
+  /**
+   * Records a failed attempt: the reason and the attempt count, and either when to retry
+   * (`retryAt`) or, with null, that the copy is given up (`imagesStatus` "failed"). ONE
+   * conditional write, applied only if no other copier has recorded this attempt already.
+   */
+  recordImageCopyFailure(
+    id: string,
+    failure: { attempts: number; reason: string; retryAt: Date | null },
+    at: Date,
+  ): Promise<"recorded" | "stale">;
+}
+
+/** A durable copy as stored with the task: its URL is signed only when the task is read. */
+export type StoredImage = Omit<TaskImage, "url">;
+
+/** A task whose media are due for a copy, and how many attempts were recorded so far. */
+export interface ImageCopyJob {
+  task: Task;
+  attempts: number;
+}
+
+/** What an image store holds under a key. */
+export interface StoredObject {
+  body: ReadableStream<Uint8Array>;
+  contentType: string;
+  bytes: number;
+}
+
+/**
+ * Durable storage of copied images (S3 on AWS, a folder under DATA_DIR locally). Keys are
+ * built by functions/core/images.ts only.
+ */
+export interface ImageStore {
+  /** Writes (or overwrites with the same bytes: copies are idempotent) one object. */
+  put(key: string, bytes: Uint8Array, contentType: string): Promise<void>;
+  get(key: string): Promise<StoredObject | null>;
+  /**
+   * A URL that opens the object without an API key until it expires (an S3 presigned URL, or
+   * a signed link to this API's `/images/...` route, built on `origin`).
+   */
+  url(key: string, request: { origin: string }): Promise<string>;
+  /**
+   * Stores the API serves itself: whether a signed link's query (`expires`, `sig`) is genuine
+   * and unexpired for `key`. Absent where the links point elsewhere (S3).
+   */
+  verifyLink?(key: string, query: { expires?: string; sig?: string }): boolean;
+}
+
+/** An upstream file as downloaded: its bytes and the type its magic bytes show. */
+export interface SourceFile {
+  bytes: Uint8Array;
+  contentType: string;
+}
+
+/** Downloads an upstream result (guarded, capped). Throws ImageCopyError with a reason. */
+export interface ImageSource {
+  fetch(url: string, expect: "image" | "video"): Promise<SourceFile>;
+}
+
+/** An encoded picture and its pixel size. */
+export interface EncodedImage {
+  bytes: Uint8Array;
+  contentType: string;
+  width: number;
+  height: number;
+}
+
+/** Image processing (sharp); throws ImageCopyError for bytes that do not decode. */
+export interface ImageProcessor {
+  /** The pixel size of an image. */
+  measure(file: SourceFile): Promise<{ width: number; height: number }>;
+  /** The four quadrants of a 2×2 grid, top-left, top-right, bottom-left, bottom-right. */
+  splitGrid(file: SourceFile): Promise<EncodedImage[]>;
+  /** A small copy for listings, at most `maxSide` pixels on its longer side. */
+  thumbnail(file: SourceFile, maxSide: number): Promise<EncodedImage>;
 }
 
 /**

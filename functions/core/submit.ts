@@ -70,6 +70,9 @@ export function newTask(fields: {
     createdAt: at,
     updatedAt: at,
     finishedAt: null,
+    images: [],
+    imagesStatus: null,
+    imagesError: null,
   };
 }
 

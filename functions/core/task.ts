@@ -46,6 +46,39 @@ export type Button = z.infer<typeof Button>;
 export const Metadata = z.record(z.string(), z.unknown());
 export type Metadata = z.infer<typeof Metadata>;
 
+/**
+ * What a durable copy is: the upstream's grid, one of its four quadrants (split by us), a
+ * single image (an upscale, or an entry of `imageUrls`), the video, or the small thumbnail.
+ */
+export const ImageKind = z.enum(["grid", "quadrant", "image", "video", "thumbnail"]);
+export type ImageKind = z.infer<typeof ImageKind>;
+
+/**
+ * One durable copy of a task's result, in our own storage (see README "Images that last").
+ * `url` opens it without an API key and expires (a signed link, made when the task is read);
+ * it is null only where the task was not read through the read function.
+ */
+export const TaskImage = z.object({
+  kind: ImageKind,
+  /** The file's name within the task (`grid.png`, `quadrant-2.png`, `thumbnail.webp` …). */
+  name: z.string(),
+  /** Quadrant 1–4 (left to right, top to bottom), or the position in `imageUrls`; else null. */
+  index: z.number().int().min(1).nullable(),
+  url: z.string().nullable().default(null),
+  /** Pixels; null for a video. */
+  width: z.number().int().positive().nullable(),
+  height: z.number().int().positive().nullable(),
+  contentType: z.string(),
+  bytes: z.number().int().nonnegative(),
+  /** The upstream URL it was copied from; null for what we made from it (quadrants, thumbnail). */
+  source: z.string().nullable(),
+});
+export type TaskImage = z.infer<typeof TaskImage>;
+
+/** Where the durable copy of a SUCCESS task's media stands; null: nothing to copy (yet). */
+export const ImagesStatus = z.enum(["pending", "done", "failed"]);
+export type ImagesStatus = z.infer<typeof ImagesStatus>;
+
 /** The task exactly as the API shows it (shared/API.md). */
 export const Task = z.object({
   id: z.string(),
@@ -71,6 +104,14 @@ export const Task = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
   finishedAt: z.string().nullable(),
+  /**
+   * Durable copies of the result (README "Images that last"), the upstream URLs above kept
+   * as they were. Defaults keep tasks stored before the copies existed parsing.
+   */
+  images: z.array(TaskImage).default([]),
+  imagesStatus: ImagesStatus.nullable().default(null),
+  /** Why the last copy attempt failed (kept while retrying, and once given up). */
+  imagesError: z.string().nullable().default(null),
 });
 export type Task = z.infer<typeof Task>;
 

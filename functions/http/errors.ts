@@ -10,7 +10,8 @@ import {
 } from "../core/errors.ts";
 import type { Logger } from "../core/ports.ts";
 
-const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
+/** Every error code of the contract and its HTTP status (functions/http/responses.ts documents them). */
+export const STATUS_BY_CODE = {
   invalid_json: 400,
   validation_failed: 400,
   unauthorized: 401,
@@ -23,7 +24,7 @@ const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   upstream_busy: 429,
   upstream_unavailable: 502,
   store_unavailable: 503,
-};
+} as const satisfies Record<string, ContentfulStatusCode>;
 
 export function errorBody(code: string, message: string, details?: ErrorDetail[]) {
   return { error: { code, message, ...(details?.length ? { details } : {}) } };
@@ -37,7 +38,8 @@ export function errorBody(code: string, message: string, details?: ErrorDetail[]
 export function createErrorHandler(log: Logger) {
   return (err: Error, c: Context) => {
     if (err instanceof AppError) {
-      const status = STATUS_BY_CODE[err.code] ?? 400;
+      const status: ContentfulStatusCode =
+        STATUS_BY_CODE[err.code as keyof typeof STATUS_BY_CODE] ?? 400;
       const body: Record<string, unknown> = errorBody(err.code, err.message, err.details);
       if (
         err instanceof UpstreamRejectedError ||

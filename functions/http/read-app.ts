@@ -1,8 +1,11 @@
 import { NotFoundError } from "../core/errors.ts";
-import type { Logger, TaskStore } from "../core/ports.ts";
+import { withImageUrls } from "../core/images.ts";
+import type { ImageStore, Logger, TaskStore } from "../core/ports.ts";
 import { getTaskWithChildren, listTasks } from "../core/queries.ts";
 import { type AuthEnv, createApiKeyAuth } from "./auth.ts";
 import { createBaseApp } from "./base.ts";
+import { mountGallery } from "./gallery.ts";
+import { mountImageLinks, mountTaskImages, originOf } from "./image-routes.ts";
 import { encodeCursor, ListQuery, TaskId } from "./schemas.ts";
 import { readQuery } from "./validate.ts";
 
@@ -10,15 +13,23 @@ export interface ReadAppDeps {
   store: TaskStore;
   log: Logger;
   apiKeys: readonly { owner: string; key: string }[];
+  /** Durable copies of results: their links are signed as tasks are read. */
+  images?: ImageStore;
 }
 
-/** The read function: tasks and health. */
+/** The read function: tasks, health and the gallery page. */
 export function createReadApp(deps: ReadAppDeps) {
   const app = createBaseApp<AuthEnv>(deps.log);
 
   app.get("/health", (c) => c.json({ status: "ok" }));
+  // the gallery page (functions/gallery): no key here, the page asks for one
+  mountGallery(app);
+
+  // durable copies at signed links: no key either, the signature is the credential
+  mountImageLinks(app, deps);
 
   app.use("/v1/*", createApiKeyAuth(deps.apiKeys));
+  mountTaskImages(app, deps);
 
   app.get("/v1/tasks", async (c) => {
     const query = readQuery(c, ListQuery);
@@ -30,7 +41,7 @@ export function createReadApp(deps: ReadAppDeps) {
       afterId: query.cursor,
     });
     return c.json({
-      items: page.items,
+      items: await Promise.all(page.items.map((t) => withImageUrls(deps.images, t, originOf(c)))),
       nextCursor: page.lastId ? encodeCursor(page.lastId) : null,
     });
   });
@@ -39,7 +50,8 @@ export function createReadApp(deps: ReadAppDeps) {
     const id = TaskId.safeParse(c.req.param("id"));
     // A malformed id cannot name a task: same answer as an unknown one.
     if (!id.success) throw new NotFoundError();
-    return c.json(await getTaskWithChildren(deps, c.get("owner"), id.data));
+    const task = await getTaskWithChildren(deps, c.get("owner"), id.data);
+    return c.json(await withImageUrls(deps.images, task, originOf(c)));
   });
 
   return app;

@@ -17,6 +17,12 @@ export const keys = {
   /** gsi5 sort key (under gsi1pk): action then id; written once, an action never changes. */
   actionTask: (action: TaskAction, id: string) => `${action}#${id}`,
   actionPrefix: (action: TaskAction) => `${action}#`,
+  /** gsi6 (sparse): SUCCESS tasks whose media still need a durable copy. */
+  imageCopies: () => "COPY",
+  /** gsi6 sort key: when the next copy attempt is due, then the id (soonest first). */
+  imageCopyDue: (due: Date, id: string) => `${due.toISOString()}#${id}`,
+  /** The last gsi6 sort key due by `at` (`~` sorts after every id character). */
+  imageCopyDueBy: (at: Date) => `${at.toISOString()}#~`,
   /** An Idempotency-Key of an owner; the key is hashed so any printable key fits. */
   idempotency: (owner: string, keyHash: string) => ({
     pk: `IDEMPOTENCY#${owner}#${keyHash}`,

@@ -14,6 +14,9 @@
  *   tasks started from a button (actions) have it. `GET /v1/tasks/{id}` reads `children` here.
  * - gsi5 (owner's tasks by action):     gsi1pk = OWNER#<owner>, gsi5sk = <action>#<task id>;
  *   written at creation only (a task's action never changes), for `GET /v1/tasks?action=`.
+ * - gsi6 (sparse: media to copy):     gsi6pk = COPY, gsi6sk = <when the next attempt is due>#<id>;
+ *   set by the SUCCESS write of a task with an image or video, moved forward after a failed
+ *   attempt, removed once the copy is recorded or given up (README "Images that last").
  * - ttl: epoch seconds; DynamoDB deletes expired items (idempotency records).
  */
 export const TABLE = {
@@ -31,6 +34,8 @@ export const TABLE = {
     gsi4pk: "string",
     gsi4sk: "string",
     gsi5sk: "string",
+    gsi6pk: "string",
+    gsi6sk: "string",
   },
   globalIndexes: {
     gsi1: { hashKey: "gsi1pk", rangeKey: "gsi1sk" },
@@ -38,6 +43,7 @@ export const TABLE = {
     gsi3: { hashKey: "gsi3pk", rangeKey: "gsi3sk" },
     gsi4: { hashKey: "gsi4pk", rangeKey: "gsi4sk" },
     gsi5: { hashKey: "gsi1pk", rangeKey: "gsi5sk" },
+    gsi6: { hashKey: "gsi6pk", rangeKey: "gsi6sk" },
   },
 } as const;
 

@@ -6,11 +6,15 @@ import {
   QueryCommand,
   type QueryCommandInput,
   UpdateCommand,
+  type UpdateCommandInput,
 } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
+import { needsImageCopy } from "../core/images.ts";
 import type {
   AdvanceOutcome,
+  ImageCopyJob,
   Page,
+  StoredImage,
   TaskFilterQuery,
   TaskStore,
   TaskUpdate,
@@ -33,7 +37,7 @@ export function itemToTask(item: Item): Task {
 export function taskToItem(task: Task): Item {
   // The client's metadata is kept as a JSON string: any JSON object round-trips exactly, where a
   // DynamoDB map would refuse empty keys and numbers outside DynamoDB's range.
-  const { upstreamTaskId, metadata, ...rest } = task;
+  const { upstreamTaskId, metadata, images, imagesStatus, imagesError, ...rest } = task;
   return {
     ...keys.task(task.id),
     gsi1pk: keys.ownerTasks(task.owner),
@@ -47,6 +51,10 @@ export function taskToItem(task: Task): Item {
     metadataJson: JSON.stringify(metadata),
     // absent rather than null until known, so the forward-only write can bind it once
     ...(upstreamTaskId ? { upstreamTaskId } : {}),
+    // durable copies: absent until the copier records them (links are signed at read time)
+    ...(images.length > 0 ? { images: images.map(({ url: _url, ...image }) => image) } : {}),
+    ...(imagesStatus ? { imagesStatus } : {}),
+    ...(imagesError ? { imagesError } : {}),
   };
 }
 
@@ -115,6 +123,15 @@ export function buildAdvance(
     names["#upstreamTaskId"] = "upstreamTaskId";
     condition += " AND attribute_not_exists(#upstreamTaskId)";
   }
+  if (needsImageCopy(update)) {
+    // The SUCCESS write itself marks the task for the copier (the sparse gsi6, due now): no
+    // read, no second request; the copier records its result later without touching status.
+    names["#imagesStatus"] = "imagesStatus";
+    values[":imagesPending"] = "pending";
+    values[":gsi6pk"] = keys.imageCopies();
+    values[":gsi6sk"] = keys.imageCopyDue(at, id);
+    sets.push("#imagesStatus = :imagesPending", "gsi6pk = :gsi6pk", "gsi6sk = :gsi6sk");
+  }
   let expression = `SET ${sets.join(", ")}`;
   if (isTerminal(update.status)) expression += " REMOVE gsi3pk, gsi3sk";
   return {
@@ -155,6 +172,81 @@ export function buildClaimModal(id: string, claim: { owner: string; prompt?: str
     ConditionExpression:
       "attribute_exists(#pk) AND #owner = :owner AND #status = :modal AND attribute_not_exists(#claimed)",
     ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+}
+
+/**
+ * The copier's record of a finished copy (TaskStore.recordImagesCopied): only while the copy
+ * is pending, never touching status; the task leaves the copy index.
+ */
+export function buildImagesCopied(
+  id: string,
+  copied: { images: StoredImage[]; attempts: number },
+  at: Date,
+) {
+  return {
+    Key: keys.task(id),
+    UpdateExpression:
+      "SET #images = :images, #imagesStatus = :done, #attempts = :attempts, #updatedAt = :at REMOVE #imagesError, gsi6pk, gsi6sk",
+    ConditionExpression: "attribute_exists(#pk) AND #imagesStatus = :pending",
+    ExpressionAttributeNames: {
+      "#pk": "pk",
+      "#images": "images",
+      "#imagesStatus": "imagesStatus",
+      "#imagesError": "imagesError",
+      "#attempts": "imagesAttempts",
+      "#updatedAt": "updatedAt",
+    },
+    ExpressionAttributeValues: {
+      ":images": copied.images,
+      ":done": "done",
+      ":pending": "pending",
+      ":attempts": copied.attempts,
+      ":at": at.toISOString(),
+    },
+  };
+}
+
+/**
+ * The copier's record of a failed attempt (TaskStore.recordImageCopyFailure). The condition
+ * on the previous count makes each attempt count once, whatever runs overlap.
+ */
+export function buildImageCopyFailure(
+  id: string,
+  failure: { attempts: number; reason: string; retryAt: Date | null },
+  at: Date,
+) {
+  const sets = [
+    "#attempts = :attempts",
+    "#imagesError = :reason",
+    "#updatedAt = :at",
+    failure.retryAt ? "gsi6sk = :due" : "#imagesStatus = :failed",
+  ];
+  const values: Record<string, unknown> = {
+    ":attempts": failure.attempts,
+    ":previous": failure.attempts - 1,
+    ":reason": failure.reason,
+    ":at": at.toISOString(),
+    ":pending": "pending",
+  };
+  if (failure.retryAt) values[":due"] = keys.imageCopyDue(failure.retryAt, id);
+  else values[":failed"] = "failed";
+  const previous =
+    failure.attempts === 1
+      ? "(attribute_not_exists(#attempts) OR #attempts = :previous)"
+      : "#attempts = :previous";
+  return {
+    Key: keys.task(id),
+    UpdateExpression: `SET ${sets.join(", ")}${failure.retryAt ? "" : " REMOVE gsi6pk, gsi6sk"}`,
+    ConditionExpression: `attribute_exists(#pk) AND #imagesStatus = :pending AND ${previous}`,
+    ExpressionAttributeNames: {
+      "#pk": "pk",
+      "#imagesStatus": "imagesStatus",
+      "#imagesError": "imagesError",
+      "#attempts": "imagesAttempts",
+      "#updatedAt": "updatedAt",
+    },
     ExpressionAttributeValues: values,
   };
 }
@@ -422,10 +514,56 @@ export function createTaskStore({ client, tableName }: TaskStoreOptions): TaskSt
     }
   }
 
+  async function listImageCopiesDue(query: {
+    dueBy: Date;
+    limit: number;
+    after?: string;
+  }): Promise<{ items: ImageCopyJob[]; after: string | null }> {
+    const startAfter = query.after ? /^.+#([0-9A-Z]{26})$/.exec(query.after) : null;
+    const result = await client.send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: "gsi6",
+        KeyConditionExpression: "gsi6pk = :copy AND gsi6sk <= :dueBy",
+        ExpressionAttributeValues: {
+          ":copy": keys.imageCopies(),
+          ":dueBy": keys.imageCopyDueBy(query.dueBy),
+        },
+        ExclusiveStartKey: startAfter?.[1]
+          ? { ...keys.task(startAfter[1]), gsi6pk: keys.imageCopies(), gsi6sk: query.after }
+          : undefined,
+        ScanIndexForward: true,
+        Limit: query.limit,
+      }),
+    );
+    const items = (result.Items ?? []).map((item) => ({
+      task: itemToTask(item),
+      attempts: typeof item.imagesAttempts === "number" ? item.imagesAttempts : 0,
+    }));
+    const last = result.LastEvaluatedKey?.gsi6sk;
+    return { items, after: typeof last === "string" ? last : null };
+  }
+
+  /** One copier write: a failed condition (another run recorded it first) is "stale". */
+  async function recordCopy(
+    input: Omit<UpdateCommandInput, "TableName">,
+  ): Promise<"recorded" | "stale"> {
+    try {
+      await client.send(new UpdateCommand({ TableName: tableName, ...input }));
+      return "recorded";
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return "stale";
+      throw error;
+    }
+  }
+
   return {
     create,
     get,
     advance,
+    listImageCopiesDue,
+    recordImagesCopied: (id, copied, at) => recordCopy(buildImagesCopied(id, copied, at)),
+    recordImageCopyFailure: (id, failure, at) => recordCopy(buildImageCopyFailure(id, failure, at)),
     listByOwner,
     listUnfinished,
     listByAction,

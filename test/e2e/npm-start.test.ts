@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -54,6 +54,24 @@ describe("npm start", () => {
     expect(curl).toBeDefined();
     const answer = JSON.parse(execFileSync("bash", ["-c", curl as string], { encoding: "utf8" }));
     expect(answer).toMatchObject({ status: "SUBMITTED", owner: "local" });
+
+    // within seconds the result has durable copies, kept under DATA_DIR/images
+    const key = /Bearer ([^']+)'/.exec(curl as string)?.[1];
+    const read = async () => {
+      const response = await fetch(`http://127.0.0.1:${port}/v1/tasks/${answer.id}`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
+      return (await response.json()) as { imagesStatus: string; images: { url: string }[] };
+    };
+    let task = await read();
+    const copied = Date.now() + 20_000;
+    while (task.imagesStatus !== "done" && Date.now() < copied) {
+      await new Promise((r) => setTimeout(r, 200));
+      task = await read();
+    }
+    expect(task).toMatchObject({ status: "SUCCESS", imagesStatus: "done" });
+    expect(existsSync(join(dataDir, "images", "tasks", answer.id, "grid.png"))).toBe(true);
+    expect((await fetch(task.images[0]?.url ?? "")).status).toBe(200);
 
     // npm passes the signal on to the stack and then ends by the same signal
     const exited = new Promise<string>((ok) =>

@@ -7,6 +7,7 @@ import { createDocumentClient } from "../../functions/deps.ts";
 import { ensureTable } from "../../local/dynamodb.ts";
 import { type Simulator, startSimulator } from "../../local/simulator/index.ts";
 import { api, dynamodbEndpoint, eventually, OWNERS, uniqueTableName } from "../helpers.ts";
+import { type S3Server, startS3 } from "../s3.ts";
 import { startHttpApi } from "./http-api.ts";
 import { InitError, type LambdaHost, startLambda } from "./lambda-host.ts";
 import { type Bundle, bundleLikeSst, type NodejsOptions } from "./sst-bundle.ts";
@@ -29,6 +30,8 @@ let workDir: string;
 let simulator: Simulator;
 let gateway: Awaited<ReturnType<typeof startHttpApi>>;
 let tableName: string;
+/** the Images bucket, on an S3-compatible server: AWS itself is not reachable from here */
+let s3: S3Server;
 const bundles = new Map<string, Bundle>();
 const hosts = new Map<string, LambdaHost>();
 
@@ -41,6 +44,8 @@ function linkProperties(fn: RecordedFunction, omit: string[] = []) {
     const component = wiring.components.find((c) => c.name === name);
     if (component?.type === "sst.aws.Dynamo") {
       values[name] = { type: "sst.aws.Dynamo", name: tableName };
+    } else if (component?.type === "sst.aws.Bucket") {
+      values[name] = { type: "sst.aws.Bucket", name: s3.bucket };
     } else if (component?.type === "sst.aws.ApiGatewayV2") {
       values[name] = { type: "sst.aws.ApiGatewayV2", url: gateway.url };
     } else if (component?.type === "sst.Secret") {
@@ -67,7 +72,12 @@ function launch(fn: RecordedFunction, omitLinks: string[] = [], bundle = bundles
     bundle,
     links: linkProperties(fn, omitLinks),
     environment: fn.environment,
-    extraEnvironment: { DYNAMODB_ENDPOINT: dynamodbEndpoint() },
+    extraEnvironment: {
+      DYNAMODB_ENDPOINT: dynamodbEndpoint(),
+      IMAGE_S3_ENDPOINT: s3.endpoint,
+      // the simulator serves its images on 127.0.0.1; on AWS this stays "false"
+      ALLOW_PRIVATE_IMAGE_SOURCES: "true",
+    },
     app: { name: wiring.app.name, stage: STAGE },
     memoryMb: Number.parseInt(String(fn.args.memory), 10),
     timeoutSeconds: seconds(fn.args.timeout),
@@ -85,12 +95,17 @@ beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), "paperboat-bundles-"));
   for (const fn of wiring.functions) {
     const nodejs = (fn.args.nodejs ?? {}) as NodejsOptions;
-    bundles.set(fn.name, await bundleLikeSst(fn.handler, nodejs, join(workDir, fn.name)));
+    const copyFiles = (fn.args.copyFiles ?? []) as { from: string; to?: string }[];
+    bundles.set(
+      fn.name,
+      await bundleLikeSst(fn.handler, nodejs, join(workDir, fn.name), copyFiles),
+    );
   }
 
   tableName = uniqueTableName("bundles");
   await ensureTable(createDocumentClient({ endpoint: dynamodbEndpoint() }), tableName);
   simulator = await startSimulator({ apiKey: MJ_API_KEY, stepMs: 15, seed: 11 });
+  s3 = await startS3(`paperboat-${STAGE}-images`);
   gateway = await startHttpApi(
     wiring.routes.map((r) => ({
       route: r.route,
@@ -104,6 +119,7 @@ afterAll(async () => {
   for (const h of hosts.values()) await h.stop();
   await gateway?.stop();
   await simulator?.stop();
+  await s3?.stop();
   if (workDir) await rm(workDir, { recursive: true, force: true });
 });
 
@@ -137,6 +153,25 @@ describe("bundled functions behind the HTTP API", () => {
     expect(anonymous.status).toBe(401);
   });
 
+  it("serves the API reference from the docs bundle: the document, the page and its files", async () => {
+    const doc = await fetch(`${gateway.url}/openapi.json`);
+    expect(doc.status).toBe(200);
+    expect(await doc.json()).toMatchObject({ openapi: "3.1.0", paths: { "/v1/imagine": {} } });
+    const page = await fetch(`${gateway.url}/docs`);
+    expect(page.headers.get("content-type")).toContain("text/html");
+    expect(await page.text()).toContain('src="docs/swagger-ui-bundle.js"');
+    const script = await fetch(`${gateway.url}/docs/swagger-ui-bundle.js`);
+    expect(script.status).toBe(200);
+    expect(script.headers.get("content-type")).toContain("javascript");
+    expect((await script.text()).length).toBeGreaterThan(500_000);
+    const icon = await fetch(`${gateway.url}/docs/favicon-32x32.png`);
+    expect(
+      Buffer.from(await icon.arrayBuffer())
+        .subarray(1, 4)
+        .toString(),
+    ).toBe("PNG");
+  });
+
   it("answers an unknown route with the contract's JSON 404 (API Gateway's $default → read)", async () => {
     const response = await fetch(`${gateway.url}/nowhere`, { method: "DELETE" });
     expect(response.status).toBe(404);
@@ -161,6 +196,58 @@ describe("the bundled reconciler", () => {
   });
 });
 
+describe("the bundled reconciler's image copies", () => {
+  it("copies a finished task's images into the bucket, and read answers presigned links that open", async () => {
+    const alice = api(gateway, OWNERS.alice.key);
+    const submitted = await alice.imagine({ prompt: "a bundled boat that lasts" });
+    const done = await eventually(
+      () => alice.task(submitted.body.id),
+      (r) => r.body?.status === "SUCCESS",
+    );
+    expect(done.body).toMatchObject({ imagesStatus: "pending", images: [] });
+    const grid = Buffer.from(await (await fetch(done.body.imageUrl)).arrayBuffer());
+
+    const cron = wiring.component("sst.aws.CronV2", "Reconciler").args;
+    const report = (await host("ReconcilerHandler").invoke(cron.event ?? {})) as {
+      images: { copied: number; retrying: number; failed: number; storageErrors: number };
+    };
+    // sharp loaded from the package's node_modules, as SST's `install` puts it there
+    expect(report.images).toMatchObject({ retrying: 0, failed: 0, storageErrors: 0 });
+    expect(report.images.copied).toBeGreaterThanOrEqual(1);
+
+    const task = (await alice.task(submitted.body.id)).body;
+    expect(task.imagesStatus).toBe("done");
+    expect(task.images.map((i: { name: string }) => i.name)).toEqual([
+      "grid.png",
+      "quadrant-1.png",
+      "quadrant-2.png",
+      "quadrant-3.png",
+      "quadrant-4.png",
+      "thumbnail.webp",
+    ]);
+    for (const image of task.images as { url: string; bytes: number; contentType: string }[]) {
+      const url = new URL(image.url);
+      // an S3 presigned GET of the bucket (path-style on the test server)
+      expect(url.origin).toBe(s3.endpoint);
+      expect(url.pathname).toMatch(new RegExp(`^/${s3.bucket}/tasks/${task.id}/`));
+      expect(url.searchParams.get("X-Amz-Algorithm")).toBe("AWS4-HMAC-SHA256");
+      expect(Number(url.searchParams.get("X-Amz-Expires"))).toBeLessThanOrEqual(3600);
+      const file = await fetch(url);
+      expect(file.status).toBe(200);
+      expect(file.headers.get("content-type")).toBe(image.contentType);
+      expect((await file.arrayBuffer()).byteLength).toBe(image.bytes);
+    }
+    const first = await fetch(task.images[0].url);
+    expect(Buffer.from(await first.arrayBuffer()).equals(grid)).toBe(true);
+
+    // on AWS the links are S3's: the API's own /images route serves nothing
+    const path = new URL(task.images[0].url).pathname.split("/").slice(-2).join("/");
+    expect((await fetch(`${gateway.url}/images/${path}?expires=9999999999&sig=x`)).status).toBe(
+      404,
+    );
+  });
+});
+
 describe("a bundle outside SST", () => {
   it("reads plain environment variables, so the same artifact also runs without SST", async () => {
     const read = wiring.fn("Read");
@@ -170,8 +257,8 @@ describe("a bundle outside SST", () => {
       name: "paperboat-plain-read",
       bundle: copy,
       links: null,
-      environment: { TABLE_NAME: tableName, API_KEYS },
-      extraEnvironment: { DYNAMODB_ENDPOINT: dynamodbEndpoint() },
+      environment: { TABLE_NAME: tableName, API_KEYS, IMAGE_BUCKET: s3.bucket },
+      extraEnvironment: { DYNAMODB_ENDPOINT: dynamodbEndpoint(), IMAGE_S3_ENDPOINT: s3.endpoint },
       app: { name: wiring.app.name, stage: STAGE },
       memoryMb: 512,
       timeoutSeconds: 5,

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
-import { stat } from "node:fs/promises";
-import { join } from "node:path";
+import { cp, mkdir, rm, stat, symlink } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { build } from "esbuild";
 import { ROOT } from "./sst-stand-in.ts";
 
@@ -47,6 +47,7 @@ export async function bundleLikeSst(
   handler: string,
   nodejs: NodejsOptions,
   outDir: string,
+  copyFiles: { from: string; to?: string }[] = [],
 ): Promise<Bundle> {
   const { source, exportName } = parseHandler(handler);
   const isEsm = (nodejs.format ?? "esm") === "esm";
@@ -85,6 +86,18 @@ export async function bundleLikeSst(
     minifySyntax: minify,
     minifyIdentifiers: minify,
   });
+  // the function's `copyFiles`: `from` relative to the project, `to` in the package (default: `from`)
+  for (const { from, to } of copyFiles) {
+    await cp(join(ROOT, from), join(outDir, to ?? from), { recursive: true });
+  }
+  // `nodejs.install`: SST runs `npm install --os=linux --cpu=<arch>` for these in the package
+  // (node_modules beside the handler); here the project's own install stands in for it
+  for (const pkg of nodejs.install ?? []) {
+    const link = join(outDir, "node_modules", pkg);
+    await mkdir(dirname(link), { recursive: true });
+    await rm(link, { recursive: true, force: true });
+    await symlink(join(ROOT, "node_modules", pkg), link, "dir");
+  }
   const bySource = new Map<string, number>();
   const output = Object.values(result.metafile.outputs).find((o) => o.entryPoint !== undefined);
   for (const [path, input] of Object.entries(output?.inputs ?? {})) {

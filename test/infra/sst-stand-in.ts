@@ -22,6 +22,18 @@ export class OutputRef {
   toString(): string {
     return `\${${this.component}.${this.property}}`;
   }
+  /** `output.apply(fn)`: recorded, so a test can run `fn` on the values a stage might hold. */
+  apply<T>(fn: (value: string) => T): AppliedRef<T> {
+    return new AppliedRef(this, fn);
+  }
+}
+
+/** A deploy-time value computed from another (`secret.value.apply(fn)`). */
+export class AppliedRef<T> {
+  constructor(
+    readonly source: OutputRef,
+    readonly fn: (value: string) => T,
+  ) {}
 }
 
 export interface RecordedComponent {
@@ -99,6 +111,15 @@ export async function evaluateSstConfig(stage: string): Promise<SstEvaluation> {
       this.arn = new OutputRef(name, "arn");
     }
   }
+  class Bucket {
+    readonly name: OutputRef;
+    readonly arn: OutputRef;
+    constructor(name: string, args: unknown) {
+      record("sst.aws.Bucket", name, args, this);
+      this.name = new OutputRef(name, "name");
+      this.arn = new OutputRef(name, "arn");
+    }
+  }
   class LambdaFunction {
     readonly name: OutputRef;
     readonly arn: OutputRef;
@@ -133,7 +154,13 @@ export async function evaluateSstConfig(stage: string): Promise<SstEvaluation> {
     }
   }
 
-  const known: Record<string, unknown> = { Dynamo, Function: LambdaFunction, ApiGatewayV2, CronV2 };
+  const known: Record<string, unknown> = {
+    Dynamo,
+    Bucket,
+    Function: LambdaFunction,
+    ApiGatewayV2,
+    CronV2,
+  };
   const aws = new Proxy(known, {
     get(target, prop) {
       if (typeof prop === "string" && !(prop in target)) {

@@ -4,11 +4,24 @@ import { build } from "esbuild";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { FUNCTION_SETTINGS } from "../../functions/compose.ts";
 import { Config } from "../../functions/config.ts";
+import { IMAGE_KEY_PREFIX } from "../../functions/core/image-keys.ts";
 import { LINKS } from "../../functions/platform.ts";
-import { CALLBACK_PATH, FUNCTIONS, ROUTES } from "../../functions/routes.ts";
+import {
+  CALLBACK_PATH,
+  DOCS_ASSET_DIR,
+  DOCS_ASSET_FILES,
+  FUNCTIONS,
+  ROUTES,
+} from "../../functions/routes.ts";
 import { TABLE } from "../../functions/store/table.ts";
 import { parseHandler } from "./sst-bundle.ts";
-import { evaluateSstConfig, OutputRef, ROOT, type SstEvaluation } from "./sst-stand-in.ts";
+import {
+  AppliedRef,
+  evaluateSstConfig,
+  OutputRef,
+  ROOT,
+  type SstEvaluation,
+} from "./sst-stand-in.ts";
 
 /**
  * sst.config.ts + infra/ evaluated against a recording stand-in of SST: what would be deployed
@@ -25,6 +38,7 @@ const DEPLOYED_AS: Record<keyof typeof FUNCTION_SETTINGS, string> = {
   submit: "Submit",
   callback: "Callback",
   read: "Read",
+  docs: "Docs",
   reconcile: "ReconcilerHandler",
 };
 
@@ -65,11 +79,12 @@ describe("the app", () => {
     expect(ci.fn("Submit").args.logging).toMatchObject({ retention: "1 week" });
   });
 
-  it("outputs the API URL, the callback URL to give the upstream, and the table name", () => {
+  it("outputs the API URL, the callback URL to give the upstream, the table and image bucket names", () => {
     expect(ci.outputs).toEqual({
       api: new OutputRef("Api", "url"),
       callbackUrl: `\${Api.url}${CALLBACK_PATH}`,
       table: new OutputRef("Table", "name"),
+      images: new OutputRef("Images", "name"),
     });
   });
 });
@@ -98,7 +113,7 @@ describe("the HTTP API", () => {
 });
 
 describe("the functions", () => {
-  it("are exactly the three HTTP functions and the reconciler, on a one-minute schedule", () => {
+  it("are exactly the HTTP functions and the reconciler, on a one-minute schedule", () => {
     expect(ci.functions.map((f) => f.name).sort()).toEqual(Object.values(DEPLOYED_AS).sort());
     const cron = ci.component("sst.aws.CronV2", "Reconciler").args;
     expect(cron).toMatchObject({ schedule: "rate(1 minute)", retries: 0 });
@@ -144,6 +159,14 @@ describe("the functions", () => {
     },
   );
 
+  it("packages the Swagger UI files with the docs function, where its entry looks for them", () => {
+    const copies = ci.fn("Docs").args.copyFiles as { from: string; to: string }[];
+    expect(copies.map((c) => c.to).sort()).toEqual(
+      DOCS_ASSET_FILES.map((file) => `${DOCS_ASSET_DIR}/${file}`).sort(),
+    );
+    for (const { from } of copies) expect(existsSync(join(ROOT, from)), from).toBe(true);
+  });
+
   it("keeps the upstream key away from read and callback, and the callback secret from read", () => {
     expect(ci.fn("Read").links).not.toContain("MjApiKey");
     expect(ci.fn("Read").links).not.toContain("CallbackSecret");
@@ -187,17 +210,90 @@ describe("the table", () => {
 });
 
 describe("the secrets", () => {
-  it("are the links functions/platform.ts reads, with a placeholder only for the base URL", () => {
+  it("are the links functions/platform.ts reads, with a placeholder only for the base URL (and the image retention)", () => {
     const secrets = ci.components.filter((c) => c.type === "sst.Secret");
     expect(Object.fromEntries(secrets.map((s) => [s.name, s.args.placeholder]))).toEqual({
       MjApiKey: undefined,
       MjApiBaseUrl: "https://api.cometapi.com",
       CallbackSecret: undefined,
       ApiKeys: undefined,
+      // a per-stage setting, not a secret: read by infra at deploy, linked to no function
+      ImageRetentionDays: "365",
     });
+    expect(ci.functions.filter((f) => f.links.includes("ImageRetentionDays"))).toEqual([]);
     expect(Config.shape.MJ_API_BASE_URL.safeParse("https://api.cometapi.com").success).toBe(true);
     for (const link of Object.values(LINKS)) {
       expect(ci.components.map((c) => c.name)).toContain(link.resource);
     }
   });
+});
+
+describe('the image bucket (README "Images that last")', () => {
+  const rulesFor = (days: string) => {
+    const lifecycle = ci.component("sst.aws.Bucket", "Images").args
+      .lifecycle as AppliedRef<unknown>;
+    expect(lifecycle).toBeInstanceOf(AppliedRef);
+    expect(lifecycle.source).toEqual(new OutputRef("ImageRetentionDays", "value"));
+    return lifecycle.fn(days);
+  };
+
+  it("is private, with no CORS, and expires task images after ImageRetentionDays", () => {
+    const bucket = ci.component("sst.aws.Bucket", "Images").args;
+    expect(bucket.access).toBeUndefined();
+    expect(bucket.cors).toBe(false);
+    expect(rulesFor("365")).toEqual([
+      { id: "expire-task-images", prefix: IMAGE_KEY_PREFIX, expiresIn: "365 days" },
+    ]);
+    expect(rulesFor("1")).toEqual([
+      { id: "expire-task-images", prefix: IMAGE_KEY_PREFIX, expiresIn: "1 day" },
+    ]);
+    // 0: kept forever, no rule at all
+    expect(rulesFor("0")).toEqual([]);
+  });
+
+  it.each(["", "thirty", "-5", "1.5", "99999999"])(
+    "stops a deploy whose ImageRetentionDays is %j, naming it",
+    (days) => {
+      expect(() => rulesFor(days)).toThrow(/ImageRetentionDays must be a whole number of days/);
+    },
+  );
+
+  it("is linked only to the reconciler (which copies) and read (which signs links)", () => {
+    const linked = ci.functions.filter((f) => f.links.includes("Images")).map((f) => f.name);
+    expect(linked.sort()).toEqual(["Read", "ReconcilerHandler"]);
+  });
+
+  it("is copied into by the reconciler only, with sharp installed for Lambda and no private sources", () => {
+    const reconciler = ci.fn("ReconcilerHandler");
+    expect(reconciler.args.nodejs).toMatchObject({ install: ["sharp"] });
+    expect(reconciler.environment.ALLOW_PRIVATE_IMAGE_SOURCES).toBe("false");
+    for (const fn of ci.functions) {
+      expect(fn.environment.ALLOW_PRIVATE_IMAGE_SOURCES ?? "false", fn.name).toBe("false");
+      if (fn !== reconciler) {
+        expect((fn.args.nodejs as { install?: string[] }).install ?? [], fn.name).toEqual([]);
+      }
+    }
+  });
+
+  it.each(Object.values(DEPLOYED_AS))(
+    "%s imports sharp only if it is the reconciler",
+    async (name) => {
+      const { source } = parseHandler(ci.fn(name).handler);
+      const result = await build({
+        entryPoints: [join(ROOT, source)],
+        bundle: true,
+        write: false,
+        metafile: true,
+        platform: "node",
+        format: "esm",
+        outdir: "out",
+        external: ["sharp"],
+        logLevel: "silent",
+      });
+      const importsSharp = Object.values(result.metafile.inputs).some((input) =>
+        input.imports.some((i) => i.path === "sharp"),
+      );
+      expect(importsSharp).toBe(name === "ReconcilerHandler");
+    },
+  );
 });

@@ -27,6 +27,10 @@ beforeAll(async () => {
     PUBLIC_URL: stack.url,
     CALLBACK_SECRET: callbackSecret,
     API_KEYS: `alice:${OWNERS.alice.key}`,
+    // durable image copies on disk (the test stack's folder), links signed with this secret
+    IMAGE_DIR: stack.imageDir ?? "",
+    IMAGE_URL_SECRET: randomBytes(24).toString("base64url"),
+    ALLOW_PRIVATE_IMAGE_SOURCES: "true",
   };
 });
 afterAll(async () => {
@@ -109,8 +113,14 @@ describe("Lambda entry points", () => {
     // the reconciler's scheduled run finishes the task whose webhooks were dropped
     await stack.simulator?.idle();
     const reconcile = await entry("reconcile");
-    const report = await reconcile(scheduledEvent(), lambdaContext("paperboat-reconcile"));
+    // a fresh run of the deployed function has its 50 s ahead (the copier keeps 25 s spare)
+    const report = await reconcile(scheduledEvent(), {
+      ...lambdaContext("paperboat-reconcile"),
+      getRemainingTimeInMillis: () => 50_000,
+    });
     expect(report.applied).toBeGreaterThanOrEqual(1);
+    // the same run copied the finished task's images
+    expect(report.images.copied).toBeGreaterThanOrEqual(1);
     const after = await read(
       apiGatewayV2Event({
         method: "GET",
@@ -119,7 +129,12 @@ describe("Lambda entry points", () => {
       }),
       lambdaContext("paperboat-read"),
     );
-    expect(JSON.parse(after.body).status).toBe("SUCCESS");
+    const finished = JSON.parse(after.body);
+    expect(finished).toMatchObject({ status: "SUCCESS", imagesStatus: "done" });
+    expect(finished.images[0]).toMatchObject({
+      kind: "grid",
+      url: expect.stringMatching(/\/images\/[0-9A-Z]{26}\/grid\.png\?expires=\d+&sig=/),
+    });
   });
 
   it("answers bad input through the entry with the contract's 4xx", async () => {
@@ -146,6 +161,15 @@ describe("Lambda entry points", () => {
     );
     await expect(entry("callback", { CALLBACK_SECRET: "short" })).rejects.toThrow(
       /CALLBACK_SECRET is malformed/,
+    );
+    await expect(entry("read", { IMAGE_DIR: undefined })).rejects.toThrow(
+      "paperboat: setting IMAGE_BUCKET is missing (or IMAGE_DIR, for image copies on disk)",
+    );
+    await expect(entry("read", { IMAGE_URL_SECRET: undefined })).rejects.toThrow(
+      "paperboat: setting IMAGE_URL_SECRET is missing (IMAGE_DIR needs it)",
+    );
+    await expect(entry("reconcile", { ALLOW_PRIVATE_IMAGE_SOURCES: "maybe" })).rejects.toThrow(
+      /ALLOW_PRIVATE_IMAGE_SOURCES is malformed/,
     );
   });
 });

@@ -181,6 +181,7 @@ describe("ensureTable", () => {
       "gsi3",
       "gsi4",
       "gsi5",
+      "gsi6",
     ]);
     const old = createTaskStore({
       client: createDocumentClient({ endpoint: db.endpoint }),

@@ -1,0 +1,338 @@
+import type * as z from "zod";
+import type { Button, Task, TaskStatus } from "../functions/core/task.ts";
+import type {
+  ErrorCode,
+  Health,
+  Seed,
+  TaskPage,
+  TaskWithChildren,
+} from "../functions/http/responses.ts";
+import type {
+  ActionBody,
+  BlendBody,
+  DescribeBody,
+  ImagineBody,
+  ListQuery,
+  ModalBody,
+  ShortenBody,
+  VideoBody,
+} from "../functions/http/schemas.ts";
+import {
+  ApiError,
+  ButtonNotFoundError,
+  ConnectionError,
+  UnexpectedResponseError,
+  WaitTimeoutError,
+} from "./errors.ts";
+
+/*
+ * Request and answer types come from the zod schemas the API validates with (a request type is
+ * the schema's input side), so the client cannot drift from the server. Only types are imported:
+ * the client itself is plain fetch and runs anywhere fetch does.
+ */
+export type ImagineRequest = z.input<typeof ImagineBody>;
+export type ActionRequest = z.input<typeof ActionBody>;
+export type ModalRequest = z.input<typeof ModalBody>;
+export type BlendRequest = z.input<typeof BlendBody>;
+export type DescribeRequest = z.input<typeof DescribeBody>;
+export type ShortenRequest = z.input<typeof ShortenBody>;
+export type VideoRequest = z.input<typeof VideoBody>;
+/** `GET /v1/tasks` filters; `limit` 1-100 (default 20), `cursor` a previous page's `nextCursor`. */
+export type ListTasksQuery = Omit<z.input<typeof ListQuery>, "limit"> & {
+  limit?: z.output<typeof ListQuery>["limit"];
+};
+export type { Button, Health, Seed, Task, TaskPage, TaskStatus, TaskWithChildren };
+
+export interface ClientOptions {
+  /** where the API is, e.g. `http://127.0.0.1:3000` (a path prefix is kept) */
+  baseUrl: string;
+  /** one of the service's API keys; only `health()` works without one */
+  apiKey?: string;
+  /** how many times a request is sent again when the connection fails (default 2) */
+  retries?: number;
+  /** time limit of one HTTP request (default 30 s) */
+  requestTimeoutMs?: number;
+  /** another fetch (tests, proxies) */
+  fetch?: typeof fetch;
+}
+
+export interface RequestOptions {
+  signal?: AbortSignal;
+}
+
+export interface SubmitOptions extends RequestOptions {
+  /**
+   * Makes the request safe to retry: the same key and body give the first answer again, never a
+   * second upstream job. Generated for every submit unless given.
+   */
+  idempotencyKey?: string;
+}
+
+export interface WaitOptions extends RequestOptions {
+  /** called with the task whenever its status, progress or preview changes (and once at first) */
+  onProgress?: (task: TaskWithChildren) => void;
+  /** give up (WaitTimeoutError) after this long; default: wait as long as it takes */
+  timeoutMs?: number;
+  /** time between two reads (default 1000 ms) */
+  intervalMs?: number;
+  /** stop early when this says so (e.g. a task waiting in `MODAL` for its owner) */
+  until?: (task: TaskWithChildren) => boolean;
+}
+
+const TERMINAL: readonly TaskStatus[] = ["SUCCESS", "FAILURE", "CANCEL"];
+
+/** Whether a task is finished (`SUCCESS`, `FAILURE` or `CANCEL`): it will never change again. */
+export function isFinished(task: Pick<Task, "status">): boolean {
+  return TERMINAL.includes(task.status);
+}
+
+/**
+ * The button a user means by `label`: `U1`, `v2`, `🔄`, `reroll`, a label such as
+ * `Zoom Out 2x` (any case), or a `customId` itself.
+ */
+export function findButton(task: Pick<Task, "buttons">, label: string): Button | undefined {
+  const wanted = label.trim().toLowerCase();
+  return (
+    task.buttons.find((b) => b.customId === label) ??
+    task.buttons.find((b) => b.label.toLowerCase() === wanted && wanted !== "") ??
+    task.buttons.find((b) => b.emoji === label.trim() && b.emoji !== "") ??
+    (wanted === "reroll" ? task.buttons.find((b) => /::reroll::/i.test(b.customId)) : undefined)
+  );
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+
+/** `ECONNREFUSED` → "connection refused": why a request got no answer, in words. */
+function describeFailure(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
+  const code = cause?.code ?? (error as { code?: string })?.code;
+  switch (code) {
+    case "ECONNREFUSED":
+      return "connection refused (is the server running?)";
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return "no such host";
+    case "ECONNRESET":
+    case "UND_ERR_SOCKET":
+      return "the connection was closed before an answer came";
+    case "ETIMEDOUT":
+    case "UND_ERR_CONNECT_TIMEOUT":
+      return "the connection timed out";
+    default:
+      if ((error as Error)?.name === "TimeoutError") return "no answer in time";
+      return cause?.message ?? (error as Error)?.message ?? String(error);
+  }
+}
+
+function retryAfter(headers: Headers): number | null {
+  const value = headers.get("retry-after");
+  return value !== null && /^\d+$/.test(value) ? Number(value) : null;
+}
+
+const isErrorBody = (
+  json: unknown,
+): json is {
+  error: { code: ErrorCode; message: string; details?: { path: string; message: string }[] };
+  task?: Task;
+} =>
+  typeof json === "object" &&
+  json !== null &&
+  typeof (json as { error?: { code?: unknown } }).error?.code === "string";
+
+/**
+ * A typed client of the paperboat API: one method per route, errors as {@link ApiError} with the
+ * contract's `code`, an `Idempotency-Key` on every submit (so retries never start a second job),
+ * and {@link Client.waitForTask} to follow a task to its end.
+ *
+ * ```ts
+ * const pb = createClient({ baseUrl: "http://127.0.0.1:3000", apiKey: process.env.PAPERBOAT_API_KEY });
+ * const task = await pb.imagine({ prompt: "a paper boat at sunrise" });
+ * const done = await pb.waitForTask(task.id, { onProgress: (t) => console.log(t.progress) });
+ * ```
+ */
+export function createClient(options: ClientOptions) {
+  const base = options.baseUrl.replace(/\/+$/, "");
+  const doFetch = options.fetch ?? globalThis.fetch;
+  const retries = options.retries ?? 2;
+  const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+
+  async function request<T>(
+    method: "GET" | "POST",
+    path: string,
+    init: { body?: unknown; idempotencyKey?: string; signal?: AbortSignal; auth?: boolean } = {},
+  ): Promise<T> {
+    const url = `${base}${path}`;
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (init.auth !== false && options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
+    if (init.body !== undefined) headers["content-type"] = "application/json";
+    if (init.idempotencyKey) headers["idempotency-key"] = init.idempotencyKey;
+    const body = init.body === undefined ? undefined : JSON.stringify(init.body);
+
+    for (let attempt = 0; ; attempt++) {
+      const timeout = AbortSignal.timeout(requestTimeoutMs);
+      const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+      let response: Response;
+      let text: string;
+      try {
+        response = await doFetch(url, { method, headers, body, signal });
+        text = await response.text();
+      } catch (error) {
+        if (init.signal?.aborted) throw init.signal.reason;
+        // No answer: safe to send again, a submit carries its Idempotency-Key.
+        if (attempt < retries) {
+          await sleep(200 * 2 ** attempt, init.signal);
+          continue;
+        }
+        throw new ConnectionError(base, describeFailure(error), { cause: error });
+      }
+      let json: unknown;
+      try {
+        json = text === "" ? undefined : JSON.parse(text);
+      } catch {
+        throw new UnexpectedResponseError(response.status, url, text.slice(0, 500));
+      }
+      if (response.ok) {
+        if (json === undefined) throw new UnexpectedResponseError(response.status, url, text);
+        return json as T;
+      }
+      if (!isErrorBody(json)) {
+        throw new UnexpectedResponseError(response.status, url, text.slice(0, 500));
+      }
+      const wait = retryAfter(response.headers);
+      // Storage hiccup: nothing was written, so the same request (same key) may go again.
+      if (json.error.code === "store_unavailable" && attempt < retries) {
+        await sleep(Math.min(wait ?? 1, 5) * 1000, init.signal);
+        continue;
+      }
+      throw new ApiError(
+        response.status,
+        json.error.code,
+        json.error.message,
+        json.error.details ?? [],
+        json.task ?? null,
+        wait,
+      );
+    }
+  }
+
+  const submit = (path: string, body: unknown, opts: SubmitOptions = {}) =>
+    request<Task>("POST", path, {
+      body,
+      signal: opts.signal,
+      idempotencyKey: opts.idempotencyKey ?? crypto.randomUUID(),
+    });
+
+  const taskPath = (id: string) => `/v1/tasks/${encodeURIComponent(id)}`;
+
+  const client = {
+    /** `GET /health` (no key needed). */
+    health: (opts: RequestOptions = {}) =>
+      request<Health>("GET", "/health", { signal: opts.signal, auth: false }),
+
+    /** `POST /v1/imagine`: the new task (`SUBMITTED`, or `MODAL`). */
+    imagine: (body: ImagineRequest, opts?: SubmitOptions) => submit("/v1/imagine", body, opts),
+
+    /** `POST /v1/tasks/{id}/actions`: click a button of a finished task; the new child task. */
+    action: (taskId: string, body: ActionRequest, opts?: SubmitOptions) =>
+      submit(`${taskPath(taskId)}/actions`, body, opts),
+
+    /** `POST /v1/tasks/{id}/modal`: complete a task waiting in `MODAL`. */
+    modal: (taskId: string, body: ModalRequest = {}, opts?: SubmitOptions) =>
+      submit(`${taskPath(taskId)}/modal`, body, opts),
+
+    /** `POST /v1/blend`. */
+    blend: (body: BlendRequest, opts?: SubmitOptions) => submit("/v1/blend", body, opts),
+
+    /** `POST /v1/describe`. */
+    describe: (body: DescribeRequest, opts?: SubmitOptions) => submit("/v1/describe", body, opts),
+
+    /** `POST /v1/shorten`. */
+    shorten: (body: ShortenRequest, opts?: SubmitOptions) => submit("/v1/shorten", body, opts),
+
+    /** `POST /v1/video`. */
+    video: (body: VideoRequest, opts?: SubmitOptions) => submit("/v1/video", body, opts),
+
+    /** `GET /v1/tasks/{id}`: the task and its children's ids. */
+    getTask: (id: string, opts: RequestOptions = {}) =>
+      request<TaskWithChildren>("GET", taskPath(id), { signal: opts.signal }),
+
+    /** `GET /v1/tasks`: one page of the owner's tasks, newest first. */
+    listTasks: (query: ListTasksQuery = {}, opts: RequestOptions = {}) => {
+      const params = new URLSearchParams();
+      for (const [name, value] of Object.entries(query)) {
+        if (value !== undefined) params.set(name, String(value));
+      }
+      const qs = params.size ? `?${params}` : "";
+      return request<TaskPage>("GET", `/v1/tasks${qs}`, { signal: opts.signal });
+    },
+
+    /** Every task matching `query`, newest first, page after page. */
+    async *tasks(query: ListTasksQuery = {}, opts: RequestOptions = {}): AsyncGenerator<Task> {
+      let cursor = query.cursor;
+      do {
+        const page = await client.listTasks({ ...query, cursor }, opts);
+        yield* page.items;
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+    },
+
+    /** `GET /v1/tasks/{id}/seed`: the upstream's seed of a `SUCCESS` task. */
+    seed: (id: string, opts: RequestOptions = {}) =>
+      request<Seed>("GET", `${taskPath(id)}/seed`, { signal: opts.signal }),
+
+    /**
+     * Clicks the button a user names (`U1`, `V2`, `🔄`, `reroll`, a label or a customId) on the
+     * task as it is now: {@link ButtonNotFoundError} when it has no such button.
+     */
+    async clickButton(
+      taskId: string,
+      label: string,
+      body: Omit<ActionRequest, "customId"> = {},
+      opts?: SubmitOptions,
+    ): Promise<Task> {
+      const task = await client.getTask(taskId, opts);
+      const button = findButton(task, label);
+      if (!button) throw new ButtonNotFoundError(task, label);
+      return client.action(taskId, { ...body, customId: button.customId }, opts);
+    },
+
+    /**
+     * Reads the task until it is finished (`SUCCESS`, `FAILURE` or `CANCEL`, or `until` says so)
+     * and returns it as it ended: a failed task is an outcome to look at, not an exception. Throws
+     * {@link WaitTimeoutError} after `timeoutMs`, and the signal's reason when it aborts.
+     */
+    async waitForTask(id: string, opts: WaitOptions = {}): Promise<TaskWithChildren> {
+      const started = Date.now();
+      const interval = opts.intervalMs ?? 1000;
+      let seen = "";
+      for (;;) {
+        const task = await client.getTask(id, { signal: opts.signal });
+        const now = `${task.status}/${task.progress}/${task.imageUrl ?? ""}`;
+        if (now !== seen) {
+          seen = now;
+          opts.onProgress?.(task);
+        }
+        if (isFinished(task) || opts.until?.(task)) return task;
+        if (opts.timeoutMs !== undefined && Date.now() - started + interval > opts.timeoutMs) {
+          throw new WaitTimeoutError(task, opts.timeoutMs);
+        }
+        await sleep(interval, opts.signal);
+      }
+    },
+  };
+  return client;
+}
+
+export type Client = ReturnType<typeof createClient>;

@@ -1,0 +1,119 @@
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { NotFoundError } from "../core/errors.ts";
+import type { Logger } from "../core/ports.ts";
+import type { DOCS_ASSET_FILES } from "../routes.ts";
+import { createBaseApp } from "./base.ts";
+
+export type DocsAsset = (typeof DOCS_ASSET_FILES)[number];
+
+/** The content type of each file the reference page loads. */
+export const DOCS_CONTENT_TYPES: Record<DocsAsset, string> = {
+  "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+  "swagger-ui.css": "text/css; charset=utf-8",
+  "favicon-32x32.png": "image/png",
+  "favicon-16x16.png": "image/png",
+};
+
+/** Where the docs function finds the reference's files. */
+export interface DocsAssets {
+  read(file: DocsAsset): Promise<Uint8Array>;
+}
+
+/**
+ * The swagger-ui-dist files from the first of `dirs` that has them: on Lambda the copy made at
+ * deploy (infra/api.ts `copyFiles`), locally the npm package itself.
+ */
+export function createDirectoryAssets(dirs: readonly string[]): DocsAssets {
+  const cache = new Map<DocsAsset, Promise<Uint8Array>>();
+  return {
+    read(file) {
+      let cached = cache.get(file);
+      if (!cached) {
+        const dir = dirs.find((d) => existsSync(join(d, file)));
+        cached = dir
+          ? readFile(join(dir, file))
+          : Promise.reject(new Error(`${file} not found in ${dirs.join(", ")}`));
+        cache.set(file, cached);
+      }
+      return cached;
+    },
+  };
+}
+
+export interface DocsAppDeps {
+  /** functions/http/openapi.json */
+  document: unknown;
+  assets: DocsAssets;
+  log: Logger;
+}
+
+/**
+ * The page at `/docs`. Every URL in it is relative (`docs/…`, `openapi.json`) so it works behind
+ * a path prefix too, and nothing is fetched from elsewhere: no CDN, and Swagger UI's online
+ * validator badge is off (`validatorUrl: null`).
+ */
+const PAGE = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>paperboat API reference</title>
+<link rel="stylesheet" href="docs/swagger-ui.css">
+<link rel="icon" type="image/png" sizes="32x32" href="docs/favicon-32x32.png">
+<link rel="icon" type="image/png" sizes="16x16" href="docs/favicon-16x16.png">
+<style>body { margin: 0; } .swagger-ui .topbar { display: none; }</style>
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="docs/swagger-ui-bundle.js"></script>
+<script>
+window.ui = SwaggerUIBundle({
+  url: "openapi.json",
+  dom_id: "#swagger-ui",
+  deepLinking: true,
+  validatorUrl: null,
+  defaultModelsExpandDepth: 0,
+});
+</script>
+</body>
+</html>
+`;
+
+/** The docs function: the OpenAPI document and the interactive reference, no auth. */
+export function createDocsApp(deps: DocsAppDeps) {
+  const app = createBaseApp(deps.log);
+  const document = JSON.stringify(deps.document);
+
+  app.get("/openapi.json", (c) =>
+    c.body(document, 200, {
+      "content-type": "application/json; charset=utf-8",
+      "cache-control": "no-cache",
+    }),
+  );
+
+  app.get("/docs", (c) => c.html(PAGE));
+
+  app.get("/docs/:file", async (c) => {
+    const file = c.req.param("file");
+    if (!Object.hasOwn(DOCS_CONTENT_TYPES, file)) throw new NotFoundError(`No such file: ${file}.`);
+    const bytes = await deps.assets.read(file as DocsAsset);
+    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
+      "content-type": DOCS_CONTENT_TYPES[file as DocsAsset],
+      "cache-control": "public, max-age=3600",
+    });
+  });
+
+  return app;
+}
+
+/** The swagger-ui-dist package's own directory, where node_modules has it (not in a Lambda bundle). */
+export function packagedAssetsDir(): string | null {
+  try {
+    return dirname(createRequire(import.meta.url).resolve("swagger-ui-dist"));
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,64 @@
+import type { Context, Env, Hono } from "hono";
+import { NotFoundError } from "../core/errors.ts";
+import { imageKey, isImageName } from "../core/image-keys.ts";
+import type { ImageStore, TaskStore } from "../core/ports.ts";
+import { getTask } from "../core/queries.ts";
+import type { AuthEnv } from "./auth.ts";
+import { TaskId } from "./schemas.ts";
+
+/** The origin the client called (the local stack's links point back at it). */
+export function originOf(c: Context): string {
+  return new URL(c.req.url).origin;
+}
+
+const noSuchImage = () => new NotFoundError("No such image, or the link is invalid or expired.");
+
+/**
+ * `GET /images/{id}/{name}?expires=&sig=`: a durable copy at a signed link, with no API key
+ * (an `<img src>` cannot send one). Only stores the API serves itself answer (the local disk
+ * store); on AWS the links are S3's own, and this route answers 404. A link that is tampered
+ * with, expired or unknown is 404, like a task that is not yours.
+ */
+export function mountImageLinks<E extends Env>(app: Hono<E>, deps: { images?: ImageStore }) {
+  app.get("/images/:id/:name", async (c) => {
+    const id = c.req.param("id");
+    const name = c.req.param("name");
+    const images = deps.images;
+    if (!images?.verifyLink || !TaskId.safeParse(id).success || !isImageName(name)) {
+      throw noSuchImage();
+    }
+    const key = imageKey(id, name);
+    const expires = c.req.query("expires");
+    if (!images.verifyLink(key, { expires, sig: c.req.query("sig") })) throw noSuchImage();
+    const object = await images.get(key);
+    if (!object) throw noSuchImage();
+    const maxAge = Math.max(0, Number(expires) - Math.floor(Date.now() / 1000));
+    return c.body(object.body, 200, {
+      "content-type": object.contentType,
+      "content-length": String(object.bytes),
+      "cache-control": `private, max-age=${maxAge}, immutable`,
+      "x-content-type-options": "nosniff",
+      "content-security-policy": "default-src 'none'; sandbox",
+    });
+  });
+}
+
+/**
+ * `GET /v1/tasks/{id}/images/{name}` (the owner's API key): a 302 to a fresh signed link of
+ * that copy (`curl -L`); another owner's task, or a name the task does not have, is 404.
+ */
+export function mountTaskImages(
+  app: Hono<AuthEnv>,
+  deps: { store: TaskStore; images?: ImageStore },
+) {
+  app.get("/v1/tasks/:id/images/:name", async (c) => {
+    const id = TaskId.safeParse(c.req.param("id"));
+    if (!id.success || !deps.images) throw noSuchImage();
+    const task = await getTask(deps, c.get("owner"), id.data);
+    const image = task.images.find((i) => i.name === c.req.param("name"));
+    if (!image) throw noSuchImage();
+    const url = await deps.images.url(imageKey(task.id, image.name), { origin: originOf(c) });
+    c.header("cache-control", "no-store");
+    return c.redirect(url, 302);
+  });
+}

@@ -1,0 +1,558 @@
+import * as z from "zod";
+import packageJson from "../../package.json" with { type: "json" };
+import { Task } from "../core/task.ts";
+import { CALLBACK_PATH, ROUTES } from "../routes.ts";
+import { UpstreamTask } from "../upstream/schemas.ts";
+import { CALLBACK_LIMIT } from "./callback-app.ts";
+import { DOCS_CONTENT_TYPES } from "./docs-app.ts";
+import {
+  codesOfStatus,
+  ErrorBody,
+  errorBodyOf,
+  Health,
+  Seed,
+  TaskPage,
+  TaskWithChildren,
+  WebhookAnswer,
+} from "./responses.ts";
+import {
+  AccountFilter,
+  ActionBody,
+  BlendBody,
+  DescribeBody,
+  ImagineBody,
+  ListQuery,
+  ModalBody,
+  ShortenBody,
+  VideoBody,
+} from "./schemas.ts";
+import { SUBMIT_LIMITS } from "./submit-app.ts";
+
+/**
+ * The OpenAPI 3.1 document of the API, built from the zod schemas the apps validate with
+ * (requests: the schemas' input side) and answer with (functions/http/responses.ts). It is
+ * generated at build time into functions/http/openapi.json (`npm run openapi`), which the docs
+ * function serves; test/http/openapi.test.ts checks that the file is up to date, that every
+ * route of functions/routes.ts is in it, and that real answers validate against it. Nothing
+ * here runs in a Lambda.
+ */
+
+type Route = (typeof ROUTES)[number];
+/** `"POST /v1/imagine"`: one key per route, so a new route cannot go undocumented. */
+export type RouteKey = KeyOf<Route>;
+type KeyOf<R> = R extends { method: infer M extends string; path: infer P extends string }
+  ? `${M} ${P}`
+  : never;
+
+type ErrorStatus = 400 | 401 | 404 | 409 | 413 | 422 | 429 | 502 | 503;
+
+interface OperationSpec {
+  operationId: string;
+  summary: string;
+  description?: string;
+  tag: "tasks" | "jobs" | "webhooks" | "service" | "pages";
+  /** Needs `Authorization: Bearer <api key>`. */
+  auth: boolean;
+  /** A registered request schema (by component name) and the route's body limit in bytes. */
+  body?: { schema: keyof typeof REQUESTS; limit: number };
+  idempotent?: boolean;
+  query?: "list" | Record<string, string>;
+  path?: Record<string, string>;
+  ok: {
+    status: 200 | 202 | 302;
+    description: string;
+    schema?: keyof typeof ANSWERS;
+    content?: object;
+    headers?: Record<string, string>;
+  };
+  errors: ErrorStatus[];
+}
+
+const REQUESTS = {
+  ImagineRequest: ImagineBody,
+  ActionRequest: ActionBody,
+  ModalRequest: ModalBody,
+  BlendRequest: BlendBody,
+  DescribeRequest: DescribeBody,
+  ShortenRequest: ShortenBody,
+  VideoRequest: VideoBody,
+  UpstreamTask,
+};
+
+const UPSTREAM_ERRORS = [422, 429, 502] as const;
+
+const ERROR_NAMES: Record<ErrorStatus, string> = {
+  400: "BadRequestError",
+  401: "UnauthorizedError",
+  404: "NotFoundError",
+  409: "ConflictError",
+  413: "PayloadTooLargeError",
+  422: "UpstreamRejectedError",
+  429: "UpstreamBusyError",
+  502: "UpstreamUnavailableError",
+  503: "StoreUnavailableError",
+};
+
+const ERROR_DESCRIPTIONS: Record<ErrorStatus, string> = {
+  400: "`invalid_json`: the body is not JSON; `validation_failed`: it (or the query, or the `Idempotency-Key`) does not fit the schema, and `details` list the fields",
+  401: "`unauthorized`: missing or unknown API key (on the webhook: a `state` that does not verify)",
+  404: "`not_found`: no such task, or another owner's",
+  409: "`invalid_state`: the task is not in a state that allows this; `idempotency_conflict`: the `Idempotency-Key` was used with another body, or its first request is still running",
+  413: "`payload_too_large`: the body is over the route's limit",
+  422: "`upstream_rejected`: the upstream refused the job (banned prompt, invalid parameters); `task` is the task as recorded (`FAILURE`)",
+  429: "`upstream_busy`: the upstream queue is full and nothing was started; retry after `Retry-After` seconds",
+  502: "`upstream_unavailable`: the upstream could not be reached or answered garbage; `task`, when present, is the task as recorded",
+  503: "`store_unavailable`: storage failed or throttled and nothing was written; retry after `Retry-After` seconds",
+};
+
+const ANSWERS = {
+  Task,
+  TaskWithChildren,
+  TaskPage,
+  Seed,
+  Health,
+  WebhookAnswer,
+  Error: ErrorBody,
+  ...(Object.fromEntries(
+    (Object.entries(ERROR_NAMES) as unknown as [string, string][]).map(([status, name]) => [
+      name,
+      errorBodyOf(
+        codesOfStatus(Number(status)) as [z.infer<typeof ErrorBody>["error"]["code"]],
+        (UPSTREAM_ERRORS as readonly number[]).includes(Number(status)),
+      ),
+    ]),
+  ) as Record<string, z.ZodType>),
+};
+
+const SUBMIT_ERRORS: ErrorStatus[] = [400, 401, 409, 413, 422, 429, 502, 503];
+const TASK_ID = {
+  id: "the task's id (a ULID); an unknown or malformed one, or another owner's, is 404",
+};
+
+const kib = (bytes: number) =>
+  bytes >= 1024 * 1024 ? `${bytes / 1024 / 1024} MiB` : `${bytes / 1024} KiB`;
+
+export const OPERATIONS: Record<RouteKey, OperationSpec> = {
+  "POST /v1/imagine": {
+    operationId: "imagine",
+    summary: "Start an imagine job",
+    description:
+      "Records the task, then starts the upstream job. `202` with the task (`SUBMITTED`, or `MODAL`); follow it with `GET /v1/tasks/{id}`.",
+    tag: "jobs",
+    auth: true,
+    body: { schema: "ImagineRequest", limit: SUBMIT_LIMITS.imagine },
+    idempotent: true,
+    ok: { status: 202, description: "the new task", schema: "Task" },
+    errors: SUBMIT_ERRORS,
+  },
+  "POST /v1/tasks/{id}/actions": {
+    operationId: "action",
+    summary: "Click a button of a finished task",
+    description:
+      "Upscale, vary, reroll, zoom, pan, animate, pick: `customId` is one of the task's `buttons` (read it from the latest task). The task must be `SUCCESS`. `202` with the child task (`parentId` set).",
+    tag: "jobs",
+    auth: true,
+    path: TASK_ID,
+    body: { schema: "ActionRequest", limit: SUBMIT_LIMITS.actions },
+    idempotent: true,
+    ok: { status: 202, description: "the new child task", schema: "Task" },
+    errors: [...SUBMIT_ERRORS, 404],
+  },
+  "POST /v1/tasks/{id}/modal": {
+    operationId: "modal",
+    summary: "Complete a task waiting in MODAL",
+    description:
+      "Custom zoom (`--zoom <1-2>` in `prompt`), vary region (`maskBase64`), remix, describe/shorten picks. Without `prompt` the task's own is used. The same task goes on: `202` with it in `SUBMITTED`.",
+    tag: "jobs",
+    auth: true,
+    path: TASK_ID,
+    body: { schema: "ModalRequest", limit: SUBMIT_LIMITS.modal },
+    idempotent: true,
+    ok: { status: 202, description: "the task, on its way again", schema: "Task" },
+    errors: [...SUBMIT_ERRORS, 404],
+  },
+  "POST /v1/blend": {
+    operationId: "blend",
+    summary: "Blend 2 to 5 images into a grid",
+    tag: "jobs",
+    auth: true,
+    body: { schema: "BlendRequest", limit: SUBMIT_LIMITS.blend },
+    idempotent: true,
+    ok: { status: 202, description: "the new task", schema: "Task" },
+    errors: SUBMIT_ERRORS,
+  },
+  "POST /v1/describe": {
+    operationId: "describe",
+    summary: "Four prompts for one image",
+    tag: "jobs",
+    auth: true,
+    body: { schema: "DescribeRequest", limit: SUBMIT_LIMITS.describe },
+    idempotent: true,
+    ok: { status: 202, description: "the new task", schema: "Task" },
+    errors: SUBMIT_ERRORS,
+  },
+  "POST /v1/shorten": {
+    operationId: "shorten",
+    summary: "Shorter versions of a prompt",
+    tag: "jobs",
+    auth: true,
+    body: { schema: "ShortenRequest", limit: SUBMIT_LIMITS.shorten },
+    idempotent: true,
+    ok: { status: 202, description: "the new task", schema: "Task" },
+    errors: SUBMIT_ERRORS,
+  },
+  "POST /v1/video": {
+    operationId: "video",
+    summary: "Animate an image",
+    tag: "jobs",
+    auth: true,
+    body: { schema: "VideoRequest", limit: SUBMIT_LIMITS.video },
+    idempotent: true,
+    ok: { status: 202, description: "the new task", schema: "Task" },
+    errors: SUBMIT_ERRORS,
+  },
+  "GET /v1/tasks/{id}/seed": {
+    operationId: "seed",
+    summary: "The upstream's seed of a finished task",
+    description: "Asks the upstream. `409` before `SUCCESS`, `422` when the upstream has none.",
+    tag: "tasks",
+    auth: true,
+    path: TASK_ID,
+    ok: { status: 200, description: "the seed", schema: "Seed" },
+    errors: [401, 404, 409, 422, 502, 503],
+  },
+  "POST /hooks/midjourney": {
+    operationId: "midjourneyWebhook",
+    summary: "The upstream's webhook",
+    description:
+      "Called by the upstream, not by clients. No bearer key: the signed `state` sent at submit time is the credential. Late, duplicate and out-of-order webhooks are answered `200` and change nothing.",
+    tag: "webhooks",
+    auth: false,
+    body: { schema: "UpstreamTask", limit: CALLBACK_LIMIT },
+    ok: { status: 200, description: "applied, or ignored as stale", schema: "WebhookAnswer" },
+    errors: [400, 401, 413, 503],
+  },
+  "GET /v1/tasks/{id}": {
+    operationId: "getTask",
+    summary: "One task, with the ids of its children",
+    tag: "tasks",
+    auth: true,
+    path: TASK_ID,
+    ok: { status: 200, description: "the task", schema: "TaskWithChildren" },
+    errors: [401, 404, 503],
+  },
+  "GET /v1/tasks": {
+    operationId: "listTasks",
+    summary: "The owner's tasks, newest first, paged",
+    description:
+      "Filters combine (`?parentId=…&action=ZOOM`); a narrow combination may give a short page that still has a `nextCursor`.",
+    tag: "tasks",
+    auth: true,
+    query: "list",
+    ok: { status: 200, description: "one page", schema: "TaskPage" },
+    errors: [400, 401, 503],
+  },
+  "GET /health": {
+    operationId: "health",
+    summary: "Liveness",
+    tag: "service",
+    auth: false,
+    ok: { status: 200, description: "the service answers", schema: "Health" },
+    errors: [],
+  },
+  "GET /v1/tasks/{id}/images/{name}": {
+    operationId: "taskImage",
+    summary: "A durable copy of the task's result: a redirect to a fresh signed link",
+    description:
+      "`name` is one of the task's `images[].name`. Answers `302` to a link that needs no key and expires (`curl -L` follows it).",
+    tag: "tasks",
+    auth: true,
+    path: {
+      ...TASK_ID,
+      name: "one of the task's `images[].name` (`grid.png`, `quadrant-2.png` ...)",
+    },
+    ok: {
+      status: 302,
+      description: "the signed link",
+      headers: { Location: "the signed link to the file" },
+    },
+    errors: [401, 404, 503],
+  },
+  "GET /images/{id}/{name}": {
+    operationId: "imageLink",
+    summary: "A durable copy at a signed link (no key: the signature is the credential)",
+    description:
+      "Links come from `images[].url` of a task. A tampered, expired or unknown link is `404`.",
+    tag: "tasks",
+    auth: false,
+    path: { id: "the task's id", name: "the file's name within the task" },
+    query: { expires: "when the link expires (Unix seconds)", sig: "the link's signature" },
+    ok: {
+      status: 200,
+      description: "the file",
+      content: { "image/png": {}, "image/webp": {}, "image/jpeg": {}, "video/mp4": {} },
+    },
+    errors: [404],
+  },
+  "GET /": {
+    operationId: "gallery",
+    summary: "The gallery: your tasks as pictures, in a browser (the page asks for the API key)",
+    tag: "pages",
+    auth: false,
+    ok: { status: 200, description: "an HTML page", content: { "text/html": {} } },
+    errors: [],
+  },
+  "GET /gallery.js": {
+    operationId: "galleryScript",
+    summary: "The gallery's script",
+    tag: "pages",
+    auth: false,
+    ok: { status: 200, description: "JavaScript", content: { "text/javascript": {} } },
+    errors: [],
+  },
+  "GET /gallery.css": {
+    operationId: "galleryStyles",
+    summary: "The gallery's styles",
+    tag: "pages",
+    auth: false,
+    ok: { status: 200, description: "CSS", content: { "text/css": {} } },
+    errors: [],
+  },
+  "GET /openapi.json": {
+    operationId: "openapi",
+    summary: "This document",
+    tag: "service",
+    auth: false,
+    ok: {
+      status: 200,
+      description: "the OpenAPI 3.1 document",
+      content: { "application/json": { schema: { type: "object" } } },
+    },
+    errors: [],
+  },
+  "GET /docs": {
+    operationId: "docs",
+    summary: "The interactive API reference (Swagger UI, served by paperboat itself)",
+    tag: "service",
+    auth: false,
+    ok: { status: 200, description: "an HTML page", content: { "text/html": {} } },
+    errors: [],
+  },
+  "GET /docs/{file}": {
+    operationId: "docsAsset",
+    summary: "The API reference's scripts, styles and icons",
+    tag: "service",
+    auth: false,
+    path: { file: `one of ${Object.keys(DOCS_CONTENT_TYPES).join(", ")}` },
+    ok: {
+      status: 200,
+      description: "the file",
+      content: Object.fromEntries(
+        [...new Set(Object.values(DOCS_CONTENT_TYPES))].map((type) => [type.split(";")[0], {}]),
+      ),
+    },
+    errors: [404],
+  },
+};
+
+const QUERY_DESCRIPTIONS: Record<keyof typeof ListQuery.shape, string> = {
+  status: "only tasks in this status",
+  action: "only tasks of this action",
+  parentId: "only the tasks started from this task's buttons",
+  limit: "page size, 1 to 100 (default 20)",
+  cursor: "the previous page's `nextCursor`",
+};
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+/** zod → JSON Schema (2020-12, OpenAPI 3.1's dialect) without the `$schema`/`$id` noise. */
+function jsonSchemaOf(schema: z.ZodType, io: "input" | "output"): Record<string, unknown> {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, target: "draft-2020-12" });
+  return rest;
+}
+
+/** Components: request bodies by their input side, answers by their output side. */
+function componentSchemas(): Record<string, unknown> {
+  const build = (
+    schemas: Record<string, z.ZodType>,
+    io: "input" | "output",
+    extra: Record<string, z.ZodType> = {},
+  ) => {
+    const registry = z.registry<{ id: string }>();
+    for (const [id, schema] of Object.entries({ ...extra, ...schemas })) {
+      registry.add(schema, { id });
+    }
+    const { schemas: built } = z.toJSONSchema(registry, {
+      io,
+      target: "draft-2020-12",
+      uri: (id) => `#/components/schemas/${id}`,
+    });
+    return Object.fromEntries(
+      Object.entries(built).map(([id, { $schema: _, $id: __, ...rest }]) => [id, rest]),
+    );
+  };
+  return {
+    ...build(REQUESTS, "input", { AccountFilter }),
+    ...build(ANSWERS, "output"),
+  };
+}
+
+/** A query parameter's schema: what the value means when representable (limit: 1-100), else its text. */
+function parameterSchema(schema: z.ZodType): Record<string, unknown> {
+  try {
+    return jsonSchemaOf(schema, "output");
+  } catch {
+    return jsonSchemaOf(schema, "input");
+  }
+}
+
+function operationOf(route: Route, spec: OperationSpec): Record<string, unknown> {
+  const parameters: unknown[] = [];
+  for (const [name, description] of Object.entries(spec.path ?? {})) {
+    parameters.push({ name, in: "path", required: true, description, schema: { type: "string" } });
+  }
+  if (spec.query && spec.query !== "list") {
+    for (const [name, description] of Object.entries(spec.query)) {
+      parameters.push({
+        name,
+        in: "query",
+        required: true,
+        description,
+        schema: { type: "string" },
+      });
+    }
+  }
+  if (spec.query === "list") {
+    for (const [name, schema] of Object.entries(ListQuery.shape) as [string, z.ZodType][]) {
+      parameters.push({
+        name,
+        in: "query",
+        required: false,
+        description: QUERY_DESCRIPTIONS[name as keyof typeof QUERY_DESCRIPTIONS],
+        schema: parameterSchema((schema as z.ZodOptional<z.ZodType>).unwrap() as z.ZodType),
+      });
+    }
+  }
+  if (spec.idempotent) {
+    parameters.push({
+      name: "Idempotency-Key",
+      in: "header",
+      required: false,
+      description:
+        "Makes a retry with the same key and body return the first answer for 24 hours, without a second upstream job. Another body with the same key, or a retry while the first request is still running, is `409 idempotency_conflict`.",
+      schema: { type: "string", pattern: "^[\\x20-\\x7e]{1,255}$" },
+    });
+  }
+
+  const content = spec.ok.schema
+    ? { "application/json": { schema: ref(spec.ok.schema) } }
+    : spec.ok.content;
+  const headers = Object.entries(spec.ok.headers ?? {}).map(([name, description]) => [
+    name,
+    { description, schema: { type: "string" } },
+  ]);
+  const responses: Record<string, unknown> = {
+    [spec.ok.status]: {
+      description: spec.ok.description,
+      ...(headers.length ? { headers: Object.fromEntries(headers) } : {}),
+      ...(content ? { content } : {}),
+    },
+  };
+  for (const status of [...new Set(spec.errors)].sort()) {
+    responses[status] = { $ref: `#/components/responses/${ERROR_NAMES[status]}` };
+  }
+  if (spec.body) {
+    // another route's 413 may differ: each operation says its own limit
+    responses[413] = {
+      description: `\`payload_too_large\`: the body is over this route's limit of ${kib(spec.body.limit)}`,
+      content: { "application/json": { schema: ref(ERROR_NAMES[413]) } },
+    };
+  }
+
+  return {
+    operationId: spec.operationId,
+    summary: spec.summary,
+    ...(spec.description ? { description: spec.description } : {}),
+    tags: [spec.tag],
+    ...(route.path === CALLBACK_PATH || !spec.auth ? { security: [] } : {}),
+    ...(parameters.length ? { parameters } : {}),
+    ...(spec.body
+      ? {
+          requestBody: {
+            required: true,
+            description: `JSON, at most ${kib(spec.body.limit)}`,
+            content: { "application/json": { schema: ref(spec.body.schema) } },
+          },
+        }
+      : {}),
+    responses,
+  };
+}
+
+/** The whole document. Deterministic: the same schemas give byte-for-byte the same JSON. */
+export function buildOpenApiDocument(): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of ROUTES) {
+    const key = `${route.method} ${route.path}` as RouteKey;
+    const spec = OPERATIONS[key];
+    if (!spec)
+      throw new Error(`route ${key} has no OpenAPI operation in functions/http/openapi.ts`);
+    paths[route.path] ??= {};
+    (paths[route.path] as Record<string, unknown>)[route.method.toLowerCase()] = operationOf(
+      route,
+      spec,
+    );
+  }
+  const retryAfter = {
+    description: "seconds to wait before retrying",
+    schema: { type: "integer", minimum: 0 },
+  };
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "paperboat",
+      version: packageJson.version,
+      description:
+        'Midjourney jobs as tasks. Submit a job (`POST /v1/imagine`, ...), then follow the task (`GET /v1/tasks/{id}`) until its `status` is `SUCCESS`, `FAILURE` or `CANCEL`; click its `buttons` with `POST /v1/tasks/{id}/actions`. Every `/v1` route needs `Authorization: Bearer <api key>`; an owner sees only its own tasks. Every error is `{"error": {"code", "message", "details"?}}`.',
+    },
+    tags: [
+      { name: "jobs", description: "start (or complete) an upstream job" },
+      { name: "tasks", description: "read tasks" },
+      { name: "webhooks", description: "called by the upstream" },
+      { name: "service", description: "health and this reference" },
+      { name: "pages", description: "for people, in a browser" },
+    ],
+    security: [{ apiKey: [] }],
+    paths,
+    components: {
+      securitySchemes: {
+        apiKey: {
+          type: "http",
+          scheme: "bearer",
+          description: "one of the service's API keys (`API_KEYS`, printed by `npm start`)",
+        },
+      },
+      schemas: componentSchemas(),
+      responses: Object.fromEntries(
+        (Object.entries(ERROR_NAMES) as unknown as [string, string][]).map(([status, name]) => [
+          name,
+          {
+            description: ERROR_DESCRIPTIONS[Number(status) as ErrorStatus],
+            ...(status === "429" || status === "503"
+              ? { headers: { "Retry-After": retryAfter } }
+              : {}),
+            content: { "application/json": { schema: ref(name) } },
+          },
+        ]),
+      ),
+    },
+  };
+}
+
+/** Where the generated document lives, relative to the repository root. */
+export const OPENAPI_FILE = "functions/http/openapi.json";
+
+/** The document as the file holds it. */
+export function renderOpenApiDocument(): string {
+  return `${JSON.stringify(buildOpenApiDocument(), null, 2)}\n`;
+}

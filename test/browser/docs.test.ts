@@ -1,0 +1,79 @@
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { type Browser, chromium } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { OWNERS } from "../helpers.ts";
+import { startTestStack, type TestStack } from "../stack.ts";
+
+/**
+ * The API reference at /docs in Debian's Chromium (headless, through playwright-core): Swagger UI
+ * renders every operation of the document from files we serve, asks nothing of any other host,
+ * and "Try it out" reaches the API with a key given through "Authorize".
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+const ARTIFACTS = join(import.meta.dirname, "../../.test-artifacts");
+
+let stack: TestStack;
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `Chromium not found at ${CHROMIUM}: install Debian's package (apt-get install chromium, as .ci/run does) or set CHROMIUM_PATH`,
+    );
+  }
+  await mkdir(ARTIFACTS, { recursive: true });
+  stack = await startTestStack();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+  });
+});
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+describe("the API reference in a browser", () => {
+  it("shows every operation, loads nothing from elsewhere, and tries a route with a key", async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    const elsewhere: string[] = [];
+    const errors: string[] = [];
+    page.on("request", (request) => {
+      if (!request.url().startsWith(`${stack.url}/`) && !request.url().startsWith("data:")) {
+        elsewhere.push(request.url());
+      }
+    });
+    page.on("pageerror", (error) => errors.push(error.message));
+    await page.goto(`${stack.url}/docs`);
+    await page.waitForSelector(".opblock", { timeout: 20_000 });
+
+    const spec = (await (await fetch(`${stack.url}/openapi.json`)).json()) as {
+      paths: Record<string, object>;
+    };
+    const operations = Object.values(spec.paths).flatMap((item) => Object.keys(item as object));
+    expect(await page.locator(".opblock").count()).toBe(operations.length);
+    await page.screenshot({ path: join(ARTIFACTS, "docs.png") });
+
+    await page.getByRole("button", { name: "Authorize" }).first().click();
+    await page.locator(".auth-container input").fill(OWNERS.alice.key);
+    await page.locator(".auth-btn-wrapper .authorize").click();
+    await page.locator(".btn-done").click();
+
+    await page.locator("#operations-tasks-listTasks .opblock-summary").click();
+    await page.getByRole("button", { name: "Try it out" }).click();
+    await page.getByRole("button", { name: "Execute" }).click();
+    const status = page.locator(".live-responses-table .response .response-col_status").first();
+    await status.waitFor({ timeout: 10_000 });
+    expect((await status.textContent())?.trim()).toBe("200");
+    expect(await page.locator(".live-responses-table .microlight").first().textContent()).toContain(
+      '"items"',
+    );
+
+    expect(elsewhere).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});

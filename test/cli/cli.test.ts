@@ -1,0 +1,316 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PNG } from "pngjs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../../local/dynamodb.ts";
+import { OWNERS } from "../helpers.ts";
+import { startTestStack, type TestStack } from "../stack.ts";
+
+/**
+ * `paperboat` as a user runs it: the real bin (bin/paperboat.mjs, TypeScript through tsx) in its
+ * own process, against the real local stack; what it prints, what it saves, how it exits.
+ */
+
+const ROOT = join(import.meta.dirname, "..", "..");
+const BIN = join(ROOT, "bin", "paperboat.mjs");
+const home = mkdtempSync(join(tmpdir(), "paperboat-cli-"));
+let stack: TestStack;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+  rmSync(home, { recursive: true, force: true });
+});
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI with a clean environment: no PAPERBOAT_* but what the test gives, its own HOME. */
+function cli(
+  args: string[],
+  env: Record<string, string> = {},
+  command = ["node", BIN],
+): Promise<Run> {
+  const base = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith("PAPERBOAT_")),
+  );
+  return new Promise((resolve, reject) => {
+    const [cmd = "node", ...pre] = command;
+    const child = spawn(cmd, [...pre, ...args], {
+      cwd: ROOT,
+      env: { ...base, HOME: home, XDG_CONFIG_HOME: join(home, ".config"), ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    child.once("error", reject);
+    child.once("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const asAlice = () => ({ PAPERBOAT_URL: stack.url, PAPERBOAT_API_KEY: OWNERS.alice.key });
+const FAST = ["--poll-interval", "30"];
+
+/** No stack trace, ever: one sentence. */
+function expectOneSentence(stderr: string, text: string) {
+  expect(stderr).toContain(text);
+  expect(stderr).not.toMatch(/^\s+at /m);
+  expect(stderr.trim().split("\n")).toHaveLength(1);
+}
+
+let rootId = "";
+
+describe("paperboat imagine", () => {
+  it("--wait --out: follows the task with a progress bar, prints the image URL, saves a real PNG", async () => {
+    const out = join(home, "images");
+    const run = await cli(
+      [
+        "imagine",
+        "a paper boat floating on calm water at sunrise",
+        "--wait",
+        "--out",
+        out,
+        ...FAST,
+      ],
+      asAlice(),
+    );
+    expect(run.stderr).toMatch(/\[█+\] 100% {2}SUCCESS/);
+    expect(run.code).toBe(0);
+    rootId = /task: +(\w{26})/.exec(run.stdout)?.[1] ?? "";
+    expect(rootId).toHaveLength(26);
+    expect(run.stdout).toMatch(/image: +http:\/\/127\.0\.0\.1:\d+\//);
+    expect(run.stdout).toContain(`buttons:  U1  U2  U3  U4  🔄  V1  V2  V3  V4`);
+    const saved = /saved: +(.+\.png)$/m.exec(run.stdout)?.[1] ?? "";
+    expect(saved).toBe(join(out, `${rootId}.png`));
+    const image = PNG.sync.read(readFileSync(saved));
+    expect(image.width).toBeGreaterThan(100);
+    expect(image.height).toBeGreaterThan(100);
+  });
+
+  it("--json: the finished task on stdout for scripts, nothing else", async () => {
+    const run = await cli(
+      ["imagine", "a boat for scripts", "--wait", "--json", ...FAST],
+      asAlice(),
+    );
+    expect(run.code).toBe(0);
+    const task = JSON.parse(run.stdout);
+    expect(task).toMatchObject({ status: "SUCCESS", prompt: "a boat for scripts", owner: "alice" });
+    expect(run.stderr).toBe("");
+  });
+
+  it("without --wait: the submitted task and how to follow it", async () => {
+    const run = await cli(["imagine", "a boat, later"], asAlice());
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/IMAGINE +SUBMITTED/);
+    expect(run.stdout).toMatch(/follow: +paperboat wait \w{26}/);
+  });
+
+  it("a failed task: its reason in one sentence, exit 1", async () => {
+    const run = await cli(
+      ["imagine", "a boat that sinks --sim-fail", "--wait", "-q", ...FAST],
+      asAlice(),
+    );
+    expect(run.code).toBe(1);
+    expectOneSentence(run.stderr, "ended in FAILURE");
+    expect(run.stdout).toMatch(/reason: +\S/);
+  });
+
+  it("--timeout: exit 5, and the task goes on; Ctrl-C: exit 130, and says how to follow it", async () => {
+    const late = await cli(
+      ["imagine", "never called back --sim-drop-hooks", "--wait", "--timeout", "1", ...FAST],
+      asAlice(),
+    );
+    expect(late.code).toBe(5);
+    expect(late.stderr).toMatch(
+      /Task \w{26} is still SUBMITTED \(0%\) after 1 s\. It goes on: `paperboat wait \w{26}`\./,
+    );
+
+    const child = spawn("node", [BIN, "imagine", "waiting for ever --sim-drop-hooks", "--wait"], {
+      cwd: ROOT,
+      env: { ...process.env, ...asAlice() },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    const exited = new Promise<number | null>((ok) => child.once("close", ok));
+    while (!stderr.includes("SUBMITTED")) await new Promise((r) => setTimeout(r, 20));
+    child.kill("SIGINT");
+    expect(await exited).toBe(130);
+    expect(stderr).toMatch(/Stopped waiting; task (\w{26}) goes on: `paperboat wait \1`\./);
+  });
+
+  it("a refused prompt is exit 4, a full upstream queue exit 5", async () => {
+    const banned = await cli(["imagine", "a boat --sim-banned"], asAlice());
+    expect(banned.code).toBe(4);
+    expectOneSentence(banned.stderr, "The upstream refused the job");
+    const busy = await cli(["imagine", "a boat --sim-submit=queueFull"], asAlice());
+    expect(busy.code).toBe(5);
+    expectOneSentence(busy.stderr, "queue is full");
+  });
+});
+
+describe("paperboat action, show, tasks", () => {
+  let childId = "";
+
+  it("action <id> U2 resolves the label to the button's customId and follows the child", async () => {
+    const run = await cli(["action", rootId, "U2", "--wait", "-q", ...FAST], asAlice());
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/UPSCALE +SUCCESS +100%/);
+    expect(run.stdout).toContain(`parent:   ${rootId}`);
+    childId = /task: +(\w{26})/.exec(run.stdout)?.[1] ?? "";
+    const missing = await cli(["action", rootId, "X9"], asAlice());
+    expect(missing.code).toBe(4);
+    expectOneSentence(missing.stderr, 'has no button "X9"; it has U1, U2');
+  });
+
+  it("show <id>: the task and its tree; --json the nested tree", async () => {
+    const run = await cli(["show", rootId], asAlice());
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`${rootId}  IMAGINE  SUCCESS`);
+    expect(run.stdout).toMatch(new RegExp(`└── ${childId}  UPSCALE  SUCCESS`));
+    const json = JSON.parse((await cli(["show", rootId, "--json"], asAlice())).stdout);
+    expect(json).toMatchObject({ id: rootId, children: [{ id: childId, parentId: rootId }] });
+  });
+
+  it("tasks: a table, newest first; --json the page; a bad --status is a usage error", async () => {
+    const run = await cli(["tasks", "--limit", "3"], asAlice());
+    expect(run.code).toBe(0);
+    const lines = run.stdout.trim().split("\n");
+    expect(lines[0]).toMatch(/^ID +ACTION +STATUS +PROGRESS +CREATED +PROMPT$/);
+    expect(lines.slice(1, 4)).toHaveLength(3);
+    expect(run.stdout).toMatch(/more: paperboat tasks --cursor \S+/);
+    const page = JSON.parse(
+      (await cli(["tasks", "--json", "--action", "UPSCALE"], asAlice())).stdout,
+    );
+    expect(page.items.map((t: { id: string }) => t.id)).toEqual([childId]);
+    const bad = await cli(["tasks", "--status", "DONE"], asAlice());
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("DONE");
+  });
+
+  it("an unknown task is exit 4 with the contract's message", async () => {
+    const run = await cli(["show", "01ARZ3NDEKTSV4RRFFQ69G5FAV"], asAlice());
+    expect(run.code).toBe(4);
+    expectOneSentence(run.stderr, "paperboat: No such task.");
+  });
+});
+
+describe("bad input gets a clear sentence and an exit code", () => {
+  it("a wrong key: exit 3 (and the contract's code with --json)", async () => {
+    const run = await cli(["tasks"], { ...asAlice(), PAPERBOAT_API_KEY: "not-a-key" });
+    expect(run.code).toBe(3);
+    expectOneSentence(run.stderr, `The server at ${stack.url} refused the API key`);
+    const json = await cli(["tasks", "--json"], { ...asAlice(), PAPERBOAT_API_KEY: "not-a-key" });
+    expect(json.code).toBe(3);
+    expect(JSON.parse(json.stderr)).toMatchObject({ error: { code: "unauthorized", exitCode: 3 } });
+    expect(json.stdout).toBe("");
+  });
+
+  it("no key at all: exit 3, saying where a key can come from", async () => {
+    const run = await cli(["tasks"], { PAPERBOAT_URL: stack.url });
+    expect(run.code).toBe(3);
+    expectOneSentence(run.stderr, "No API key: pass --api-key, set PAPERBOAT_API_KEY");
+  });
+
+  it("a server that is not there: exit 5", async () => {
+    const port = await freePort();
+    const run = await cli(["tasks"], { ...asAlice(), PAPERBOAT_URL: `http://127.0.0.1:${port}` });
+    expect(run.code).toBe(5);
+    expectOneSentence(run.stderr, `Cannot reach the paperboat server at http://127.0.0.1:${port}`);
+  });
+
+  it("usage errors are exit 2: unknown command, missing argument, an unquoted prompt", async () => {
+    const unknown = await cli(["imagin", "a boat"], asAlice());
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown command 'imagin'");
+    expect(unknown.stderr).toContain("imagine");
+    const missing = await cli(["imagine"], asAlice());
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("missing required argument 'prompt'");
+    const unquoted = await cli(["imagine", "a", "boat", "--v", "6.1"], asAlice());
+    expect(unquoted.code).toBe(2);
+    expect(unquoted.stderr).toContain("Quote the prompt");
+  });
+
+  it("--help and --version exit 0", async () => {
+    const help = await cli(["--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("Exit codes: 0 ok, 1 the task failed, 2 usage");
+    const version = await cli(["--version"]);
+    expect(version.stdout.trim()).toBe(
+      JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version,
+    );
+  });
+});
+
+describe("settings: flags > environment > config file", () => {
+  it("config set saves the file (0600), and each source wins over the next", async () => {
+    const file = join(home, "custom", "config.json");
+    const set = await cli([
+      "config",
+      "set",
+      "--config",
+      file,
+      "--url",
+      stack.url,
+      "--api-key",
+      OWNERS.alice.key,
+    ]);
+    expect(set.code).toBe(0);
+    expect(JSON.parse(readFileSync(file, "utf8"))).toEqual({
+      url: stack.url,
+      apiKey: OWNERS.alice.key,
+    });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+
+    // the file alone is enough to work
+    const fromFile = await cli(["tasks", "--config", file, "--json"]);
+    expect(fromFile.code).toBe(0);
+    const show = async (env: Record<string, string>, flags: string[] = []) =>
+      JSON.parse((await cli(["config", "show", "--json", "--config", file, ...flags], env)).stdout);
+    expect(await show({})).toMatchObject({ urlFrom: "file", apiKeyFrom: "file" });
+    expect(await show({ PAPERBOAT_API_KEY: "env-key-123" })).toMatchObject({
+      apiKeyFrom: "env",
+      apiKey: "env-…-123",
+    });
+    expect(
+      await show({ PAPERBOAT_API_KEY: "env-key-123" }, ["--api-key", "flag-key-456"]),
+    ).toMatchObject({ apiKeyFrom: "flag", apiKey: "flag…-456" });
+    // and the winner is the key actually sent
+    const envWins = await cli(["tasks", "--config", file], { PAPERBOAT_API_KEY: "env-key-123" });
+    expect(envWins.code).toBe(3);
+  });
+
+  it("the default file is ~/.config/paperboat/config.json; a broken one is a usage error", async () => {
+    const path = await cli(["config", "path"], { XDG_CONFIG_HOME: "" });
+    expect(path.stdout.trim()).toBe(join(home, ".config", "paperboat", "config.json"));
+    const broken = join(home, "broken.json");
+    writeFileSync(broken, "{nope");
+    const run = await cli(["tasks", "--config", broken], asAlice());
+    expect(run.code).toBe(2);
+    expectOneSentence(run.stderr, `The config file ${broken} is not JSON.`);
+  });
+});
+
+describe("npx paperboat", () => {
+  it("runs the package's own bin from the repository", async () => {
+    const run = await cli(["health"], asAlice(), ["npx", "--no-install", "paperboat"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout.trim()).toBe(`${stack.url}: ok`);
+  });
+});

@@ -1,0 +1,401 @@
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
+import addFormatsModule from "ajv-formats";
+import { PNG } from "pngjs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createStateToken } from "../../functions/core/state-token.ts";
+import {
+  buildOpenApiDocument,
+  OPENAPI_FILE,
+  renderOpenApiDocument,
+} from "../../functions/http/openapi.ts";
+import { DOCS_ASSET_FILES, ROUTES } from "../../functions/routes.ts";
+import { type DynamoDbProxy, startDynamoDbProxy } from "../../local/dynamodb-proxy.ts";
+import { dynamodbEndpoint, eventually, OWNERS } from "../helpers.ts";
+import { startTestStack, type TestStack } from "../stack.ts";
+
+/**
+ * The OpenAPI document (functions/http/openapi.json) against the code: it is what the generator
+ * makes from the zod schemas today, it has every route, and real answers of the real local stack
+ * (successes and the contract's errors) validate against the schemas it declares for them.
+ */
+
+const ROOT = join(import.meta.dirname, "..", "..");
+const committed = JSON.parse(readFileSync(join(ROOT, OPENAPI_FILE), "utf8"));
+
+type Json = Record<string, any>;
+const doc = committed as Json;
+
+const addFormats =
+  (addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ??
+  addFormatsModule;
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+(addFormats as unknown as (a: Ajv2020) => void)(ajv);
+ajv.addSchema({ ...doc, $id: "openapi.json" });
+
+const validators = new Map<string, ValidateFunction>();
+function validatorOf(ref: string): ValidateFunction {
+  let validate = validators.get(ref);
+  if (!validate) {
+    validate = ajv.compile({ $ref: `openapi.json${ref}` });
+    validators.set(ref, validate);
+  }
+  return validate;
+}
+
+const resolve = (node: Json): Json =>
+  node.$ref
+    ? (node.$ref as string)
+        .slice(2)
+        .split("/")
+        .reduce((at: Json, key: string) => at[key.replace(/~1/g, "/").replace(/~0/g, "~")], doc)
+    : node;
+
+/** Which (operation, status) answers were checked, to prove the test covers the document. */
+const checked = new Set<string>();
+
+let stack: TestStack;
+let proxy: DynamoDbProxy;
+const callbackSecret = randomBytes(32).toString("base64url");
+
+beforeAll(async () => {
+  proxy = await startDynamoDbProxy(dynamodbEndpoint());
+  stack = await startTestStack({ dynamodbEndpoint: proxy.endpoint, callbackSecret });
+});
+afterAll(async () => {
+  await stack?.stop();
+  await proxy?.stop();
+});
+
+/**
+ * Sends a real request, finds the operation the document has for the route, and checks that the
+ * answer's status is documented there, its content type is the documented one, and its JSON fits
+ * the documented schema. A 2xx request's JSON body must also fit the documented request body.
+ */
+async function call(
+  method: "GET" | "POST",
+  route: string,
+  path: string,
+  options: {
+    body?: unknown;
+    raw?: string;
+    key?: string | null;
+    headers?: Record<string, string>;
+  } = {},
+) {
+  const key = options.key === undefined ? OWNERS.alice.key : options.key;
+  const response = await fetch(`${stack.url}${path}`, {
+    method,
+    headers: {
+      ...(key ? { authorization: `Bearer ${key}` } : {}),
+      ...(options.body !== undefined || options.raw !== undefined
+        ? { "content-type": "application/json" }
+        : {}),
+      ...options.headers,
+    },
+    body: options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
+    redirect: "manual",
+  });
+  const operation = doc.paths[route]?.[method.toLowerCase()];
+  expect(operation, `${method} ${route} is in the document`).toBeDefined();
+  const documented = operation.responses[String(response.status)];
+  expect(documented, `${method} ${route} documents ${response.status}`).toBeDefined();
+  const answer = resolve(documented);
+  const type = (response.headers.get("content-type") ?? "").split(";")[0] ?? "";
+  expect(Object.keys(answer.content ?? {}), `${method} ${route} ${response.status}`).toContain(
+    type,
+  );
+  const text = await response.text();
+  let body: any = text;
+  if (type === "application/json") {
+    body = JSON.parse(text);
+    const schema = answer.content["application/json"].schema;
+    const validate = validatorOf(schema.$ref ?? "");
+    expect(
+      validate(body),
+      `${method} ${route} ${response.status}: ${ajv.errorsText(validate.errors)}`,
+    ).toBe(true);
+  }
+  if (response.ok && options.body !== undefined && operation.requestBody) {
+    const validate = validatorOf(operation.requestBody.content["application/json"].schema.$ref);
+    expect(
+      validate(options.body),
+      `request of ${method} ${route}: ${ajv.errorsText(validate.errors)}`,
+    ).toBe(true);
+  }
+  checked.add(`${method} ${route} ${response.status}`);
+  return { status: response.status, headers: response.headers, body };
+}
+
+const png = (size: number) =>
+  `data:image/png;base64,${PNG.sync.write(new PNG({ width: size, height: size })).toString("base64")}`;
+
+async function finished(id: string) {
+  const read = await eventually(
+    () => call("GET", "/v1/tasks/{id}", `/v1/tasks/${id}`),
+    (r) => ["SUCCESS", "FAILURE"].includes(r.body?.status),
+  );
+  expect(read.body.status).toBe("SUCCESS");
+  return read.body;
+}
+
+const customId = (task: any, label: string): string =>
+  task.buttons.find((b: any) => b.label === label || b.emoji === label).customId;
+
+describe("the OpenAPI document", () => {
+  it("is what the generator makes from the schemas today (run `npm run openapi` after a change)", () => {
+    expect(readFileSync(join(ROOT, OPENAPI_FILE), "utf8")).toBe(renderOpenApiDocument());
+    expect(buildOpenApiDocument()).toEqual(committed);
+  });
+
+  it("is OpenAPI 3.1 with every route of functions/routes.ts, and no route that is not there", () => {
+    expect(doc.openapi).toBe("3.1.0");
+    const documented = Object.entries(doc.paths).flatMap(([path, item]) =>
+      Object.keys(item as Json).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(documented.sort()).toEqual(ROUTES.map((r) => `${r.method} ${r.path}`).sort());
+    const ids = documented.map((key) => {
+      const [method, path] = key.split(" ") as [string, string];
+      return doc.paths[path][method.toLowerCase()].operationId;
+    });
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it("needs the bearer key exactly on the /v1 routes", () => {
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const operation of Object.values(item as Json)) {
+        const open = Array.isArray(operation.security) && operation.security.length === 0;
+        expect(open, path).toBe(!path.startsWith("/v1/"));
+      }
+    }
+    expect(doc.components.securitySchemes.apiKey).toMatchObject({ type: "http", scheme: "bearer" });
+  });
+
+  it("has schemas that compile and references that resolve", () => {
+    for (const name of Object.keys(doc.components.schemas)) {
+      expect(() => validatorOf(`#/components/schemas/${name}`), name).not.toThrow();
+    }
+  });
+
+  it("documents the contract's error body, with the codes each status can carry", () => {
+    const unauthorized = validatorOf("#/components/schemas/UnauthorizedError");
+    expect(unauthorized({ error: { code: "unauthorized", message: "no" } })).toBe(true);
+    expect(unauthorized({ error: { code: "not_found", message: "no" } })).toBe(false);
+    const rejected = validatorOf("#/components/schemas/UpstreamRejectedError");
+    expect(rejected.schema).toBeDefined();
+    expect(doc.components.responses.UpstreamBusyError.headers["Retry-After"]).toBeDefined();
+  });
+});
+
+describe("real answers validate against the document", () => {
+  let root: any;
+  let upscale: any;
+
+  it("health, imagine (with an Idempotency-Key), the task while it runs and when done", async () => {
+    await call("GET", "/health", "/health", { key: null });
+    const submitted = await call("POST", "/v1/imagine", "/v1/imagine", {
+      body: { prompt: "a paper boat, documented", metadata: { from: "openapi" } },
+      headers: { "idempotency-key": `doc-${randomBytes(4).toString("hex")}` },
+    });
+    expect(submitted.status).toBe(202);
+    root = await finished(submitted.body.id);
+    expect(root.buttons.length).toBeGreaterThan(0);
+  });
+
+  it("lists pages with a cursor, and filters", async () => {
+    await call("POST", "/v1/imagine", "/v1/imagine", { body: { prompt: "a second boat" } });
+    const first = await call("GET", "/v1/tasks", "/v1/tasks?limit=1");
+    expect(first.body.nextCursor).toEqual(expect.any(String));
+    await call("GET", "/v1/tasks", `/v1/tasks?limit=1&cursor=${first.body.nextCursor}`);
+    await call("GET", "/v1/tasks", "/v1/tasks?status=SUCCESS&action=IMAGINE");
+  });
+
+  it("actions, a task with children, the seed, and a modal", async () => {
+    const child = await call("POST", "/v1/tasks/{id}/actions", `/v1/tasks/${root.id}/actions`, {
+      body: { customId: customId(root, "U1") },
+    });
+    expect(child.status).toBe(202);
+    upscale = await finished(child.body.id);
+    const withChildren = await call("GET", "/v1/tasks/{id}", `/v1/tasks/${root.id}`);
+    expect(withChildren.body.children).toContain(upscale.id);
+    const seed = await call("GET", "/v1/tasks/{id}/seed", `/v1/tasks/${root.id}/seed`);
+    expect(seed.status).toBe(200);
+
+    const zoom = await call("POST", "/v1/tasks/{id}/actions", `/v1/tasks/${upscale.id}/actions`, {
+      body: { customId: customId(upscale, "Custom Zoom") },
+    });
+    expect(zoom.body.status).toBe("MODAL");
+    const modal = await call("POST", "/v1/tasks/{id}/modal", `/v1/tasks/${zoom.body.id}/modal`, {
+      body: { prompt: "a paper boat, further away --zoom 1.5" },
+    });
+    expect(modal.status).toBe(202);
+    // the modal is done: a second one is the contract's 409
+    const again = await call("POST", "/v1/tasks/{id}/modal", `/v1/tasks/${zoom.body.id}/modal`, {
+      body: {},
+    });
+    expect(again.body.error.code).toBe("invalid_state");
+  });
+
+  it("blend, describe, shorten and video", async () => {
+    for (const [route, body] of [
+      ["/v1/blend", { base64Array: [png(4), png(6)], dimensions: "SQUARE" }],
+      ["/v1/describe", { base64: png(5) }],
+      ["/v1/shorten", { prompt: "a very long prompt about a small paper boat on a wide sea" }],
+      ["/v1/video", { image: png(7), motion: "high" }],
+    ] as const) {
+      const answer = await call("POST", route, route, { body });
+      expect(answer.status, route).toBe(202);
+    }
+  });
+
+  it("the webhook: applied or stale, a state that does not verify, a body that is not a task", async () => {
+    const state = createStateToken(callbackSecret, root.id);
+    const stale = await call("POST", "/hooks/midjourney", "/hooks/midjourney", {
+      key: null,
+      body: { id: root.upstreamTaskId, status: "IN_PROGRESS", progress: "10%", state },
+    });
+    expect(stale.body.result).toBe("stale");
+    const forged = await call("POST", "/hooks/midjourney", "/hooks/midjourney", {
+      key: null,
+      body: { id: "1", status: "SUCCESS", state: "pb1.nope.nope" },
+    });
+    expect(forged.status).toBe(401);
+    const garbage = await call("POST", "/hooks/midjourney", "/hooks/midjourney", {
+      key: null,
+      body: { state, status: 42 },
+    });
+    expect(garbage.status).toBe(400);
+  });
+
+  it("400, 401, 404, 409 and 413 on the routes that have them", async () => {
+    const notJson = await call("POST", "/v1/imagine", "/v1/imagine", { raw: "{nope" });
+    expect(notJson.body.error.code).toBe("invalid_json");
+    const invalid = await call("POST", "/v1/imagine", "/v1/imagine", { body: { prompt: "" } });
+    expect(invalid.body.error.details[0].path).toBe("prompt");
+    expect(validatorOf("#/components/schemas/ImagineRequest")({ prompt: "" })).toBe(false);
+    const badKey = await call("POST", "/v1/imagine", "/v1/imagine", {
+      body: { prompt: "x" },
+      headers: { "idempotency-key": "é" },
+    });
+    expect(badKey.status).toBe(400);
+    const badLimit = await call("GET", "/v1/tasks", "/v1/tasks?limit=500");
+    expect(badLimit.status).toBe(400);
+
+    expect((await call("GET", "/v1/tasks", "/v1/tasks", { key: null })).status).toBe(401);
+    expect(
+      (await call("GET", "/v1/tasks/{id}", `/v1/tasks/${root.id}`, { key: "nope" })).status,
+    ).toBe(401);
+    expect((await call("POST", "/v1/blend", "/v1/blend", { key: null, body: {} })).status).toBe(
+      401,
+    );
+
+    const other = await call("GET", "/v1/tasks/{id}", `/v1/tasks/${root.id}`, {
+      key: OWNERS.bob.key,
+    });
+    expect(other.status).toBe(404);
+    expect((await call("GET", "/v1/tasks/{id}/seed", "/v1/tasks/nope/seed")).status).toBe(404);
+    expect(
+      (
+        await call(
+          "POST",
+          "/v1/tasks/{id}/actions",
+          "/v1/tasks/01ARZ3NDEKTSV4RRFFQ69G5FAV/actions",
+          {
+            body: { customId: "MJ::JOB::upsample::1::x" },
+          },
+        )
+      ).status,
+    ).toBe(404);
+
+    const wrongButton = await call(
+      "POST",
+      "/v1/tasks/{id}/actions",
+      `/v1/tasks/${root.id}/actions`,
+      {
+        body: { customId: "MJ::JOB::nothing::1::x" },
+      },
+    );
+    expect(wrongButton.body.error.code).toBe("invalid_state");
+    const key = `doc-conflict-${randomBytes(4).toString("hex")}`;
+    await call("POST", "/v1/shorten", "/v1/shorten", {
+      body: { prompt: "first" },
+      headers: { "idempotency-key": key },
+    });
+    const conflict = await call("POST", "/v1/shorten", "/v1/shorten", {
+      body: { prompt: "second" },
+      headers: { "idempotency-key": key },
+    });
+    expect(conflict.body.error.code).toBe("idempotency_conflict");
+
+    const big = await call("POST", "/v1/tasks/{id}/actions", `/v1/tasks/${root.id}/actions`, {
+      raw: JSON.stringify({ customId: "x".repeat(20_000) }),
+    });
+    expect(big.status).toBe(413);
+  });
+
+  it("the upstream's refusal (422), full queue (429) and failure (502) carry the recorded task", async () => {
+    const refused = await call("POST", "/v1/imagine", "/v1/imagine", {
+      body: { prompt: "a boat --sim-banned" },
+    });
+    expect(refused.status).toBe(422);
+    expect(refused.body.task.status).toBe("FAILURE");
+    const busy = await call("POST", "/v1/imagine", "/v1/imagine", {
+      body: { prompt: "a boat --sim-submit=queueFull" },
+    });
+    expect(busy.status).toBe(429);
+    expect(busy.headers.get("retry-after")).toMatch(/^\d+$/);
+    const down = await call("POST", "/v1/imagine", "/v1/imagine", {
+      body: { prompt: "a boat --sim-submit=http500" },
+    });
+    expect(down.status).toBe(502);
+  });
+
+  it("a storage outage is 503 with Retry-After", async () => {
+    proxy.setFault({ kind: "error500", operations: ["GetItem"] });
+    try {
+      const read = await call("GET", "/v1/tasks/{id}", `/v1/tasks/${root.id}`);
+      expect(read.status).toBe(503);
+      expect(read.headers.get("retry-after")).toBe("1");
+    } finally {
+      proxy.setFault(null);
+    }
+  });
+
+  it("the docs: the document itself, the page and every file it loads, nothing from elsewhere", async () => {
+    const served = await call("GET", "/openapi.json", "/openapi.json", { key: null });
+    expect(served.body).toEqual(committed);
+    const page = await call("GET", "/docs", "/docs", { key: null });
+    expect(page.body).toContain('url: "openapi.json"');
+    // every URL the page loads is relative: served by us, no CDN
+    const urls = [...(page.body as string).matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
+    expect(urls.length).toBeGreaterThan(2);
+    for (const url of urls) expect(url).toMatch(/^docs\/[\w.-]+$/);
+    expect(page.body).not.toMatch(/https?:\/\//);
+    for (const file of DOCS_ASSET_FILES) {
+      const asset = await call("GET", "/docs/{file}", `/docs/${file}`, { key: null });
+      expect(asset.status, file).toBe(200);
+      expect(urls).toContain(`docs/${file}`);
+    }
+    const missing = await call("GET", "/docs/{file}", "/docs/swagger-ui.js.map", { key: null });
+    expect(missing.status).toBe(404);
+  });
+
+  it("covered every JSON operation's success answer, and each documented error status somewhere", () => {
+    const jsonOperations = Object.entries(doc.paths).flatMap(([path, item]) =>
+      Object.entries(item as Json)
+        .map(([method, op]) => {
+          const status = Object.keys(op.responses).find((s) => /^[23]/.test(s)) as string;
+          const json = resolve(op.responses[status]).content?.["application/json"]?.schema?.$ref;
+          return json ? `${method.toUpperCase()} ${path} ${status}` : null;
+        })
+        .filter((key) => key !== null),
+    );
+    for (const key of jsonOperations) expect(checked, key).toContain(key);
+    const statuses = new Set([...checked].map((key) => key.split(" ")[2]));
+    for (const status of ["400", "401", "404", "409", "413", "422", "429", "502", "503"]) {
+      expect(statuses, status).toContain(status);
+    }
+  });
+});

@@ -84,5 +84,5 @@ describe("npm start", () => {
       await new Promise((r) => setTimeout(r, 100));
     expect(javaProcessesFor(dataDir)).toEqual([]);
     await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
-  });
+  }, 120_000);
 });

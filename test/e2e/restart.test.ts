@@ -38,5 +38,5 @@ describe("restart", () => {
       await second.stop();
       await db.stop();
     }
-  });
+  }, 120_000);
 });

@@ -1,0 +1,713 @@
+import { randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { deflateRawSync } from "node:zlib";
+import { PutCommand } from "@aws-sdk/lib-dynamodb";
+import { createDocumentClient, createIdFactory } from "../functions/deps.ts";
+import { taskToItem } from "../functions/store/task-store.ts";
+import { ensureTable } from "../local/dynamodb.ts";
+import { type Simulator, startSimulator } from "../local/simulator/index.ts";
+import { type LambdaOptions, startLambda } from "../test/infra/lambda-host.ts";
+import { type Bundle, bundleLikeSst, type NodejsOptions } from "../test/infra/sst-bundle.ts";
+import { type RecordedFunction, ROOT, type SstEvaluation } from "../test/infra/sst-stand-in.ts";
+import { apiGatewayV2Event } from "../test/lambda/events.ts";
+import { bundleLineOwners, profileByCategory } from "./lib/cpu-profile.ts";
+import { table } from "./lib/markdown.ts";
+import type { Section, Target } from "./lib/report.ts";
+import { kb, median, ms, ratio } from "./lib/stats.ts";
+import { benchTask, seedTasks, upstreamId, webhookBody } from "./lib/tasks.ts";
+
+/** One thing whose cold start is measured: a bundle, how Lambda would start it, and its event. */
+interface Subject {
+  name: string;
+  /** what the row stands for, for the tables */
+  label: string;
+  /** SST's handler string and `nodejs` options the bundle was built from */
+  handler: string;
+  nodejs: NodejsOptions;
+  /** files SST copies next to the bundle (the function's `copyFiles`) */
+  copyFiles?: { from: string; to?: string }[];
+  bundle: Bundle;
+  launch: Omit<LambdaOptions, "bundle">;
+  /** a fresh, realistic event for one run (not timed) */
+  event(): Promise<unknown>;
+  /** null when the answer shows the real work was done, else what was wrong */
+  check(result: unknown): string | null;
+}
+
+interface Run {
+  /** fork → the module imported (the runtime's init) */
+  init: number;
+  /** the first event, answered */
+  invoke: number;
+  total: number;
+}
+
+export interface ColdStartOptions {
+  dynamodbEndpoint: string;
+  wiring: SstEvaluation;
+  workDir: string;
+  /** rounds of the main comparison (each: every function once, each next to a reference run) */
+  rounds?: number;
+  /** rounds of the ablations */
+  ablationRounds?: number;
+  /** profiled runs of each profiled bundle */
+  profileRuns?: number;
+  log?: (line: string) => void;
+}
+
+const API_PATH = "/hooks/midjourney";
+
+function httpAnswer(expected: number, bodyPattern?: RegExp) {
+  return (result: unknown) => {
+    const answer = result as { statusCode?: number; body?: string };
+    if (answer?.statusCode !== expected) return `status ${answer?.statusCode}: ${answer?.body}`;
+    if (bodyPattern && !bodyPattern.test(answer.body ?? "")) return `body ${answer.body}`;
+    return null;
+  };
+}
+
+async function runOnce(subject: Subject): Promise<Run> {
+  const event = await subject.event();
+  const t0 = performance.now();
+  const host = await startLambda({ ...subject.launch, bundle: subject.bundle });
+  const t1 = performance.now();
+  try {
+    const result = await host.invoke(event);
+    const t2 = performance.now();
+    const problem = subject.check(result);
+    if (problem) throw new Error(`${subject.name}: ${problem}\n${host.output()}`);
+    return { init: t1 - t0, invoke: t2 - t1, total: t2 - t0 };
+  } finally {
+    await host.stop();
+  }
+}
+
+/**
+ * Runs every subject `rounds` times, each run next to a run of `reference` (reference first in
+ * even rounds, second in odd ones), so that machine noise hits both sides of each pair.
+ */
+async function interleave(
+  reference: Subject,
+  subjects: Subject[],
+  rounds: number,
+  floor?: Subject,
+  log?: (line: string) => void,
+) {
+  const runs = new Map<string, { subject: Run[]; reference: Run[] }>(
+    subjects.map((s) => [s.name, { subject: [], reference: [] }]),
+  );
+  const floorRuns: Run[] = [];
+  for (let round = 0; round < rounds; round++) {
+    // rotate the order too, so no subject always follows the same one
+    const order = subjects.map((_, i) => subjects[(i + round) % subjects.length] as Subject);
+    for (const subject of order) {
+      const pair = runs.get(subject.name) as { subject: Run[]; reference: Run[] };
+      if (round % 2 === 0) {
+        pair.reference.push(await runOnce(reference));
+        pair.subject.push(await runOnce(subject));
+      } else {
+        pair.subject.push(await runOnce(subject));
+        pair.reference.push(await runOnce(reference));
+      }
+    }
+    if (floor) floorRuns.push(await runOnce(floor));
+    log?.(`cold start: round ${round + 1}/${rounds}`);
+  }
+  return { runs, floorRuns };
+}
+
+const medianOf = (runs: Run[], key: keyof Run) => median(runs.map((r) => r[key]));
+
+/** The median of subject/reference over pairs that ran back to back: slow load drifts cancel. */
+const pairedRatio = (pair: { subject: Run[]; reference: Run[] }) =>
+  median(pair.subject.map((run, i) => run.total / (pair.reference[i] as Run).total));
+
+const PRELOAD = join(ROOT, "bench", "lib", "cpu-profile-preload.mjs");
+
+/**
+ * Where a cold start's time goes: each subject rebuilt unminified (the same build otherwise, so
+ * esbuild's `// node_modules/...` module comments survive), run `runs` times with a V8 CPU
+ * profiler preloaded, and every sample charged to the package whose code it was in, or to
+ * Node's loader, GC, idle time. Subjects take turns, run by run.
+ */
+async function profileSubjects(subjects: Subject[], runs: number, dir: string) {
+  const prepared = [];
+  for (const subject of subjects) {
+    const bundle = await bundleLikeSst(
+      subject.handler,
+      { ...subject.nodejs, minify: false },
+      join(dir, subject.name),
+      subject.copyFiles ?? [],
+    );
+    prepared.push({
+      subject,
+      bundle,
+      owners: await bundleLineOwners(bundle),
+      totals: new Map<string, number>(),
+    });
+  }
+  for (let run = 0; run < runs; run++) {
+    for (const p of prepared) {
+      const out = join(dir, `${p.subject.name}-${run}.cpuprofile`);
+      const launch = p.subject.launch;
+      await runOnce({
+        ...p.subject,
+        bundle: p.bundle,
+        launch: {
+          ...launch,
+          extraEnvironment: {
+            ...launch.extraEnvironment,
+            NODE_OPTIONS: `--import ${PRELOAD}`,
+            BENCH_PROFILE_OUT: out,
+          },
+        },
+      });
+      for (const [key, value] of await profileByCategory(out, p.bundle, p.owners)) {
+        p.totals.set(key, (p.totals.get(key) ?? 0) + value / runs);
+      }
+    }
+  }
+  return new Map(prepared.map((p) => [p.subject.name, p.totals]));
+}
+
+/**
+ * What SST writes into resource.enc for each link of the function, with this run's values:
+ * by the linked component's type (a table, a bucket, the API), secrets by name (else their
+ * placeholder, the value a stage has unless set).
+ */
+function linkValues(
+  fn: RecordedFunction,
+  wiring: SstEvaluation,
+  run: { table: string; bucket?: string; secrets: Record<string, string> },
+) {
+  return Object.fromEntries(
+    fn.links.map((name) => {
+      const component = wiring.components.find((c) => c.name === name);
+      const secret = run.secrets[name] ?? (component?.args.placeholder as string | undefined);
+      const value =
+        component?.type === "sst.aws.Dynamo"
+          ? { type: component.type, name: run.table }
+          : component?.type === "sst.aws.Bucket" && run.bucket
+            ? { type: component.type, name: run.bucket }
+            : component?.type === "sst.aws.ApiGatewayV2"
+              ? { type: component.type, url: "http://127.0.0.1:9" }
+              : component?.type === "sst.Secret" && secret !== undefined
+                ? { type: "sst.sst.Secret", value: secret }
+                : null;
+      if (!value) throw new Error(`cold start: no bench value for link ${name} of ${fn.name}`);
+      return [name, value];
+    }),
+  );
+}
+
+/** Bytes each package takes in a bundle, from esbuild's metafile, for the top `n`. */
+function composition(bundle: Bundle, n: number): string {
+  return bundle.inputs
+    .slice(0, n)
+    .map((input) => `${input.source} ${kb(input.bytes)}`)
+    .join(", ");
+}
+
+/**
+ * Figure 1: cold starts. Every function is bundled exactly as SST bundles it for a deploy
+ * (test/infra/sst-bundle.ts, wiring from sst.config.ts), started in a fresh Node process with
+ * what Lambda and SST give it (test/infra/lambda-host.ts: links in an encrypted resource.enc,
+ * Lambda's environment) and made to answer one realistic event, against DynamoDB Local and the
+ * simulator. The reference is bench/reference/handler.ts, bundled the same way.
+ */
+export async function benchColdStart(options: ColdStartOptions): Promise<Section> {
+  const { wiring, workDir, dynamodbEndpoint } = options;
+  const rounds = options.rounds ?? 15;
+  const ablationRounds = options.ablationRounds ?? 10;
+  const profileRuns = options.profileRuns ?? 8;
+  const client = createDocumentClient({ endpoint: dynamodbEndpoint });
+  const tableName = `bench_cold_${randomBytes(3).toString("hex")}`;
+  const reconcileTable = `${tableName}_reconcile`;
+  await ensureTable(client, tableName);
+  await ensureTable(client, reconcileTable);
+  const secret = randomBytes(24).toString("base64url");
+  const mjApiKey = `mj_${randomBytes(8).toString("hex")}`;
+  const apiKey = `key_bench_${randomBytes(8).toString("hex")}`;
+  const newId = createIdFactory();
+  let upstreamSeq = 0;
+
+  // the reconciler finds 20 unfinished tasks the upstream does not know: one Query, one
+  // list-by-condition call, no write; the same work on every run
+  await seedTasks(
+    client,
+    reconcileTable,
+    Array.from({ length: 20 }, () =>
+      benchTask({
+        id: newId(),
+        owner: "bench",
+        status: "SUBMITTED",
+        upstreamTaskId: upstreamId(900_000 + upstreamSeq++),
+      }),
+    ),
+  );
+  const readable = benchTask({
+    id: newId(),
+    owner: "bench",
+    status: "SUCCESS",
+    upstreamTaskId: upstreamId(upstreamSeq++),
+  });
+  await seedTasks(client, tableName, [readable]);
+
+  /** A webhook event for a task that exists and is SUBMITTED, so the write applies. */
+  const freshWebhook = async () => {
+    const task = benchTask({
+      id: newId(),
+      owner: "bench",
+      status: "SUBMITTED",
+      upstreamTaskId: upstreamId(upstreamSeq++),
+    });
+    await client.send(new PutCommand({ TableName: tableName, Item: taskToItem(task) }));
+    return apiGatewayV2Event({
+      method: "POST",
+      path: API_PATH,
+      body: webhookBody({
+        secret,
+        taskId: task.id,
+        upstreamTaskId: task.upstreamTaskId as string,
+        status: "IN_PROGRESS",
+        progress: 15,
+      }),
+    });
+  };
+
+  const simulator: Simulator = await startSimulator({ apiKey: mjApiKey, stepMs: 50, seed: 5 });
+  let s3: { endpoint: string; bucket: string; stop(): Promise<void> } | undefined;
+  try {
+    const nodejsOf = (fn: RecordedFunction) => (fn.args.nodejs ?? {}) as NodejsOptions;
+    const secrets = {
+      MjApiKey: mjApiKey,
+      MjApiBaseUrl: simulator.url,
+      CallbackSecret: secret,
+      ApiKeys: `bench:${apiKey}`,
+    };
+    // a function that links a bucket gets an S3-compatible server on 127.0.0.1 (test/s3.ts)
+    const needsS3 = wiring.components.some((c) => c.type === "sst.aws.Bucket");
+    if (needsS3) {
+      const { startS3 } = await import("../test/s3.ts");
+      const started = await startS3("paperboat-bench-images");
+      s3 = started;
+    }
+    const launchOf = (fn: RecordedFunction, table = tableName): Omit<LambdaOptions, "bundle"> => ({
+      name: `paperboat-bench-${fn.name}`,
+      links: linkValues(fn, wiring, { table, bucket: s3?.bucket, secrets }),
+      environment: fn.environment,
+      extraEnvironment: {
+        DYNAMODB_ENDPOINT: dynamodbEndpoint,
+        ...(s3 ? { IMAGE_S3_ENDPOINT: s3.endpoint } : {}),
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+      },
+      app: { name: wiring.app.name, stage: "bench" },
+      memoryMb: Number.parseInt(String(fn.args.memory ?? "512"), 10),
+      timeoutSeconds: 20,
+    });
+    const callbackFn = wiring.fn("Callback");
+    const nodejs = nodejsOf(callbackFn);
+    const bundleOf = (handler: string, name: string, opts = nodejs) =>
+      bundleLikeSst(handler, opts, join(workDir, "cold", name));
+
+    /** bench/reference or bench/variants bundles: plain environment, resource.enc written but unused */
+    const plainLaunch = (name: string): Omit<LambdaOptions, "bundle"> => ({
+      name: `paperboat-bench-${name}`,
+      links: {},
+      environment: { TABLE_NAME: tableName, CALLBACK_SECRET: secret },
+      extraEnvironment: {
+        DYNAMODB_ENDPOINT: dynamodbEndpoint,
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+      },
+      app: { name: wiring.app.name, stage: "bench" },
+      memoryMb: 512,
+      timeoutSeconds: 20,
+    });
+    const webhookSubject = async (
+      name: string,
+      label: string,
+      handler: string,
+    ): Promise<Subject> => ({
+      name,
+      label,
+      handler,
+      nodejs,
+      bundle: await bundleOf(handler, name),
+      launch: plainLaunch(name),
+      event: freshWebhook,
+      check: httpAnswer(200, /"applied"/),
+    });
+
+    const reference = await webhookSubject(
+      "reference",
+      "reference: Hono + 1 UpdateItem",
+      "bench/reference/handler.handler",
+    );
+    const floor: Subject = {
+      name: "bare",
+      label: "floor: a handler that imports nothing",
+      handler: "bench/variants/bare.handler",
+      nodejs,
+      bundle: await bundleOf("bench/variants/bare.handler", "bare"),
+      launch: plainLaunch("bare"),
+      event: async () => ({}),
+      check: httpAnswer(200),
+    };
+
+    const fnSubject = async (
+      fn: RecordedFunction,
+      event: () => Promise<unknown>,
+      check: Subject["check"],
+      table = tableName,
+    ): Promise<Subject> => ({
+      name: fn.name,
+      label: `${fn.name} (\`${fn.handler}\`)`,
+      handler: fn.handler,
+      nodejs: nodejsOf(fn),
+      copyFiles: (fn.args.copyFiles ?? []) as { from: string; to?: string }[],
+      bundle: await bundleLikeSst(
+        fn.handler,
+        nodejsOf(fn),
+        join(workDir, "cold", fn.name),
+        // files SST copies next to the bundle (e.g. the docs' assets)
+        (fn.args.copyFiles ?? []) as { from: string; to?: string }[],
+      ),
+      launch: launchOf(fn, table),
+      event,
+      check,
+    });
+    const auth = { authorization: `Bearer ${apiKey}` };
+    const functions: Subject[] = [];
+    const cron = wiring.components.find((c) => c.type === "sst.aws.CronV2");
+    const routesOf = (name: string) =>
+      wiring.routes
+        .map((r) => r.route)
+        .filter((route) => {
+          try {
+            return route !== "$default" && wiring.routeTarget(route) === name;
+          } catch {
+            return false;
+          }
+        });
+    for (const fn of wiring.functions) {
+      if (fn.name === "Callback") {
+        functions.push(await fnSubject(fn, freshWebhook, httpAnswer(200, /"applied"/)));
+      } else if (fn.name === "Read") {
+        const event = async () =>
+          apiGatewayV2Event({
+            method: "GET",
+            path: `/v1/tasks/${readable.id}`,
+            routeKey: "GET /v1/tasks/{id}",
+            headers: auth,
+          });
+        functions.push(await fnSubject(fn, event, httpAnswer(200, /"SUCCESS"/)));
+      } else if (fn.name === "Submit") {
+        const event = async () =>
+          apiGatewayV2Event({
+            method: "POST",
+            path: "/v1/imagine",
+            headers: auth,
+            // no webhooks: the run's work is the submit itself (PutItem, upstream call, UpdateItem)
+            body: JSON.stringify({
+              prompt: "a paper boat floating on calm water --sim-drop-hooks",
+            }),
+          });
+        functions.push(await fnSubject(fn, event, httpAnswer(202, /"SUBMITTED"/)));
+      } else if (cron && (cron.args.function as { handler?: string })?.handler === fn.handler) {
+        const event = async () => cron.args.event ?? {};
+        const check = (result: unknown) =>
+          (result as { checked?: number })?.checked === 20
+            ? null
+            : `report ${JSON.stringify(result)}`;
+        functions.push(await fnSubject(fn, event, check, reconcileTable));
+      } else {
+        // a function this file has no event for: its first GET route without parameters
+        const route = routesOf(fn.name).find((r) => r.startsWith("GET ") && !r.includes("{"));
+        if (!route) {
+          options.log?.(`cold start: ${fn.name} skipped (no event for it)`);
+          continue;
+        }
+        const path = route.slice(4);
+        const event = async () => apiGatewayV2Event({ method: "GET", path, routeKey: route });
+        const check = (result: unknown) => {
+          const status = (result as { statusCode?: number })?.statusCode ?? 0;
+          return status >= 200 && status < 400 ? null : `status ${status}`;
+        };
+        const subject = await fnSubject(fn, event, check);
+        functions.push({ ...subject, label: `${subject.label}, \`${route}\`` });
+      }
+    }
+
+    const callbackSubject = functions.find((f) => f.name === "Callback");
+    if (!callbackSubject) throw new Error("cold start: no Callback function in the wiring");
+    const callbackVariant = async (
+      name: string,
+      label: string,
+      handler: string,
+    ): Promise<Subject> => ({
+      ...callbackSubject,
+      name,
+      label,
+      handler,
+      bundle: await bundleOf(handler, name),
+    });
+    const ablations: (Subject & { isolates: string })[] = [
+      { ...callbackSubject, isolates: "the production Callback, measured in these rounds" },
+      {
+        ...(await webhookSubject(
+          "reference+zod",
+          "reference + the webhook body parsed with the production zod schema",
+          "bench/variants/reference-zod.handler",
+        )),
+        isolates:
+          "vs reference: classic `zod` (`import * as z`): its code, one schema built, one parse",
+      },
+      {
+        ...(await webhookSubject(
+          "reference+zod-mini",
+          "reference + the same schema in `zod/mini`",
+          "bench/variants/reference-zod-mini.handler",
+        )),
+        isolates: "vs reference+zod: the same schema with `zod/mini` instead",
+      },
+      {
+        ...(await webhookSubject(
+          "callback-env",
+          "Callback without functions/platform.ts (settings from the environment)",
+          "bench/variants/callback-env.handler",
+        )),
+        isolates: "vs Callback: `sst/resource` and decrypting resource.enc",
+      },
+      {
+        ...(await callbackVariant(
+          "callback-own-imports",
+          "Callback composed without functions/compose.ts",
+          "bench/variants/callback-own-imports.handler",
+        )),
+        isolates:
+          "vs Callback: the other functions' schemas compose.ts drags in (ImagineBody, ListQuery, idempotency records)",
+      },
+      {
+        ...(await callbackVariant(
+          "callback-lean",
+          "callback-own-imports + the webhook write without the ALL_NEW read-back",
+          "bench/variants/callback-lean.handler",
+        )),
+        isolates:
+          "vs callback-own-imports: unmarshalling and Task.parse of an item the webhook never uses",
+      },
+    ];
+
+    // one throw-away start of each bundle: the file system cache is warm for everyone
+    for (const subject of [reference, floor, ...functions, ...ablations.slice(1)])
+      await runOnce(subject);
+
+    const main = await interleave(reference, functions, rounds, floor, options.log);
+    const ablation = await interleave(reference, ablations, ablationRounds, undefined, options.log);
+    const floorTotal = medianOf(main.floorRuns, "total");
+    const profiled = [reference, ...functions, ...ablations.slice(1, 3), ...ablations.slice(4)];
+    options.log?.("cold start: profiling");
+    const profiles = await profileSubjects(profiled, profileRuns, join(workDir, "cold-profile"));
+
+    const targets: Target[] = [];
+    const rows: string[][] = [];
+    for (const subject of functions) {
+      const pair = main.runs.get(subject.name) as { subject: Run[]; reference: Run[] };
+      const s = medianOf(pair.subject, "total");
+      const r = medianOf(pair.reference, "total");
+      const paired = pairedRatio(pair);
+      const net = (s - floorTotal) / (r - floorTotal);
+      const code = await readFile(join(subject.bundle.dir, subject.bundle.file));
+      rows.push([
+        subject.label,
+        `${kb(subject.bundle.bytes)} (${kb(deflateRawSync(code).byteLength)} zipped)`,
+        ms(medianOf(pair.subject, "init")),
+        ms(medianOf(pair.subject, "invoke")),
+        ms(s),
+        ms(r),
+        ratio(s / r),
+        ratio(paired),
+        ratio(net),
+      ]);
+      targets.push({
+        figure: `1. cold start: ${subject.name}`,
+        measured: `${ratio(paired)} paired; medians ${ms(s)} vs ${ms(r)} (${ratio(s / r)})`,
+        target: "≤ 1.15× the reference",
+        met: paired <= 1.15,
+      });
+    }
+    const refAll = [...main.runs.values()].flatMap((p) => p.reference);
+    const refCode = await readFile(join(reference.bundle.dir, reference.bundle.file));
+    rows.push([
+      reference.label,
+      `${kb(reference.bundle.bytes)} (${kb(deflateRawSync(refCode).byteLength)} zipped)`,
+      ms(medianOf(refAll, "init")),
+      ms(medianOf(refAll, "invoke")),
+      ms(medianOf(refAll, "total")),
+      "",
+      "1.00×",
+      "",
+      "",
+    ]);
+    rows.push([
+      floor.label,
+      kb(floor.bundle.bytes),
+      ms(medianOf(main.floorRuns, "init")),
+      ms(medianOf(main.floorRuns, "invoke")),
+      ms(floorTotal),
+      "",
+      "",
+      "",
+      "",
+    ]);
+
+    const ablationRows = ablations.map((subject) => {
+      const pair = ablation.runs.get(subject.name) as { subject: Run[]; reference: Run[] };
+      const s = medianOf(pair.subject, "total");
+      const r = medianOf(pair.reference, "total");
+      return [
+        subject.label,
+        kb(subject.bundle.bytes),
+        ms(medianOf(pair.subject, "init")),
+        ms(medianOf(pair.subject, "invoke")),
+        ms(s),
+        ms(r),
+        ratio(s / r),
+        ratio(pairedRatio(pair)),
+        subject.isolates,
+      ];
+    });
+
+    const callback = functions.find((f) => f.name === "Callback");
+    /** packages a bundle carries beyond the reference's, ≥ 5 KB, largest first */
+    const beyondReference = (bundle: Bundle) => {
+      const reference_ = new Map(reference.bundle.inputs.map((i) => [i.source, i.bytes]));
+      return bundle.inputs
+        .map((i) => ({ source: i.source, extra: i.bytes - (reference_.get(i.source) ?? 0) }))
+        .filter((i) => i.extra >= 5 * 1024)
+        .sort((a, b) => b.extra - a.extra)
+        .map((i) => `${i.source} +${kb(i.extra)}`)
+        .join(", ");
+    };
+    const profileOf = (name: string) => profiles.get(name) ?? new Map<string, number>();
+    const refProfile = profileOf("reference");
+    const cbProfile = profileOf("Callback");
+    const categories = [...new Set(profiled.flatMap((p) => [...profileOf(p.name).keys()]))]
+      .map((key) => ({ key, delta: (cbProfile.get(key) ?? 0) - (refProfile.get(key) ?? 0) }))
+      .filter(({ key }) => profiled.some((p) => (profileOf(p.name).get(key) ?? 0) >= 0.5))
+      .sort((a, b) => b.delta - a.delta);
+    const cell = (name: string, key: string) => {
+      const value = profileOf(name).get(key);
+      return value === undefined || value < 0.05 ? "–" : value.toFixed(1);
+    };
+    const totalOf = (name: string) => [...profileOf(name).values()].reduce((a, b) => a + b, 0);
+    const profileTable = table(
+      ["ms per cold start", ...profiled.map((p) => p.name), "Callback − reference"],
+      [
+        ...categories.map(({ key, delta }) => [
+          key,
+          ...profiled.map((p) => cell(p.name, key)),
+          `${delta >= 0 ? "+" : ""}${delta.toFixed(1)}`,
+        ]),
+        [
+          "**total sampled**",
+          ...profiled.map((p) => totalOf(p.name).toFixed(1)),
+          `${(totalOf("Callback") - totalOf("reference")).toFixed(1)}`,
+        ],
+      ],
+    );
+    const markdown = [
+      `Method: each function's production bundle (SST's build: esbuild, ESM, minified, the infra's \`nodejs\` options) is started in a fresh Node process by test/infra/lambda-host.ts (links in an encrypted resource.enc, Lambda's environment), which imports it and hands it one realistic event: a webhook moving a SUBMITTED task to IN_PROGRESS (Callback), \`GET /v1/tasks/{id}\` (Read), \`POST /v1/imagine\` to the simulator (Submit: PutItem, the upstream call, UpdateItem), the cron's event with 20 unfinished tasks (Reconciler: 1 Query, 1 upstream list call). *init* is fork → module imported, *first event* the invoke, *total* both. ${rounds} rounds; in each, every function runs once right next to one run of the reference (reference first in even rounds, second in odd ones), so each function has its own ${rounds} paired reference runs. *ratio* is median(function) / median(its reference runs); *paired*, the verdict, is the median of the per-pair ratios (each pair ran back to back, so load that drifts over seconds cancels out); *net of floor* subtracts the floor (Node start + the runner), the part the bundles themselves cost.`,
+      "",
+      table(
+        [
+          "bundle",
+          "bytes",
+          "init p50",
+          "first event p50",
+          "total p50",
+          "reference p50",
+          "ratio",
+          "paired",
+          "net of floor",
+        ],
+        rows,
+      ),
+      "",
+      `**What costs** (ablations: bundles that differ from the reference, or from Callback, in one thing; ${ablationRounds} paired rounds):`,
+      "",
+      table(
+        [
+          "bundle",
+          "bytes",
+          "init p50",
+          "first event p50",
+          "total p50",
+          "reference p50",
+          "ratio",
+          "paired",
+          "isolates",
+        ],
+        ablationRows,
+      ),
+      "",
+      `**Where the time goes** (V8 CPU profiles, sampled every 50 µs from the first line of user code until the answer; each bundle rebuilt unminified so samples map to packages; mean of ${profileRuns} runs each; *idle* is waiting on DynamoDB, the upstream or the parent):`,
+      "",
+      profileTable,
+      "",
+      "What each bundle carries beyond the reference (esbuild metafile; packages ≥ 5 KB larger or absent there):",
+      "",
+      table(
+        ["bundle", "beyond the reference"],
+        functions.map((f) => [f.name, beyondReference(f.bundle) || "nothing ≥ 5 KB"]),
+      ),
+      "",
+      "Bytes by package (esbuild metafile):",
+      "",
+      `- Callback: ${callback ? composition(callback.bundle, 8) : ""}`,
+      `- reference: ${composition(reference.bundle, 8)}`,
+      `- reference+zod: ${composition((ablations[1] as Subject).bundle, 3)}; reference+zod-mini: ${composition((ablations[2] as Subject).bundle, 3)}`,
+    ].join("\n");
+    const data: Record<string, number> = {};
+    for (const subject of functions) {
+      const pair = main.runs.get(subject.name) as { subject: Run[]; reference: Run[] };
+      data[`ratio:${subject.name}`] =
+        medianOf(pair.subject, "total") / medianOf(pair.reference, "total");
+      data[`invoke:${subject.name}`] = medianOf(pair.subject, "invoke");
+      data[`total:${subject.name}`] = medianOf(pair.subject, "total");
+      data[`pairedReference:${subject.name}`] = medianOf(pair.reference, "total");
+    }
+    data["invoke:reference"] = medianOf(refAll, "invoke");
+    data["total:reference"] = medianOf(refAll, "total");
+    for (const subject of ablations) {
+      const pair = ablation.runs.get(subject.name) as { subject: Run[]; reference: Run[] };
+      data[`ratio:${subject.name}`] =
+        medianOf(pair.subject, "total") / medianOf(pair.reference, "total");
+    }
+    for (const p of profiled) {
+      const prof = profileOf(p.name);
+      data[`zod:${p.name}`] = prof.get("zod") ?? 0;
+      data[`loader:${p.name}`] = prof.get("Node: module loader (read, parse, compile)") ?? 0;
+      data[`undici:${p.name}`] = prof.get("Node: global fetch (undici), first use") ?? 0;
+      data[`idle:${p.name}`] = prof.get("idle (waiting on I/O)") ?? 0;
+      data[`gc:${p.name}`] = prof.get("garbage collector") ?? 0;
+      data[`sampled:${p.name}`] = totalOf(p.name);
+    }
+    for (const f of functions) data[`bytes:${f.name}`] = f.bundle.bytes;
+    data["bytes:reference"] = reference.bundle.bytes;
+    data["zodBytes:Callback"] =
+      callbackSubject.bundle.inputs.find((i) => i.source === "zod")?.bytes ?? 0;
+    data["zodBytes:mini"] =
+      (ablations[2] as Subject).bundle.inputs.find((i) => i.source === "zod")?.bytes ?? 0;
+    data["zodBytes:classic"] =
+      (ablations[1] as Subject).bundle.inputs.find((i) => i.source === "zod")?.bytes ?? 0;
+    const facts = Object.fromEntries(
+      functions.map((f) => [`beyond:${f.name}`, beyondReference(f.bundle)]),
+    );
+    return { title: "1. Cold start", markdown, targets, data, facts };
+  } finally {
+    await s3?.stop();
+    await simulator.stop();
+  }
+}

@@ -1,0 +1,331 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { cpus, loadavg, release, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { createDocumentClient, createIdFactory } from "../functions/deps.ts";
+import { keys } from "../functions/store/keys.ts";
+import { taskToItem } from "../functions/store/task-store.ts";
+import { ensureTable, startDynamoDbLocal } from "../local/dynamodb.ts";
+import type { NodejsOptions } from "../test/infra/sst-bundle.ts";
+import { evaluateSstConfig, ROOT } from "../test/infra/sst-stand-in.ts";
+import { benchColdStart } from "./cold-start.ts";
+import { benchLatency } from "./latency.ts";
+import { table } from "./lib/markdown.ts";
+import type { Section, Target } from "./lib/report.ts";
+import { bundleAppServer } from "./lib/servers.ts";
+import { benchTask } from "./lib/tasks.ts";
+import { benchRequestCounts } from "./request-counts.ts";
+import { benchScale } from "./scale.ts";
+import { benchWebhookThroughput } from "./webhook-throughput.ts";
+
+/**
+ * `npm run bench`: the whole performance suite, each figure next to a reference measured in the
+ * same run, written to bench/RESULTS.md. `npm run bench -- cold warm` runs only those parts
+ * (cold, warm, counts, latency, scale) and prints them instead of writing RESULTS.md.
+ * Starts what it needs (DynamoDB Local, simulators, servers) on 127.0.0.1 and stops it all.
+ */
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
+const PARTS = ["cold", "warm", "counts", "latency", "scale"] as const;
+type Part = (typeof PARTS)[number];
+const asked = process.argv
+  .slice(2)
+  .filter((a): a is Part => (PARTS as readonly string[]).includes(a));
+const parts: readonly Part[] = asked.length > 0 ? asked : PARTS;
+const full = asked.length === 0;
+
+const startedAt = new Date();
+const t0 = performance.now();
+const loadAtStart = loadavg();
+const log = (line: string) =>
+  process.stdout.write(
+    `[bench ${((performance.now() - t0) / 1000).toFixed(0).padStart(3)} s] ${line}\n`,
+  );
+
+function javaVersion(): string {
+  // `java -version` writes to stderr
+  const out = spawnSync("java", ["-version"], { encoding: "utf8" });
+  return (
+    `${out.stderr ?? ""}${out.stdout ?? ""}`.split("\n")[0]?.trim() || "java (version unknown)"
+  );
+}
+
+/** The code measured: the commit, and whether functions/ had uncommitted changes. */
+function gitState(): string {
+  // a copy outside git (e.g. a `git archive` of a commit) says which it is
+  if (process.env.BENCH_CODE) return process.env.BENCH_CODE;
+  try {
+    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], {
+      cwd: ROOT,
+      encoding: "utf8",
+    }).trim();
+    const dirty = execFileSync(
+      "git",
+      ["--no-optional-locks", "status", "--porcelain", "--", "functions"],
+      { cwd: ROOT, encoding: "utf8" },
+    ).trim();
+    return `${head}${dirty ? " + uncommitted changes in functions/" : ""}`;
+  } catch {
+    return "unknown";
+  }
+}
+
+/**
+ * DynamoDB Local is a JVM: its first thousands of requests run interpreted and get faster as
+ * its JIT compiles them. A few seconds of the same kinds of requests the figures make, before
+ * any figure is timed, so no figure pays for the warm-up.
+ */
+async function warmDynamoDb(endpoint: string, seconds: number) {
+  const client = createDocumentClient({ endpoint });
+  const tableName = "bench_warmup";
+  await ensureTable(client, tableName);
+  const newId = createIdFactory();
+  const deadline = performance.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (performance.now() < deadline) {
+        const task = benchTask({
+          id: newId(),
+          owner: "warm",
+          status: "SUBMITTED",
+          upstreamTaskId: "7000000000000000",
+        });
+        await client.send(new PutCommand({ TableName: tableName, Item: taskToItem(task) }));
+        await client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: keys.task(task.id),
+            UpdateExpression: "SET #s = :s, #r = :r REMOVE gsi3pk, gsi3sk",
+            ConditionExpression: "attribute_exists(pk) AND #r < :r",
+            ExpressionAttributeNames: { "#s": "status", "#r": "rank" },
+            ExpressionAttributeValues: { ":s": "SUCCESS", ":r": 3100 },
+            ReturnValues: "ALL_NEW",
+          }),
+        );
+        await client.send(
+          new QueryCommand({
+            TableName: tableName,
+            IndexName: "gsi1",
+            KeyConditionExpression: "gsi1pk = :o",
+            ExpressionAttributeValues: { ":o": keys.ownerTasks("warm") },
+            ScanIndexForward: false,
+            Limit: 20,
+          }),
+        );
+      }
+    }),
+  );
+}
+
+const fmt = (value: number | undefined, digits = 1) =>
+  value === undefined || !Number.isFinite(value) ? "?" : value.toFixed(digits);
+
+/**
+ * What (1) should bring the Callback to, scaled from the one-schema pair: zod's own time by the
+ * mini/classic ratio of that pair, and the loader's extra time by the bundle-bytes ratio.
+ */
+function projection(d: Record<string, number>): string {
+  const classic = d["zod:reference+zod"] ?? 0;
+  const mini = d["zod:reference+zod-mini"] ?? 0;
+  const bytesRatio = (d["zodBytes:mini"] ?? 0) / (d["zodBytes:classic"] || 1);
+  if (classic <= 0) return "";
+  // zod's share of the loader's extra time: its share of the extra bytes
+  const extraBytes = (d["bytes:Callback"] ?? 0) - (d["bytes:reference"] ?? 0);
+  const zodShare = Math.min(1, (d["zodBytes:Callback"] ?? 0) / Math.max(1, extraBytes));
+  const saved =
+    (d["zod:Callback"] ?? 0) * (1 - mini / classic) +
+    Math.max(0, (d["loader:Callback"] ?? 0) - (d["loader:reference"] ?? 0)) *
+      zodShare *
+      (1 - bytesRatio);
+  const total = d["total:Callback"] ?? 0;
+  const reference = d["pairedReference:Callback"] ?? 0;
+  if (!(total > 0 && reference > 0)) return "";
+  return `Estimate for (1), scaled from the one-schema pair (zod's code × ${fmt(mini / classic, 2)}, its loader time × ${fmt(bytesRatio, 2)}): about ${fmt(saved, 0)} ms less per Callback cold start, ${fmt(total / reference, 2)}× → about ${fmt((total - saved) / reference, 2)}×; Read's profile is the same shape.`;
+}
+
+/** For each missed target: what costs (with this run's numbers) and the change that fixes it. */
+function closingNotes(sections: Map<Part, Section>): string[] {
+  const notes: string[] = [];
+  const cold = sections.get("cold");
+  const missedCold = cold?.targets.filter((t) => !t.met && t.figure.startsWith("1. cold")) ?? [];
+  if (cold && missedCold.length > 0) {
+    const d = cold.data ?? {};
+    const names = missedCold.map((t) => t.figure.replace("1. cold start: ", "")).join(", ");
+    notes.push(
+      `**Cold start (${names}).** Cause, measured: **zod**. In the Callback's CPU profile zod's own code takes ${fmt(d["zod:Callback"])} ms of a cold start; its bundle, ${fmt(((d["bytes:Callback"] ?? 0) - (d["bytes:reference"] ?? 0)) / 1024, 0)} KB larger than the reference's (${fmt((d["zodBytes:Callback"] ?? 0) / 1024, 0)} KB of it zod), costs ${fmt((d["loader:Callback"] ?? 0) - (d["loader:reference"] ?? 0))} ms more in Node's module loader (read, parse, compile) and ${fmt((d["gc:Callback"] ?? 0) - (d["gc:reference"] ?? 0))} ms more GC, against a total difference of ${fmt((d["sampled:Callback"] ?? 0) - (d["sampled:reference"] ?? 0))} ms sampled; everything else (paperboat's own code, sst/resource, hono, the SDK) differs by a few ms together. One schema isolates it: the reference plus the production UpstreamTask schema in classic zod runs ${fmt(d["zod:reference+zod"])} ms of zod code (${fmt(d["ratio:reference+zod"], 2)}× the reference); the same schema in \`zod/mini\` (bench/variants/upstream-task-mini.ts) ${fmt(d["zod:reference+zod-mini"])} ms (${fmt(d["ratio:reference+zod-mini"], 2)}×), ${fmt((d["zodBytes:classic"] ?? 0) / 1024, 0)} KB → ${fmt((d["zodBytes:mini"] ?? 0) / 1024, 0)} KB. Two smaller costs: functions/compose.ts imports every function's app, so every bundle also builds the others' module-level schemas (ImagineBody, ListQuery, the idempotency records; zod cannot be tree-shaken out of a module-level \`z.object(...)\` call): the Callback composed from its own modules only is ${fmt(d["ratio:callback-own-imports"], 2)}× vs ${fmt(d["ratio:Callback"], 2)}× in the same rounds; and the webhook reads back the whole item (ReturnValues ALL_NEW) to Task.parse it, unused (callback-lean: ${fmt(d["ratio:callback-lean"], 2)}×). **Fix in functions/**: (1) \`import * as z from "zod/mini"\` in config.ts, core/task.ts, upstream/schemas.ts, http/schemas.ts and store/idempotency-store.ts (http/validate.ts keeps \`import type\`), rewriting method chains as functions: \`.optional()\` → \`z.optional(s)\`, \`.nullish()\`/\`.nullable()\` → \`z.nullish(s)\`/\`z.nullable(s)\`, \`.transform(f)\` → \`z.pipe(s, z.transform(f))\`, \`.refine(f, m)\` → \`s.check(z.refine(f, m))\`, \`.min/.max/.regex\` → \`s.check(z.minLength(n), z.maxLength(n), z.regex(re))\`, \`.int().positive()\` → \`s.check(z.int(), z.positive())\`, \`.default(v)\` → \`z._default(s, v)\`, \`.loose()\` → \`z.looseObject({...})\`, \`z.strictObject\` stays; \`safeParse\`, \`z.infer\`, \`z.url\`, \`z.enum\` stay. (2) split compose.ts into one module per function (e.g. functions/compose/callback.ts) and import only that from each entry. (3) give the webhook path a write that returns only the outcome (no ALL_NEW / ALL_OLD), e.g. \`advance(id, update, at, { readBack: false })\`. ${projection(d)}`,
+    );
+    const heavier = missedCold
+      .map((t) => t.figure.replace("1. cold start: ", ""))
+      // bundles well beyond the Callback's: something other than zod weighs on them too
+      .filter((name) => (d[`bytes:${name}`] ?? 0) - (d["bytes:Callback"] ?? 0) > 50 * 1024);
+    if (heavier.length > 0) {
+      const f = cold.facts ?? {};
+      notes.push(
+        `**Cold start, ${heavier.join(" and ")}: more bundle than zod.** ${heavier.map((name) => `${name} spends ${fmt(d[`loader:${name}`])} ms in Node's module loader (Callback ${fmt(d["loader:Callback"])} ms, reference ${fmt(d["loader:reference"])} ms) for ${fmt((d[`bytes:${name}`] ?? 0) / 1024, 0)} KB of bundle; beyond the reference it carries ${f[`beyond:${name}`] || "?"}`).join(". ")}. **Fix in functions/**: keep clients a cold start does not use out of the entry's import graph: import them where first used (\`await import(...)\` inside the code path that needs them, e.g. the S3 client only when an image is copied or signed), or build them in a composition module of their own that only the functions using them import.`,
+      );
+    }
+    if (missedCold.some((t) => /Submit|Reconciler/.test(t.figure))) {
+      notes.push(
+        `**Cold start, Submit and ReconcilerHandler** also do more I/O in their first event than the one-write reference: Submit's is a PutItem, the upstream POST and an UpdateItem (first event ${fmt(d["invoke:Submit"], 0)} ms vs the reference's ${fmt(d["invoke:reference"], 0)} ms; ${fmt(d["idle:Submit"])} ms idle vs ${fmt(d["idle:reference"])} ms in the profiles), the reconciler's a Query and the upstream list call; and their first \`fetch\` to the upstream initialises the rest of undici (${fmt(d["undici:Submit"])} ms vs ${fmt(d["undici:reference"])} ms for the Request/Response objects Hono's Lambda adapter creates anyway). The round trips are their job, so for these two the 1.15× against a one-write handler can only be met net of them; after the zod fix the remaining controllable cost is undici's init, which functions/upstream/client.ts could avoid by sending its few requests with \`node:https\` (already loaded by the AWS SDK's transport) behind the same \`fetch\`-shaped option.`,
+      );
+    }
+  }
+  const warm = sections.get("warm");
+  if (warm?.targets.some((t) => !t.met && t.figure.startsWith("2."))) {
+    const d = warm.data ?? {};
+    notes.push(
+      `**Warm webhook throughput (${fmt(d.ratio, 2)}×).** Cause, measured: CPU per webhook. With DynamoDB Local, the server and the load on two cores, throughput is bounded by CPU; the callback's process spends ${fmt(d.cpuCallback, 0)} µs per request against the reference's ${fmt(d.cpuReference, 0)} µs. Without I/O the callback costs ${fmt(d.microsCallback, 0)} µs per webhook vs ${fmt(d.microsReference, 0)} µs: reading the item back (ReturnValues ALL_NEW, then unmarshall and Task.parse of a task applyWebhook never uses) is ${fmt((d.microsCallback ?? 0) - (d.microsNoReadBack ?? 0), 0)} µs of it, the log line ${fmt((d.microsCallback ?? 0) - (d.microsNoLog ?? 0), 0)} µs, and the rest the body's zod parse, the HMAC check and the middleware. **Fix in functions/**: the webhook's write without \`ReturnValues: "ALL_NEW"\` and \`ReturnValuesOnConditionCheckFailure: "ALL_OLD"\` (core/webhook.ts only reads \`result.outcome\`): e.g. \`TaskStore.advance(id, update, at, { readBack: false })\` returning \`{ outcome }\` only, used by applyWebhook (submit and the reconciler keep the read-back they use). The zod/mini move above also shortens the body's parse.`,
+    );
+  }
+  const counts = sections.get("counts");
+  const getMisses =
+    counts?.targets.filter((t) => !t.met && t.figure.includes("GET /v1/tasks/{id}")) ?? [];
+  if (getMisses.length > 0) {
+    const which = getMisses
+      .map((t) => `${t.figure.replace("3. requests: GET /v1/tasks/{id}, ", "")}: ${t.measured}`)
+      .join("; ");
+    notes.push(
+      `**GET /v1/tasks/{id} is more than 1 GetItem** (${which}). Cause: \`getTaskWithChildren\` (functions/core/queries.ts, added with the workflow routes) lists the children's ids with a second request, a Query on gsi4 (with a FilterExpression on the owner, so possibly more than one), for every finished task with buttons: exactly the read clients poll for, and the most frequent one. **Fix in functions/**: keep the children's ids on the parent item (the child's creating write appends its id with \`list_append\`, in the same transaction that creates the child), so GET stays 1 GetItem; or leave \`children\` out of GET and let clients page \`GET /v1/tasks?parentId=\` (1 Query per page). test/e2e/dynamodb-calls.test.ts fails until then.`,
+    );
+  }
+  for (const [part, section] of sections) {
+    for (const target of section.targets.filter((t) => !t.met)) {
+      const explained =
+        (part === "cold" && missedCold.includes(target)) ||
+        (part === "warm" && target.figure.startsWith("2.")) ||
+        getMisses.includes(target);
+      if (!explained) {
+        notes.push(
+          `**${target.figure}**: measured ${target.measured}, target ${target.target}; see section ${section.title}.`,
+        );
+      }
+    }
+  }
+  return notes;
+}
+
+const dynamodb = await startDynamoDbLocal();
+const workDir = await mkdtemp(join(tmpdir(), "paperboat-bench-"));
+const sections = new Map<Part, Section>();
+try {
+  log(`DynamoDB Local on ${dynamodb.endpoint}; warming it up`);
+  await warmDynamoDb(dynamodb.endpoint, 8);
+  const wiring = await evaluateSstConfig("bench");
+  const nodejs = (wiring.fn("Callback").args.nodejs ?? {}) as NodejsOptions;
+  const server = await bundleAppServer(nodejs, join(workDir, "app-server"));
+  const run = (part: Part): Promise<Section> => {
+    switch (part) {
+      case "cold":
+        return benchColdStart({
+          dynamodbEndpoint: dynamodb.endpoint,
+          wiring,
+          workDir,
+          rounds: 12,
+          ablationRounds: 10,
+          profileRuns: 6,
+          log,
+        });
+      case "warm":
+        return benchWebhookThroughput({
+          dynamodbEndpoint: dynamodb.endpoint,
+          server,
+          concurrency: 16,
+          phases: 5,
+          phaseSeconds: 4,
+          phaseRequests: 6000,
+        });
+      case "counts":
+        return benchRequestCounts({ dynamodbEndpoint: dynamodb.endpoint });
+      case "latency":
+        return benchLatency({
+          dynamodbEndpoint: dynamodb.endpoint,
+          server,
+          tasks: 30,
+          reconcileIntervalMs: 1000,
+          log,
+        });
+      case "scale":
+        return benchScale({
+          dynamodbEndpoint: dynamodb.endpoint,
+          sizes: [1_000, 10_000, 100_000],
+          samples: 200,
+          log,
+        });
+    }
+  };
+  for (const part of parts) {
+    log(`${part}: start`);
+    const loadBefore = loadavg()[0] ?? 0;
+    try {
+      const section = await run(part);
+      const loadAfter = loadavg()[0] ?? 0;
+      section.markdown += `\n\n_Load average (1 min) during this part: ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)}, on 2 cores._`;
+      sections.set(part, section);
+    } catch (error) {
+      // one part failing still leaves the others' figures, and says so
+      const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      log(`${part}: FAILED ${message}`);
+      sections.set(part, {
+        title: `${part} (failed)`,
+        markdown: `This part failed: \`${message.replace(/`/g, "'").slice(0, 500)}\``,
+        targets: [
+          {
+            figure: `${part}: the part ran`,
+            measured: "failed",
+            target: "ran to the end",
+            met: false,
+          },
+        ],
+      });
+    }
+    log(`${part}: done`);
+  }
+} finally {
+  await dynamodb.stop();
+  await rm(workDir, { recursive: true, force: true });
+}
+
+const seconds = (performance.now() - t0) / 1000;
+const targets: Target[] = [...sections.values()].flatMap((s) => s.targets);
+const notes = closingNotes(sections);
+const cpu = cpus();
+const markdown = [
+  "# Performance, measured",
+  "",
+  `Generated by \`npm run bench\` (bench/run.ts) on ${startedAt.toISOString().slice(0, 16).replace("T", " ")} UTC in ${(seconds / 60).toFixed(1)} min. Machine: ${cpu.length} × ${cpu[0]?.model?.trim() ?? "CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Linux ${release()}, Node ${process.version}, ${javaVersion()} for DynamoDB Local (in memory). Load average (1 min) ${loadAtStart[0]?.toFixed(2)} at the start, ${loadavg()[0]?.toFixed(2)} at the end: other work on this machine shows up as noise, which is why every figure is a ratio to a reference measured in the same run, interleaved with it. Code: ${gitState()}.`,
+  "",
+  "Method, in short: everything runs on this machine over 127.0.0.1, started and stopped by the bench. Timings are medians or percentiles of many runs, never means; ratios compare a subject with its reference measured alternately in the same run. DynamoDB Local is warmed up before anything is timed. Request counts come from a counting proxy in front of DynamoDB Local and are also asserted by test/e2e/dynamodb-calls.test.ts. Each section below starts with its own method.",
+  "",
+  "## Targets",
+  "",
+  table(
+    ["figure", "measured", "target", "met"],
+    targets.map((t) => [t.figure, t.measured, t.target, t.met ? "yes" : "**no**"]),
+  ),
+  "",
+  ...[...sections.values()].flatMap((s) => [`## ${s.title}`, "", s.markdown, ""]),
+  "## Closing note: the misses, their causes, and the fixes",
+  "",
+  notes.length === 0 ? "Every target holds." : notes.join("\n\n"),
+  "",
+].join("\n");
+
+if (full) {
+  const file = join(ROOT, "bench", "RESULTS.md");
+  await writeFile(file, markdown);
+  try {
+    execFileSync(join(ROOT, "node_modules", ".bin", "biome"), ["format", "--write", file], {
+      cwd: ROOT,
+      stdio: "ignore",
+    });
+  } catch {
+    // formatting is cosmetic; the file is written either way
+  }
+  log(
+    `wrote bench/RESULTS.md (${targets.filter((t) => t.met).length}/${targets.length} targets met)`,
+  );
+} else {
+  process.stdout.write(`${markdown}\n`);
+}
+log(`finished in ${seconds.toFixed(0)} s`);

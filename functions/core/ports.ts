@@ -62,6 +62,8 @@ export interface TaskStore {
   listChildren(owner: string, parentId: string, query: TaskFilterQuery): Promise<Page<Task>>;
   /** Ids of the owner's tasks started from `parentId`, newest first, at most `limit`. */
   listChildIds(owner: string, parentId: string, limit: number): Promise<string[]>;
+  /** The task and its children's ids (newest first), kept on the task's own item: one read. */
+  getTree(id: string): Promise<{ task: Task; childIds: string[] } | null>;
   /**
    * Claims a task waiting in MODAL for one modal submit: ONE conditional write that succeeds
    * only while the task is the owner's, in MODAL and not yet claimed, so two concurrent modal

@@ -17,21 +17,17 @@ export async function getTask(
 export const CHILDREN_LIMIT = 1000;
 
 /**
- * `GET /v1/tasks/{id}`: the task and its children's ids, newest first. Only a SUCCESS task with
- * buttons can have children (an action needs both, and a finished task never changes), so the
- * polls of a running task stay one GetItem; the children cost one Query once it can have any.
+ * `GET /v1/tasks/{id}`: the task and its children's ids, newest first, from ONE GetItem: each
+ * child's creating transaction appends its id to the parent's item.
  */
 export async function getTaskWithChildren(
   deps: { store: TaskStore },
   owner: string,
   id: string,
 ): Promise<TaskWithChildren> {
-  const task = await getTask(deps, owner, id);
-  const canHaveChildren = task.status === "SUCCESS" && task.buttons.length > 0;
-  const children = canHaveChildren
-    ? await deps.store.listChildIds(owner, task.id, CHILDREN_LIMIT)
-    : [];
-  return { ...task, children };
+  const tree = await deps.store.getTree(id);
+  if (!tree || tree.task.owner !== owner) throw new NotFoundError();
+  return { ...tree.task, children: tree.childIds.slice(0, CHILDREN_LIMIT) };
 }
 
 export interface ListQuery {

@@ -17,7 +17,7 @@ import type {
 import { Task } from "../core/task.ts";
 import { keys } from "./keys.ts";
 import { TABLE } from "./table.ts";
-import { buildClaimModal, taskToItem } from "./task-store.ts";
+import { appendChildToParent, buildClaimModal, taskToItem } from "./task-store.ts";
 
 const hashKey = (key: string) => createHash("sha256").update(key).digest("base64url");
 
@@ -100,6 +100,7 @@ export function createIdempotencyStore(options: {
                 ConditionExpression: "attribute_not_exists(pk)",
               },
             },
+            ...(task.parentId ? [appendChildToParent(tableName, task)] : []),
           ],
         }),
       );

@@ -5,6 +5,7 @@ import {
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
+  TransactWriteCommand,
   UpdateCommand,
   type UpdateCommandInput,
 } from "@aws-sdk/lib-dynamodb";
@@ -32,6 +33,24 @@ export function itemToTask(item: Item): Task {
     upstreamTaskId: item.upstreamTaskId ?? null,
     metadata: typeof metadataJson === "string" ? JSON.parse(metadataJson) : {},
   });
+}
+
+/**
+ * The update that records a child on its parent, written in the same transaction that creates
+ * the child: `childIds` (newest first) lives on the parent item, so reading a task and its
+ * children is one GetItem.
+ */
+export function appendChildToParent(tableName: string, child: Task) {
+  return {
+    Update: {
+      TableName: tableName,
+      Key: keys.task(child.parentId as string),
+      UpdateExpression: "SET #childIds = list_append(:child, if_not_exists(#childIds, :none))",
+      ConditionExpression: "attribute_exists(pk)",
+      ExpressionAttributeNames: { "#childIds": "childIds" },
+      ExpressionAttributeValues: { ":child": [child.id], ":none": [] },
+    },
+  };
 }
 
 export function taskToItem(task: Task): Item {
@@ -282,13 +301,29 @@ export interface TaskStoreOptions {
 /** DynamoDB implementation of TaskStore: every state change is one conditional write. */
 export function createTaskStore({ client, tableName }: TaskStoreOptions): TaskStore {
   async function create(task: Task): Promise<void> {
+    const put = {
+      TableName: tableName,
+      Item: taskToItem(task),
+      ConditionExpression: "attribute_not_exists(pk)",
+    };
+    if (!task.parentId) {
+      await client.send(new PutCommand(put));
+      return;
+    }
     await client.send(
-      new PutCommand({
-        TableName: tableName,
-        Item: taskToItem(task),
-        ConditionExpression: "attribute_not_exists(pk)",
+      new TransactWriteCommand({
+        TransactItems: [{ Put: put }, appendChildToParent(tableName, task)],
       }),
     );
+  }
+
+  async function getTree(id: string): Promise<{ task: Task; childIds: string[] } | null> {
+    const { Item } = await client.send(
+      new GetCommand({ TableName: tableName, Key: keys.task(id) }),
+    );
+    if (!Item) return null;
+    const childIds = Array.isArray(Item.childIds) ? (Item.childIds as string[]) : [];
+    return { task: itemToTask(Item), childIds };
   }
 
   async function get(id: string): Promise<Task | null> {
@@ -569,6 +604,7 @@ export function createTaskStore({ client, tableName }: TaskStoreOptions): TaskSt
     listByAction,
     listChildren,
     listChildIds,
+    getTree,
     claimModal,
   };
 }

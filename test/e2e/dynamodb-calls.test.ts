@@ -98,17 +98,15 @@ describe("DynamoDB requests per operation", () => {
     expect(counts).toEqual({});
   });
 
-  // Over issue 6's target of 1 read: the children Query (gsi4) runs only for a finished task with
-  // buttons, the one kind that can have children. Keeping child ids on the parent item would
-  // make it 1 GetItem (bench/RESULTS.md names the miss); until then this guards against more.
-  it("GET /v1/tasks/{id} of a finished task (SUCCESS, nine buttons): 1 GetItem + 1 Query for its children", async () => {
+  // children's ids live on the parent item (appended by each child's creating transaction)
+  it("GET /v1/tasks/{id} of a finished task (SUCCESS, nine buttons), children included: 1 GetItem", async () => {
     const { task, truth } = await finishedUpstreamWithoutWebhooks("a finished read boat");
     expect((await postWebhook(truth)).body).toEqual({ result: "applied" });
     const [counts, read] = await requestsOf(() => alice.task(task.id));
     expect(read.status).toBe(200);
     expect(read.body).toMatchObject({ status: "SUCCESS" });
     expect(read.body.buttons).toHaveLength(9);
-    expect(counts).toEqual({ GetItem: 1, Query: 1 });
+    expect(counts).toEqual({ GetItem: 1 });
   });
 
   it("GET /v1/tasks/{id} of an unfinished task: 1 GetItem, and 1 GetItem for another owner (404)", async () => {

@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
-import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
+import { type CancellationReason, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import {
   type DynamoDBDocumentClient,
   TransactWriteCommand,
+  type TransactWriteCommandInput,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
@@ -12,6 +13,7 @@ import type {
   IdempotencyRecord,
   IdempotencyStore,
   ReserveClaimOutcome,
+  ReserveOutcome,
   SubmitResult,
 } from "../core/ports.ts";
 import { Task } from "../core/task.ts";
@@ -84,45 +86,54 @@ export function createIdempotencyStore(options: {
     };
   }
 
-  async function reserveAndCreate(record: IdempotencyRecord, task: Task, now: Date) {
-    const nowSeconds = Math.floor(now.getTime() / 1000);
+  /**
+   * Writes the key record and `others` in ONE transaction. The key decides first: an unexpired
+   * record for it is returned, and a transaction meeting another on the same key means the first
+   * request is still running (409). Any other cancellation goes back to the caller.
+   */
+  async function transactWithKey(
+    record: IdempotencyRecord,
+    now: Date,
+    others: NonNullable<TransactWriteCommandInput["TransactItems"]>,
+  ): Promise<
+    ReserveOutcome | { outcome: "cancelled"; reasons: CancellationReason[]; error: unknown }
+  > {
     try {
       await client.send(
         new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: putKey(record, nowSeconds),
-            },
-            {
-              Put: {
-                TableName: tableName,
-                Item: taskToItem(task),
-                ConditionExpression: "attribute_not_exists(pk)",
-              },
-            },
-            ...(task.parentId ? [appendChildToParent(tableName, task)] : []),
-          ],
+          TransactItems: [{ Put: putKey(record, Math.floor(now.getTime() / 1000)) }, ...others],
         }),
       );
-      return { outcome: "reserved" as const };
+      return { outcome: "reserved" };
     } catch (error) {
-      const reason =
-        error instanceof TransactionCanceledException ? error.CancellationReasons?.[0] : undefined;
-      if (reason?.Code === "ConditionalCheckFailed" && reason.Item) {
-        return {
-          outcome: "exists" as const,
-          record: toRecord(unmarshall(reason.Item), record.key),
-        };
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const reasons = error.CancellationReasons ?? [];
+      const keyReason = reasons[0];
+      if (keyReason?.Code === "ConditionalCheckFailed" && keyReason.Item) {
+        return { outcome: "exists", record: toRecord(unmarshall(keyReason.Item), record.key) };
       }
-      // DynamoDB cancels a transaction that meets another one on the same key: the other is
-      // the first request, still running
-      if (reason?.Code === "TransactionConflict") {
+      if (keyReason?.Code === "TransactionConflict") {
         throw new IdempotencyConflictError(
           "A request with this Idempotency-Key is still running; retry in a few seconds.",
         );
       }
-      throw error;
+      return { outcome: "cancelled", reasons, error };
     }
+  }
+
+  async function reserveAndCreate(record: IdempotencyRecord, task: Task, now: Date) {
+    const result = await transactWithKey(record, now, [
+      {
+        Put: {
+          TableName: tableName,
+          Item: taskToItem(task),
+          ConditionExpression: "attribute_not_exists(pk)",
+        },
+      },
+      ...(task.parentId ? [appendChildToParent(tableName, task)] : []),
+    ]);
+    if (result.outcome === "cancelled") throw result.error;
+    return result;
   }
 
   async function complete(owner: string, key: string, result: SubmitResult) {
@@ -143,50 +154,24 @@ export function createIdempotencyStore(options: {
     claim: { prompt?: string },
     now: Date,
   ): Promise<ReserveClaimOutcome> {
-    const nowSeconds = Math.floor(now.getTime() / 1000);
-    try {
-      await client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: putKey(record, nowSeconds),
-            },
-            {
-              Update: {
-                TableName: tableName,
-                ...buildClaimModal(record.taskId, {
-                  owner: record.owner,
-                  prompt: claim.prompt,
-                  at: now,
-                }),
-              },
-            },
-          ],
-        }),
-      );
-      return { outcome: "reserved" };
-    } catch (error) {
-      const reasons =
-        error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
-      const [keyReason, claimReason] = reasons;
-      // the key first: a retry of a request that already claimed the task replays its answer
-      if (keyReason?.Code === "ConditionalCheckFailed" && keyReason.Item) {
-        return { outcome: "exists", record: toRecord(unmarshall(keyReason.Item), record.key) };
-      }
-      if (keyReason?.Code === "TransactionConflict") {
-        throw new IdempotencyConflictError(
-          "A request with this Idempotency-Key is still running; retry in a few seconds.",
-        );
-      }
-      // another modal submit is claiming (or has claimed) the same task right now
-      if (
-        claimReason?.Code === "ConditionalCheckFailed" ||
-        claimReason?.Code === "TransactionConflict"
-      ) {
-        return { outcome: "unclaimable" };
-      }
-      throw error;
+    const result = await transactWithKey(record, now, [
+      {
+        Update: {
+          TableName: tableName,
+          ...buildClaimModal(record.taskId, { owner: record.owner, prompt: claim.prompt, at: now }),
+        },
+      },
+    ]);
+    if (result.outcome !== "cancelled") return result;
+    // another modal submit is claiming (or has claimed) the same task right now
+    const claimReason = result.reasons[1];
+    if (
+      claimReason?.Code === "ConditionalCheckFailed" ||
+      claimReason?.Code === "TransactionConflict"
+    ) {
+      return { outcome: "unclaimable" };
     }
+    throw result.error;
   }
 
   return { reserveAndCreate, complete, reserveAndClaimModal };

@@ -30,7 +30,7 @@ export interface ImageSourceOptions {
 const systemResolve: Resolver = (hostname) => dnsLookup(hostname, { all: true, verbatim: true });
 
 /** `promise`, or a rejection as soon as `signal` aborts (DNS lookups take no signal). */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((ok, fail) => {
     const onAbort = () => fail(signal.reason);

@@ -19,11 +19,15 @@ export default $config({
     await import("./infra/secrets.ts");
     const { api, callbackUrl } = await import("./infra/api.ts");
     await import("./infra/jobs.ts");
+    const { bus } = await import("./infra/events.ts");
+    const { imagineQueue } = await import("./infra/queue.ts");
     return {
       api: api.url,
       callbackUrl,
       table: table.name,
       images: images.name,
+      bus: bus.name,
+      imagineQueue: imagineQueue.url,
     };
   },
 });

@@ -11,19 +11,25 @@ import { CALLBACK_PATH } from "./routes.ts";
 import { createIdempotencyStore } from "./store/idempotency-store.ts";
 import { createTaskStore } from "./store/task-store.ts";
 import { createUpstreamClient } from "./upstream/client.ts";
+import { checkWebhookHost } from "./webhooks/url-policy.ts";
+
+const SUBMIT_SETTINGS = [
+  "TABLE_NAME",
+  "DYNAMODB_ENDPOINT",
+  "MJ_API_BASE_URL",
+  "MJ_API_KEY",
+  "PUBLIC_URL",
+  "CALLBACK_SECRET",
+  "API_KEYS",
+  "UPSTREAM_TIMEOUT_MS",
+  "ALLOW_PRIVATE_WEBHOOK_URLS",
+] as const;
 
 /** The settings each function needs, and no more (read never sees the upstream key). */
 export const FUNCTION_SETTINGS = {
-  submit: [
-    "TABLE_NAME",
-    "DYNAMODB_ENDPOINT",
-    "MJ_API_BASE_URL",
-    "MJ_API_KEY",
-    "PUBLIC_URL",
-    "CALLBACK_SECRET",
-    "API_KEYS",
-    "UPSTREAM_TIMEOUT_MS",
-  ],
+  submit: SUBMIT_SETTINGS,
+  /** The queue consumer: submit's code, fed by SQS instead of HTTP (functions/queue.ts). */
+  queue: [...SUBMIT_SETTINGS, "IMAGINE_QUEUE_URL", "IMAGINE_DLQ_URL", "SQS_ENDPOINT"],
   callback: ["TABLE_NAME", "DYNAMODB_ENDPOINT", "CALLBACK_SECRET"],
   read: [
     "TABLE_NAME",
@@ -37,6 +43,17 @@ export const FUNCTION_SETTINGS = {
     "IMAGE_URL_TTL_SECONDS",
   ],
   docs: [],
+  /** Delivery logs, redelivery and the signing secret (functions/webhooks.ts). */
+  webhooks: ["TABLE_NAME", "DYNAMODB_ENDPOINT", "API_KEYS", "WEBHOOK_SECRET"],
+  /** Outbound webhooks and bus events (functions/dispatch.ts). */
+  dispatch: [
+    "TABLE_NAME",
+    "DYNAMODB_ENDPOINT",
+    "WEBHOOK_SECRET",
+    "ALLOW_PRIVATE_WEBHOOK_URLS",
+    "EVENT_BUS_NAME",
+    "EVENT_BUS_ENDPOINT",
+  ],
   reconcile: [
     "TABLE_NAME",
     "DYNAMODB_ENDPOINT",
@@ -104,19 +121,27 @@ function upstreamFor(
   });
 }
 
-export function composeSubmitApp(config: SettingsOf<"submit">, overrides: Overrides = {}) {
-  const log = overrides.log ?? createLogger({ base: { fn: "submit" } });
-  return createSubmitApp({
+/** What submitting needs, over HTTP (the submit app) or from the queue (its consumer). */
+export function submitDepsFor(config: SettingsOf<"submit">, overrides: Overrides, fn: string) {
+  return {
     ...storesFor(config),
     // a retry is "still running" while the first request can still be waiting on the upstream
     idempotencyLockSeconds: Math.ceil(config.UPSTREAM_TIMEOUT_MS / 1000) + 30,
     upstream: upstreamFor(config, overrides),
     clock: overrides.clock ?? systemClock,
     newId: overrides.newId ?? createIdFactory(),
-    log,
+    log: overrides.log ?? createLogger({ base: { fn } }),
     callbackSecret: config.CALLBACK_SECRET,
     // PUBLIC_URL + "/hooks/midjourney", keeping any path PUBLIC_URL has (a proxy, a stage)
     callbackUrl: `${config.PUBLIC_URL.replace(/\/+$/, "")}${CALLBACK_PATH}`,
+    checkWebhookUrl: (url: string) =>
+      checkWebhookHost(url, { allowPrivate: config.ALLOW_PRIVATE_WEBHOOK_URLS }),
+  };
+}
+
+export function composeSubmitApp(config: SettingsOf<"submit">, overrides: Overrides = {}) {
+  return createSubmitApp({
+    ...submitDepsFor(config, overrides, "submit"),
     apiKeys: config.API_KEYS,
   });
 }

@@ -74,6 +74,22 @@ export const Config = z.object({
   IMAGE_COPY_RETRY_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
   /** Let image sources be loopback or private addresses: the local stack only, never on AWS. */
   ALLOW_PRIVATE_IMAGE_SOURCES: z.stringbool().default(false),
+  /**
+   * Outbound webhooks (README "Receive our webhooks"): the key every owner's `whsec_` signing
+   * secret is derived from (so no secret is stored in the table).
+   */
+  WEBHOOK_SECRET: z.string().min(16),
+  /** Let webhookUrl be http on loopback and resolve to private addresses: the local stack only. */
+  ALLOW_PRIVATE_WEBHOOK_URLS: z.stringbool().default(false),
+  /** The EventBridge bus task events are published to (AWS: the linked one); unset: none. */
+  EVENT_BUS_NAME: z.string().min(1).max(256).optional(),
+  /** An EventBridge-compatible endpoint instead of AWS (the local stack, tests). */
+  EVENT_BUS_ENDPOINT: url.optional(),
+  /** Queue-fed submissions: the queue (for re-queueing a busy attempt) and its dead letters. */
+  IMAGINE_QUEUE_URL: url.optional(),
+  IMAGINE_DLQ_URL: url.optional(),
+  /** An SQS-compatible endpoint instead of AWS (the local stack, tests). */
+  SQS_ENDPOINT: url.optional(),
 });
 export type Config = z.infer<typeof Config>;
 

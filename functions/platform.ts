@@ -13,6 +13,10 @@ export const LINKS = {
   API_KEYS: { resource: "ApiKeys", property: "value" },
   PUBLIC_URL: { resource: "Api", property: "url" },
   IMAGE_BUCKET: { resource: "Images", property: "name" },
+  WEBHOOK_SECRET: { resource: "WebhookSecret", property: "value" },
+  EVENT_BUS_NAME: { resource: "Events", property: "name" },
+  IMAGINE_QUEUE_URL: { resource: "ImagineQueue", property: "url" },
+  IMAGINE_DLQ_URL: { resource: "ImagineDeadLetters", property: "url" },
 } as const;
 
 export type LinkedSetting = keyof typeof LINKS;

@@ -8,6 +8,8 @@ export const FUNCTIONS = {
   read: { handlerFile: "functions/read.ts", export: "handler" },
   // the API reference: its own function, so no other bundle carries the document or Swagger UI
   docs: { handlerFile: "functions/docs.ts", export: "handler" },
+  // delivery logs, redelivery and the signing secret: the only HTTP function with WEBHOOK_SECRET
+  webhooks: { handlerFile: "functions/webhooks.ts", export: "handler" },
 } as const;
 
 export type FunctionName = keyof typeof FUNCTIONS;
@@ -30,6 +32,11 @@ export const ROUTES = [
   { method: "GET", path: "/v1/tasks/{id}/images/{name}", fn: "read" },
   { method: "GET", path: "/images/{id}/{name}", fn: "read" },
   { method: "GET", path: "/health", fn: "read" },
+  // our webhooks to clients (README "Receive our webhooks")
+  { method: "GET", path: "/v1/tasks/{id}/deliveries", fn: "webhooks" },
+  { method: "POST", path: "/v1/tasks/{id}/deliveries/{deliveryId}/retry", fn: "webhooks" },
+  { method: "GET", path: "/v1/webhook-secret", fn: "webhooks" },
+  { method: "POST", path: "/v1/webhook-secret/rotate", fn: "webhooks" },
   // the gallery page and its two assets (functions/http/gallery.ts), no API key
   { method: "GET", path: "/", fn: "read" },
   { method: "GET", path: "/gallery.js", fn: "read" },

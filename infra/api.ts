@@ -8,7 +8,7 @@ import {
   ROUTES,
 } from "../functions/routes.ts";
 import { FUNCTION_DEFAULTS, handlerOf, LOG_RETENTION, UPSTREAM_TIMEOUT_MS } from "./runtime.ts";
-import { apiKeys, callbackSecret, mjApiBaseUrl, mjApiKey } from "./secrets.ts";
+import { apiKeys, callbackSecret, mjApiBaseUrl, mjApiKey, webhookSecret } from "./secrets.ts";
 import { images, table } from "./storage.ts";
 
 /**
@@ -40,7 +40,11 @@ const HTTP_FUNCTIONS = {
     // One upstream call bounded by UPSTREAM_TIMEOUT_MS, plus two DynamoDB writes.
     timeout: "20 seconds",
     link: [table, mjApiBaseUrl, mjApiKey, callbackSecret, apiKeys, api],
-    environment: { UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS) },
+    // webhookUrls must be https to public addresses (README "Receive our webhooks")
+    environment: {
+      UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS),
+      ALLOW_PRIVATE_WEBHOOK_URLS: "false",
+    },
   },
   callback: {
     description: "paperboat: the upstream's webhook (POST /hooks/midjourney)",
@@ -66,6 +70,13 @@ const HTTP_FUNCTIONS = {
       from: `node_modules/swagger-ui-dist/${file}`,
       to: `${DOCS_ASSET_DIR}/${file}`,
     })),
+  },
+  webhooks: {
+    description: "paperboat: webhook delivery logs, redelivery and the signing secret",
+    timeout: "5 seconds",
+    // the only HTTP function holding WEBHOOK_SECRET (it shows owners their derived secret)
+    link: [table, apiKeys, webhookSecret],
+    environment: {},
   },
 } satisfies Record<
   FunctionName,

@@ -20,3 +20,9 @@ export const callbackSecret = new sst.Secret(LINKS.CALLBACK_SECRET.resource);
 
 /** The service's own clients, `owner:key,owner:key`: submit and read. */
 export const apiKeys = new sst.Secret(LINKS.API_KEYS.resource);
+
+/**
+ * Derives every owner's `whsec_` webhook signing secret (README "Receive our webhooks"):
+ * the webhooks function (to show it) and the dispatcher (to sign) only.
+ */
+export const webhookSecret = new sst.Secret(LINKS.WEBHOOK_SECRET.resource);

@@ -8,13 +8,16 @@ import { TABLE } from "../functions/store/table.ts";
  * a task costs a handful of writes, and an idle stage costs nothing.
  *
  * Protected stages (`$app.protect`, see sst.config.ts) also get deletion protection and
- * point-in-time recovery; removal "retain" already keeps the table on `sst remove`.
+ * point-in-time recovery; removal "retain" already keeps the table on `sst remove`. Its stream
+ * (new images) feeds the dispatcher of outbound webhooks and bus events (infra/events.ts).
  */
 export const table = new sst.aws.Dynamo(LINKS.TABLE_NAME.resource, {
   fields: TABLE.attributes,
   primaryIndex: { hashKey: TABLE.partitionKey, rangeKey: TABLE.sortKey },
   globalIndexes: TABLE.globalIndexes,
   ttl: TABLE.ttlAttribute,
+  // the dispatcher (infra/events.ts) is triggered by the writes that queue events
+  stream: "new-image",
   deletionProtection: $app.protect,
   transform: {
     table: { pointInTimeRecovery: { enabled: $app.protect } },

@@ -14,6 +14,13 @@ import {
 } from "../functions/compose.ts";
 import { composeImageCopier } from "../functions/compose-copier.ts";
 import { composeDocsApp } from "../functions/compose-docs.ts";
+import { composeQueueConsumer } from "../functions/compose-queue.ts";
+import {
+  composeDispatcher,
+  composeWebhooksApp,
+  type DispatcherOverrides,
+} from "../functions/compose-webhooks.ts";
+import type { DispatchReport } from "../functions/core/dispatch.ts";
 import type { ImageCopyReport } from "../functions/core/image-copy.ts";
 import type { Logger } from "../functions/core/ports.ts";
 import type { ReconcileReport } from "../functions/core/reconcile.ts";
@@ -22,7 +29,10 @@ import { packagedAssetsDir } from "../functions/http/docs-app.ts";
 import { errorBody } from "../functions/http/errors.ts";
 import type { Resolver } from "../functions/images/source.ts";
 import { silentLogger } from "../functions/log.ts";
+import { createSqsClient } from "../functions/queue/sqs-actions.ts";
 import { ROUTES } from "../functions/routes.ts";
+import { type LocalEventBridge, startLocalEventBridge } from "./aws/eventbridge.ts";
+import { type LocalSqs, pollQueue, startLocalSqs } from "./aws/sqs.ts";
 import { ensureTable, startDynamoDbLocal } from "./dynamodb.ts";
 import { type Simulator, type SimulatorOptions, startSimulator } from "./simulator/index.ts";
 
@@ -50,6 +60,37 @@ export interface StackOptions {
   overrides?: Overrides;
   /** Durable image copies (README "Images that last"). */
   images?: LocalImageOptions;
+  /** Outbound webhooks and bus events (README "Receive our webhooks"). */
+  webhooks?: LocalWebhookOptions;
+  /**
+   * The imagine queue (README "Feed it from a queue"): a local SQS stand-in, polled like
+   * Lambda's event source mapping. Absent: no queue.
+   */
+  queue?: { waitTimeSeconds?: number; visibilityTimeoutSeconds?: number };
+}
+
+export interface LocalQueue {
+  sqs: LocalSqs;
+  /** The SDK's `endpoint` for the stand-in. */
+  endpoint: string;
+  url: string;
+  deadLetterUrl: string;
+}
+
+export interface LocalWebhookOptions {
+  /** Derives every owner's signing secret; random when not given (npm start keeps one). */
+  secret?: string;
+  /** http to loopback and private receivers allowed: default true (the local stack). */
+  allowPrivate?: boolean;
+  /** Run the dispatcher this often (npm start: 500 ms); 0 (default): only dispatchOnce(). */
+  dispatchIntervalMs?: number;
+  /**
+   * The event bus: a name, and an EventBridge-compatible endpoint; without an endpoint a local
+   * one is started (its recorded events: `stack.eventBus`). Absent: no bus.
+   */
+  bus?: { name: string; endpoint?: string };
+  /** Dispatcher overrides: DNS of receivers, the attempt timeout, jitter. */
+  dispatcher?: Omit<DispatcherOverrides, keyof Overrides>;
 }
 
 export interface LocalImageOptions {
@@ -84,6 +125,14 @@ export interface Stack {
   copyImagesOnce(): Promise<ImageCopyReport>;
   /** Where the copies are kept on disk (null with an S3 store). */
   imageDir: string | null;
+  /** One run of the dispatcher: outboxes become deliveries, due deliveries are attempted. */
+  dispatchOnce(): Promise<DispatchReport>;
+  /** The local EventBridge, when the stack started one. */
+  eventBus: LocalEventBridge | null;
+  /** The secret every owner's webhook signing secret is derived from. */
+  webhookSecret: string;
+  /** The imagine queue, when the stack runs one. */
+  queue: LocalQueue | null;
   stop(): Promise<void>;
 }
 
@@ -145,6 +194,29 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         imageDir = temporary;
       }
     }
+    const webhookOptions = options.webhooks ?? {};
+    const webhookSecret = webhookOptions.secret ?? randomBytes(32).toString("base64url");
+    let eventBus: LocalEventBridge | null = null;
+    let busEndpoint = webhookOptions.bus?.endpoint;
+    if (webhookOptions.bus && !busEndpoint) {
+      const started = await startLocalEventBridge();
+      stops.push(() => started.stop());
+      eventBus = started;
+      busEndpoint = started.endpoint;
+    }
+    let queue: LocalQueue | null = null;
+    if (options.queue) {
+      const sqs = await startLocalSqs();
+      stops.push(() => sqs.stop());
+      const deadLetterUrl = sqs.createQueue("paperboat-imagine-dlq");
+      const visibility = options.queue.visibilityTimeoutSeconds ?? 30;
+      const url = sqs.createQueue("paperboat-imagine", {
+        deadLetterQueue: deadLetterUrl,
+        maxReceiveCount: 5,
+        visibilityTimeoutSeconds: visibility,
+      });
+      queue = { sqs, endpoint: sqs.endpoint, url, deadLetterUrl };
+    }
     const common = {
       TABLE_NAME: options.tableName,
       DYNAMODB_ENDPOINT: dynamodbEndpoint,
@@ -165,6 +237,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       IMAGE_COPY_MAX_ATTEMPTS: imageOptions.maxAttempts ?? 6,
       IMAGE_COPY_RETRY_SECONDS: imageOptions.retrySeconds ?? 60,
       ALLOW_PRIVATE_IMAGE_SOURCES: imageOptions.allowPrivateSources ?? true,
+      WEBHOOK_SECRET: webhookSecret,
+      ALLOW_PRIVATE_WEBHOOK_URLS: webhookOptions.allowPrivate ?? true,
+      EVENT_BUS_NAME: webhookOptions.bus?.name,
+      EVENT_BUS_ENDPOINT: busEndpoint,
+      IMAGINE_QUEUE_URL: queue?.url,
+      IMAGINE_DLQ_URL: queue?.deadLetterUrl,
+      SQS_ENDPOINT: queue?.endpoint,
     };
     const overrides: Overrides = { log, ...options.overrides };
     const apps = {
@@ -175,6 +254,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         [packagedAssetsDir()].filter((d): d is string => d !== null),
         overrides,
       ),
+      webhooks: composeWebhooksApp(common, overrides),
     };
     for (const route of ROUTES) {
       const path = route.path.replace(/\{(\w+)\}/g, ":$1");
@@ -226,6 +306,42 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       });
     }
 
+    if (queue) {
+      const consume = composeQueueConsumer(common, overrides);
+      const poller = pollQueue({
+        client: createSqsClient({ endpoint: queue.endpoint }),
+        queueUrl: queue.url,
+        waitTimeSeconds: options.queue?.waitTimeSeconds ?? 1,
+        visibilityTimeoutSeconds: options.queue?.visibilityTimeoutSeconds ?? 30,
+        handle: consume,
+        onError: (error) =>
+          log.error("queue poll failed", { error: error.name, message: error.message }),
+      });
+      // stopped before the queue itself (stops run in reverse)
+      stops.push(() => poller.stop());
+    }
+
+    const dispatcher = composeDispatcher(common, { ...overrides, ...webhookOptions.dispatcher });
+    let dispatching: Promise<DispatchReport> | null = null;
+    const dispatchOnce = () => {
+      dispatching ??= dispatcher.runDue().finally(() => {
+        dispatching = null;
+      });
+      return dispatching;
+    };
+    if ((webhookOptions.dispatchIntervalMs ?? 0) > 0) {
+      // locally the dispatcher polls its index; on AWS the table's stream triggers it at once
+      const timer = setInterval(() => {
+        dispatchOnce().catch((error: Error) =>
+          log.error("dispatch failed", { error: error.name, message: error.message }),
+        );
+      }, webhookOptions.dispatchIntervalMs);
+      stops.push(async () => {
+        clearInterval(timer);
+        await dispatching?.catch(() => {});
+      });
+    }
+
     return {
       url,
       tableName: options.tableName,
@@ -236,6 +352,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       reconcileOnce,
       copyImagesOnce,
       imageDir,
+      dispatchOnce,
+      eventBus,
+      webhookSecret,
+      queue,
       stop: stopAll,
     };
   } catch (error) {

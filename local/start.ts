@@ -21,6 +21,7 @@ const Secrets = z.object({
   apiKey: z.string().min(8),
   // added later: a secrets.json without it gets one, keeping the others
   imageUrlSecret: z.string().min(16).optional(),
+  webhookSecret: z.string().min(16).optional(),
 });
 
 function fail(message: string): never {
@@ -32,9 +33,15 @@ function loadSecrets(dataDir: string): z.infer<typeof Secrets> {
   const file = join(dataDir, "secrets.json");
   if (existsSync(file)) {
     const parsed = Secrets.safeParse(JSON.parse(readFileSync(file, "utf8")));
-    if (parsed.success && parsed.data.imageUrlSecret) return parsed.data;
+    if (parsed.success && parsed.data.imageUrlSecret && parsed.data.webhookSecret) {
+      return parsed.data;
+    }
     if (parsed.success) {
-      const upgraded = { ...parsed.data, imageUrlSecret: randomBytes(32).toString("base64url") };
+      const upgraded = {
+        ...parsed.data,
+        imageUrlSecret: parsed.data.imageUrlSecret ?? randomBytes(32).toString("base64url"),
+        webhookSecret: parsed.data.webhookSecret ?? randomBytes(32).toString("base64url"),
+      };
       writeFileSync(file, JSON.stringify(upgraded, null, 2), { mode: 0o600 });
       return upgraded;
     }
@@ -43,6 +50,7 @@ function loadSecrets(dataDir: string): z.infer<typeof Secrets> {
     callbackSecret: randomBytes(32).toString("base64url"),
     apiKey: `pb_${randomBytes(24).toString("base64url")}`,
     imageUrlSecret: randomBytes(32).toString("base64url"),
+    webhookSecret: randomBytes(32).toString("base64url"),
   };
   writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
@@ -80,6 +88,10 @@ async function main() {
     IMAGE_URL_SECRET: blank(env.IMAGE_URL_SECRET) ?? secrets.imageUrlSecret,
     // the simulator serves its images on 127.0.0.1
     ALLOW_PRIVATE_IMAGE_SOURCES: blank(env.ALLOW_PRIVATE_IMAGE_SOURCES) ?? "true",
+    WEBHOOK_SECRET: blank(env.WEBHOOK_SECRET) ?? secrets.webhookSecret,
+    // receivers on your own machine (http://127.0.0.1:8080/hook) are fine locally
+    ALLOW_PRIVATE_WEBHOOK_URLS: blank(env.ALLOW_PRIVATE_WEBHOOK_URLS) ?? "true",
+    EVENT_BUS_NAME: blank(env.EVENT_BUS_NAME) ?? "paperboat",
   };
   let config: ReturnType<typeof loadLocalConfig>;
   let upstream: { baseUrl: string; apiKey: string } | undefined;
@@ -125,6 +137,13 @@ async function main() {
       retrySeconds: config.IMAGE_COPY_RETRY_SECONDS,
       copyIntervalMs: 2000,
     },
+    webhooks: {
+      secret: config.WEBHOOK_SECRET,
+      allowPrivate: config.ALLOW_PRIVATE_WEBHOOK_URLS,
+      dispatchIntervalMs: 500,
+      bus: { name: config.EVENT_BUS_NAME ?? "paperboat", endpoint: config.EVENT_BUS_ENDPOINT },
+    },
+    queue: {},
     log,
   });
 
@@ -139,6 +158,8 @@ async function main() {
       `  API key:   ${shownKey}   (owner ${config.API_KEYS[0]?.owner})`,
       `  gallery:   ${stack.url}/   (open it in a browser, sign in with the API key)`,
       `  images:    ${stack.imageDir ?? `bucket ${config.IMAGE_BUCKET}`} (durable copies of results)`,
+      `  events:    ${stack.eventBus ? `${stack.eventBus.endpoint}/_events` : config.EVENT_BUS_ENDPOINT} (the bus's stand-in; webhooks go to each task's webhookUrl)`,
+      `  queue:     ${stack.queue?.url} (SQS stand-in, endpoint ${stack.queue?.endpoint}; dead letters: ${stack.queue?.deadLetterUrl})`,
       "",
       "Try it:",
       `  curl -s -X POST ${stack.url}/v1/imagine -H 'Authorization: Bearer ${shownKey}' -H 'Content-Type: application/json' -d '{"prompt":"a paper boat floating on calm water at sunrise"}'`,
@@ -183,6 +204,10 @@ function loadLocalConfig(source: Record<string, string | undefined>) {
     "IMAGE_COPY_MAX_ATTEMPTS",
     "IMAGE_COPY_RETRY_SECONDS",
     "ALLOW_PRIVATE_IMAGE_SOURCES",
+    "WEBHOOK_SECRET",
+    "ALLOW_PRIVATE_WEBHOOK_URLS",
+    "EVENT_BUS_NAME",
+    "EVENT_BUS_ENDPOINT",
   ]);
 }
 

@@ -46,8 +46,14 @@ export class NotFoundError extends AppError {
   }
 }
 
+/** Why a key conflicts: another body, a first request still running, or one that left no task. */
+export type IdempotencyConflictReason = "different_request" | "in_progress" | "no_task";
+
 export class IdempotencyConflictError extends AppError {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly reason: IdempotencyConflictReason = "in_progress",
+  ) {
     super("idempotency_conflict", message);
   }
 }

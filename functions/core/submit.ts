@@ -6,7 +6,9 @@ import {
   UpstreamBusyError,
   UpstreamRejectedError,
   UpstreamUnavailableError,
+  ValidationError,
 } from "./errors.ts";
+import { DEFAULT_WEBHOOK_EVENTS, type TaskEventType } from "./events.ts";
 import type {
   Clock,
   IdempotencyStore,
@@ -30,6 +32,11 @@ export interface SubmitDeps {
   callbackSecret: string;
   /** Absolute URL of our callback route, sent upstream as notifyHook. */
   callbackUrl: string;
+  /**
+   * Why a client's webhookUrl is refused (not https, a private address...), or null; checked
+   * before anything is recorded (functions/webhooks/url-policy.ts). Absent: not checked.
+   */
+  checkWebhookUrl?: (url: string) => Promise<string | null>;
 }
 
 export interface ImagineInput {
@@ -38,6 +45,8 @@ export interface ImagineInput {
   base64Array?: string[];
   accountFilter?: Record<string, unknown>;
   metadata?: Metadata;
+  webhookUrl?: string;
+  webhookEvents?: TaskEventType[];
 }
 
 /** A fresh task record in NOT_START, before anything is sent upstream. */
@@ -48,6 +57,8 @@ export function newTask(fields: {
   prompt: string | null;
   parentId?: string | null;
   metadata?: Metadata;
+  /** The client's webhookUrl and the events it wants there (default: all but progress). */
+  webhook?: { url?: string; events?: readonly TaskEventType[] };
   now: Date;
 }): Task {
   const at = fields.now.toISOString();
@@ -73,6 +84,10 @@ export function newTask(fields: {
     images: [],
     imagesStatus: null,
     imagesError: null,
+    webhookUrl: fields.webhook?.url ?? null,
+    webhookEvents: fields.webhook?.url
+      ? [...(fields.webhook.events ?? DEFAULT_WEBHOOK_EVENTS)]
+      : [],
   };
 }
 
@@ -248,6 +263,7 @@ async function reserve(
   if (earlier.fingerprint !== idempotency.fingerprint) {
     throw new IdempotencyConflictError(
       "This Idempotency-Key was already used with a different request; use a new key for a new request.",
+      "different_request",
     );
   }
   if (earlier.result) return earlier.result;
@@ -258,7 +274,8 @@ async function reserve(
   }
   // The first request stopped before it could record its answer: its task answers for it.
   const current = await deps.store.get(earlier.taskId);
-  if (!current) throw new IdempotencyConflictError("This Idempotency-Key's request left no task.");
+  if (!current)
+    throw new IdempotencyConflictError("This Idempotency-Key's request left no task.", "no_task");
   return { kind: "task", task: current };
 }
 
@@ -275,6 +292,10 @@ export async function submitJob(
   body: Record<string, unknown>,
   idempotency?: IdempotencyRequest,
 ): Promise<Task> {
+  if (task.webhookUrl && deps.checkWebhookUrl) {
+    const refused = await deps.checkWebhookUrl(task.webhookUrl);
+    if (refused) throw new ValidationError([{ path: "webhookUrl", message: refused }]);
+  }
   if (idempotency) {
     const earlier = await reserve(deps, task, idempotency);
     if (earlier) return answer(earlier);
@@ -304,6 +325,7 @@ export async function submitImagine(
     action: "IMAGINE",
     prompt: input.prompt,
     metadata: input.metadata,
+    webhook: { url: input.webhookUrl, events: input.webhookEvents },
     now: deps.clock.now(),
   });
   const body: Record<string, unknown> = { prompt: input.prompt };

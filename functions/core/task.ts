@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { TaskEventType } from "./events.ts";
 
 /** Statuses use the upstream's words (see shared/API.md "The task"). */
 export const TaskStatus = z.enum([
@@ -112,6 +113,12 @@ export const Task = z.object({
   imagesStatus: ImagesStatus.nullable().default(null),
   /** Why the last copy attempt failed (kept while retrying, and once given up). */
   imagesError: z.string().nullable().default(null),
+  /**
+   * Where this task's events are POSTed (README "Receive our webhooks"), and which; null / []
+   * when the submit gave no webhookUrl. Defaults keep older items parsing.
+   */
+  webhookUrl: z.string().nullable().default(null),
+  webhookEvents: z.array(TaskEventType).default([]),
 });
 export type Task = z.infer<typeof Task>;
 

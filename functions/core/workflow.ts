@@ -5,6 +5,7 @@ import {
   UpstreamUnavailableError,
   ValidationError,
 } from "./errors.ts";
+import type { TaskEventType } from "./events.ts";
 import { getTask } from "./queries.ts";
 import { newTask, requestFingerprint, type SubmitDeps, submitJob } from "./submit.ts";
 import type { Metadata, Task, TaskAction } from "./task.ts";
@@ -149,8 +150,9 @@ function withStartedCheck(upstream: UpstreamClient, upstreamTaskId: string): Ups
 /** Fields every job-starting body may carry besides its own. */
 interface JobInput {
   metadata?: Metadata;
-  /** validated and accepted like imagine's; delivery of our own webhooks is not built yet */
+  /** where the task's events are POSTed (README "Receive our webhooks") */
   webhookUrl?: string;
+  webhookEvents?: TaskEventType[];
 }
 
 type BotType = "MID_JOURNEY" | "NIJI_JOURNEY";
@@ -177,6 +179,7 @@ function startJob(
     action: job.action,
     prompt: job.prompt,
     metadata: input.metadata,
+    webhook: { url: input.webhookUrl, events: input.webhookEvents },
     now: deps.clock.now(),
   });
   const idempotency = idempotencyKey
@@ -230,6 +233,7 @@ export async function submitAction(
     prompt,
     parentId: parent.id,
     metadata: input.metadata,
+    webhook: { url: input.webhookUrl, events: input.webhookEvents },
     now: deps.clock.now(),
   });
   const body = {

@@ -1,5 +1,6 @@
 import * as z from "zod";
 import packageJson from "../../package.json" with { type: "json" };
+import { Delivery } from "../core/deliveries.ts";
 import { Task } from "../core/task.ts";
 import { CALLBACK_PATH, ROUTES } from "../routes.ts";
 import { UpstreamTask } from "../upstream/schemas.ts";
@@ -27,6 +28,7 @@ import {
   VideoBody,
 } from "./schemas.ts";
 import { SUBMIT_LIMITS } from "./submit-app.ts";
+import { RotateBody, WebhookSecret } from "./webhooks-app.ts";
 
 /**
  * The OpenAPI 3.1 document of the API, built from the zod schemas the apps validate with
@@ -69,6 +71,7 @@ interface OperationSpec {
 }
 
 const REQUESTS = {
+  RotateSecretRequest: RotateBody,
   ImagineRequest: ImagineBody,
   ActionRequest: ActionBody,
   ModalRequest: ModalBody,
@@ -106,6 +109,9 @@ const ERROR_DESCRIPTIONS: Record<ErrorStatus, string> = {
 };
 
 const ANSWERS = {
+  Delivery,
+  DeliveryList: z.object({ items: z.array(Delivery) }),
+  WebhookSecret,
   Task,
   TaskWithChildren,
   TaskPage,
@@ -251,6 +257,49 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
     query: "list",
     ok: { status: 200, description: "one page", schema: "TaskPage" },
     errors: [400, 401, 503],
+  },
+  "GET /v1/tasks/{id}/deliveries": {
+    operationId: "listDeliveries",
+    summary: "The task's webhook deliveries and every attempt",
+    description:
+      "One delivery per event sent to the task's `webhookUrl` (its `id` is the `webhook-id` header), oldest first, with each attempt's status code, latency, error and the first 1 KB of the answer. `status`: `pending` (retrying on an exponential schedule for about 25 h), `delivered`, `dead` (every attempt failed) or `stopped` (the receiver answered 410).",
+    tag: "webhooks",
+    auth: true,
+    path: TASK_ID,
+    ok: { status: 200, description: "the deliveries", schema: "DeliveryList" },
+    errors: [401, 404, 503],
+  },
+  "POST /v1/tasks/{id}/deliveries/{deliveryId}/retry": {
+    operationId: "retryDelivery",
+    summary: "Send a delivery again, now",
+    description:
+      "Makes the delivery due at once, with the same `webhook-id` and body. A delivery that had ended (`dead`, `stopped`, `delivered`) gets one more attempt; a pending one just stops waiting.",
+    tag: "webhooks",
+    auth: true,
+    path: { ...TASK_ID, deliveryId: "a delivery's `id` (from the delivery log)" },
+    ok: { status: 202, description: "the delivery, pending", schema: "Delivery" },
+    errors: [401, 404, 503],
+  },
+  "GET /v1/webhook-secret": {
+    operationId: "getWebhookSecret",
+    summary: "The secret that signs your webhooks",
+    description:
+      'A Standard Webhooks secret (`whsec_` + base64): verify `webhook-signature` with it (README "Receive our webhooks"). One per owner.',
+    tag: "webhooks",
+    auth: true,
+    ok: { status: 200, description: "the current secret", schema: "WebhookSecret" },
+    errors: [401, 503],
+  },
+  "POST /v1/webhook-secret/rotate": {
+    operationId: "rotateWebhookSecret",
+    summary: "Replace the signing secret",
+    description:
+      "A new secret signs from now on; the previous one keeps signing too (a second signature in `webhook-signature`) for `gracePeriodSeconds` (default 86400, at most 7 days), so receivers can switch without rejecting a webhook.",
+    tag: "webhooks",
+    auth: true,
+    body: { schema: "RotateSecretRequest", limit: 1024 },
+    ok: { status: 200, description: "the new secret", schema: "WebhookSecret" },
+    errors: [400, 401, 409, 503],
   },
   "GET /health": {
     operationId: "health",

@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { TaskEventType } from "../core/events.ts";
 import { Metadata, TaskAction, TaskStatus } from "../core/task.ts";
 
 const IMAGE_SIGNATURES: [string, number[]][] = [
@@ -47,15 +48,36 @@ export const AccountFilter = z.strictObject({
 
 export const WebhookUrl = z.url({ protocol: /^https?$/ }).max(2000);
 
+/** Which events go to webhookUrl (default: all but task.progress). */
+export const WebhookEvents = z
+  .array(TaskEventType)
+  .min(1)
+  .max(4)
+  .refine((events) => new Set(events).size === events.length, {
+    message: "webhookEvents lists an event twice",
+  });
+
+/** `webhookEvents` means nothing without a `webhookUrl` to send them to. */
+const eventsNeedUrl: [
+  (b: { webhookUrl?: string; webhookEvents?: unknown }) => boolean,
+  { message: string; path: string[] },
+] = [
+  (b) => b.webhookEvents === undefined || b.webhookUrl !== undefined,
+  { message: "webhookEvents needs a webhookUrl", path: ["webhookEvents"] },
+];
+
 /** `POST /v1/imagine` (shared/API.md). */
-export const ImagineBody = z.strictObject({
-  prompt: z.string().trim().min(1, { message: "prompt must not be empty" }).max(8000),
-  botType: z.enum(["MID_JOURNEY", "NIJI_JOURNEY"]).optional(),
-  base64Array: z.array(ImageDataUri).max(5).optional(),
-  accountFilter: AccountFilter.optional(),
-  webhookUrl: WebhookUrl.optional(),
-  metadata: ClientMetadata.optional(),
-});
+export const ImagineBody = z
+  .strictObject({
+    prompt: z.string().trim().min(1, { message: "prompt must not be empty" }).max(8000),
+    botType: z.enum(["MID_JOURNEY", "NIJI_JOURNEY"]).optional(),
+    base64Array: z.array(ImageDataUri).max(5).optional(),
+    accountFilter: AccountFilter.optional(),
+    webhookUrl: WebhookUrl.optional(),
+    webhookEvents: WebhookEvents.optional(),
+    metadata: ClientMetadata.optional(),
+  })
+  .refine(...eventsNeedUrl);
 export type ImagineBody = z.infer<typeof ImagineBody>;
 
 const BotType = z.enum(["MID_JOURNEY", "NIJI_JOURNEY"]);
@@ -63,12 +85,15 @@ const Prompt = z.string().trim().min(1, { message: "prompt must not be empty" })
 const HttpUrl = z.url({ protocol: /^https?$/ }).max(2000);
 
 /** `POST /v1/tasks/{id}/actions`: one of the task's buttons. */
-export const ActionBody = z.strictObject({
-  customId: z.string().min(1).max(512),
-  enableRemix: z.boolean().optional(),
-  webhookUrl: WebhookUrl.optional(),
-  metadata: ClientMetadata.optional(),
-});
+export const ActionBody = z
+  .strictObject({
+    customId: z.string().min(1).max(512),
+    enableRemix: z.boolean().optional(),
+    webhookUrl: WebhookUrl.optional(),
+    webhookEvents: WebhookEvents.optional(),
+    metadata: ClientMetadata.optional(),
+  })
+  .refine(...eventsNeedUrl);
 export type ActionBody = z.infer<typeof ActionBody>;
 
 /** `POST /v1/tasks/{id}/modal`: what the modal asks for (custom zoom: `--zoom`; vary region: a mask). */
@@ -79,17 +104,20 @@ export const ModalBody = z.strictObject({
 export type ModalBody = z.infer<typeof ModalBody>;
 
 /** `POST /v1/blend`. */
-export const BlendBody = z.strictObject({
-  base64Array: z
-    .array(ImageDataUri)
-    .min(2, { message: "blend takes 2 to 5 images" })
-    .max(5, { message: "blend takes 2 to 5 images" }),
-  dimensions: z.enum(["PORTRAIT", "SQUARE", "LANDSCAPE"]).optional(),
-  botType: BotType.optional(),
-  accountFilter: AccountFilter.optional(),
-  webhookUrl: WebhookUrl.optional(),
-  metadata: ClientMetadata.optional(),
-});
+export const BlendBody = z
+  .strictObject({
+    base64Array: z
+      .array(ImageDataUri)
+      .min(2, { message: "blend takes 2 to 5 images" })
+      .max(5, { message: "blend takes 2 to 5 images" }),
+    dimensions: z.enum(["PORTRAIT", "SQUARE", "LANDSCAPE"]).optional(),
+    botType: BotType.optional(),
+    accountFilter: AccountFilter.optional(),
+    webhookUrl: WebhookUrl.optional(),
+    webhookEvents: WebhookEvents.optional(),
+    metadata: ClientMetadata.optional(),
+  })
+  .refine(...eventsNeedUrl);
 export type BlendBody = z.infer<typeof BlendBody>;
 
 /** `POST /v1/describe`: one image, as a data URI (`base64`) or a URL (`link`). */
@@ -100,22 +128,27 @@ export const DescribeBody = z
     botType: BotType.optional(),
     accountFilter: AccountFilter.optional(),
     webhookUrl: WebhookUrl.optional(),
+    webhookEvents: WebhookEvents.optional(),
     metadata: ClientMetadata.optional(),
   })
   .refine((b) => (b.base64 === undefined) !== (b.link === undefined), {
     message: "describe takes exactly one image: `base64` (a data URI) or `link` (a URL)",
     path: ["base64"],
-  });
+  })
+  .refine(...eventsNeedUrl);
 export type DescribeBody = z.infer<typeof DescribeBody>;
 
 /** `POST /v1/shorten`. */
-export const ShortenBody = z.strictObject({
-  prompt: Prompt,
-  botType: BotType.optional(),
-  accountFilter: AccountFilter.optional(),
-  webhookUrl: WebhookUrl.optional(),
-  metadata: ClientMetadata.optional(),
-});
+export const ShortenBody = z
+  .strictObject({
+    prompt: Prompt,
+    botType: BotType.optional(),
+    accountFilter: AccountFilter.optional(),
+    webhookUrl: WebhookUrl.optional(),
+    webhookEvents: WebhookEvents.optional(),
+    metadata: ClientMetadata.optional(),
+  })
+  .refine(...eventsNeedUrl);
 export type ShortenBody = z.infer<typeof ShortenBody>;
 
 const ImageRef = z.union([ImageDataUri, HttpUrl], {
@@ -123,16 +156,19 @@ const ImageRef = z.union([ImageDataUri, HttpUrl], {
 });
 
 /** `POST /v1/video`: animate an image (reference §3.8). */
-export const VideoBody = z.strictObject({
-  image: ImageRef,
-  endImage: ImageRef.optional(),
-  prompt: Prompt.optional(),
-  motion: z.enum(["low", "high"]).optional(),
-  loop: z.boolean().optional(),
-  accountFilter: AccountFilter.optional(),
-  webhookUrl: WebhookUrl.optional(),
-  metadata: ClientMetadata.optional(),
-});
+export const VideoBody = z
+  .strictObject({
+    image: ImageRef,
+    endImage: ImageRef.optional(),
+    prompt: Prompt.optional(),
+    motion: z.enum(["low", "high"]).optional(),
+    loop: z.boolean().optional(),
+    accountFilter: AccountFilter.optional(),
+    webhookUrl: WebhookUrl.optional(),
+    webhookEvents: WebhookEvents.optional(),
+    metadata: ClientMetadata.optional(),
+  })
+  .refine(...eventsNeedUrl);
 export type VideoBody = z.infer<typeof VideoBody>;
 
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;

@@ -23,6 +23,20 @@ export const keys = {
   imageCopyDue: (due: Date, id: string) => `${due.toISOString()}#${id}`,
   /** The last gsi6 sort key due by `at` (`~` sorts after every id character). */
   imageCopyDueBy: (at: Date) => `${at.toISOString()}#~`,
+  /** gsi7 (sparse): tasks with queued events and deliveries waiting for an attempt. */
+  dispatch: () => "DISPATCH",
+  /** gsi7 sort key: when the work is due, then the item (soonest first). */
+  dispatchDue: (due: Date, pk: string, sk: string) => `${due.toISOString()}#${pk}#${sk}`,
+  /** The last gsi7 sort key due by `at`. */
+  dispatchDueBy: (at: Date) => `${at.toISOString()}#~`,
+  /** One delivery of one event of a task, kept next to the task (a task's log is one Query). */
+  delivery: (taskId: string, target: "webhook" | "bus", eventId: string) => ({
+    pk: `TASK#${taskId}`,
+    sk: `DELIVERY#${target}#${eventId}`,
+  }),
+  deliveryPrefix: (target: "webhook" | "bus") => `DELIVERY#${target}#`,
+  /** An owner's webhook signing secret: which version is current, and the previous one's grace. */
+  webhookSecret: (owner: string) => ({ pk: `OWNER#${owner}`, sk: "WEBHOOK_SECRET" }),
   /** An Idempotency-Key of an owner; the key is hashed so any printable key fits. */
   idempotency: (owner: string, keyHash: string) => ({
     pk: `IDEMPOTENCY#${owner}#${keyHash}`,

@@ -17,6 +17,13 @@
  * - gsi6 (sparse: media to copy):     gsi6pk = COPY, gsi6sk = <when the next attempt is due>#<id>;
  *   set by the SUCCESS write of a task with an image or video, moved forward after a failed
  *   attempt, removed once the copy is recorded or given up (README "Images that last").
+ * - gsi7 (sparse: work for the dispatcher): gsi7pk = DISPATCH, gsi7sk = <when it is due>#<pk>
+ *   - a task item whose status change queued events (its `outbox`): the change sets both in
+ *     the same write (README "Receive our webhooks"). Tasks that want task.progress carry
+ *     gsi7pk from creation, so a progress write sets only gsi7sk and other tasks' progress
+ *     writes put nothing in the index.
+ *   - a delivery item (pk TASK#<id>, sk DELIVERY#...) until it is delivered, dead or stopped,
+ *     due at its next attempt.
  * - ttl: epoch seconds; DynamoDB deletes expired items (idempotency records).
  */
 export const TABLE = {
@@ -36,6 +43,8 @@ export const TABLE = {
     gsi5sk: "string",
     gsi6pk: "string",
     gsi6sk: "string",
+    gsi7pk: "string",
+    gsi7sk: "string",
   },
   globalIndexes: {
     gsi1: { hashKey: "gsi1pk", rangeKey: "gsi1sk" },
@@ -44,7 +53,23 @@ export const TABLE = {
     gsi4: { hashKey: "gsi4pk", rangeKey: "gsi4sk" },
     gsi5: { hashKey: "gsi1pk", rangeKey: "gsi5sk" },
     gsi6: { hashKey: "gsi6pk", rangeKey: "gsi6sk" },
+    gsi7: { hashKey: "gsi7pk", rangeKey: "gsi7sk" },
   },
 } as const;
 
 export type TableIndexName = keyof typeof TABLE.globalIndexes;
+
+/**
+ * The table stream records the dispatcher is triggered by (a Lambda event filter): writes that
+ * leave an item in the dispatch index (gsi7), i.e. an outbox to turn into deliveries or a
+ * delivery due. Other writes (most of them) never invoke it.
+ */
+export const DISPATCH_STREAM_FILTER = {
+  eventName: ["INSERT", "MODIFY"],
+  dynamodb: {
+    NewImage: {
+      gsi7pk: { S: ["DISPATCH"] },
+      gsi7sk: { S: [{ exists: true }] },
+    },
+  },
+} as const;

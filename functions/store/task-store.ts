@@ -10,6 +10,7 @@ import {
   type UpdateCommandInput,
 } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
+import { eventIdOf, eventTypeOf, type OutboxEvent } from "../core/events.ts";
 import { needsImageCopy } from "../core/images.ts";
 import type {
   AdvanceOutcome,
@@ -65,6 +66,11 @@ export function taskToItem(task: Task): Item {
     ...(isTerminal(task.status) ? {} : { gsi3pk: keys.unfinished(), gsi3sk: task.id }),
     ...(task.parentId ? { gsi4pk: keys.parentTasks(task.parentId), gsi4sk: task.id } : {}),
     gsi5sk: keys.actionTask(task.action, task.id),
+    // a task that wants task.progress is indexed for the dispatcher as soon as a progress write
+    // sets gsi7sk (the progress write cannot know who wants them: it reads nothing)
+    ...(task.webhookUrl && task.webhookEvents.includes("task.progress")
+      ? { gsi7pk: keys.dispatch() }
+      : {}),
     rank: taskRank(task.status, task.progress),
     ...rest,
     metadataJson: JSON.stringify(metadata),
@@ -150,6 +156,32 @@ export function buildAdvance(
     values[":gsi6pk"] = keys.imageCopies();
     values[":gsi6sk"] = keys.imageCopyDue(at, id);
     sets.push("#imagesStatus = :imagesPending", "gsi6pk = :gsi6pk", "gsi6sk = :gsi6sk");
+  }
+  const eventType = eventTypeOf(update.status);
+  if (eventType && (eventType !== "task.progress" || update.progress !== undefined)) {
+    // The transactional outbox: the event rides in the status change's own write, so a status
+    // change without its event (or the reverse) cannot be stored. The dispatcher turns it into
+    // deliveries (functions/core/dispatch.ts).
+    const progress = isTerminal(update.status) ? 100 : (update.progress ?? 0);
+    const event: OutboxEvent = {
+      id: eventIdOf(id, update.status, progress),
+      type: eventType,
+      status: update.status,
+      progress,
+      at: at.toISOString(),
+    };
+    names["#outbox"] = "outbox";
+    values[":event"] = [event];
+    values[":noEvents"] = [];
+    values[":due"] = keys.dispatchDue(at, keys.task(id).pk, "TASK");
+    sets.push(
+      "#outbox = list_append(if_not_exists(#outbox, :noEvents), :event)",
+      "gsi7sk = if_not_exists(gsi7sk, :due)",
+    );
+    if (eventType !== "task.progress") {
+      values[":dispatch"] = keys.dispatch();
+      sets.push("gsi7pk = :dispatch");
+    }
   }
   let expression = `SET ${sets.join(", ")}`;
   if (isTerminal(update.status)) expression += " REMOVE gsi3pk, gsi3sk";

@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
@@ -380,6 +382,40 @@ describe("real answers validate against the document", () => {
     }
     const missing = await call("GET", "/docs/{file}", "/docs/swagger-ui.js.map", { key: null });
     expect(missing.status).toBe(404);
+  });
+
+  it("our webhooks: the delivery log, a redelivery, the signing secret and its rotation", async () => {
+    const receiver = createServer((_req, res) => res.writeHead(204).end());
+    await new Promise<void>((ok) => receiver.listen(0, "127.0.0.1", ok));
+    try {
+      const port = (receiver.address() as AddressInfo).port;
+      const submitted = await call("POST", "/v1/imagine", "/v1/imagine", {
+        body: { prompt: "a hooked boat", webhookUrl: `http://127.0.0.1:${port}/hook` },
+      });
+      await finished(submitted.body.id);
+      await stack.dispatchOnce();
+      const log = await call(
+        "GET",
+        "/v1/tasks/{id}/deliveries",
+        `/v1/tasks/${submitted.body.id}/deliveries`,
+      );
+      expect(log.body.items[0].status).toBe("delivered");
+      const retried = await call(
+        "POST",
+        "/v1/tasks/{id}/deliveries/{deliveryId}/retry",
+        `/v1/tasks/${submitted.body.id}/deliveries/${log.body.items[0].id}/retry`,
+      );
+      expect(retried.status).toBe(202);
+      const secret = await call("GET", "/v1/webhook-secret", "/v1/webhook-secret");
+      expect(secret.body.secret).toMatch(/^whsec_/);
+      const rotated = await call("POST", "/v1/webhook-secret/rotate", "/v1/webhook-secret/rotate", {
+        body: { gracePeriodSeconds: 60 },
+      });
+      expect(rotated.body.version).toBe(secret.body.version + 1);
+    } finally {
+      receiver.close();
+      receiver.closeAllConnections();
+    }
   });
 
   it("covered every JSON operation's success answer, and each documented error status somewhere", () => {

@@ -1,9 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDocumentClient } from "../../functions/deps.ts";
+import { type LocalEventBridge, startLocalEventBridge } from "../../local/aws/eventbridge.ts";
+import { type LocalSqs, startLocalSqs } from "../../local/aws/sqs.ts";
 import { ensureTable } from "../../local/dynamodb.ts";
 import { type Simulator, startSimulator } from "../../local/simulator/index.ts";
 import { api, dynamodbEndpoint, eventually, OWNERS, uniqueTableName } from "../helpers.ts";
@@ -24,6 +29,8 @@ const STAGE = "ci";
 const MJ_API_KEY = `mj_${randomBytes(12).toString("hex")}`;
 const CALLBACK_SECRET = randomBytes(32).toString("base64url");
 const API_KEYS = `${OWNERS.alice.owner}:${OWNERS.alice.key},${OWNERS.bob.owner}:${OWNERS.bob.key}`;
+const WEBHOOK_SECRET = randomBytes(32).toString("base64url");
+const BUS_NAME = `paperboat-${STAGE}-events`;
 
 let wiring: SstEvaluation;
 let workDir: string;
@@ -32,6 +39,11 @@ let gateway: Awaited<ReturnType<typeof startHttpApi>>;
 let tableName: string;
 /** the Images bucket, on an S3-compatible server: AWS itself is not reachable from here */
 let s3: S3Server;
+/** EventBridge and SQS: local stand-ins speaking their protocols, AWS being out of reach */
+let eventBridge: LocalEventBridge;
+let sqs: LocalSqs;
+let queueUrl: string;
+let deadLetterUrl: string;
 const bundles = new Map<string, Bundle>();
 const hosts = new Map<string, LambdaHost>();
 
@@ -48,12 +60,18 @@ function linkProperties(fn: RecordedFunction, omit: string[] = []) {
       values[name] = { type: "sst.aws.Bucket", name: s3.bucket };
     } else if (component?.type === "sst.aws.ApiGatewayV2") {
       values[name] = { type: "sst.aws.ApiGatewayV2", url: gateway.url };
+    } else if (component?.type === "sst.aws.Bus") {
+      values[name] = { type: "sst.aws.Bus", name: BUS_NAME, arn: `arn:aws:events:::${BUS_NAME}` };
+    } else if (component?.type === "sst.aws.Queue") {
+      const url = name === "ImagineQueue" ? queueUrl : deadLetterUrl;
+      values[name] = { type: "sst.aws.Queue", url };
     } else if (component?.type === "sst.Secret") {
       const secrets: Record<string, string> = {
         MjApiKey: MJ_API_KEY,
         MjApiBaseUrl: simulator.url,
         CallbackSecret: CALLBACK_SECRET,
         ApiKeys: API_KEYS,
+        WebhookSecret: WEBHOOK_SECRET,
       };
       const value = secrets[name];
       if (value === undefined) throw new Error(`no test value for secret ${name}`);
@@ -77,6 +95,10 @@ function launch(fn: RecordedFunction, omitLinks: string[] = [], bundle = bundles
       IMAGE_S3_ENDPOINT: s3.endpoint,
       // the simulator serves its images on 127.0.0.1; on AWS this stays "false"
       ALLOW_PRIVATE_IMAGE_SOURCES: "true",
+      // the test's webhook receiver is on 127.0.0.1 too
+      ALLOW_PRIVATE_WEBHOOK_URLS: "true",
+      EVENT_BUS_ENDPOINT: eventBridge.endpoint,
+      SQS_ENDPOINT: sqs.endpoint,
     },
     app: { name: wiring.app.name, stage: STAGE },
     memoryMb: Number.parseInt(String(fn.args.memory), 10),
@@ -106,6 +128,10 @@ beforeAll(async () => {
   await ensureTable(createDocumentClient({ endpoint: dynamodbEndpoint() }), tableName);
   simulator = await startSimulator({ apiKey: MJ_API_KEY, stepMs: 15, seed: 11 });
   s3 = await startS3(`paperboat-${STAGE}-images`);
+  eventBridge = await startLocalEventBridge();
+  sqs = await startLocalSqs();
+  deadLetterUrl = sqs.createQueue(`paperboat-${STAGE}-imagine-dlq`);
+  queueUrl = sqs.createQueue(`paperboat-${STAGE}-imagine`);
   gateway = await startHttpApi(
     wiring.routes.map((r) => ({
       route: r.route,
@@ -120,6 +146,8 @@ afterAll(async () => {
   await gateway?.stop();
   await simulator?.stop();
   await s3?.stop();
+  await eventBridge?.stop();
+  await sqs?.stop();
   if (workDir) await rm(workDir, { recursive: true, force: true });
 });
 
@@ -245,6 +273,93 @@ describe("the bundled reconciler's image copies", () => {
     expect((await fetch(`${gateway.url}/images/${path}?expires=9999999999&sig=x`)).status).toBe(
       404,
     );
+  });
+});
+
+describe("the bundled dispatcher, queue consumer and webhooks function", () => {
+  it("delivers a signed webhook and a bus event when the table's stream names the task", async () => {
+    const hits: { headers: Record<string, unknown>; body: string }[] = [];
+    const receiver = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => {
+        body += c.toString("utf8");
+      });
+      req.on("end", () => {
+        hits.push({ headers: req.headers, body });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((ok) => receiver.listen(0, "127.0.0.1", ok));
+    try {
+      const port = (receiver.address() as AddressInfo).port;
+      const alice = api(gateway, OWNERS.alice.key);
+      const submitted = await alice.imagine({
+        prompt: "a bundled boat with a hook",
+        webhookUrl: `http://127.0.0.1:${port}/hook`,
+      });
+      expect(submitted.status).toBe(202);
+      await eventually(
+        () => alice.task(submitted.body.id),
+        (r) => r.body?.status === "SUCCESS",
+      );
+      // what Lambda hands the stream subscriber (the filter kept this record)
+      const record = {
+        eventName: "MODIFY",
+        dynamodb: { Keys: { pk: { S: `TASK#${submitted.body.id}` }, sk: { S: "TASK" } } },
+      };
+      const report = (await host("DispatchStream").invoke({ Records: [record] })) as {
+        delivered: number;
+      };
+      expect(report.delivered).toBe(2); // the webhook and the bus
+      expect(hits).toHaveLength(1);
+      const secret = await alice.call("GET", "/v1/webhook-secret");
+      const event = new Webhook(secret.body.secret).verify(hits[0]?.body ?? "", {
+        "webhook-id": String(hits[0]?.headers["webhook-id"]),
+        "webhook-timestamp": String(hits[0]?.headers["webhook-timestamp"]),
+        "webhook-signature": String(hits[0]?.headers["webhook-signature"]),
+      }) as { type: string };
+      expect(event.type).toBe("task.succeeded");
+      expect(
+        eventBridge
+          .events()
+          .filter((e) => e.detail.id === submitted.body.id)
+          .map((e) => [e.eventBusName, e.detailType]),
+      ).toEqual([[BUS_NAME, "task.succeeded"]]);
+      const log = await alice.call("GET", `/v1/tasks/${submitted.body.id}/deliveries`);
+      expect(log.body.items[0]).toMatchObject({ status: "delivered", attemptCount: 1 });
+      // the schedule (it also publishes the earlier tests' tasks) sends nothing twice
+      const cron = wiring.component("sst.aws.CronV2", "Dispatcher").args;
+      await host("DispatcherHandler").invoke(cron.event ?? {});
+      expect(hits).toHaveLength(1);
+      expect(eventBridge.events().filter((e) => e.detail.id === submitted.body.id)).toHaveLength(1);
+    } finally {
+      receiver.close();
+      receiver.closeAllConnections();
+    }
+  });
+
+  it("starts a task from an SQS batch and answers a partial batch response", async () => {
+    const records = [
+      {
+        messageId: randomBytes(8).toString("hex"),
+        body: JSON.stringify({ owner: "alice", prompt: "a queued bundled boat" }),
+        attributes: { ApproximateReceiveCount: "1" },
+        messageAttributes: {},
+      },
+      {
+        messageId: randomBytes(8).toString("hex"),
+        body: "not json",
+        attributes: { ApproximateReceiveCount: "1" },
+        messageAttributes: {},
+      },
+    ];
+    const answer = await host("ImagineQueueSubscriber").invoke({ Records: records });
+    expect(answer).toEqual({ batchItemFailures: [] });
+    const tasks = await api(gateway, OWNERS.alice.key).list("?limit=10");
+    expect(tasks.body.items.map((t: { prompt: string }) => t.prompt)).toContain(
+      "a queued bundled boat",
+    );
+    expect(sqs.messages(deadLetterUrl).map((m) => m.body)).toContain("not json");
   });
 });
 

@@ -53,7 +53,10 @@ export interface RecordedRoute {
 
 /** A Lambda function as SST would create it: from sst.aws.Function or inside sst.aws.CronV2. */
 export interface RecordedFunction {
-  /** the component name (`Submit`, or `ReconcilerHandler` for a cron's function) */
+  /**
+   * the component name (`Submit`; `ReconcilerHandler` for a cron's function; the subscriber's
+   * name for a table stream's, `<queue>Subscriber` for a queue's)
+   */
   name: string;
   handler: string;
   args: Record<string, unknown>;
@@ -105,10 +108,59 @@ export async function evaluateSstConfig(stage: string): Promise<SstEvaluation> {
   class Dynamo {
     readonly name: OutputRef;
     readonly arn: OutputRef;
-    constructor(name: string, args: unknown) {
-      record("sst.aws.Dynamo", name, args, this);
+    constructor(
+      private readonly tableName: string,
+      private readonly args: Record<string, unknown>,
+    ) {
+      record("sst.aws.Dynamo", tableName, args, this);
+      this.name = new OutputRef(tableName, "name");
+      this.arn = new OutputRef(tableName, "arn");
+    }
+    /** A stream subscriber: recorded as a function named `name` (its args: `subscription`). */
+    subscribe(name: string, subscriber: unknown, args?: Record<string, unknown>) {
+      if (!this.args.stream) {
+        throw new Error(`Cannot subscribe to "${this.tableName}" because stream is not enabled.`);
+      }
+      if (typeof subscriber !== "object" || subscriber === null) {
+        throw new Error(`stand-in: subscriber ${name} must give function args`);
+      }
+      record("sst.aws.DynamoSubscriber", name, { ...subscriber, subscription: args ?? {} }, {});
+    }
+  }
+  class Bus {
+    readonly name: OutputRef;
+    readonly arn: OutputRef;
+    constructor(name: string, args?: unknown) {
+      record("sst.aws.Bus", name, args, this);
       this.name = new OutputRef(name, "name");
       this.arn = new OutputRef(name, "arn");
+    }
+  }
+  class Queue {
+    readonly url: OutputRef;
+    readonly arn: OutputRef;
+    private subscribed = false;
+    constructor(
+      private readonly queueName: string,
+      args?: unknown,
+    ) {
+      record("sst.aws.Queue", queueName, args, this);
+      this.url = new OutputRef(queueName, "url");
+      this.arn = new OutputRef(queueName, "arn");
+    }
+    /** The consumer: recorded as a function named `<queue>Subscriber` (its args: `subscription`). */
+    subscribe(subscriber: unknown, args?: Record<string, unknown>) {
+      if (this.subscribed) throw new Error(`queue ${this.queueName} has one subscriber only`);
+      this.subscribed = true;
+      if (typeof subscriber !== "object" || subscriber === null) {
+        throw new Error(`stand-in: the ${this.queueName} subscriber must give function args`);
+      }
+      record(
+        "sst.aws.QueueSubscriber",
+        `${this.queueName}Subscriber`,
+        { ...subscriber, subscription: args ?? {} },
+        {},
+      );
     }
   }
   class Bucket {
@@ -160,6 +212,8 @@ export async function evaluateSstConfig(stage: string): Promise<SstEvaluation> {
     Function: LambdaFunction,
     ApiGatewayV2,
     CronV2,
+    Bus,
+    Queue,
   };
   const aws = new Proxy(known, {
     get(target, prop) {
@@ -222,7 +276,13 @@ function summarise(
   });
   const functions: RecordedFunction[] = [];
   for (const c of components) {
-    if (c.type === "sst.aws.Function") functions.push(describe(c.name, c.args));
+    if (
+      c.type === "sst.aws.Function" ||
+      c.type === "sst.aws.DynamoSubscriber" ||
+      c.type === "sst.aws.QueueSubscriber"
+    ) {
+      functions.push(describe(c.name, c.args));
+    }
     if (c.type === "sst.aws.CronV2") {
       const fn = c.args.function;
       if (typeof fn !== "object" || fn === null) {

@@ -13,7 +13,8 @@ import {
   FUNCTIONS,
   ROUTES,
 } from "../../functions/routes.ts";
-import { TABLE } from "../../functions/store/table.ts";
+import { keys } from "../../functions/store/keys.ts";
+import { DISPATCH_STREAM_FILTER, TABLE } from "../../functions/store/table.ts";
 import { parseHandler } from "./sst-bundle.ts";
 import {
   AppliedRef,
@@ -33,14 +34,21 @@ beforeAll(async () => {
   ci = await evaluateSstConfig("ci");
 });
 
-/** Which function (by component name) each FUNCTION_SETTINGS entry is deployed as. */
-const DEPLOYED_AS: Record<keyof typeof FUNCTION_SETTINGS, string> = {
-  submit: "Submit",
-  callback: "Callback",
-  read: "Read",
-  docs: "Docs",
-  reconcile: "ReconcilerHandler",
+/** Which functions (by component name) each FUNCTION_SETTINGS entry is deployed as. */
+const DEPLOYED_AS: Record<keyof typeof FUNCTION_SETTINGS, string[]> = {
+  submit: ["Submit"],
+  queue: ["ImagineQueueSubscriber"],
+  callback: ["Callback"],
+  read: ["Read"],
+  docs: ["Docs"],
+  webhooks: ["Webhooks"],
+  dispatch: ["DispatchStream", "DispatcherHandler"],
+  reconcile: ["ReconcilerHandler"],
 };
+const ALL_FUNCTIONS = Object.values(DEPLOYED_AS).flat();
+const DEPLOYED_PAIRS = Object.entries(DEPLOYED_AS).flatMap(([fn, names]) =>
+  names.map((name) => [fn, name] as const),
+);
 
 const seconds = (duration: unknown): number => {
   const match = /^(\d+) (second|minute)s?$/.exec(String(duration));
@@ -85,6 +93,8 @@ describe("the app", () => {
       callbackUrl: `\${Api.url}${CALLBACK_PATH}`,
       table: new OutputRef("Table", "name"),
       images: new OutputRef("Images", "name"),
+      bus: new OutputRef("Events", "name"),
+      imagineQueue: new OutputRef("ImagineQueue", "url"),
     });
   });
 });
@@ -102,7 +112,7 @@ describe("the HTTP API", () => {
     (route, fn) => {
       const target = ci.fn(ci.routeTarget(route));
       const entry = FUNCTIONS[fn];
-      expect(target.name).toBe(DEPLOYED_AS[fn]);
+      expect(DEPLOYED_AS[fn]).toContain(target.name);
       expect(target.handler).toBe(`${entry.handlerFile.replace(/\.ts$/, "")}.${entry.export}`);
     },
   );
@@ -113,51 +123,44 @@ describe("the HTTP API", () => {
 });
 
 describe("the functions", () => {
-  it("are exactly the HTTP functions and the reconciler, on a one-minute schedule", () => {
-    expect(ci.functions.map((f) => f.name).sort()).toEqual(Object.values(DEPLOYED_AS).sort());
+  it("are exactly the HTTP functions, the reconciler on a one-minute schedule, the dispatcher and the queue consumer", () => {
+    expect(ci.functions.map((f) => f.name).sort()).toEqual([...ALL_FUNCTIONS].sort());
     const cron = ci.component("sst.aws.CronV2", "Reconciler").args;
     expect(cron).toMatchObject({ schedule: "rate(1 minute)", retries: 0 });
     expect(ci.fn("ReconcilerHandler").handler).toBe("functions/reconcile.handler");
   });
 
-  it.each(Object.values(DEPLOYED_AS))(
-    "%s points at a handler file that exists and exports it",
-    async (name) => {
-      const { source, exportName } = parseHandler(ci.fn(name).handler);
-      expect(existsSync(join(ROOT, source))).toBe(true);
-      expect(await exportsOf(source)).toContain(exportName);
-    },
-  );
+  it.each(ALL_FUNCTIONS)("%s points at a handler file that exists and exports it", async (name) => {
+    const { source, exportName } = parseHandler(ci.fn(name).handler);
+    expect(existsSync(join(ROOT, source))).toBe(true);
+    expect(await exportsOf(source)).toContain(exportName);
+  });
 
-  it.each(Object.entries(DEPLOYED_AS))(
-    "%s is linked to exactly what its settings need",
-    (fn, name) => {
-      const needs = FUNCTION_SETTINGS[fn as keyof typeof FUNCTION_SETTINGS] as readonly string[];
-      const expected = Object.entries(LINKS)
-        .filter(([setting]) => needs.includes(setting))
-        .map(([, link]) => link.resource);
-      const deployed = ci.fn(name);
-      expect(deployed.links.sort()).toEqual(expected.sort());
-      // plain environment variables: only settings the function reads, never a linked one
-      for (const key of Object.keys(deployed.environment)) {
-        expect(needs).toContain(key);
-        expect(Object.keys(LINKS)).not.toContain(key);
-        expect(
-          Config.shape[key as keyof typeof Config.shape].safeParse(deployed.environment[key])
-            .success,
-        ).toBe(true);
-      }
-      // and every setting without a default reaches the function one way or the other
-      for (const setting of needs) {
-        if (setting === "DYNAMODB_ENDPOINT") continue; // local only: AWS needs no endpoint
-        const given =
-          setting in LINKS ||
-          setting in deployed.environment ||
-          Config.shape[setting as keyof typeof Config.shape].safeParse(undefined).success;
-        expect(given, `${name} gets ${setting}`).toBe(true);
-      }
-    },
-  );
+  it.each(DEPLOYED_PAIRS)("%s (%s) is linked to exactly what its settings need", (fn, name) => {
+    const needs = FUNCTION_SETTINGS[fn as keyof typeof FUNCTION_SETTINGS] as readonly string[];
+    const expected = Object.entries(LINKS)
+      .filter(([setting]) => needs.includes(setting))
+      .map(([, link]) => link.resource);
+    const deployed = ci.fn(name);
+    expect(deployed.links.sort()).toEqual(expected.sort());
+    // plain environment variables: only settings the function reads, never a linked one
+    for (const key of Object.keys(deployed.environment)) {
+      expect(needs).toContain(key);
+      expect(Object.keys(LINKS)).not.toContain(key);
+      expect(
+        Config.shape[key as keyof typeof Config.shape].safeParse(deployed.environment[key]).success,
+      ).toBe(true);
+    }
+    // and every setting without a default reaches the function one way or the other
+    for (const setting of needs) {
+      if (setting === "DYNAMODB_ENDPOINT") continue; // local only: AWS needs no endpoint
+      const given =
+        setting in LINKS ||
+        setting in deployed.environment ||
+        Config.shape[setting as keyof typeof Config.shape].safeParse(undefined).success;
+      expect(given, `${name} gets ${setting}`).toBe(true);
+    }
+  });
 
   it("packages the Swagger UI files with the docs function, where its entry looks for them", () => {
     const copies = ci.fn("Docs").args.copyFiles as { from: string; to: string }[];
@@ -173,7 +176,7 @@ describe("the functions", () => {
     expect(ci.fn("Callback").links).not.toContain("MjApiKey");
   });
 
-  it.each(Object.values(DEPLOYED_AS))(
+  it.each(ALL_FUNCTIONS)(
     "%s runs Node 20 on arm64 with JSON logs and an ESM, minified, node20 bundle",
     (name) => {
       expect(ci.fn(name).args).toMatchObject({
@@ -199,6 +202,60 @@ describe("the functions", () => {
   });
 });
 
+describe('task events (README "Receive our webhooks")', () => {
+  it("has a stream of new images that triggers the dispatcher only for dispatch work", () => {
+    expect(ci.component("sst.aws.Dynamo", "Table").args.stream).toBe("new-image");
+    const stream = ci.fn("DispatchStream");
+    expect(stream.handler).toBe("functions/dispatch.stream");
+    expect(stream.args.subscription).toEqual({ filters: [DISPATCH_STREAM_FILTER] });
+    // the filter names the index attributes the store writes
+    expect(DISPATCH_STREAM_FILTER.dynamodb.NewImage.gsi7pk.S).toEqual([keys.dispatch()]);
+    expect(TABLE.globalIndexes.gsi7).toEqual({ hashKey: "gsi7pk", rangeKey: "gsi7sk" });
+  });
+
+  it("retries on a one-minute schedule, within the minute", () => {
+    const cron = ci.component("sst.aws.CronV2", "Dispatcher").args;
+    expect(cron).toMatchObject({ schedule: "rate(1 minute)", retries: 0 });
+    expect(ci.fn("DispatcherHandler").handler).toBe("functions/dispatch.schedule");
+    expect(seconds(ci.fn("DispatcherHandler").args.timeout)).toBeLessThan(60);
+    // an attempt's 10 s timeout plus its writes fit the 15 s a run keeps in reserve
+    expect(seconds(ci.fn("DispatchStream").args.timeout)).toBeGreaterThan(15);
+  });
+
+  it("sends to public addresses only on AWS, and keeps WEBHOOK_SECRET to two functions", () => {
+    for (const fn of ci.functions) {
+      expect(fn.environment.ALLOW_PRIVATE_WEBHOOK_URLS ?? "false", fn.name).toBe("false");
+    }
+    const holders = ci.functions
+      .filter((f) => f.links.includes("WebhookSecret"))
+      .map((f) => f.name);
+    expect(holders.sort()).toEqual(["DispatchStream", "DispatcherHandler", "Webhooks"]);
+  });
+
+  it("publishes to the Events bus", () => {
+    expect(ci.component("sst.aws.Bus", "Events")).toBeDefined();
+    expect(ci.fn("DispatcherHandler").links).toContain("Events");
+  });
+});
+
+describe("the imagine queue", () => {
+  it("is consumed by the queue entry (submit's code) with partial batch responses, and has a DLQ", () => {
+    const consumer = ci.fn("ImagineQueueSubscriber");
+    expect(consumer.handler).toBe("functions/queue.handler");
+    expect(consumer.args.subscription).toMatchObject({ batch: { partialResponses: true } });
+    const queue = ci.component("sst.aws.Queue", "ImagineQueue").args as {
+      visibilityTimeout: string;
+      dlq: { queue: unknown; retry: number };
+    };
+    expect(queue.dlq.queue).toEqual(new OutputRef("ImagineDeadLetters", "arn"));
+    expect(queue.dlq.retry).toBeGreaterThan(1);
+    // no message is handed out again while its batch may still run
+    expect(seconds(queue.visibilityTimeout)).toBeGreaterThanOrEqual(
+      seconds(consumer.args.timeout) * 6,
+    );
+  });
+});
+
 describe("the table", () => {
   it("is the store's TABLE: keys, indexes and TTL attribute", () => {
     const table = ci.component("sst.aws.Dynamo", "Table").args;
@@ -217,6 +274,7 @@ describe("the secrets", () => {
       MjApiBaseUrl: "https://api.cometapi.com",
       CallbackSecret: undefined,
       ApiKeys: undefined,
+      WebhookSecret: undefined,
       // a per-stage setting, not a secret: read by infra at deploy, linked to no function
       ImageRetentionDays: "365",
     });
@@ -275,25 +333,22 @@ describe('the image bucket (README "Images that last")', () => {
     }
   });
 
-  it.each(Object.values(DEPLOYED_AS))(
-    "%s imports sharp only if it is the reconciler",
-    async (name) => {
-      const { source } = parseHandler(ci.fn(name).handler);
-      const result = await build({
-        entryPoints: [join(ROOT, source)],
-        bundle: true,
-        write: false,
-        metafile: true,
-        platform: "node",
-        format: "esm",
-        outdir: "out",
-        external: ["sharp"],
-        logLevel: "silent",
-      });
-      const importsSharp = Object.values(result.metafile.inputs).some((input) =>
-        input.imports.some((i) => i.path === "sharp"),
-      );
-      expect(importsSharp).toBe(name === "ReconcilerHandler");
-    },
-  );
+  it.each(ALL_FUNCTIONS)("%s imports sharp only if it is the reconciler", async (name) => {
+    const { source } = parseHandler(ci.fn(name).handler);
+    const result = await build({
+      entryPoints: [join(ROOT, source)],
+      bundle: true,
+      write: false,
+      metafile: true,
+      platform: "node",
+      format: "esm",
+      outdir: "out",
+      external: ["sharp"],
+      logLevel: "silent",
+    });
+    const importsSharp = Object.values(result.metafile.inputs).some((input) =>
+      input.imports.some((i) => i.path === "sharp"),
+    );
+    expect(importsSharp).toBe(name === "ReconcilerHandler");
+  });
 });

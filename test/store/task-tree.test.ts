@@ -182,6 +182,7 @@ describe("ensureTable", () => {
       "gsi4",
       "gsi5",
       "gsi6",
+      "gsi7",
     ]);
     const old = createTaskStore({
       client: createDocumentClient({ endpoint: db.endpoint }),

@@ -1,0 +1,36 @@
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import { type Overrides, type SettingsOf, submitDepsFor } from "./compose.ts";
+import { ConfigError } from "./config.ts";
+import { type ImagineInput, submitImagine } from "./core/submit.ts";
+import { type BatchResponse, consumeImagineBatch, type QueueRecord } from "./queue/consumer.ts";
+import { createQueueActions } from "./queue/sqs-actions.ts";
+
+/**
+ * The imagine queue's consumer (README "Feed it from a queue"): submit's code, fed by SQS
+ * batches; answers Lambda's partial batch response.
+ */
+export function composeQueueConsumer(
+  config: SettingsOf<"queue">,
+  overrides: Overrides & { sqsClient?: SQSClient } = {},
+): (records: QueueRecord[]) => Promise<BatchResponse> {
+  const { IMAGINE_QUEUE_URL: queueUrl, IMAGINE_DLQ_URL: deadLetterQueueUrl } = config;
+  if (!queueUrl || !deadLetterQueueUrl) {
+    throw new ConfigError(
+      "paperboat: the queue consumer needs IMAGINE_QUEUE_URL and IMAGINE_DLQ_URL",
+    );
+  }
+  const submit = submitDepsFor(config, overrides, "queue");
+  const deps = {
+    owners: new Set(config.API_KEYS.map((k) => k.owner)),
+    submitImagine: (owner: string, input: ImagineInput, key: string) =>
+      submitImagine(submit, owner, input, key),
+    ...createQueueActions({
+      queueUrl,
+      deadLetterQueueUrl,
+      endpoint: config.SQS_ENDPOINT,
+      client: overrides.sqsClient,
+    }),
+    log: submit.log,
+  };
+  return (records) => consumeImagineBatch(deps, records);
+}

@@ -1,0 +1,96 @@
+import type { Overrides, SettingsOf } from "./compose.ts";
+import { type DispatchDeps, dispatchDue, dispatchItems } from "./core/dispatch.ts";
+import { signingSecrets } from "./core/webhook-admin.ts";
+import { createDocumentClient, systemClock } from "./deps.ts";
+import { createEventBus } from "./events/bus.ts";
+import { createWebhooksApp } from "./http/webhooks-app.ts";
+import type { Resolver } from "./images/source.ts";
+import { createLogger } from "./log.ts";
+import { createDeliveryStore } from "./store/delivery-store.ts";
+import { createTaskStore } from "./store/task-store.ts";
+import { MAX_ATTEMPTS, nextAttemptDelaySeconds } from "./webhooks/schedule.ts";
+import { createWebhookSender } from "./webhooks/sender.ts";
+import { deriveWebhookSecret, webhookHeaders } from "./webhooks/signing.ts";
+
+/**
+ * Outbound webhooks and bus events (README "Receive our webhooks"): the webhooks function's
+ * app and the dispatcher. Kept out of compose.ts so only these bundles carry the sender and
+ * the EventBridge client.
+ */
+
+function storesFor(config: { TABLE_NAME: string; DYNAMODB_ENDPOINT?: string }) {
+  const client = createDocumentClient({ endpoint: config.DYNAMODB_ENDPOINT });
+  return {
+    store: createTaskStore({ client, tableName: config.TABLE_NAME }),
+    deliveries: createDeliveryStore({ client, tableName: config.TABLE_NAME }),
+  };
+}
+
+export function composeWebhooksApp(config: SettingsOf<"webhooks">, overrides: Overrides = {}) {
+  const { store, deliveries } = storesFor(config);
+  return createWebhooksApp({
+    store,
+    deliveries,
+    secrets: deliveries.secrets,
+    secretOf: (owner, version) => deriveWebhookSecret(config.WEBHOOK_SECRET, owner, version),
+    clock: overrides.clock ?? systemClock,
+    log: overrides.log ?? createLogger({ base: { fn: "webhooks" } }),
+    apiKeys: config.API_KEYS,
+  });
+}
+
+export interface DispatcherOverrides extends Overrides {
+  /** DNS resolution of webhook hosts (tests of the address guard). */
+  resolve?: Resolver;
+  /** The attempt timeout (default 10 s). */
+  webhookTimeoutMs?: number;
+  /** Jitter's randomness (tests pin it). */
+  random?: () => number;
+}
+
+export interface Dispatcher {
+  /** One run over the dispatch index (the schedule; the local stack's interval). */
+  runDue(run?: { timeBudgetMs?: number }): ReturnType<typeof dispatchDue>;
+  /** The items a table stream named (the stream-triggered Lambda). */
+  runItems(keys: { pk: string; sk: string }[]): ReturnType<typeof dispatchItems>;
+}
+
+export function composeDispatcher(
+  config: SettingsOf<"dispatch">,
+  overrides: DispatcherOverrides = {},
+): Dispatcher {
+  const { deliveries } = storesFor(config);
+  const clock = overrides.clock ?? systemClock;
+  const secretOf = (owner: string, version: number) =>
+    deriveWebhookSecret(config.WEBHOOK_SECRET, owner, version);
+  const random = overrides.random ?? Math.random;
+  const deps: DispatchDeps = {
+    deliveries,
+    async sign(owner, message) {
+      const secrets = await signingSecrets({ secrets: deliveries.secrets, secretOf, clock }, owner);
+      return webhookHeaders({
+        msgId: message.id,
+        timestampSeconds: message.timestampSeconds,
+        body: message.body,
+        secrets,
+      });
+    },
+    webhooks: createWebhookSender({
+      allowPrivate: config.ALLOW_PRIVATE_WEBHOOK_URLS,
+      timeoutMs: overrides.webhookTimeoutMs,
+      resolve: overrides.resolve,
+    }),
+    bus: config.EVENT_BUS_NAME
+      ? createEventBus({ busName: config.EVENT_BUS_NAME, endpoint: config.EVENT_BUS_ENDPOINT })
+      : null,
+    retryDelaySeconds: (failed, retryAfterSeconds) =>
+      nextAttemptDelaySeconds(failed, { random, retryAfterSeconds }),
+    maxAttempts: MAX_ATTEMPTS,
+    clock,
+    log: overrides.log ?? createLogger({ base: { fn: "dispatch" } }),
+  };
+  return {
+    runDue: (run = {}) => dispatchDue(deps, run),
+    runItems: (keys) => dispatchItems(deps, keys),
+  };
+}

@@ -1,0 +1,333 @@
+import type {
+  AttemptRecord,
+  DeliveryAttempt,
+  DeliveryStore,
+  DispatchWork,
+  NewDelivery,
+  StoredDelivery,
+} from "./deliveries.ts";
+import { type OutboxEvent, type TaskEvent, taskEvent } from "./events.ts";
+import type { Clock, Logger } from "./ports.ts";
+import { isTerminal, type Task } from "./task.ts";
+
+/** One HTTP attempt's outcome, as the webhook transport reports it (it never throws). */
+export interface AttemptResult {
+  /** The receiver answered 2xx. */
+  ok: boolean;
+  /** Null when there was no HTTP answer. */
+  statusCode: number | null;
+  latencyMs: number;
+  /** The start of the response body (UTF-8, cut to whole characters), null if none. */
+  responseBody: string | null;
+  /** `<code>: <reason>`; it names the host at most, never the URL's path or query. */
+  error: string | null;
+  /** Retry-After (seconds or an HTTP date) in seconds, whatever the status. */
+  retryAfterSeconds: number | null;
+  /** The receiver answered 410 Gone: stop delivering to it. */
+  gone: boolean;
+}
+
+/** POSTs one signed webhook (functions/webhooks/sender.ts). */
+export interface WebhookTransport {
+  send(request: {
+    url: string;
+    headers: Record<string, string>;
+    body: string;
+  }): Promise<AttemptResult>;
+}
+
+/** Publishes one event to the event bus (functions/events/bus.ts); throws when it was not. */
+export interface EventBusPort {
+  publish(event: TaskEvent): Promise<void>;
+}
+
+export interface DispatchDeps {
+  deliveries: DeliveryStore;
+  /** The Standard Webhooks headers of one attempt, signed with the owner's current secret(s). */
+  sign(
+    owner: string,
+    message: { id: string; timestampSeconds: number; body: string },
+  ): Promise<Record<string, string>>;
+  webhooks: WebhookTransport;
+  /** null: no bus configured (events go to webhooks only). */
+  bus: EventBusPort | null;
+  /** The delay before the next attempt after `failedAttempts` failures, or null: no more. */
+  retryDelaySeconds(failedAttempts: number, retryAfterSeconds: number | null): number | null;
+  /** How many attempts a delivery gets (the schedule's length + 1). */
+  maxAttempts: number;
+  clock: Clock;
+  log: Logger;
+}
+
+export interface DispatchReport {
+  outboxes: number;
+  queued: number;
+  attempts: number;
+  delivered: number;
+  retrying: number;
+  dead: number;
+  stopped: number;
+  /** Work another dispatcher had already taken. */
+  skipped: number;
+}
+
+/** A claimed delivery is out of other dispatchers' reach this long (an attempt takes ≤ 10 s). */
+const LEASE_MS = 60_000;
+/** Deliveries written in one transaction with their outbox consumption (DynamoDB allows 100). */
+const MAX_DELIVERIES_PER_QUEUE = 90;
+/** Attempts in flight at once: a slow receiver must not hold up everyone else's. */
+const CONCURRENCY = 8;
+
+function emptyReport(): DispatchReport {
+  return {
+    outboxes: 0,
+    queued: 0,
+    attempts: 0,
+    delivered: 0,
+    retrying: 0,
+    dead: 0,
+    stopped: 0,
+    skipped: 0,
+  };
+}
+
+/** The deliveries one event makes: the client's webhookUrl if it asked for it, and the bus. */
+function deliveriesOf(
+  deps: DispatchDeps,
+  work: { task: Task; webhookStopped: boolean },
+  event: OutboxEvent,
+  now: Date,
+): NewDelivery[] {
+  const { task } = work;
+  const payload = JSON.stringify(taskEvent(task, event));
+  const base = {
+    id: event.id,
+    taskId: task.id,
+    owner: task.owner,
+    type: event.type,
+    status: "pending" as const,
+    attemptCount: 0,
+    attempts: [],
+    nextAttemptAt: now.toISOString(),
+    createdAt: event.at,
+    updatedAt: now.toISOString(),
+    payload,
+    attemptLimit: deps.maxAttempts,
+  };
+  const out: NewDelivery[] = [];
+  if (task.webhookUrl && task.webhookEvents.includes(event.type) && !work.webhookStopped) {
+    out.push({ ...base, target: "webhook", url: task.webhookUrl });
+  }
+  if (deps.bus && event.type !== "task.progress") {
+    out.push({ ...base, target: "bus", url: null });
+  }
+  return out;
+}
+
+/**
+ * Turns a task's outbox into deliveries (one transaction that also empties the outbox, so each
+ * event becomes its deliveries once) and makes their first attempts at once.
+ */
+async function dispatchOutbox(
+  deps: DispatchDeps,
+  work: Extract<DispatchWork, { kind: "outbox" }>,
+  report: DispatchReport,
+): Promise<StoredDelivery[]> {
+  const now = deps.clock.now();
+  const deliveries: NewDelivery[] = [];
+  let count = 0;
+  for (const event of work.outbox) {
+    const made = deliveriesOf(deps, work, event, now);
+    if (deliveries.length + made.length > MAX_DELIVERIES_PER_QUEUE) break;
+    deliveries.push(...made);
+    count++;
+  }
+  const keepIndexed = work.wantsProgress && !isTerminal(work.task.status);
+  const queued = await deps.deliveries.queueDeliveries(
+    work.task,
+    { count, outboxSize: work.outbox.length, keepIndexed },
+    deliveries,
+    now,
+  );
+  report.outboxes++;
+  if (queued === "stale") {
+    report.skipped++;
+    return [];
+  }
+  report.queued += queued.length;
+  return queued;
+}
+
+/** What an attempt makes of the delivery: delivered, stopped (410), retry later, or dead. */
+function judge(
+  deps: DispatchDeps,
+  delivery: StoredDelivery,
+  result: AttemptResult,
+  now: Date,
+): Omit<AttemptRecord, "attempt"> {
+  if (result.ok) return { status: "delivered", nextAttemptAt: null };
+  if (result.gone) return { status: "stopped", nextAttemptAt: null };
+  const failed = delivery.attemptCount + 1;
+  if (failed >= delivery.attemptLimit) return { status: "dead", nextAttemptAt: null };
+  const delay = deps.retryDelaySeconds(failed, result.retryAfterSeconds);
+  if (delay === null) return { status: "dead", nextAttemptAt: null };
+  return { status: "pending", nextAttemptAt: new Date(now.getTime() + delay * 1000) };
+}
+
+async function send(deps: DispatchDeps, delivery: StoredDelivery): Promise<AttemptResult> {
+  if (delivery.target === "webhook") {
+    const headers = await deps.sign(delivery.owner, {
+      id: delivery.id,
+      timestampSeconds: Math.floor(deps.clock.now().getTime() / 1000),
+      body: delivery.payload,
+    });
+    return deps.webhooks.send({ url: delivery.url ?? "", headers, body: delivery.payload });
+  }
+  const started = Date.now();
+  const result = { statusCode: null, responseBody: null, retryAfterSeconds: null, gone: false };
+  if (!deps.bus) {
+    return { ...result, ok: false, latencyMs: 0, error: "no event bus is configured" };
+  }
+  try {
+    await deps.bus.publish(JSON.parse(delivery.payload) as TaskEvent);
+    return { ...result, ok: true, latencyMs: Date.now() - started, error: null };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { ...result, ok: false, latencyMs: Date.now() - started, error: message };
+  }
+}
+
+/** One attempt of one delivery: claim it, send, record. Returns its new status, or null. */
+async function attempt(
+  deps: DispatchDeps,
+  delivery: StoredDelivery,
+  report: DispatchReport,
+): Promise<void> {
+  const claimedAt = deps.clock.now();
+  const claimed = await deps.deliveries.claim(delivery, new Date(claimedAt.getTime() + LEASE_MS));
+  if (!claimed) {
+    report.skipped++;
+    return;
+  }
+  const result = await send(deps, claimed);
+  const now = deps.clock.now();
+  const record: AttemptRecord = {
+    attempt: {
+      at: claimedAt.toISOString(),
+      statusCode: result.statusCode,
+      latencyMs: Math.max(0, Math.round(result.latencyMs)),
+      error: result.error,
+      response: result.responseBody,
+      manual: claimed.manualPending,
+    } satisfies DeliveryAttempt,
+    ...judge(deps, claimed, result, now),
+  };
+  const recorded = await deps.deliveries.recordAttempt(claimed, record, now);
+  report.attempts++;
+  if (record.status === "delivered") report.delivered++;
+  else if (record.status === "pending") report.retrying++;
+  else if (record.status === "dead") report.dead++;
+  else report.stopped++;
+  if (record.status === "stopped" && claimed.target === "webhook") {
+    await deps.deliveries.stopWebhook(claimed.taskId, now);
+  }
+  // never the URL (it may carry a token), the payload or the signature
+  const fields = {
+    taskId: claimed.taskId,
+    deliveryId: claimed.id,
+    target: claimed.target,
+    attempt: claimed.attemptCount + 1,
+    statusCode: result.statusCode,
+    latencyMs: record.attempt.latencyMs,
+    outcome: record.status,
+    recorded,
+  };
+  if (record.status === "delivered") deps.log.info("delivery", fields);
+  else deps.log.warn("delivery failed", { ...fields, error: result.error });
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time. */
+async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>) {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await fn(item);
+    }
+  });
+  await Promise.all(workers);
+}
+
+/** Does one piece of due work: an outbox becomes deliveries and their first attempts. */
+async function work(deps: DispatchDeps, item: DispatchWork, report: DispatchReport): Promise<void> {
+  try {
+    if (item.kind === "outbox") {
+      const queued = await dispatchOutbox(deps, item, report);
+      // in the order of the transitions, per target (a receiver sees progress go up); the
+      // webhook and the bus do not wait for each other
+      const byTarget = [
+        queued.filter((d) => d.target === "webhook"),
+        queued.filter((d) => d.target === "bus"),
+      ];
+      await Promise.all(
+        byTarget.map(async (deliveries) => {
+          for (const d of deliveries) await attempt(deps, d, report);
+        }),
+      );
+    } else if (item.delivery.status === "pending") {
+      await attempt(deps, item.delivery, report);
+    }
+  } catch (error) {
+    // one item's store trouble must not stop the others; the work stays due
+    const e = error as Error;
+    deps.log.error("dispatch failed", { error: e.name, message: e.message });
+  }
+}
+
+/**
+ * One run over the due work of the dispatch index (on AWS every minute, and locally every
+ * second): outboxes become deliveries, deliveries due for a retry are attempted. Safe to run
+ * while another run does the same: every step is a conditional write, and an attempt is made
+ * only by the run that claimed it.
+ */
+export async function dispatchDue(
+  deps: DispatchDeps,
+  options: { limit?: number; timeBudgetMs?: number } = {},
+): Promise<DispatchReport> {
+  const report = emptyReport();
+  const started = Date.now();
+  const budget = options.timeBudgetMs ?? Number.POSITIVE_INFINITY;
+  let after: Record<string, unknown> | undefined;
+  do {
+    const page = await deps.deliveries.listDue({
+      dueBy: deps.clock.now(),
+      limit: options.limit ?? 25,
+      after,
+    });
+    await eachLimited(page.items, CONCURRENCY, (item) => work(deps, item, report));
+    after = page.after ?? undefined;
+  } while (after && Date.now() - started < budget);
+  return report;
+}
+
+/**
+ * The items a change stream named (on AWS, the table's stream: the write that queued an event,
+ * or made a delivery due, triggers this within a second). Each is read again, consistently, and
+ * only work that is due is done.
+ */
+export async function dispatchItems(
+  deps: DispatchDeps,
+  keys: { pk: string; sk: string }[],
+): Promise<DispatchReport> {
+  const report = emptyReport();
+  const now = deps.clock.now().toISOString();
+  const unique = [...new Map(keys.map((k) => [`${k.pk}\n${k.sk}`, k])).values()];
+  await eachLimited(unique, CONCURRENCY, async (key) => {
+    const item = await deps.deliveries.getWork(key);
+    if (!item) return;
+    if (item.kind === "outbox" && item.outbox.length === 0) return;
+    if (item.kind === "delivery" && (!item.delivery.due || item.delivery.due > now)) return;
+    await work(deps, item, report);
+  });
+  return report;
+}

@@ -1,0 +1,14 @@
+import { FUNCTION_SETTINGS } from "./compose.ts";
+import { composeQueueConsumer } from "./compose-queue.ts";
+import { loadConfig } from "./config.ts";
+import { readSettings } from "./platform.ts";
+import type { QueueRecord } from "./queue/consumer.ts";
+
+const consume = composeQueueConsumer(loadConfig(readSettings(), FUNCTION_SETTINGS.queue));
+
+/**
+ * Lambda entry of the imagine queue's consumer (README "Feed it from a queue"): submit's code
+ * (the same submit deps and submitImagine), fed by SQS batches and answering Lambda's partial
+ * batch response. Its own entry file, so the HTTP submit bundle does not carry the SQS client.
+ */
+export const handler = async (event: { Records?: QueueRecord[] }) => consume(event.Records ?? []);

@@ -1,0 +1,54 @@
+import { LINKS } from "../functions/platform.ts";
+import { api } from "./api.ts";
+import { FUNCTION_DEFAULTS, UPSTREAM_TIMEOUT_MS } from "./runtime.ts";
+import { apiKeys, callbackSecret, mjApiBaseUrl, mjApiKey } from "./secrets.ts";
+import { table } from "./storage.ts";
+
+/**
+ * Queue-fed submissions (README "Feed it from a queue"): pipelines send imagine requests as
+ * SQS messages instead of calling the API. Malformed messages are moved here by the consumer
+ * itself, with the reason as a message attribute; messages that keep failing for other reasons
+ * (the store down) arrive after 5 receives through the queue's redrive. Kept 14 days.
+ */
+export const imagineDeadLetters = new sst.aws.Queue(LINKS.IMAGINE_DLQ_URL.resource, {
+  transform: { queue: { messageRetentionSeconds: 14 * 24 * 3600 } },
+});
+
+/**
+ * The queue itself. The visibility timeout is six times the consumer's timeout (AWS's advice
+ * for Lambda consumers), so a message is not handed out again while a batch still works on it.
+ */
+export const imagineQueue = new sst.aws.Queue(LINKS.IMAGINE_QUEUE_URL.resource, {
+  visibilityTimeout: "6 minutes",
+  dlq: { queue: imagineDeadLetters.arn, retry: 5 },
+});
+
+/**
+ * The consumer: submit's code in its own entry (functions/queue.ts), with partial batch responses so
+ * one bad message never fails the others. It re-sends a message the upstream was too busy for
+ * (with a delay) and moves malformed ones to the dead letters, so it links both queues.
+ */
+imagineQueue.subscribe(
+  {
+    ...FUNCTION_DEFAULTS,
+    handler: "functions/queue.handler",
+    description: "paperboat: starts Midjourney jobs from the imagine queue",
+    // a batch of 10, 4 at a time, each bounded by UPSTREAM_TIMEOUT_MS and a few writes
+    timeout: "60 seconds",
+    link: [
+      table,
+      mjApiBaseUrl,
+      mjApiKey,
+      callbackSecret,
+      apiKeys,
+      api,
+      imagineQueue,
+      imagineDeadLetters,
+    ],
+    environment: {
+      UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS),
+      ALLOW_PRIVATE_WEBHOOK_URLS: "false",
+    },
+  },
+  { batch: { size: 10, partialResponses: true } },
+);

@@ -1,0 +1,94 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { SendMessageCommand } from "@aws-sdk/client-sqs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSqsClient } from "../../functions/queue/sqs-actions.ts";
+import { api, eventually, OWNERS } from "../helpers.ts";
+import { startTestStack, type TestStack } from "../stack.ts";
+
+/**
+ * A pipeline as README "Feed it from a queue" describes it, through the whole local stack: a
+ * message sent with the real SQS client starts a task, and the pipeline hears back through its
+ * webhook and the bus, without calling the HTTP API.
+ */
+
+let stack: TestStack;
+let receiver: Server;
+let receiverUrl: string;
+const received: { type: string; data: { id: string; metadata: unknown } }[] = [];
+
+beforeAll(async () => {
+  receiver = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c: Buffer) => {
+      body += c.toString("utf8");
+    });
+    req.on("end", () => {
+      received.push(JSON.parse(body));
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((ok) => receiver.listen(0, "127.0.0.1", ok));
+  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+  stack = await startTestStack({
+    queue: { waitTimeSeconds: 1 },
+    webhooks: { bus: { name: "pipeline" }, dispatchIntervalMs: 100 },
+  });
+});
+afterAll(async () => {
+  await stack?.stop();
+  receiver?.close();
+  receiver?.closeAllConnections();
+});
+
+describe("queue-fed submissions", () => {
+  it("takes a message to a finished task, told back by webhook and on the bus", async () => {
+    const queue = stack.queue;
+    if (!queue) throw new Error("the stack has no queue");
+    const sqs = createSqsClient({ endpoint: queue.endpoint });
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: queue.url,
+        MessageBody: JSON.stringify({
+          owner: "alice",
+          prompt: "a paper boat from a pipeline",
+          webhookUrl: receiverUrl,
+          metadata: { job: 7 },
+          idempotencyKey: "job-7",
+        }),
+      }),
+    );
+    const event = await eventually(
+      async () => received.find((e) => e.type === "task.succeeded"),
+      (e) => e !== undefined,
+      20_000,
+    );
+    expect(event?.data.metadata).toEqual({ job: 7 });
+    const task = await api(stack, OWNERS.alice.key).task(event?.data.id ?? "");
+    expect(task.body).toMatchObject({ status: "SUCCESS", prompt: "a paper boat from a pipeline" });
+    expect(
+      stack.eventBus
+        ?.events()
+        .filter((e) => e.detail.id === event?.data.id)
+        .map((e) => e.detailType),
+    ).toEqual(["task.succeeded"]);
+  });
+
+  it("moves a malformed message to the dead letters with its reason, and goes on", async () => {
+    const queue = stack.queue;
+    if (!queue) throw new Error("the stack has no queue");
+    const sqs = createSqsClient({ endpoint: queue.endpoint });
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: queue.url,
+        MessageBody: JSON.stringify({ owner: "mallory", prompt: "x" }),
+      }),
+    );
+    const dead = await eventually(
+      async () => queue.sqs.messages(queue.deadLetterUrl),
+      (m) => m.length > 0,
+      20_000,
+    );
+    expect(dead[0]?.attributes["paperboat-reason"]).toMatch(/owner/);
+  });
+});

@@ -1,4 +1,6 @@
 import type * as z from "zod";
+import type { Delivery, DeliveryAttempt } from "../functions/core/deliveries.ts";
+import type { TaskEvent, TaskEventType } from "../functions/core/events.ts";
 import type { Button, Task, TaskStatus } from "../functions/core/task.ts";
 import type {
   ErrorCode,
@@ -17,6 +19,10 @@ import type {
   ShortenBody,
   VideoBody,
 } from "../functions/http/schemas.ts";
+import type {
+  RotateBody,
+  WebhookSecret as WebhookSecretSchema,
+} from "../functions/http/webhooks-app.ts";
 import {
   ApiError,
   ButtonNotFoundError,
@@ -41,7 +47,21 @@ export type VideoRequest = z.input<typeof VideoBody>;
 export type ListTasksQuery = Omit<z.input<typeof ListQuery>, "limit"> & {
   limit?: z.output<typeof ListQuery>["limit"];
 };
-export type { Button, Health, Seed, Task, TaskPage, TaskStatus, TaskWithChildren };
+export type {
+  Button,
+  Delivery,
+  DeliveryAttempt,
+  Health,
+  Seed,
+  Task,
+  TaskEvent,
+  TaskEventType,
+  TaskPage,
+  TaskStatus,
+  TaskWithChildren,
+};
+export type WebhookSecret = z.infer<typeof WebhookSecretSchema>;
+export type RotateWebhookSecretRequest = z.input<typeof RotateBody>;
 
 export interface ClientOptions {
   /** where the API is, e.g. `http://127.0.0.1:3000` (a path prefix is kept) */
@@ -287,6 +307,30 @@ export function createClient(options: ClientOptions) {
         cursor = page.nextCursor ?? undefined;
       } while (cursor);
     },
+
+    /** `GET /v1/tasks/{id}/deliveries`: the task's webhook deliveries and every attempt. */
+    deliveries: async (taskId: string, opts: RequestOptions = {}) =>
+      (
+        await request<{ items: Delivery[] }>("GET", `${taskPath(taskId)}/deliveries`, {
+          signal: opts.signal,
+        })
+      ).items,
+
+    /** `POST /v1/tasks/{id}/deliveries/{deliveryId}/retry`: send a delivery again, now. */
+    retryDelivery: (taskId: string, deliveryId: string, opts: RequestOptions = {}) =>
+      request<Delivery>(
+        "POST",
+        `${taskPath(taskId)}/deliveries/${encodeURIComponent(deliveryId)}/retry`,
+        { signal: opts.signal },
+      ),
+
+    /** `GET /v1/webhook-secret`: the `whsec_` secret that signs your webhooks. */
+    webhookSecret: (opts: RequestOptions = {}) =>
+      request<WebhookSecret>("GET", "/v1/webhook-secret", { signal: opts.signal }),
+
+    /** `POST /v1/webhook-secret/rotate`: a new secret; the old one signs too for the grace period. */
+    rotateWebhookSecret: (body: RotateWebhookSecretRequest = {}, opts: RequestOptions = {}) =>
+      request<WebhookSecret>("POST", "/v1/webhook-secret/rotate", { body, signal: opts.signal }),
 
     /** `GET /v1/tasks/{id}/seed`: the upstream's seed of a `SUCCESS` task. */
     seed: (id: string, opts: RequestOptions = {}) =>

@@ -35,7 +35,7 @@ const dispatcher = {
   timeout: "55 seconds",
   link: [table, webhookSecret, bus],
   environment: { ALLOW_PRIVATE_WEBHOOK_URLS: "false" },
-} satisfies sst.aws.FunctionArgs;
+} satisfies Omit<sst.aws.FunctionArgs, "handler">;
 
 table.subscribe(
   "DispatchStream",

@@ -5,6 +5,7 @@ import {
   ButtonNotFoundError,
   ConnectionError,
   createClient,
+  type Delivery,
   type ErrorCode,
   findButton,
   isFinished,
@@ -115,6 +116,46 @@ describe("createClient", () => {
     expect(zoom.status).toBe("MODAL");
     const modal = await pb.modal(zoom.id, { prompt: "further away --zoom 1.5" });
     expect(modal).toMatchObject({ id: zoom.id, status: "SUBMITTED" });
+  });
+});
+
+describe("webhooks from the client", () => {
+  it("reads the delivery log, redelivers, and gets and rotates the signing secret", async () => {
+    const hits: string[] = [];
+    const receiver: Server = createServer((req, res) => {
+      hits.push(String(req.headers["webhook-id"]));
+      req.resume();
+      req.on("end", () => res.writeHead(204).end());
+    });
+    await new Promise<void>((ok) => receiver.listen(0, "127.0.0.1", ok));
+    try {
+      const pb = client();
+      const port = (receiver.address() as AddressInfo).port;
+      const task = await pb.imagine({
+        prompt: "a boat that calls back",
+        webhookUrl: `http://127.0.0.1:${port}/hook`,
+        webhookEvents: ["task.succeeded"],
+      });
+      await pb.waitForTask(task.id, { intervalMs: 20 });
+      await stack.dispatchOnce();
+      const [delivery] = await pb.deliveries(task.id);
+      expectTypeOf(delivery).toEqualTypeOf<Delivery | undefined>();
+      expect(delivery).toMatchObject({ type: "task.succeeded", status: "delivered" });
+      const again = await pb.retryDelivery(task.id, delivery?.id ?? "");
+      expect(again.status).toBe("pending");
+      await stack.dispatchOnce();
+      expect(hits).toEqual([delivery?.id, delivery?.id]);
+
+      const secret = await pb.webhookSecret();
+      const rotated = await pb.rotateWebhookSecret({ gracePeriodSeconds: 60 });
+      expect(rotated.secret).not.toBe(secret.secret);
+      expect(rotated.previousValidUntil).toEqual(expect.any(String));
+      const missing = await thrown(pb.deliveries("01ARZ3NDEKTSV4RRFFQ69G5FAV"));
+      expect(missing).toBeInstanceOf(ApiError);
+    } finally {
+      receiver.close();
+      receiver.closeAllConnections();
+    }
   });
 });
 

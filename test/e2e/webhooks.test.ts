@@ -3,7 +3,8 @@ import type { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { RETRY_SCHEDULE_SECONDS } from "../../functions/webhooks/schedule.ts";
-import { api, eventually, OWNERS, uniqueTableName } from "../helpers.ts";
+import { type DynamoDbProxy, startDynamoDbProxy } from "../../local/dynamodb-proxy.ts";
+import { api, dynamodbEndpoint, eventually, OWNERS, uniqueTableName } from "../helpers.ts";
 import { startTestStack, type TestStack } from "../stack.ts";
 
 /**
@@ -207,6 +208,23 @@ describe("outbound webhooks", () => {
     expect(ids.filter((id) => String(id).endsWith("_SUCCESS"))).toHaveLength(1);
   });
 
+  it("sends one task.succeeded when the upstream's webhooks are all lost and the reconciler finds the result", async () => {
+    const path = hook();
+    const submitted = await alice.imagine({
+      prompt: "a boat whose webhooks are lost --sim-drop-hooks",
+      webhookUrl: `${receiver.url}${path}`,
+    });
+    await stack.simulator?.idle();
+    await drain();
+    expect(receiver.at(path)).toHaveLength(0);
+    await stack.reconcileOnce();
+    await stack.reconcileOnce();
+    await drain();
+    expect(receiver.at(path).map((r) => r.headers["webhook-id"])).toEqual([
+      `evt_${submitted.body.id}_SUCCESS`,
+    ]);
+  });
+
   it("announces task.failed for a refused prompt, and task.modal for a task waiting in MODAL", async () => {
     const refusedPath = hook();
     const refused = await alice.imagine({
@@ -308,16 +326,22 @@ describe("delivery that survives everything (a clock the test moves)", () => {
   const clock = { ms: Date.now(), now: () => new Date(clock.ms) };
   const tableName = uniqueTableName("wh");
   const webhookSecret = "a-fixed-webhook-master-secret";
+  let proxy: DynamoDbProxy;
 
   beforeAll(async () => {
+    proxy = await startDynamoDbProxy(dynamodbEndpoint());
     clocked = await startTestStack({
       tableName,
+      dynamodbEndpoint: proxy.endpoint,
       overrides: { clock },
       webhooks: { secret: webhookSecret, dispatcher: { random: () => 0 } },
     });
     carol = api(clocked, OWNERS.alice.key);
   });
-  afterAll(() => clocked?.stop());
+  afterAll(async () => {
+    await clocked?.stop();
+    await proxy?.stop();
+  });
 
   /** Submits a prompt the upstream refuses: a task.failed is queued at once, no waiting. */
   async function failedTask(path: string) {
@@ -414,6 +438,7 @@ describe("delivery that survives everything (a clock the test moves)", () => {
     expect(receiver.at(path)).toHaveLength(0);
     clocked = await startTestStack({
       tableName,
+      dynamodbEndpoint: proxy.endpoint,
       overrides: { clock },
       webhooks: { secret: webhookSecret, dispatcher: { random: () => 0 } },
     });
@@ -423,6 +448,79 @@ describe("delivery that survives everything (a clock the test moves)", () => {
     const got = receiver.at(path);
     expect(got).toHaveLength(1);
     expect(JSON.parse(got[0]?.body ?? "{}")).toMatchObject({ type: "task.failed", data: { id } });
+  });
+
+  it("sends the same webhook-id again when a dispatcher dies between sending and recording", async () => {
+    // the receiver answers 200, and at that moment the store goes away: the attempt is not
+    // recorded, as if the dispatcher had died right after sending
+    let first = true;
+    const flaky = await startReceiver(() => {
+      if (first) proxy.setFault({ kind: "error500", operations: ["UpdateItem"] });
+      first = false;
+      return { status: 200 };
+    });
+    try {
+      const refused = await carol.imagine({
+        prompt: "a boat sent twice --sim-banned",
+        webhookUrl: `${flaky.url}/hook`,
+      });
+      await clocked.dispatchOnce();
+      proxy.setFault(null);
+      expect(flaky.received).toHaveLength(1);
+      const [unrecorded] = await deliveries(refused.body.task.id);
+      expect(unrecorded).toMatchObject({ status: "pending", attemptCount: 0 });
+      // nobody sends it while the claim holds; once it lapses, the next run does
+      await clocked.dispatchOnce();
+      expect(flaky.received).toHaveLength(1);
+      clock.ms += 61_000;
+      await clocked.dispatchOnce();
+      const [after] = await deliveries(refused.body.task.id);
+      expect(after).toMatchObject({ status: "delivered", attemptCount: 1 });
+      expect(flaky.received).toHaveLength(2);
+      // one logical event: the receiver dedupes the second by its webhook-id
+      const ids = flaky.received.map((r) => r.headers["webhook-id"]);
+      expect(ids[0]).toBe(ids[1]);
+      expect(flaky.received[0]?.body).toBe(flaky.received[1]?.body);
+    } finally {
+      proxy.setFault(null);
+      await flaky.stop();
+    }
+  });
+
+  it("retries a receiver that drops the connection, with the same webhook-id", async () => {
+    let calls = 0;
+    const dropping = createServer((req, res) => {
+      calls++;
+      if (calls === 1) {
+        req.socket.destroy();
+        return;
+      }
+      req.resume();
+      req.on("end", () => res.writeHead(204).end());
+    });
+    await new Promise<void>((ok) => dropping.listen(0, "127.0.0.1", ok));
+    try {
+      const port = (dropping.address() as AddressInfo).port;
+      const refused = await carol.imagine({
+        prompt: "a boat on a bad line --sim-banned",
+        webhookUrl: `http://127.0.0.1:${port}/hook`,
+      });
+      await clocked.dispatchOnce();
+      const [first] = await deliveries(refused.body.task.id);
+      expect(first).toMatchObject({ status: "pending", attemptCount: 1 });
+      expect(first.attempts[0]).toMatchObject({
+        statusCode: null,
+        error: expect.stringMatching(/^unreachable/),
+      });
+      clock.ms = Date.parse(first.nextAttemptAt) + 1;
+      await clocked.dispatchOnce();
+      const [second] = await deliveries(refused.body.task.id);
+      expect(second).toMatchObject({ status: "delivered", attemptCount: 2 });
+      expect(calls).toBe(2);
+    } finally {
+      dropping.close();
+      dropping.closeAllConnections();
+    }
   });
 
   it("signs with both secrets during a rotation's grace period, then with the new one only", async () => {

@@ -19,7 +19,8 @@ export function composeQueueConsumer(
       "paperboat: the queue consumer needs IMAGINE_QUEUE_URL and IMAGINE_DLQ_URL",
     );
   }
-  const submit = submitDepsFor(config, overrides, "queue");
+  // a busy attempt is re-queued as a new task: its FAILURE tells no webhook and no bus
+  const submit = { ...submitDepsFor(config, overrides, "queue"), quietWhenBusy: true };
   const deps = {
     owners: new Set(config.API_KEYS.map((k) => k.owner)),
     submitImagine: (owner: string, input: ImagineInput, key: string) =>

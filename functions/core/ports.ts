@@ -41,12 +41,14 @@ export interface TaskStore {
    * and only for the upstream task it is bound to. `allowModal` also lets NOT_START become
    * MODAL (both rank 0), which only a submit answer may do. `onlyIfUnbound` applies the update
    * only while no upstream job is bound to the task (no webhook has proven one started).
+   * `quiet` records no event for the move (a queued submit's busy attempt, retried as a new
+   * task: README "Feed it from a queue").
    */
   advance(
     id: string,
     update: TaskUpdate,
     at: Date,
-    options?: { allowModal?: boolean; onlyIfUnbound?: boolean },
+    options?: { allowModal?: boolean; onlyIfUnbound?: boolean; quiet?: boolean },
   ): Promise<AdvanceOutcome>;
   /** Unfinished tasks, oldest first, from a sparse index: cost follows the unfinished set only. */
   listUnfinished(query: { limit: number; afterId?: string }): Promise<Page<Task>>;

@@ -37,6 +37,12 @@ export interface SubmitDeps {
    * before anything is recorded (functions/webhooks/url-policy.ts). Absent: not checked.
    */
   checkWebhookUrl?: (url: string) => Promise<string | null>;
+  /**
+   * A busy upstream's FAILURE makes no event: the caller retries it as a new task (the queue
+   * consumer), so telling the task's webhook and the bus "failed" would be wrong. HTTP clients
+   * get the 429 and decide themselves, so for them it stays off.
+   */
+  quietWhenBusy?: boolean;
 }
 
 export interface ImagineInput {
@@ -205,6 +211,7 @@ async function advanceWithRetries(
       return await deps.store.advance(taskId, update, now, {
         allowModal: true,
         onlyIfUnbound: outcome.kind === "unavailable",
+        quiet: outcome.kind === "busy" && deps.quietWhenBusy === true,
       });
     } catch (error) {
       if (!(error instanceof StoreUnavailableError) || attempt >= ANSWER_WRITE_RETRIES.length) {

@@ -105,6 +105,7 @@ export function buildAdvance(
   at: Date,
   allowModal: boolean,
   onlyIfUnbound = false,
+  quiet = false,
 ) {
   const names: Record<string, string> = {
     "#pk": "pk",
@@ -158,7 +159,7 @@ export function buildAdvance(
     sets.push("#imagesStatus = :imagesPending", "gsi6pk = :gsi6pk", "gsi6sk = :gsi6sk");
   }
   const eventType = eventTypeOf(update.status);
-  if (eventType && (eventType !== "task.progress" || update.progress !== undefined)) {
+  if (!quiet && eventType && (eventType !== "task.progress" || update.progress !== undefined)) {
     // The transactional outbox: the event rides in the status change's own write, so a status
     // change without its event (or the reverse) cannot be stored. The dispatcher turns it into
     // deliveries (functions/core/dispatch.ts).
@@ -369,13 +370,20 @@ export function createTaskStore({ client, tableName }: TaskStoreOptions): TaskSt
     id: string,
     update: TaskUpdate,
     at: Date,
-    options: { allowModal?: boolean; onlyIfUnbound?: boolean } = {},
+    options: { allowModal?: boolean; onlyIfUnbound?: boolean; quiet?: boolean } = {},
   ): Promise<AdvanceOutcome> {
     try {
       const { Attributes } = await client.send(
         new UpdateCommand({
           TableName: tableName,
-          ...buildAdvance(id, update, at, options.allowModal ?? false, options.onlyIfUnbound),
+          ...buildAdvance(
+            id,
+            update,
+            at,
+            options.allowModal ?? false,
+            options.onlyIfUnbound,
+            options.quiet,
+          ),
           ReturnValues: "ALL_NEW",
           ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         }),

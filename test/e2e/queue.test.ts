@@ -74,6 +74,43 @@ describe("queue-fed submissions", () => {
     ).toEqual(["task.succeeded"]);
   });
 
+  it("re-queues a message the upstream is too busy for, without telling anyone the attempt failed", async () => {
+    const queue = stack.queue;
+    if (!queue) throw new Error("the stack has no queue");
+    const sqs = createSqsClient({ endpoint: queue.endpoint });
+    const before = received.length;
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: queue.url,
+        MessageBody: JSON.stringify({
+          owner: "alice",
+          prompt: "a boat for a full queue --sim-submit=queueFull",
+          webhookUrl: receiverUrl,
+        }),
+      }),
+    );
+    const alice = api(stack, OWNERS.alice.key);
+    const attempt = await eventually(
+      async () =>
+        (await alice.list("?status=FAILURE&limit=20")).body.items.find((t: { prompt: string }) =>
+          t.prompt.includes("full queue"),
+        ),
+      (t) => t !== undefined,
+      20_000,
+    );
+    expect(attempt.failReason).toMatch(/^upstream queue full/);
+    // back on the queue, delayed, as attempt 2
+    const waiting = await eventually(
+      async () => queue.sqs.messages(queue.url),
+      (m) => m.some((x) => x.attributes["paperboat-attempt"] === "2"),
+    );
+    expect(waiting.some((m) => m.attributes["paperboat-attempt"] === "2")).toBe(true);
+    await stack.dispatchOnce();
+    await stack.dispatchOnce();
+    expect(received.slice(before).filter((e) => e.data.id === attempt.id)).toEqual([]);
+    expect(stack.eventBus?.events().filter((e) => e.detail.id === attempt.id)).toEqual([]);
+  });
+
   it("moves a malformed message to the dead letters with its reason, and goes on", async () => {
     const queue = stack.queue;
     if (!queue) throw new Error("the stack has no queue");

@@ -125,7 +125,10 @@ export interface DeliveryStore {
    * Null when the task has no such delivery for this owner.
    */
   retryNow(owner: string, taskId: string, id: string, at: Date): Promise<StoredDelivery | null>;
-  /** The receiver answered 410: the task's later events are not sent to its webhookUrl. */
+  /**
+   * The receiver answered 410: the task's later events are not sent to its webhookUrl, and its
+   * webhook deliveries still pending are stopped unsent.
+   */
   stopWebhook(taskId: string, at: Date): Promise<void>;
 }
 

@@ -1,6 +1,7 @@
 import * as z from "zod";
 import packageJson from "../../package.json" with { type: "json" };
 import { Delivery } from "../core/deliveries.ts";
+import { TaskEventType } from "../core/events.ts";
 import { Task } from "../core/task.ts";
 import { CALLBACK_PATH, ROUTES } from "../routes.ts";
 import { UpstreamTask } from "../upstream/schemas.ts";
@@ -108,7 +109,16 @@ const ERROR_DESCRIPTIONS: Record<ErrorStatus, string> = {
   503: "`store_unavailable`: storage failed or throttled and nothing was written; retry after `Retry-After` seconds",
 };
 
+/** The body we POST to a task's webhookUrl (the document's `webhooks` section). */
+const TaskEventBody = z.object({
+  type: TaskEventType,
+  id: z.string().describe("the event's id: also the `webhook-id` header; dedupe by it"),
+  timestamp: z.string().describe("when the transition happened (ISO 8601)"),
+  data: Task.describe("the task as it stood when the event was queued"),
+});
+
 const ANSWERS = {
+  TaskEvent: TaskEventBody,
   Delivery,
   DeliveryList: z.object({ items: z.array(Delivery) }),
   WebhookSecret,
@@ -567,12 +577,49 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     tags: [
       { name: "jobs", description: "start (or complete) an upstream job" },
       { name: "tasks", description: "read tasks" },
-      { name: "webhooks", description: "called by the upstream" },
+      {
+        name: "webhooks",
+        description: "the upstream's webhook to us, and ours to you: delivery log, signing secret",
+      },
       { name: "service", description: "health and this reference" },
       { name: "pages", description: "for people, in a browser" },
     ],
     security: [{ apiKey: [] }],
     paths,
+    webhooks: {
+      taskEvent: {
+        post: {
+          operationId: "taskEvent",
+          summary: "A task's event, POSTed to its webhookUrl",
+          description:
+            "Sent for `task.succeeded`, `task.failed`, `task.modal` (and `task.progress` when the submit's `webhookEvents` asks for it), signed as Standard Webhooks: verify `webhook-signature` with your secret (`GET /v1/webhook-secret`) over `webhook-id.webhook-timestamp.body`. Answer 2xx within 10 s; anything else is retried for about 25 h with the same `webhook-id`; 410 stops.",
+          tags: ["webhooks"],
+          security: [],
+          parameters: [
+            ["webhook-id", "the event's id, the same on every retry"],
+            ["webhook-timestamp", "seconds since the epoch, when this attempt was signed"],
+            [
+              "webhook-signature",
+              "`v1,<base64 HMAC-SHA256>`; two, space-separated, during a secret rotation",
+            ],
+          ].map(([name, description]) => ({
+            name,
+            in: "header",
+            required: true,
+            description,
+            schema: { type: "string" },
+          })),
+          requestBody: {
+            required: true,
+            content: { "application/json": { schema: ref("TaskEvent") } },
+          },
+          responses: {
+            "200": { description: "received (any 2xx)" },
+            "410": { description: "gone: stop sending this task's events here" },
+          },
+        },
+      },
+    },
     components: {
       securitySchemes: {
         apiKey: {

@@ -308,6 +308,23 @@ export function createDeliveryStore(options: {
         .catch((error) => {
           if (!isConditionFailure(error)) throw error;
         });
+      // the task's other webhook deliveries still waiting are stopped too (never sent)
+      for (const delivery of await store.list(taskId, "webhook")) {
+        if (delivery.status !== "pending") continue;
+        await conditional({
+          Key: keys.delivery(taskId, "webhook", delivery.id),
+          UpdateExpression:
+            "SET #status = :stopped, nextAttemptAt = :none, updatedAt = :at REMOVE gsi7pk, gsi7sk, manualPending",
+          ConditionExpression: "#status = :pending",
+          ExpressionAttributeNames: { "#status": "status" },
+          ExpressionAttributeValues: {
+            ":stopped": "stopped",
+            ":pending": "pending",
+            ":none": null,
+            ":at": at.toISOString(),
+          },
+        });
+      }
     },
   };
 

@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DynamoDbProxy, startDynamoDbProxy } from "../../local/dynamodb-proxy.ts";
 import { api, dynamodbEndpoint, OWNERS } from "../helpers.ts";
@@ -142,6 +144,46 @@ describe("DynamoDB requests per operation", () => {
     expect(byStatus.status).toBe(200);
     expect(byStatus.body.items.length).toBeGreaterThan(0);
     expect(statusCounts).toEqual({ Query: 1 });
+  });
+});
+
+describe("outbound webhooks' DynamoDB requests", () => {
+  it("the upstream's webhook for a task with a webhookUrl is still 1 UpdateItem; delivering it costs 1 Query, 1 TransactWriteItems, 1 GetItem (the secret) and 2 UpdateItem", async () => {
+    const receiver = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => res.writeHead(204).end());
+    });
+    await new Promise<void>((ok) => receiver.listen(0, "127.0.0.1", ok));
+    try {
+      const port = (receiver.address() as AddressInfo).port;
+      const submitted = await alice.imagine({
+        prompt: "a boat with a hook --sim-drop-hooks",
+        webhookUrl: `http://127.0.0.1:${port}/hook`,
+      });
+      await stack.dispatchOnce(); // nothing queued yet: SUBMITTED makes no event
+      await stack.simulator?.idle();
+      const truth = stack.simulator?.tasks().find((t) => t.id === submitted.body.upstreamTaskId);
+      const [counts, applied] = await requestsOf(() => postWebhook(truth));
+      expect(applied.body).toEqual({ result: "applied" });
+      expect(counts).toEqual({ UpdateItem: 1 });
+
+      // the dispatcher: the index, the outbox → delivery transaction, the owner's secret
+      // version, the claim and the record of the attempt
+      const [dispatchCounts, report] = await requestsOf(() => stack.dispatchOnce());
+      expect(report).toMatchObject({ queued: 1, delivered: 1 });
+      expect(dispatchCounts).toEqual({
+        Query: 1,
+        TransactWriteItems: 1,
+        GetItem: 1,
+        UpdateItem: 2,
+      });
+      // an idle dispatcher: one Query of an empty index
+      const [idleCounts] = await requestsOf(() => stack.dispatchOnce());
+      expect(idleCounts).toEqual({ Query: 1 });
+    } finally {
+      receiver.close();
+      receiver.closeAllConnections();
+    }
   });
 });
 

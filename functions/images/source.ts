@@ -29,6 +29,22 @@ export interface ImageSourceOptions {
 
 const systemResolve: Resolver = (hostname) => dnsLookup(hostname, { all: true, verbatim: true });
 
+/**
+ * A DNS lookup that answers only `pinned` (addresses already checked): a connection made with
+ * it goes where the check said, whatever DNS would answer a moment later (no rebinding).
+ */
+export function pinnedLookup(
+  pinned: readonly [{ address: string; family: number }, ...{ address: string; family: number }[]],
+): LookupFunction {
+  return (_hostname, opts, callback) => {
+    if ((opts as { all?: boolean }).all) {
+      (callback as unknown as (e: null, a: typeof pinned) => void)(null, pinned);
+    } else {
+      callback(null, pinned[0].address, pinned[0].family);
+    }
+  };
+}
+
 /** `promise`, or a rejection as soon as `signal` aborts (DNS lookups take no signal). */
 export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
@@ -103,20 +119,11 @@ export function createImageSource(options: ImageSourceOptions): ImageSource {
 
   function get(url: URL, pinned: { address: string; family: number }, signal: AbortSignal) {
     // the connection goes to the address that was checked, whatever DNS says a moment later
-    const lookup: LookupFunction = (_hostname, opts, callback) => {
-      if ((opts as { all?: boolean }).all) {
-        (callback as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [
-          pinned,
-        ]);
-      } else {
-        callback(null, pinned.address, pinned.family);
-      }
-    };
     const send = url.protocol === "https:" ? httpsRequest : httpRequest;
     return new Promise<IncomingMessage>((ok, fail) => {
       const req = send(url, {
         method: "GET",
-        lookup,
+        lookup: pinnedLookup([pinned]),
         agent: false,
         signal,
         headers: {

@@ -1,9 +1,8 @@
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
-import type { LookupFunction } from "node:net";
 import { StringDecoder } from "node:string_decoder";
 import type { AttemptResult } from "../core/dispatch.ts";
-import type { Resolver } from "../images/source.ts";
+import { pinnedLookup, type Resolver } from "../images/source.ts";
 import { checkWebhookUrl, resolveWebhookHost } from "./url-policy.ts";
 
 export interface WebhookSenderOptions {
@@ -114,14 +113,7 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
     request: WebhookRequest,
     signal: AbortSignal,
   ): Promise<IncomingMessage> {
-    const lookup: LookupFunction = (_hostname, opts, callback) => {
-      if ((opts as { all?: boolean }).all) {
-        (callback as unknown as (e: null, a: typeof pinned) => void)(null, pinned);
-      } else {
-        const [first] = pinned as [{ address: string; family: number }];
-        callback(null, first.address, first.family);
-      }
-    };
+    const lookup = pinnedLookup(pinned as [{ address: string; family: number }]);
     const send = url.protocol === "https:" ? httpsRequest : httpRequest;
     return new Promise<IncomingMessage>((ok, fail) => {
       const req = send(url, {

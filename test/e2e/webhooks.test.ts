@@ -355,16 +355,21 @@ describe("delivery that survives everything (a clock the test moves)", () => {
   const deliveries = async (id: string) =>
     (await carol.call("GET", `/v1/tasks/${id}/deliveries`)).body.items;
 
+  /** Dispatches, moving the clock to each next attempt, until the task's delivery has ended. */
+  async function untilSettled(id: string) {
+    for (let round = 0; round < 20; round++) {
+      await clocked.dispatchOnce();
+      const [delivery] = await deliveries(id);
+      if (delivery.status !== "pending") return;
+      clock.ms = Date.parse(delivery.nextAttemptAt) + 1;
+    }
+  }
+
   it("retries a receiver that answers 500 on the exponential schedule for over 24 h, then marks it dead", async () => {
     const path = hook("fail");
     const id = await failedTask(path);
     const started = clock.ms;
-    for (let round = 0; round < 20; round++) {
-      await clocked.dispatchOnce();
-      const [delivery] = await deliveries(id);
-      if (delivery.status !== "pending") break;
-      clock.ms = Date.parse(delivery.nextAttemptAt) + 1;
-    }
+    await untilSettled(id);
     const [delivery] = await deliveries(id);
     expect(delivery.status).toBe("dead");
     expect(delivery.nextAttemptAt).toBeNull();
@@ -391,12 +396,7 @@ describe("delivery that survives everything (a clock the test moves)", () => {
   it("redelivers by hand: one more attempt, marked manual, with the same webhook-id", async () => {
     const path = hook("fail");
     const id = await failedTask(path);
-    for (let round = 0; round < 20; round++) {
-      await clocked.dispatchOnce();
-      const [delivery] = await deliveries(id);
-      if (delivery.status !== "pending") break;
-      clock.ms = Date.parse(delivery.nextAttemptAt) + 1;
-    }
+    await untilSettled(id);
     const [dead] = await deliveries(id);
     expect(dead.status).toBe("dead");
     const retried = await carol.call("POST", `/v1/tasks/${id}/deliveries/${dead.id}/retry`);

@@ -192,9 +192,13 @@ function linkValues(
             ? { type: component.type, name: run.bucket }
             : component?.type === "sst.aws.ApiGatewayV2"
               ? { type: component.type, url: "http://127.0.0.1:9" }
-              : component?.type === "sst.Secret" && secret !== undefined
-                ? { type: "sst.sst.Secret", value: secret }
-                : null;
+              : component?.type === "sst.aws.Bus"
+                ? { type: component.type, name: `bench-${name}`, arn: `arn:bench:${name}` }
+                : component?.type === "sst.aws.Queue"
+                  ? { type: component.type, url: `http://127.0.0.1:9/queue/${name}` }
+                  : component?.type === "sst.Secret" && secret !== undefined
+                    ? { type: "sst.sst.Secret", value: secret }
+                    : null;
       if (!value) throw new Error(`cold start: no bench value for link ${name} of ${fn.name}`);
       return [name, value];
     }),
@@ -285,6 +289,7 @@ export async function benchColdStart(options: ColdStartOptions): Promise<Section
       MjApiBaseUrl: simulator.url,
       CallbackSecret: secret,
       ApiKeys: `bench:${apiKey}`,
+      WebhookSecret: secret,
     };
     // a function that links a bucket gets an S3-compatible server on 127.0.0.1 (test/s3.ts)
     const needsS3 = wiring.components.some((c) => c.type === "sst.aws.Bucket");
@@ -429,7 +434,8 @@ export async function benchColdStart(options: ColdStartOptions): Promise<Section
           continue;
         }
         const path = route.slice(4);
-        const event = async () => apiGatewayV2Event({ method: "GET", path, routeKey: route });
+        const event = async () =>
+          apiGatewayV2Event({ method: "GET", path, routeKey: route, headers: auth });
         const check = (result: unknown) => {
           const status = (result as { statusCode?: number })?.statusCode ?? 0;
           return status >= 200 && status < 400 ? null : `status ${status}`;

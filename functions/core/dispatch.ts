@@ -326,7 +326,13 @@ export async function dispatchItems(
     const item = await deps.deliveries.getWork(key);
     if (!item) return;
     if (item.kind === "outbox" && item.outbox.length === 0) return;
-    if (item.kind === "delivery" && (!item.delivery.due || item.delivery.due > now)) return;
+    // `due` (the index key) starts with the time the delivery is due, or its claim lapses:
+    // a delivery another dispatcher holds is not due, whatever nextAttemptAt says
+    if (
+      item.kind === "delivery" &&
+      (!item.delivery.due || item.delivery.due.slice(0, now.length) > now)
+    )
+      return;
     await work(deps, item, report);
   });
   return report;

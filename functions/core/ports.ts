@@ -50,6 +50,12 @@ export interface TaskStore {
     at: Date,
     options?: { allowModal?: boolean; onlyIfUnbound?: boolean; quiet?: boolean },
   ): Promise<AdvanceOutcome>;
+  /**
+   * The same single conditional write as `advance`, reading nothing back (no ALL_NEW, no
+   * ALL_OLD): for callers that only need to know whether it applied (the upstream's webhook,
+   * the reconciler), so the hot path does not unmarshal and parse the whole item.
+   */
+  apply(id: string, update: TaskUpdate, at: Date): Promise<"applied" | "stale">;
   /** Unfinished tasks, oldest first, from a sparse index: cost follows the unfinished set only. */
   listUnfinished(query: { limit: number; afterId?: string }): Promise<Page<Task>>;
   /**

@@ -82,8 +82,7 @@ async function reconcileBatch(
         const task = byUpstreamId.get(upstreamTask.id);
         const update = task && updateFromUpstream(upstreamTask, now);
         if (!task || !update) continue;
-        const result = await deps.store.advance(task.id, update, now);
-        if (result.outcome === "applied") report.applied++;
+        if ((await deps.store.apply(task.id, update, now)) === "applied") report.applied++;
       }
     } catch (error) {
       report.upstreamErrors++;

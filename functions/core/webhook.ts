@@ -40,13 +40,14 @@ export async function applyWebhook(deps: WebhookDeps, body: unknown): Promise<We
     });
     return "ignored";
   }
-  const result = await deps.store.advance(taskId, update, now);
+  // one conditional write, nothing read back: the webhook only needs to know if it applied
+  const outcome = await deps.store.apply(taskId, update, now);
   deps.log.info("webhook", {
     taskId,
     upstreamTaskId: parsed.data.id,
     status: update.status,
     progress: update.progress,
-    result: result.outcome,
+    result: outcome,
   });
-  return result.outcome;
+  return outcome;
 }

@@ -398,6 +398,18 @@ export function createTaskStore({ client, tableName }: TaskStoreOptions): TaskSt
     }
   }
 
+  async function apply(id: string, update: TaskUpdate, at: Date): Promise<"applied" | "stale"> {
+    try {
+      await client.send(
+        new UpdateCommand({ TableName: tableName, ...buildAdvance(id, update, at, false) }),
+      );
+      return "applied";
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return "stale";
+      throw error;
+    }
+  }
+
   async function listByOwner(
     owner: string,
     query: { status?: TaskStatus; limit: number; afterId?: string },
@@ -636,6 +648,7 @@ export function createTaskStore({ client, tableName }: TaskStoreOptions): TaskSt
     create,
     get,
     advance,
+    apply,
     listImageCopiesDue,
     recordImagesCopied: (id, copied, at) => recordCopy(buildImagesCopied(id, copied, at)),
     recordImageCopyFailure: (id, failure, at) => recordCopy(buildImageCopyFailure(id, failure, at)),

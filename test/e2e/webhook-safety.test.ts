@@ -1,6 +1,8 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { composeDispatcher } from "../../functions/compose-webhooks.ts";
+import { silentLogger } from "../../functions/log.ts";
 import { api, eventually, OWNERS } from "../helpers.ts";
 import { startTestStack, type TestStack } from "../stack.ts";
 
@@ -196,5 +198,54 @@ describe("receivers and dispatchers that misbehave", () => {
     }
     const published = stack.eventBus?.events().filter((e) => e.detail.id === refused.body.task.id);
     expect(published?.map((e) => e.detailType)).toEqual(["task.failed"]);
+  });
+});
+
+describe("the stream-triggered dispatch (functions/dispatch.ts `stream`)", () => {
+  let stack: TestStack;
+  let alice: ReturnType<typeof api>;
+  let good: Awaited<ReturnType<typeof startReceiver>>;
+  let dispatcher: ReturnType<typeof composeDispatcher>;
+
+  beforeAll(async () => {
+    good = await startReceiver();
+    stack = await startTestStack();
+    alice = api(stack, OWNERS.alice.key);
+    dispatcher = composeDispatcher(
+      {
+        TABLE_NAME: stack.tableName,
+        DYNAMODB_ENDPOINT: stack.dynamodbEndpoint,
+        WEBHOOK_SECRET: stack.webhookSecret,
+        ALLOW_PRIVATE_WEBHOOK_URLS: true,
+      },
+      { log: silentLogger },
+    );
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    await good?.stop();
+  });
+
+  it("works through exactly the items a stream batch names: an outbox, then a delivery made due by hand", async () => {
+    const refused = await alice.imagine({
+      prompt: "a streamed boat --sim-banned",
+      webhookUrl: `${good.url}/hook`,
+    });
+    const id = refused.body.task.id;
+    const taskKey = { pk: `TASK#${id}`, sk: "TASK" };
+    // a record for an item with nothing to do, and the same record twice: one delivery
+    const first = await dispatcher.runItems([taskKey, taskKey, { pk: "TASK#nothing", sk: "TASK" }]);
+    expect(first).toMatchObject({ outboxes: 1, queued: 1, delivered: 1 });
+    expect(good.hits).toEqual([`evt_${id}_FAILURE`]);
+
+    // the record of the delivery's own writes: delivered, so nothing is due
+    const deliveryKey = { pk: `TASK#${id}`, sk: `DELIVERY#webhook#evt_${id}_FAILURE` };
+    expect(await dispatcher.runItems([deliveryKey])).toMatchObject({ attempts: 0 });
+
+    // a manual retry's write makes it due: the stream's record of it sends it again
+    const retried = await alice.call("POST", `/v1/tasks/${id}/deliveries/evt_${id}_FAILURE/retry`);
+    expect(retried.status).toBe(202);
+    expect(await dispatcher.runItems([deliveryKey])).toMatchObject({ attempts: 1, delivered: 1 });
+    expect(good.hits).toEqual([`evt_${id}_FAILURE`, `evt_${id}_FAILURE`]);
   });
 });

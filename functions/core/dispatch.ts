@@ -1,3 +1,4 @@
+import { forEachLimited } from "./concurrency.ts";
 import type {
   AttemptRecord,
   DeliveryAttempt,
@@ -246,18 +247,6 @@ async function attempt(
   else deps.log.warn("delivery failed", { ...fields, error: result.error });
 }
 
-/** Runs `fn` over `items`, at most `limit` at a time. */
-async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>) {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await fn(item);
-    }
-  });
-  await Promise.all(workers);
-}
-
 /** Does one piece of due work: an outbox becomes deliveries and their first attempts. */
 async function work(deps: DispatchDeps, item: DispatchWork, report: DispatchReport): Promise<void> {
   try {
@@ -304,7 +293,7 @@ export async function dispatchDue(
       limit: options.limit ?? 25,
       after,
     });
-    await eachLimited(page.items, CONCURRENCY, (item) => work(deps, item, report));
+    await forEachLimited(page.items, CONCURRENCY, (item) => work(deps, item, report));
     after = page.after ?? undefined;
   } while (after && Date.now() - started < budget);
   return report;
@@ -322,7 +311,7 @@ export async function dispatchItems(
   const report = emptyReport();
   const now = deps.clock.now().toISOString();
   const unique = [...new Map(keys.map((k) => [`${k.pk}\n${k.sk}`, k])).values()];
-  await eachLimited(unique, CONCURRENCY, async (key) => {
+  await forEachLimited(unique, CONCURRENCY, async (key) => {
     const item = await deps.deliveries.getWork(key);
     if (!item) return;
     if (item.kind === "outbox" && item.outbox.length === 0) return;

@@ -1,3 +1,4 @@
+import { forEachLimited } from "./concurrency.ts";
 import { imageKey } from "./image-keys.ts";
 import { EXTENSIONS, ImageCopyError, ImageStorageError, planImageCopy } from "./images.ts";
 import type {
@@ -252,20 +253,4 @@ export async function copyTaskImages(
     );
   }
   return copies;
-}
-
-/** Runs `work` over `items`, at most `limit` at a time. */
-async function forEachLimited<T>(
-  items: T[],
-  limit: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await work(item);
-    }
-  });
-  await Promise.all(lanes);
 }

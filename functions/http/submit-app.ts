@@ -1,4 +1,3 @@
-import { NotFoundError } from "../core/errors.ts";
 import type { Logger } from "../core/ports.ts";
 import { type SubmitDeps, submitImagine } from "../core/submit.ts";
 import {
@@ -19,10 +18,9 @@ import {
   ImagineBody,
   ModalBody,
   ShortenBody,
-  TaskId,
   VideoBody,
 } from "./schemas.ts";
-import { limitBody, readBody, readIdempotencyKey } from "./validate.ts";
+import { limitBody, pathTaskId, readBody, readIdempotencyKey } from "./validate.ts";
 
 export interface SubmitAppDeps extends SubmitDeps {
   apiKeys: readonly { owner: string; key: string }[];
@@ -46,13 +44,6 @@ export const SUBMIT_LIMITS = {
   shorten: 64 * KiB,
   video: 5 * MiB,
 } as const;
-
-/** A task id from the path; a malformed one cannot name a task, so it is 404 like an unknown one. */
-function pathTaskId(raw: string | undefined): string {
-  const id = TaskId.safeParse(raw);
-  if (!id.success) throw new NotFoundError();
-  return id.data;
-}
 
 /** The submit function: every route that starts (or completes) an upstream job, and the seed. */
 export function createSubmitApp(deps: SubmitAppDeps) {

@@ -1,7 +1,13 @@
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { z } from "zod";
-import { InvalidJsonError, PayloadTooLargeError, ValidationError } from "../core/errors.ts";
+import {
+  InvalidJsonError,
+  NotFoundError,
+  PayloadTooLargeError,
+  ValidationError,
+} from "../core/errors.ts";
+import { TaskId } from "./schemas.ts";
 
 /** zod issues → the contract's `details` list. */
 export function issuesToDetails(error: z.ZodError) {
@@ -57,4 +63,11 @@ export function limitBody(maxBytes: number) {
       throw new PayloadTooLargeError(maxBytes);
     },
   });
+}
+
+/** A task id from the path; a malformed one cannot name a task, so it is 404 like an unknown one. */
+export function pathTaskId(raw: string | undefined): string {
+  const id = TaskId.safeParse(raw);
+  if (!id.success) throw new NotFoundError();
+  return id.data;
 }

@@ -10,8 +10,7 @@ import {
 } from "../core/webhook-admin.ts";
 import { type AuthEnv, createApiKeyAuth } from "./auth.ts";
 import { createBaseApp } from "./base.ts";
-import { TaskId } from "./schemas.ts";
-import { limitBody, readBody } from "./validate.ts";
+import { limitBody, pathTaskId, readBody } from "./validate.ts";
 
 export interface WebhooksAppDeps extends WebhookAdminDeps {
   apiKeys: readonly { owner: string; key: string }[];
@@ -41,12 +40,6 @@ export const WebhookSecret = z.object({
   previousValidUntil: z.string().nullable(),
 });
 
-function pathTaskId(raw: string | undefined): string {
-  const id = TaskId.safeParse(raw);
-  if (!id.success) throw new NotFoundError();
-  return id.data;
-}
-
 /**
  * The webhooks function: a task's delivery log and manual redelivery, and the owner's signing
  * secret. Its own function, so only it (and the dispatcher) holds WEBHOOK_SECRET.
@@ -70,8 +63,8 @@ export function createWebhooksApp(deps: WebhooksAppDeps) {
   app.get("/v1/webhook-secret", async (c) => c.json(await getWebhookSecret(deps, c.get("owner"))));
 
   app.post("/v1/webhook-secret/rotate", limitBody(1024), async (c) => {
-    const text = await c.req.raw.clone().text();
-    const body = text.trim() === "" ? {} : await readBody(c, RotateBody);
+    // no body at all is the defaults (Hono keeps the text it read, for readBody)
+    const body = (await c.req.text()).trim() === "" ? {} : await readBody(c, RotateBody);
     const grace = body.gracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
     return c.json(await rotateWebhookSecret(deps, c.get("owner"), grace));
   });

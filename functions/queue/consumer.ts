@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { forEachLimited } from "../core/concurrency.ts";
 import {
   IdempotencyConflictError,
   UpstreamBusyError,
@@ -256,22 +257,16 @@ export async function consumeImagineBatch(
   records: QueueRecord[],
 ): Promise<BatchResponse> {
   const handled = new Array<boolean>(records.length).fill(false);
-  let next = 0;
-  const worker = async () => {
-    while (next < records.length) {
-      const index = next++;
-      const record = records[index] as QueueRecord;
-      try {
-        handled[index] = await consumeRecord(deps, record);
-      } catch (error) {
-        deps.log.error("queued imagine left for redelivery", {
-          messageId: record.messageId,
-          error: (error as Error).name,
-        });
-      }
+  await forEachLimited(records, CONCURRENCY, async (record, index) => {
+    try {
+      handled[index] = await consumeRecord(deps, record);
+    } catch (error) {
+      deps.log.error("queued imagine left for redelivery", {
+        messageId: record.messageId,
+        error: (error as Error).name,
+      });
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, records.length) }, worker));
+  });
   return {
     batchItemFailures: records
       .filter((_, index) => !handled[index])

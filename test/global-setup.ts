@@ -1,9 +1,12 @@
 import type { TestProject } from "vitest/node";
 import { startDynamoDbLocal } from "../local/dynamodb.ts";
+import { resolveChromium } from "./browser/chromium.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
     dynamodbEndpoint: string;
+    /** The browser tests' Chromium (test/browser/chromium.ts), or why there is none. */
+    chromium: { path: string } | { error: string };
   }
 }
 
@@ -12,6 +15,13 @@ declare module "vitest" {
  * Each test file then creates its own table, so files never see each other's data.
  */
 export default async function setup(project: TestProject) {
+  project.provide(
+    "chromium",
+    await resolveChromium().then(
+      (path) => ({ path }),
+      (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }),
+    ),
+  );
   const given = process.env.DYNAMODB_ENDPOINT;
   if (given) {
     project.provide("dynamodbEndpoint", given);

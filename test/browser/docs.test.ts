@@ -1,35 +1,25 @@
-import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OWNERS } from "../helpers.ts";
 import { startTestStack, type TestStack } from "../stack.ts";
+import { launchBrowser } from "./chromium.ts";
 
 /**
- * The API reference at /docs in Debian's Chromium (headless, through playwright-core): Swagger UI
+ * The API reference at /docs in headless Chromium (test/browser/chromium.ts): Swagger UI
  * renders every operation of the document from files we serve, asks nothing of any other host,
  * and "Try it out" reaches the API with a key given through "Authorize".
  */
-const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 const ARTIFACTS = join(import.meta.dirname, "../../.test-artifacts");
 
 let stack: TestStack;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium not found at ${CHROMIUM}: install Debian's package (apt-get install chromium, as .ci/run does) or set CHROMIUM_PATH`,
-    );
-  }
   await mkdir(ARTIFACTS, { recursive: true });
   stack = await startTestStack();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-  });
+  browser = await launchBrowser();
 });
 afterAll(async () => {
   await browser?.close();

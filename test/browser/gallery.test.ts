@@ -1,27 +1,19 @@
-import { existsSync, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
+import type { BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { api, eventually, OWNERS } from "../helpers.ts";
 import { startTestStack, type TestStack } from "../stack.ts";
+import { launchProfile } from "./chromium.ts";
 
 /**
- * The gallery page (functions/gallery) in a real browser against the real local stack: Debian's
- * Chromium, headless, driven by playwright-core (no browser download). A user signs in, submits a
+ * The gallery page (functions/gallery) in a real browser against the real local stack: headless
+ * Chromium (test/browser/chromium.ts), driven by playwright-core (no browser download). A user signs in, submits a
  * prompt, sees the grid image, clicks U1 and sees the upscale; the bad inputs get their sentence.
  * Screenshots land in .test-artifacts/ (git-ignored; CI keeps them as artifacts).
  */
-const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
-const FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-dev-shm-usage",
-];
 const ARTIFACTS = join(import.meta.dirname, "../../.test-artifacts");
 const WAIT = 20_000;
 /** axe-core, the accessibility rules engine, run inside the page (WCAG 2.1 A and AA). */
@@ -29,32 +21,20 @@ const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.mi
 
 let stack: TestStack;
 let context: BrowserContext;
-let profileDir: string;
+let closeBrowser: (() => Promise<void>) | undefined;
 let stackStopped = false;
 /** Uncaught errors and CSP/Trusted Types violations of every page: none is expected. */
 const pageProblems: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium not found at ${CHROMIUM}: install Debian's package (apt-get install chromium, as .ci/run does) or set CHROMIUM_PATH`,
-    );
-  }
   await mkdir(ARTIFACTS, { recursive: true });
   stack = await startTestStack({ simulator: { stepMs: 30 } });
-  profileDir = await mkdtemp(join(tmpdir(), "paperboat-chromium-"));
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: FLAGS,
-    viewport: { width: 1280, height: 900 },
-  });
+  ({ context, close: closeBrowser } = await launchProfile({ width: 1280, height: 900 }));
 });
 
 afterAll(async () => {
-  await context?.close();
+  await closeBrowser?.();
   if (!stackStopped) await stack?.stop();
-  if (profileDir) await rm(profileDir, { recursive: true, force: true });
 });
 
 /** Pages of the running test, closed after it even when it fails (they poll the server). */

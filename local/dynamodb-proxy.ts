@@ -6,6 +6,9 @@ export type StoreFault = {
   kind: "throttle" | "error500";
   /** Only these operations (e.g. "UpdateItem"); all when absent. */
   operations?: string[];
+  /** The share of matching requests that fail (0..1), drawn from `random`; all when absent. */
+  probability?: number;
+  random?: () => number;
 };
 
 export interface DynamoDbProxy {
@@ -56,7 +59,11 @@ export async function startDynamoDbProxy(target: string): Promise<DynamoDbProxy>
         .pop() ?? "unknown";
     counts[operation] = (counts[operation] ?? 0) + 1;
     const body = await readBody(request);
-    if (fault && (!fault.operations || fault.operations.includes(operation))) {
+    if (
+      fault &&
+      (!fault.operations || fault.operations.includes(operation)) &&
+      (fault.probability === undefined || (fault.random ?? Math.random)() < fault.probability)
+    ) {
       const answer = FAULT_ANSWERS[fault.kind];
       response.writeHead(answer.status, { "content-type": "application/x-amz-json-1.0" });
       response.end(JSON.stringify(answer.body));

@@ -283,7 +283,21 @@ async function reserve(
   const current = await deps.store.get(earlier.taskId);
   if (!current)
     throw new IdempotencyConflictError("This Idempotency-Key's request left no task.", "no_task");
-  return { kind: "task", task: current };
+  if (current.status !== "NOT_START" || current.upstreamTaskId) {
+    // the job is known: the task as it stands now is the answer, kept so every replay agrees
+    const result: SubmitResult = { kind: "task", task: current };
+    await deps.idempotency.complete(task.owner, idempotency.key, result);
+    return result;
+  }
+  // It died before the upstream's answer was recorded (a crash, a timeout of its own): whether
+  // the job started cannot be known, so this is a lost answer. The task fails unless a webhook
+  // binds it meanwhile (the same conditional write), and the key keeps that answer.
+  const result = await recordOutcome(deps, current, {
+    kind: "unavailable",
+    reason: "the request stopped before the upstream's answer was recorded",
+  });
+  await deps.idempotency.complete(task.owner, idempotency.key, result);
+  return result;
 }
 
 /**

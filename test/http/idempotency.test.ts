@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newTask, requestFingerprint } from "../../functions/core/submit.ts";
 import { createDocumentClient } from "../../functions/deps.ts";
 import { createIdempotencyStore } from "../../functions/store/idempotency-store.ts";
+import { createTaskStore } from "../../functions/store/task-store.ts";
 import { api, OWNERS } from "../helpers.ts";
 import { startTestStack, type TestStack } from "../stack.ts";
 
@@ -143,15 +144,16 @@ describe("Idempotency-Key", () => {
     }
   });
 
-  it("after a first request that died unanswered, answers with its task once the lock has passed", async () => {
+  /** A key reserved with its task by a request that then died (the process was killed). */
+  async function orphan(prompt: string) {
     const key = freshKey();
     const client = createDocumentClient({ endpoint: stack.dynamodbEndpoint });
     const idempotency = createIdempotencyStore({ client, tableName: stack.tableName });
     const task = newTask({
-      id: "01JDB3K6Z5Q8N2X4V7W9Y1A3C5",
+      id: `01JDB3K6Z5Q8N2X4V7W9Y1A3${String(++n).padStart(2, "0")}`,
       owner: "alice",
       action: "IMAGINE",
-      prompt: "orphan",
+      prompt,
       now: new Date(),
     });
     const past = new Date(Date.now() - 60_000).toISOString();
@@ -159,7 +161,7 @@ describe("Idempotency-Key", () => {
       {
         owner: "alice",
         key,
-        fingerprint: requestFingerprint("POST /v1/imagine", { prompt: "orphan" }),
+        fingerprint: requestFingerprint("POST /v1/imagine", { prompt }),
         taskId: task.id,
         createdAt: past,
         lockedUntil: past,
@@ -169,8 +171,34 @@ describe("Idempotency-Key", () => {
       task,
       new Date(),
     );
+    return { key, task, client };
+  }
+
+  it("after a first request that died before the upstream answered, fails its task as a lost answer, once", async () => {
+    const { key, task } = await orphan("orphan");
     const answer = await alice.imagine({ prompt: "orphan" }, { "idempotency-key": key });
+    expect(answer.status).toBe(502);
+    expect(answer.body.error.code).toBe("upstream_unavailable");
+    expect(answer.body.task).toMatchObject({ id: task.id, status: "FAILURE" });
+    // the task never waits for a job nobody knows of, and the key keeps this answer
+    expect((await alice.task(task.id)).body.status).toBe("FAILURE");
+    const again = await alice.imagine({ prompt: "orphan" }, { "idempotency-key": key });
+    expect(again).toMatchObject({ status: 502, body: answer.body });
+  });
+
+  it("after a first request that died, answers 202 with its task when the job's webhook proved it started", async () => {
+    const { key, task } = await orphan("orphan proven");
+    const store = createTaskStore({
+      client: createDocumentClient({ endpoint: stack.dynamodbEndpoint }),
+      tableName: stack.tableName,
+    });
+    await store.apply(
+      task.id,
+      { status: "IN_PROGRESS", progress: 15, upstreamTaskId: "1700000000000001" },
+      new Date(),
+    );
+    const answer = await alice.imagine({ prompt: "orphan proven" }, { "idempotency-key": key });
     expect(answer.status).toBe(202);
-    expect(answer.body).toMatchObject({ id: task.id, status: "NOT_START" });
+    expect(answer.body).toMatchObject({ id: task.id, status: "IN_PROGRESS" });
   });
 });

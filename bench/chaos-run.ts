@@ -56,7 +56,7 @@ export interface ChaosReport {
 }
 
 /** mulberry32: the run is reproducible from its seed. */
-function rng(seed: number) {
+export function rng(seed: number) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -67,13 +67,13 @@ function rng(seed: number) {
   };
 }
 
-function summarize(values: number[]) {
+export function summarize(values: number[]) {
   const sorted = [...values].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
   return { p50: at(0.5), p99: at(0.99), max: sorted.at(-1) ?? 0 };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Answer {
   status: number;
@@ -81,7 +81,7 @@ interface Answer {
 }
 
 /** Every submit fault the simulator knows, lost answers (acceptedTimeout) included. */
-const SUBMIT_FAULTS = SubmitFaultKind.options;
+export const SUBMIT_FAULTS = SubmitFaultKind.options;
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const log = options.log ?? (() => {});

@@ -6,7 +6,7 @@ export default defineConfig({
     globalSetup: ["test/global-setup.ts"],
     reporters: ["default", "./test/summary-reporter.ts"],
     testTimeout: 30_000,
-    // the SDK's notice that its 2027 releases need Node 22: known, pinned, see README
+    // the SDK's notice that its 2027 releases need Node 22: known, pinned, see docs/development.md
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
     hookTimeout: 60_000,
     // two cores: DynamoDB Local (Java) needs one of them

@@ -6,7 +6,7 @@ import {
   WaitTimeoutError,
 } from "../client/index.ts";
 
-/** What the CLI's exit code means (README "Client and CLI"). */
+/** What the CLI's exit code means (docs/client-and-cli.md). */
 export const EXIT = {
   ok: 0,
   /** the task ended in FAILURE or CANCEL, or something unexpected broke */

@@ -6,7 +6,7 @@ import { type BatchResponse, consumeImagineBatch, type QueueRecord } from "./que
 import { createQueueActions } from "./queue/sqs-actions.ts";
 
 /**
- * The imagine queue's consumer (README "Feed it from a queue"): submit's code, fed by SQS
+ * The imagine queue's consumer (docs/queue-and-bus.md): submit's code, fed by SQS
  * batches; answers Lambda's partial batch response.
  */
 export function composeQueueConsumer(

@@ -13,7 +13,7 @@ import { createWebhookSender } from "./webhooks/sender.ts";
 import { deriveWebhookSecret, webhookHeaders } from "./webhooks/signing.ts";
 
 /**
- * Outbound webhooks and bus events (README "Receive our webhooks"): the webhooks function's
+ * Outbound webhooks and bus events (docs/webhooks.md): the webhooks function's
  * app and the dispatcher. Kept out of compose.ts so only these bundles carry the sender and
  * the EventBridge client.
  */

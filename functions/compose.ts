@@ -78,7 +78,7 @@ export type SettingsOf<F extends keyof typeof FUNCTION_SETTINGS> = Pick<
   (typeof FUNCTION_SETTINGS)[F][number]
 >;
 
-/** The settings of durable image copies (README "Images that last"). */
+/** The settings of durable image copies (docs/images.md). */
 type ImageSettingKey = `IMAGE_${string}` | "ALLOW_PRIVATE_IMAGE_SOURCES";
 
 /** What tests and the local stack may swap; the Lambda entries take the defaults. */

@@ -38,7 +38,7 @@ const ApiKeys = z.string().transform((raw, ctx) => {
   return pairs;
 });
 
-/** Every setting the functions know, under the names of shared/API.md. */
+/** Every setting the functions know, under the names of docs/configuration.md. */
 export const Config = z.object({
   TABLE_NAME: z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/),
   DYNAMODB_ENDPOINT: url.optional(),
@@ -51,7 +51,7 @@ export const Config = z.object({
   /** Unfinished tasks older than this are failed by the reconciler. */
   TASK_DEADLINE_SECONDS: positiveInt.default(3600),
   UPSTREAM_TIMEOUT_MS: positiveInt.default(10_000),
-  /** Durable image copies (README "Images that last"): the S3 bucket (AWS: the linked one). */
+  /** Durable image copies (docs/images.md): the S3 bucket (AWS: the linked one). */
   IMAGE_BUCKET: z
     .string()
     .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/)
@@ -75,7 +75,7 @@ export const Config = z.object({
   /** Let image sources be loopback or private addresses: the local stack only, never on AWS. */
   ALLOW_PRIVATE_IMAGE_SOURCES: z.stringbool().default(false),
   /**
-   * Outbound webhooks (README "Receive our webhooks"): the key every owner's `whsec_` signing
+   * Outbound webhooks (docs/webhooks.md): the key every owner's `whsec_` signing
    * secret is derived from (so no secret is stored in the table).
    */
   WEBHOOK_SECRET: z.string().min(16),

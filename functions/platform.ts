@@ -28,7 +28,7 @@ export class LinkError extends Error {
 
 /**
  * Where the Lambda entry points get their settings. Only functions/*.ts entry files call this.
- * Returns a plain record under the names of shared/API.md (MJ_API_KEY, TABLE_NAME, ...), which
+ * Returns a plain record under the names of docs/configuration.md (MJ_API_KEY, TABLE_NAME, ...), which
  * functions/config.ts then validates.
  *
  * Locally (`npm start`, tests) that is the process environment. Under SST (a deployed function,

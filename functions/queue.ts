@@ -7,7 +7,7 @@ import type { QueueRecord } from "./queue/consumer.ts";
 const consume = composeQueueConsumer(loadConfig(readSettings(), FUNCTION_SETTINGS.queue));
 
 /**
- * Lambda entry of the imagine queue's consumer (README "Feed it from a queue"): submit's code
+ * Lambda entry of the imagine queue's consumer (docs/queue-and-bus.md): submit's code
  * (the same submit deps and submitImagine), fed by SQS batches and answering Lambda's partial
  * batch response. Its own entry file, so the HTTP submit bundle does not carry the SQS client.
  */

@@ -1,5 +1,5 @@
 /**
- * Every HTTP route of the contract (shared/API.md), and which function serves it.
+ * Every HTTP route of the contract (docs/api.md), and which function serves it.
  * infra/api.ts wires exactly these; the local server mounts the same apps; tests check both.
  */
 export const FUNCTIONS = {
@@ -32,7 +32,7 @@ export const ROUTES = [
   { method: "GET", path: "/v1/tasks/{id}/images/{name}", fn: "read" },
   { method: "GET", path: "/images/{id}/{name}", fn: "read" },
   { method: "GET", path: "/health", fn: "read" },
-  // our webhooks to clients (README "Receive our webhooks")
+  // our webhooks to clients (docs/webhooks.md)
   { method: "GET", path: "/v1/tasks/{id}/deliveries", fn: "webhooks" },
   { method: "POST", path: "/v1/tasks/{id}/deliveries/{deliveryId}/retry", fn: "webhooks" },
   { method: "GET", path: "/v1/webhook-secret", fn: "webhooks" },

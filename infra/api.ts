@@ -40,7 +40,7 @@ const HTTP_FUNCTIONS = {
     // One upstream call bounded by UPSTREAM_TIMEOUT_MS, plus two DynamoDB writes.
     timeout: "20 seconds",
     link: [table, mjApiBaseUrl, mjApiKey, callbackSecret, apiKeys, api],
-    // webhookUrls must be https to public addresses (README "Receive our webhooks")
+    // webhookUrls must be https to public addresses (docs/webhooks.md)
     environment: {
       UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS),
       ALLOW_PRIVATE_WEBHOOK_URLS: "false",

@@ -7,7 +7,7 @@ import { table } from "./storage.ts";
 /**
  * Task events for other functions: every terminal transition (and a task entering MODAL) is
  * published here with source "paperboat", detail-type `task.succeeded` / `task.failed` /
- * `task.modal` and the task as detail (README "Receive our webhooks"). Subscribe with
+ * `task.modal` and the task as detail (docs/webhooks.md). Subscribe with
  * `bus.subscribe(...)` in another stack, or an EventBridge rule on this bus.
  */
 export const bus = new sst.aws.Bus(LINKS.EVENT_BUS_NAME.resource);

@@ -5,7 +5,7 @@ import { apiKeys, callbackSecret, mjApiBaseUrl, mjApiKey } from "./secrets.ts";
 import { table } from "./storage.ts";
 
 /**
- * Queue-fed submissions (README "Feed it from a queue"): pipelines send imagine requests as
+ * Queue-fed submissions (docs/queue-and-bus.md): pipelines send imagine requests as
  * SQS messages instead of calling the API. Malformed messages are moved here by the consumer
  * itself, with the reason as a message attribute; messages that keep failing for other reasons
  * (the store down) arrive after 5 receives through the queue's redrive. Kept 14 days.

@@ -22,7 +22,7 @@ export const callbackSecret = new sst.Secret(LINKS.CALLBACK_SECRET.resource);
 export const apiKeys = new sst.Secret(LINKS.API_KEYS.resource);
 
 /**
- * Derives every owner's `whsec_` webhook signing secret (README "Receive our webhooks"):
+ * Derives every owner's `whsec_` webhook signing secret (docs/webhooks.md):
  * the webhooks function (to show it) and the dispatcher (to sign) only.
  */
 export const webhookSecret = new sst.Secret(LINKS.WEBHOOK_SECRET.resource);

@@ -25,7 +25,7 @@ export const table = new sst.aws.Dynamo(LINKS.TABLE_NAME.resource, {
 });
 
 /**
- * How long durable image copies are kept, in days, per stage (README "Images that last"):
+ * How long durable image copies are kept, in days, per stage (docs/images.md):
  * `npx sst secret set ImageRetentionDays 90 --stage prod`, then deploy. 0 keeps them forever.
  * Kept with the stage's secrets rather than read from the shell at deploy time, so a deploy
  * from another machine cannot silently shorten it (objects past a shortened rule are deleted).

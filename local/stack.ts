@@ -58,12 +58,12 @@ export interface StackOptions {
   upstreamTimeoutMs?: number;
   log?: Logger;
   overrides?: Overrides;
-  /** Durable image copies (README "Images that last"). */
+  /** Durable image copies (docs/images.md). */
   images?: LocalImageOptions;
-  /** Outbound webhooks and bus events (README "Receive our webhooks"). */
+  /** Outbound webhooks and bus events (docs/webhooks.md). */
   webhooks?: LocalWebhookOptions;
   /**
-   * The imagine queue (README "Feed it from a queue"): a local SQS stand-in, polled like
+   * The imagine queue (docs/queue-and-bus.md): a local SQS stand-in, polled like
    * Lambda's event source mapping. Absent: no queue.
    */
   queue?: { waitTimeSeconds?: number; visibilityTimeoutSeconds?: number };

@@ -59,7 +59,7 @@ function loadSecrets(dataDir: string): z.infer<typeof Secrets> {
 async function main() {
   const env = process.env;
   // The SDK warns that its 2027 releases need Node 22; this project pins a release that runs
-  // on Node 20 (see README), so the notice is noise in a developer's terminal.
+  // on Node 20 (see docs/development.md), so the notice is noise in a developer's terminal.
   env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const blank = (v: string | undefined) => (v === "" ? undefined : v);
   const local = LocalSettings.safeParse({

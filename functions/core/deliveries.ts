@@ -5,7 +5,7 @@ import type { Task } from "./task.ts";
 /**
  * Deliveries of task events: one per event and target (the client's webhookUrl, or the event
  * bus). Each keeps its frozen payload (every attempt sends the same bytes under the same
- * `webhook-id`) and the log of its attempts (README "Receive our webhooks").
+ * `webhook-id`) and the log of its attempts (docs/webhooks.md).
  */
 export const DeliveryTarget = z.enum(["webhook", "bus"]);
 export type DeliveryTarget = z.infer<typeof DeliveryTarget>;

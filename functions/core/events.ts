@@ -2,7 +2,7 @@ import * as z from "zod";
 import type { Task, TaskStatus } from "./task.ts";
 
 /**
- * The events a task's transitions make (README "Receive our webhooks"). A task reaches each
+ * The events a task's transitions make (docs/webhooks.md). A task reaches each
  * status once (statuses only move forward, see taskRank), so one transition makes at most one
  * event, and its id is derived from the transition itself: the same id however often the write
  * that recorded it is retried, and across every delivery attempt (`webhook-id`).

@@ -42,7 +42,7 @@ export interface TaskStore {
    * MODAL (both rank 0), which only a submit answer may do. `onlyIfUnbound` applies the update
    * only while no upstream job is bound to the task (no webhook has proven one started).
    * `quiet` records no event for the move (a queued submit's busy attempt, retried as a new
-   * task: README "Feed it from a queue").
+   * task: docs/queue-and-bus.md).
    */
   advance(
     id: string,

@@ -1,7 +1,7 @@
 import * as z from "zod";
 import { TaskEventType } from "./events.ts";
 
-/** Statuses use the upstream's words (see shared/API.md "The task"). */
+/** Statuses use the upstream's words (see docs/api.md "The task"). */
 export const TaskStatus = z.enum([
   "NOT_START",
   "SUBMITTED",
@@ -55,7 +55,7 @@ export const ImageKind = z.enum(["grid", "quadrant", "image", "video", "thumbnai
 export type ImageKind = z.infer<typeof ImageKind>;
 
 /**
- * One durable copy of a task's result, in our own storage (see README "Images that last").
+ * One durable copy of a task's result, in our own storage (see docs/images.md).
  * `url` opens it without an API key and expires (a signed link, made when the task is read);
  * it is null only where the task was not read through the read function.
  */
@@ -80,7 +80,7 @@ export type TaskImage = z.infer<typeof TaskImage>;
 export const ImagesStatus = z.enum(["pending", "done", "failed"]);
 export type ImagesStatus = z.infer<typeof ImagesStatus>;
 
-/** The task exactly as the API shows it (shared/API.md). */
+/** The task exactly as the API shows it (docs/api.md). */
 export const Task = z.object({
   id: z.string(),
   owner: z.string(),
@@ -106,7 +106,7 @@ export const Task = z.object({
   updatedAt: z.string(),
   finishedAt: z.string().nullable(),
   /**
-   * Durable copies of the result (README "Images that last"), the upstream URLs above kept
+   * Durable copies of the result (docs/images.md), the upstream URLs above kept
    * as they were. Defaults keep tasks stored before the copies existed parsing.
    */
   images: z.array(TaskImage).default([]),
@@ -114,7 +114,7 @@ export const Task = z.object({
   /** Why the last copy attempt failed (kept while retrying, and once given up). */
   imagesError: z.string().nullable().default(null),
   /**
-   * Where this task's events are POSTed (README "Receive our webhooks"), and which; null / []
+   * Where this task's events are POSTed (docs/webhooks.md), and which; null / []
    * when the submit gave no webhookUrl. Defaults keep older items parsing.
    */
   webhookUrl: z.string().nullable().default(null),

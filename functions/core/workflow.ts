@@ -39,10 +39,10 @@ interface ButtonRule {
 
 /**
  * customId → the action the child task gets, first match wins (specific names before their
- * substrings), after the NA/CometAPI gateway's `CoverPlusActionToNormalAction` (reference §4.3)
+ * substrings), after the NA/CometAPI gateway's `CoverPlusActionToNormalAction` (docs/upstreams.md §7)
  * extended to the describe, shorten and animate buttons. `modal`: Custom Zoom and Vary (Region)
  * always wait in MODAL; picks, remixable clicks and animate may (an account with Remix on, or
- * `enableRemix`), which the gateway hides behind a code 1 (reference §7).
+ * `enableRemix`), which the gateway hides behind a code 1 (docs/upstreams.md §2).
  */
 export const BUTTON_RULES: readonly ButtonRule[] = [
   { match: /^MJ::Job::PicReader::(\d+)$/, action: "IMAGINE", modal: "maybe", pick: true },
@@ -150,7 +150,7 @@ function withStartedCheck(upstream: UpstreamClient, upstreamTaskId: string): Ups
 /** Fields every job-starting body may carry besides its own. */
 interface JobInput {
   metadata?: Metadata;
-  /** where the task's events are POSTed (README "Receive our webhooks") */
+  /** where the task's events are POSTed (docs/webhooks.md) */
   webhookUrl?: string;
   webhookEvents?: TaskEventType[];
 }
@@ -259,7 +259,7 @@ export interface ModalInput {
 
 const ZOOM = /--zoom\s+(\d+(?:\.\d+)?)(?!\S)/;
 
-/** What each kind of MODAL task needs (reference §3.3, §7), checked before anything is written. */
+/** What each kind of MODAL task needs (docs/upstreams.md §3, docs/api.md), checked before anything is written. */
 function checkModalInput(task: Task, input: ModalInput): void {
   if (task.action === "CUSTOM_ZOOM") {
     const zoom = Number(ZOOM.exec(input.prompt ?? "")?.[1]);

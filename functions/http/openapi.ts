@@ -294,7 +294,7 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
     operationId: "getWebhookSecret",
     summary: "The secret that signs your webhooks",
     description:
-      'A Standard Webhooks secret (`whsec_` + base64): verify `webhook-signature` with it (README "Receive our webhooks"). One per owner.',
+      "A Standard Webhooks secret (`whsec_` + base64): verify `webhook-signature` with it (docs/webhooks.md). One per owner.",
     tag: "webhooks",
     auth: true,
     ok: { status: 200, description: "the current secret", schema: "WebhookSecret" },

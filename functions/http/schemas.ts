@@ -66,7 +66,7 @@ const eventsNeedUrl: [
   { message: "webhookEvents needs a webhookUrl", path: ["webhookEvents"] },
 ];
 
-/** `POST /v1/imagine` (shared/API.md). */
+/** `POST /v1/imagine` (docs/api.md). */
 export const ImagineBody = z
   .strictObject({
     prompt: z.string().trim().min(1, { message: "prompt must not be empty" }).max(8000),
@@ -155,7 +155,7 @@ const ImageRef = z.union([ImageDataUri, HttpUrl], {
   message: "expected an image data URI (PNG, JPEG, GIF or WebP) or an http(s) URL",
 });
 
-/** `POST /v1/video`: animate an image (reference §3.8). */
+/** `POST /v1/video`: animate an image (docs/upstreams.md §3). */
 export const VideoBody = z
   .strictObject({
     image: ImageRef,

@@ -7,7 +7,7 @@
  * - gsi2 (owner's tasks by status):     gsi1pk = OWNER#<owner>, gsi2sk = <status>#<task id>;
  *   the sort key only needs the status and the id, so a webhook's single write can move it
  *   without knowing (or reading) the owner.
- * - gsi3 (sparse: unfinished tasks):    gsi3pk = UNFINISHED#<shard>, gsi3sk = <task id>;
+ * - gsi3 (sparse: unfinished tasks):    gsi3pk = UNFINISHED, gsi3sk = <task id>;
  *   removed when the task reaches a terminal status, so the reconciler's cost follows the
  *   unfinished set, not the table.
  * - gsi4 (sparse: a task's children):   gsi4pk = PARENT#<parent id>, gsi4sk = <task id>; only
@@ -16,10 +16,10 @@
  *   written at creation only (a task's action never changes), for `GET /v1/tasks?action=`.
  * - gsi6 (sparse: media to copy):     gsi6pk = COPY, gsi6sk = <when the next attempt is due>#<id>;
  *   set by the SUCCESS write of a task with an image or video, moved forward after a failed
- *   attempt, removed once the copy is recorded or given up (README "Images that last").
+ *   attempt, removed once the copy is recorded or given up (docs/images.md).
  * - gsi7 (sparse: work for the dispatcher): gsi7pk = DISPATCH, gsi7sk = <when it is due>#<pk>
  *   - a task item whose status change queued events (its `outbox`): the change sets both in
- *     the same write (README "Receive our webhooks"). Tasks that want task.progress carry
+ *     the same write (docs/webhooks.md). Tasks that want task.progress carry
  *     gsi7pk from creation, so a progress write sets only gsi7sk and other tasks' progress
  *     writes put nothing in the index.
  *   - a delivery item (pk TASK#<id>, sk DELIVERY#...) until it is delivered, dead or stopped,

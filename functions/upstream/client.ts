@@ -77,7 +77,7 @@ function isQueueFullText(text: string): boolean {
 /**
  * Client for CometAPI's `/mj/*` endpoints and any midjourney-proxy compatible server.
  * Submits map every answer the upstream family is known to give onto a SubmitOutcome (see
- * shared/reference/midjourney-upstream.md §2); reads retry with capped exponential backoff
+ * docs/upstreams.md §2); reads retry with capped exponential backoff
  * and full jitter, because a read can be repeated safely and a submit cannot.
  */
 export function createUpstreamClient(options: UpstreamClientOptions): UpstreamClient {

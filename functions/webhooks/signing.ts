@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
 
 /**
- * Standard Webhooks signing (https://www.standardwebhooks.com): a receiver checks
+ * Standard Webhooks signing (docs/webhooks.md): a receiver checks
  * `webhook-signature` against `${webhook-id}.${webhook-timestamp}.${body}` with the secret we
  * gave it, so it can tell our deliveries from forgeries and replays.
  */

@@ -11,7 +11,7 @@ import {
 
 const H = "0ddb91a0-af46-4ae9-8e8e-c271074eb6e6";
 
-describe("customId → the child task's action (reference §4.3, §7)", () => {
+describe("customId → the child task's action (docs/upstreams.md §7, docs/api.md)", () => {
   it.each([
     [`MJ::JOB::upsample::1::${H}`, "UPSCALE", "never"],
     [`MJ::JOB::upsample::4::${H}`, "UPSCALE", "never"],

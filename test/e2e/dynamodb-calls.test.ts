@@ -8,7 +8,7 @@ import { startTestStack, type TestStack } from "../stack.ts";
 /**
  * What each operation costs in DynamoDB requests, counted by operation by a proxy in front of
  * DynamoDB Local (local/dynamodb-proxy.ts), through the real stack, the simulator and real HTTP.
- * These are the billed requests of the README's cost table: a change here is a change in price.
+ * These are the billed requests of the cost table of docs/deploy.md: a change here is a change in price.
  * Prompts carry `--sim-drop-hooks` so that no webhook of the simulator's lands inside a count;
  * webhooks are then sent by hand, with the simulator's own task JSON.
  */

@@ -7,7 +7,7 @@ import { api, eventually, OWNERS } from "../helpers.ts";
 import { startTestStack, type TestStack } from "../stack.ts";
 
 /**
- * A pipeline as README "Feed it from a queue" describes it, through the whole local stack: a
+ * A pipeline as docs/queue-and-bus.md describes it, through the whole local stack: a
  * message sent with the real SQS client starts a task, and the pipeline hears back through its
  * webhook and the bus, without calling the HTTP API.
  */

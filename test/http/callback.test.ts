@@ -57,7 +57,7 @@ const buttons = [1, 2, 3, 4].map((n) => ({
   style: 2,
 }));
 
-/** The webhooks a real upstream sends for one job, in order (reference §6). */
+/** The webhooks a real upstream sends for one job, in order (docs/upstreams.md §6). */
 function lifecycle(taskId: string, upstreamId: string, outcome: "SUCCESS" | "FAILURE") {
   const state = createStateToken(secret, taskId);
   const base = {

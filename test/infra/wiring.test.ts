@@ -202,7 +202,7 @@ describe("the functions", () => {
   });
 });
 
-describe('task events (README "Receive our webhooks")', () => {
+describe("task events (docs/webhooks.md)", () => {
   it("has a stream of new images that triggers the dispatcher only for dispatch work", () => {
     expect(ci.component("sst.aws.Dynamo", "Table").args.stream).toBe("new-image");
     const stream = ci.fn("DispatchStream");
@@ -286,7 +286,7 @@ describe("the secrets", () => {
   });
 });
 
-describe('the image bucket (README "Images that last")', () => {
+describe("the image bucket (docs/images.md)", () => {
   const rulesFor = (days: string) => {
     const lifecycle = ci.component("sst.aws.Bucket", "Images").args
       .lifecycle as AppliedRef<unknown>;

@@ -5,7 +5,7 @@ import { serveOverHttp } from "../serve.ts";
 /**
  * A canned upstream over real HTTP: each test queues the raw answers the next calls get,
  * copied from the answers real midjourney-proxy servers and gateways give
- * (shared/reference/midjourney-upstream.md §2, §5).
+ * (docs/upstreams.md §2, §5).
  */
 type Canned = { status: number; body?: string; headers?: Record<string, string>; delayMs?: number };
 const queue: Canned[] = [];

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createUpstreamClient, UpstreamReadError } from "../../functions/upstream/client.ts";
 import { serveOverHttp } from "../serve.ts";
 
-/** `GET /mj/task/{id}/image-seed` against canned answers of the upstream family (reference §5). */
+/** `GET /mj/task/{id}/image-seed` against canned answers of the upstream family (docs/upstreams.md §5). */
 type Canned = { status: number; body?: string };
 const queue: Canned[] = [];
 const paths: string[] = [];

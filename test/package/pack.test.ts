@@ -215,7 +215,7 @@ export { status, teapot, wrong };
     const checked = await run("node", [tsc, "-p", "."], app);
     expect(checked.stdout + checked.stderr).toBe("");
     expect(checked.code).toBe(0);
-  }, 120_000);
+  }, 180_000);
 });
 
 describe("npm start", () => {

@@ -1,6 +1,10 @@
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
+  // `import ... from "paperboat"` in tests is the source (client/index.ts), not the build in dist/.
+  // Vitest hands these to Node too, which is why Vite's "module" is not among them: it would send
+  // Node to the AWS SDK's dist-es files, which only bundlers can load.
+  ssr: { resolve: { conditions: ["paperboat-source", "node"] } },
   test: {
     include: ["test/**/*.test.ts"],
     globalSetup: ["test/global-setup.ts"],

@@ -1,6 +1,13 @@
 #!/usr/bin/env node
-// `npx paperboat`: the CLI is TypeScript, run through tsx as `npm start` runs the stack.
-import { register } from "tsx/esm/api";
+// `npx paperboat`. In the repository the CLI's TypeScript runs through tsx (as `npm start` runs
+// the stack), so an edit shows at once; an installed package has only the build, dist/cli.js.
+import { existsSync } from "node:fs";
 
-register();
-await import("../cli/paperboat.ts");
+const source = new URL("../cli/paperboat.ts", import.meta.url);
+if (existsSync(source)) {
+  const { register } = await import("tsx/esm/api");
+  register();
+  await import(source.href);
+} else {
+  await import("../dist/cli.js");
+}

@@ -520,12 +520,13 @@ describe("pollQueue: the event source mapping, locally", () => {
   });
 
   it("a handler that throws fails the whole batch, and stop() ends a long poll at once", async () => {
-    const queueUrl = sqs.createQueue(queueName(), { visibilityTimeoutSeconds: 600 });
-    await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: "boom" }));
+    // on the test's clock a long poll never runs out by itself: only stop() can end it
+    const queueUrl = timed.createQueue(queueName(), { visibilityTimeoutSeconds: 600 });
+    await timedClient.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: "boom" }));
     const errors: Error[] = [];
     let calls = 0;
     const poller = pollQueue({
-      client,
+      client: timedClient,
       queueUrl,
       waitTimeSeconds: 20,
       async handle() {
@@ -540,6 +541,6 @@ describe("pollQueue: the event source mapping, locally", () => {
     );
     await poller.stop();
     expect(errors.map((e) => e.message)).toEqual(["handler broke"]);
-    expect(sqs.messages(queueUrl)).toHaveLength(1);
+    expect(timed.messages(queueUrl)).toHaveLength(1);
   });
 });

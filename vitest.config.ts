@@ -3,13 +3,13 @@ import { defineConfig } from "vitest/config";
 /**
  * Test files that need no DynamoDB Local (so no Java): pure functions, parsers, signing, the
  * upstream client, the simulator, the local SQS and EventBridge stand-ins. `npm run test:unit`
- * runs only these; `npm test` runs both projects.
+ * runs only these; `npm test` runs both projects. test/infra/ stays in integration although it
+ * needs no Java: it bundles every function with esbuild, which is what makes a run slow.
  */
 const UNIT = [
   "test/core/**/*.test.ts",
   "test/events/**/*.test.ts",
   "test/images/**/*.test.ts",
-  "test/infra/wiring.test.ts",
   "test/queue/local-sqs.test.ts",
   "test/simulator/**/*.test.ts",
   "test/upstream/**/*.test.ts",

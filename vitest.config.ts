@@ -2,12 +2,13 @@ import { defineConfig } from "vitest/config";
 
 /**
  * Test files that need no DynamoDB Local (so no Java): pure functions, parsers, signing, the
- * upstream client, the simulator, the local SQS and EventBridge stand-ins. `npm run test:unit`
- * runs only these; `npm test` runs both projects. test/infra/ stays in integration although it
- * needs no Java: it bundles every function with esbuild, which is what makes a run slow.
+ * upstream client, the simulator, the local SQS and EventBridge stand-ins, the docs' links.
+ * `npm run test:unit` runs only these; `npm test` runs both projects. test/infra/ stays in
+ * integration although it needs no Java: it bundles every function with esbuild, the slow part.
  */
 const UNIT = [
   "test/core/**/*.test.ts",
+  "test/docs.test.ts",
   "test/events/**/*.test.ts",
   "test/images/**/*.test.ts",
   "test/queue/local-sqs.test.ts",

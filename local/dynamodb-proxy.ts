@@ -9,12 +9,16 @@ export type StoreFault = {
   /** The share of matching requests that fail (0..1), drawn from `random`; all when absent. */
   probability?: number;
   random?: () => number;
+  /** Only the next `times` matching requests, then it forwards again; every one when absent. */
+  times?: number;
 };
 
 export interface DynamoDbProxy {
   endpoint: string;
   /** Requests forwarded or failed, per DynamoDB operation (GetItem, UpdateItem, Query, ...). */
   counts(): Record<string, number>;
+  /** Requests answered with the fault instead of forwarded, per operation. */
+  faulted(): Record<string, number>;
   reset(): void;
   setFault(fault: StoreFault | null): void;
   stop(): Promise<void>;
@@ -50,7 +54,9 @@ async function readBody(request: IncomingMessage): Promise<Buffer> {
  */
 export async function startDynamoDbProxy(target: string): Promise<DynamoDbProxy> {
   const counts: Record<string, number> = {};
+  const faulted: Record<string, number> = {};
   let fault: StoreFault | null = null;
+  let faultsLeft = Number.POSITIVE_INFINITY;
 
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
     const operation =
@@ -61,9 +67,12 @@ export async function startDynamoDbProxy(target: string): Promise<DynamoDbProxy>
     const body = await readBody(request);
     if (
       fault &&
+      faultsLeft > 0 &&
       (!fault.operations || fault.operations.includes(operation)) &&
       (fault.probability === undefined || (fault.random ?? Math.random)() < fault.probability)
     ) {
+      faultsLeft--;
+      faulted[operation] = (faulted[operation] ?? 0) + 1;
       const answer = FAULT_ANSWERS[fault.kind];
       response.writeHead(answer.status, { "content-type": "application/x-amz-json-1.0" });
       response.end(JSON.stringify(answer.body));
@@ -99,11 +108,14 @@ export async function startDynamoDbProxy(target: string): Promise<DynamoDbProxy>
   return {
     endpoint,
     counts: () => ({ ...counts }),
+    faulted: () => ({ ...faulted }),
     reset: () => {
       for (const key of Object.keys(counts)) delete counts[key];
+      for (const key of Object.keys(faulted)) delete faulted[key];
     },
     setFault: (next) => {
       fault = next;
+      faultsLeft = next?.times ?? Number.POSITIVE_INFINITY;
     },
     stop: () =>
       new Promise<void>((ok) => {

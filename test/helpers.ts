@@ -4,6 +4,8 @@ import { createDocumentClient } from "../functions/deps.ts";
 import { createTaskStore } from "../functions/store/task-store.ts";
 import { ensureTable } from "../local/dynamodb.ts";
 
+export { eventually } from "./eventually.ts";
+
 export const OWNERS = {
   alice: { owner: "alice", key: `key_alice_${randomBytes(8).toString("hex")}` },
   bob: { owner: "bob", key: `key_bob_${randomBytes(8).toString("hex")}` },
@@ -58,19 +60,4 @@ export function api(stack: { url: string }, key: string) {
     task: (id: string) => call("GET", `/v1/tasks/${id}`),
     list: (query = "") => call("GET", `/v1/tasks${query}`),
   };
-}
-
-/** Polls until `check` passes or the time is up (then returns the last value for the assertion). */
-export async function eventually<T>(
-  read: () => Promise<T>,
-  check: (value: T) => boolean,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await read();
-  while (!check(value) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 25));
-    value = await read();
-  }
-  return value;
 }

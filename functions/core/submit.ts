@@ -43,6 +43,8 @@ export interface SubmitDeps {
    * get the 429 and decide themselves, so for them it stays off.
    */
   quietWhenBusy?: boolean;
+  /** Waits out a backoff (the answer-write's retries); tests pass one that does not sleep. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface ImagineInput {
@@ -222,12 +224,15 @@ async function advanceWithRetries(
         });
         throw error;
       }
-      await new Promise((r) => setTimeout(r, ANSWER_WRITE_RETRIES[attempt]));
+      await (deps.sleep ?? sleep)(ANSWER_WRITE_RETRIES[attempt] as number);
     }
   }
 }
 
-const ANSWER_WRITE_RETRIES = [100, 300, 900];
+/** The waits between the answer-write's attempts, in ms. */
+export const ANSWER_WRITE_RETRIES = [100, 300, 900];
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** The answer a result stands for: the task, or the contract's upstream error. */
 function answer(result: SubmitResult): Task {

@@ -437,11 +437,31 @@ async function readBody(request: IncomingMessage): Promise<Buffer | null> {
   return Buffer.concat(chunks);
 }
 
+/**
+ * Time as the local SQS sees it (delays, visibility timeouts, long polls). Tests pass a clock
+ * they move themselves, so a long poll's wait or a visibility timeout passes without sleeping.
+ */
+export interface SqsClock {
+  now(): Date;
+  /** Calls `fire` once `ms` have passed on this clock; the answer cancels it. */
+  after(ms: number, fire: () => void): () => void;
+}
+
+const systemSqsClock: SqsClock = {
+  now: () => new Date(),
+  after(ms, fire) {
+    const timer = setTimeout(fire, ms);
+    return () => clearTimeout(timer);
+  },
+};
+
 /** Starts the local SQS on 127.0.0.1 (or `host`), on a free port unless `port` is given. */
 export async function startLocalSqs(
-  options: { host?: string; port?: number } = {},
+  options: { host?: string; port?: number; clock?: SqsClock } = {},
 ): Promise<LocalSqs> {
   const host = options.host ?? "127.0.0.1";
+  const clock = options.clock ?? systemSqsClock;
+  const nowMs = () => clock.now().getTime();
   const queues = new Map<string, Queue>();
   const closing = new AbortController();
   let endpoint = "";
@@ -471,12 +491,12 @@ export async function startLocalSqs(
   const waitForChange = (queue: Queue, ms: number, signal: AbortSignal) =>
     new Promise<void>((resolve) => {
       const done = () => {
-        clearTimeout(timer);
+        cancel();
         queue.waiters.delete(done);
         signal.removeEventListener("abort", done);
         resolve();
       };
-      const timer = setTimeout(done, Math.max(0, ms));
+      const cancel = clock.after(Math.max(0, ms), done);
       queue.waiters.add(done);
       signal.addEventListener("abort", done, { once: true });
     });
@@ -572,7 +592,7 @@ export async function startLocalSqs(
       name,
       url: `${endpoint}/${ACCOUNT}/${name}`,
       arn: `arn:aws:sqs:${REGION}:${ACCOUNT}:${name}`,
-      createdAt: Date.now(),
+      createdAt: nowMs(),
       settings: {
         VisibilityTimeout: 30,
         DelaySeconds: 0,
@@ -606,7 +626,7 @@ export async function startLocalSqs(
         `One or more parameters are invalid. Reason: Message must be shorter than ${queue.settings.MaximumMessageSize} bytes.`,
       );
     }
-    const now = Date.now();
+    const now = nowMs();
     const message: StoredMessage = {
       messageId: randomUUID(),
       body,
@@ -637,14 +657,14 @@ export async function startLocalSqs(
       ...message,
       receiveCount: 0,
       firstReceiveTimestamp: null,
-      visibleAt: Date.now(),
+      visibleAt: nowMs(),
       receiptHandle: null,
     });
     return true;
   };
 
   const take = (queue: Queue, max: number, visibilityTimeout: number) => {
-    const now = Date.now();
+    const now = nowMs();
     const taken: StoredMessage[] = [];
     for (const message of [...queue.messages]) {
       if (taken.length >= max) break;
@@ -681,7 +701,7 @@ export async function startLocalSqs(
 
   const changeVisibility = (queue: Queue, handle: string, seconds: number) => {
     const message = messageFor(queue, handle);
-    const now = Date.now();
+    const now = nowMs();
     if (!message || message.visibleAt <= now) throw errors.messageNotInflight();
     message.visibleAt = now + seconds * 1000;
     notify(queue);
@@ -763,7 +783,7 @@ export async function startLocalSqs(
           throw errors.invalidAttributeName(name);
         }
       }
-      const now = Date.now();
+      const now = nowMs();
       const count = (test: (m: StoredMessage) => boolean) =>
         String(queue.messages.filter(test).length);
       const values: Record<string, string | undefined> = {
@@ -811,10 +831,10 @@ export async function startLocalSqs(
         ...stringList(input, "MessageSystemAttributeNames"),
       ];
       const attributeNames = stringList(input, "MessageAttributeNames");
-      const deadline = Date.now() + wait * 1000;
+      const deadline = nowMs() + wait * 1000;
       let taken = take(queue, max, visibilityTimeout);
       while (taken.length === 0 && !signal.aborted && queues.get(queue.name) === queue) {
-        const now = Date.now();
+        const now = nowMs();
         if (now >= deadline) break;
         await waitForChange(queue, Math.min(deadline, nextChange(queue, now)) - now, signal);
         if (signal.aborted) break;

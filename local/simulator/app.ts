@@ -39,7 +39,8 @@ async function send(engine: Engine, reply: Reply): Promise<Response> {
       return new Response(null, { status: reply.status });
     case "hold":
       await engine.hold();
-      return new Response(null, { status: 504 });
+      // closing the connection lets a stopping server finish once this answer is out
+      return new Response(null, { status: 504, headers: { connection: "close" } });
   }
 }
 

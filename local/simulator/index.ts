@@ -64,10 +64,19 @@ function listen(server: Server, port: number, host: string): Promise<AddressInfo
   });
 }
 
+/**
+ * Closes the server after the requests it is answering: the held ones engine.stop() just
+ * released still get their 504. Idle connections close at once; a request that still has not
+ * answered after a moment (a client stuck sending its body) is cut.
+ */
 function close(server: Server): Promise<void> {
   return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
+    const cut = setTimeout(() => server.closeAllConnections(), 1000);
+    server.close(() => {
+      clearTimeout(cut);
+      resolve();
+    });
+    server.closeIdleConnections();
   });
 }
 

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../local/dynamodb.ts";
-import { OWNERS } from "../helpers.ts";
+import { eventually, OWNERS } from "../helpers.ts";
 import { startTestStack, type TestStack } from "../stack.ts";
 
 /**
@@ -148,7 +148,12 @@ describe("paperboat imagine", () => {
       stderr += chunk;
     });
     const exited = new Promise<number | null>((ok) => child.once("close", ok));
-    while (!stderr.includes("SUBMITTED")) await new Promise((r) => setTimeout(r, 20));
+    expect(
+      await eventually(
+        () => stderr,
+        (text) => text.includes("SUBMITTED"),
+      ),
+    ).toContain("SUBMITTED");
     child.kill("SIGINT");
     expect(await exited).toBe(130);
     expect(stderr).toMatch(/Stopped waiting; task (\w{26}) goes on: `paperboat wait \1`\./);

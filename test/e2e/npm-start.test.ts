@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort } from "../../local/dynamodb.ts";
+import { eventually } from "../eventually.ts";
 
 const dataDir = mkdtempSync(join(tmpdir(), "paperboat-start-"));
 let child: ChildProcess | null = null;
@@ -39,14 +40,12 @@ describe("npm start", () => {
     child.stderr?.on("data", (chunk) => {
       output += chunk.toString();
     });
-    const deadline = Date.now() + 60_000;
-    while (
-      !output.includes("Ctrl-C stops everything") &&
-      Date.now() < deadline &&
-      child.exitCode === null
-    ) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await eventually(
+      () => output,
+      (text) => text.includes("Ctrl-C stops everything") || child?.exitCode !== null,
+      60_000,
+      100,
+    );
     expect(output).toContain(`paperboat is running at http://127.0.0.1:${port}`);
     expect(javaProcessesFor(dataDir)).toHaveLength(1);
 
@@ -63,12 +62,7 @@ describe("npm start", () => {
       });
       return (await response.json()) as { imagesStatus: string; images: { url: string }[] };
     };
-    let task = await read();
-    const copied = Date.now() + 20_000;
-    while (task.imagesStatus !== "done" && Date.now() < copied) {
-      await new Promise((r) => setTimeout(r, 200));
-      task = await read();
-    }
+    const task = await eventually(read, (t) => t.imagesStatus === "done", 20_000, 200);
     expect(task).toMatchObject({ status: "SUCCESS", imagesStatus: "done" });
     expect(existsSync(join(dataDir, "images", "tasks", answer.id, "grid.png"))).toBe(true);
     expect((await fetch(task.images[0]?.url ?? "")).status).toBe(200);
@@ -79,10 +73,14 @@ describe("npm start", () => {
     );
     child.kill("SIGTERM");
     expect(["0", "SIGTERM"]).toContain(await exited);
-    const gone = Date.now() + 10_000;
-    while (javaProcessesFor(dataDir).length > 0 && Date.now() < gone)
-      await new Promise((r) => setTimeout(r, 100));
-    expect(javaProcessesFor(dataDir)).toEqual([]);
+    expect(
+      await eventually(
+        () => javaProcessesFor(dataDir),
+        (left) => left.length === 0,
+        10_000,
+        100,
+      ),
+    ).toEqual([]);
     await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
   }, 120_000);
 });

@@ -18,7 +18,10 @@ beforeAll(async () => {
   stack = await startTestStack({ dynamodbEndpoint: proxy.endpoint, callbackSecret });
   alice = api(stack, OWNERS.alice.key);
 });
-afterEach(() => proxy.setFault(null));
+afterEach(() => {
+  proxy.setFault(null);
+  proxy.reset();
+});
 afterAll(async () => {
   await stack.stop();
   await proxy.stop();
@@ -102,10 +105,21 @@ describe("when DynamoDB fails", () => {
   });
 
   it("a short outage during submit's answer-write is retried within the request", async () => {
-    proxy.setFault({ kind: "error500", operations: ["UpdateItem"] });
-    const pending = alice.imagine({ prompt: "brief outage" });
-    setTimeout(() => proxy.setFault(null), 250);
-    const answer = await pending;
+    // no webhooks (and nothing else) write meanwhile: the proxy counts this request's writes
+    await stack.simulator?.idle();
+    // what a healthy submit sends, to compare with
+    let before = proxy.counts().UpdateItem ?? 0;
+    expect((await alice.imagine({ prompt: "no outage --sim-drop-hooks" })).status).toBe(202);
+    const healthy = (proxy.counts().UpdateItem ?? 0) - before;
+    expect(healthy).toBeGreaterThan(0);
+
+    // the first answer-write meets a 500; its retry, in the same request, goes through
+    await stack.simulator?.idle();
+    proxy.setFault({ kind: "error500", operations: ["UpdateItem"], times: 1 });
+    before = proxy.counts().UpdateItem ?? 0;
+    const answer = await alice.imagine({ prompt: "brief outage --sim-drop-hooks" });
+    expect(proxy.faulted().UpdateItem).toBe(1);
+    expect((proxy.counts().UpdateItem ?? 0) - before).toBe(healthy + 1);
     expect(answer.status).toBe(202);
     expect(answer.body).toMatchObject({
       status: expect.stringMatching(/SUBMITTED|IN_PROGRESS|SUCCESS/),

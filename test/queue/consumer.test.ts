@@ -3,7 +3,11 @@ import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Logger } from "../../functions/core/ports.ts";
 import { createStateToken } from "../../functions/core/state-token.ts";
-import { type SubmitDeps, submitImagine } from "../../functions/core/submit.ts";
+import {
+  ANSWER_WRITE_RETRIES,
+  type SubmitDeps,
+  submitImagine,
+} from "../../functions/core/submit.ts";
 import { createDocumentClient, createIdFactory, systemClock } from "../../functions/deps.ts";
 import {
   consumeImagineBatch,
@@ -23,6 +27,7 @@ import {
 } from "../../local/aws/sqs.ts";
 import { type DynamoDbProxy, startDynamoDbProxy } from "../../local/dynamodb-proxy.ts";
 import type { Simulator } from "../../local/simulator/index.ts";
+import { type ManualClock, manualClock } from "../clock.ts";
 import { api, eventually, OWNERS } from "../helpers.ts";
 import { startTestStack, type TestStack } from "../stack.ts";
 
@@ -52,6 +57,7 @@ beforeAll(async () => {
 });
 afterEach(() => {
   proxy.setFault(null);
+  proxy.reset();
   simulator.setFaults({ submitFailure: 0 });
 });
 afterAll(async () => {
@@ -68,8 +74,12 @@ function submitDeps(
     maxAttempts?: number;
     lockSeconds?: number;
     upstreamTimeoutMs?: number;
+    clock?: ManualClock;
+    /** the answer-write's backoff waits, recorded as they pass on `clock` instead of slept */
+    waits?: number[];
   } = {},
 ): SubmitDeps {
+  const { clock, waits } = options;
   const client = createDocumentClient({
     endpoint: options.endpoint ?? stack.dynamodbEndpoint,
     maxAttempts: options.maxAttempts,
@@ -83,7 +93,13 @@ function submitDeps(
       apiKey: "sim-local-key",
       timeoutMs: options.upstreamTimeoutMs ?? 10_000,
     }),
-    clock: systemClock,
+    clock: clock ?? systemClock,
+    sleep: clock
+      ? async (ms) => {
+          waits?.push(ms);
+          clock.advance(ms);
+        }
+      : undefined,
     newId: createIdFactory(),
     log: { info() {}, warn() {}, error() {} },
     callbackSecret,
@@ -460,7 +476,15 @@ describe("store outages", () => {
   });
 
   it("an outage after the upstream accepted: redelivered, it finds the task, no second job", async () => {
-    const deps = submitDeps({ endpoint: proxy.endpoint, maxAttempts: 1, lockSeconds: 1 });
+    const clock = manualClock(Date.now());
+    const waits: number[] = [];
+    const deps = submitDeps({
+      endpoint: proxy.endpoint,
+      maxAttempts: 1,
+      lockSeconds: 1,
+      clock,
+      waits,
+    });
     const { deps: consumerDeps } = consumer(() => deps);
     const prompt = uniquePrompt("answer write lost");
     const message = record({ owner: "alice", prompt });
@@ -470,12 +494,15 @@ describe("store outages", () => {
     expect(await consumeImagineBatch(consumerDeps, [message])).toEqual({
       batchItemFailures: [{ itemIdentifier: message.messageId }],
     });
+    // the answer-write was tried again after each of its backoffs, then given up
+    expect(waits).toEqual(ANSWER_WRITE_RETRIES);
+    expect(proxy.faulted().UpdateItem).toBe(ANSWER_WRITE_RETRIES.length + 1);
     const [task] = await tasksWithPrompt(prompt);
     expect(task).toBeDefined();
     expect(jobsOf(task?.id ?? "")).toBe(1);
 
     proxy.setFault(null);
-    await new Promise((r) => setTimeout(r, 1100)); // past the key's lock
+    clock.advance(1_000); // past the key's lock
     expect(await consumeImagineBatch(consumerDeps, [redelivered(message)])).toEqual({
       batchItemFailures: [],
     });

@@ -6,6 +6,7 @@ import {
   DeleteMessageCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
+  type Message,
   PurgeQueueCommand,
   QueueDoesNotExist,
   QueueNameExists,
@@ -26,25 +27,37 @@ import {
   pollQueue,
   startLocalSqs,
 } from "../../local/aws/sqs.ts";
-import { eventually } from "../helpers.ts";
+import { manualClock } from "../clock.ts";
+import { eventually } from "../eventually.ts";
 
 /** The real SDK client, over HTTP, with its MD5 checksum validation on (the default). */
 let sqs: LocalSqs;
 let client: SQSClient;
+/**
+ * A second local SQS on a clock that moves only by `advance()`: delays, visibility timeouts and
+ * long polls pass without sleeping, and a long poll that answers did not run out its wait.
+ */
+const clock = manualClock();
+let timed: LocalSqs;
+let timedClient: SQSClient;
 
 beforeAll(async () => {
   sqs = await startLocalSqs();
   client = createSqsClient({ endpoint: sqs.endpoint });
+  timed = await startLocalSqs({ clock });
+  timedClient = createSqsClient({ endpoint: timed.endpoint });
 });
 afterAll(async () => {
   client.destroy();
+  timedClient.destroy();
   await sqs.stop();
+  await timed.stop();
 });
 
 const queueName = (prefix = "q") => `${prefix}-${randomBytes(4).toString("hex")}`;
 
-async function counts(queueUrl: string) {
-  const { Attributes = {} } = await client.send(
+async function counts(queueUrl: string, on = client) {
+  const { Attributes = {} } = await on.send(
     new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["All"] }),
   );
   return {
@@ -54,8 +67,12 @@ async function counts(queueUrl: string) {
   };
 }
 
-async function receive(queueUrl: string, options: { wait?: number; visibility?: number } = {}) {
-  const { Messages = [] } = await client.send(
+async function receive(
+  queueUrl: string,
+  options: { wait?: number; visibility?: number } = {},
+  on = client,
+) {
+  const { Messages = [] } = await on.send(
     new ReceiveMessageCommand({
       QueueUrl: queueUrl,
       MaxNumberOfMessages: 10,
@@ -154,48 +171,6 @@ describe("the local SQS, through @aws-sdk/client-sqs", () => {
     await expect(
       client.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: "garbage" })),
     ).rejects.toBeInstanceOf(ReceiptHandleIsInvalid);
-  });
-
-  it("holds a delayed message until its delay is over; a long poll then gets it", async () => {
-    const queueUrl = sqs.createQueue(queueName());
-    await client.send(
-      new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: "later", DelaySeconds: 1 }),
-    );
-    expect(await receive(queueUrl)).toEqual([]);
-    expect(await counts(queueUrl)).toEqual({ visible: 0, inFlight: 0, delayed: 1 });
-    const [message] = await receive(queueUrl, { wait: 5 });
-    expect(message?.Body).toBe("later");
-  });
-
-  it("a long poll answers as soon as a message is sent", async () => {
-    const queueUrl = sqs.createQueue(queueName());
-    const polling = receive(queueUrl, { wait: 10 });
-    await new Promise((r) => setTimeout(r, 100));
-    await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: "now" }));
-    expect((await polling).map((m) => m.Body)).toEqual(["now"]);
-  });
-
-  it("an unacknowledged message comes back after its visibility timeout, counted", async () => {
-    const queueUrl = sqs.createQueue(queueName(), { visibilityTimeoutSeconds: 1 });
-    await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: "again" }));
-    const [first] = await receive(queueUrl);
-    expect(first?.Attributes?.ApproximateReceiveCount).toBe("1");
-    expect(await receive(queueUrl)).toEqual([]);
-
-    const [second] = await receive(queueUrl, { wait: 5 });
-    expect(second).toMatchObject({ MessageId: first?.MessageId, Body: "again" });
-    expect(second?.Attributes?.ApproximateReceiveCount).toBe("2");
-    expect(second?.ReceiptHandle).not.toBe(first?.ReceiptHandle);
-
-    // the first receive's handle no longer deletes it; the latest does
-    await client.send(
-      new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: first?.ReceiptHandle }),
-    );
-    expect(sqs.messages(queueUrl)).toHaveLength(1);
-    await client.send(
-      new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: second?.ReceiptHandle }),
-    );
-    expect(sqs.messages(queueUrl)).toHaveLength(0);
   });
 
   it("ChangeMessageVisibility to 0 makes a message receivable at once", async () => {
@@ -407,11 +382,90 @@ describe("the local SQS, through @aws-sdk/client-sqs", () => {
   });
 });
 
+describe("time in the local SQS, on a clock of the test's own", () => {
+  const bodies = (messages: Message[]) => messages.map((m) => m.Body);
+
+  /** A long poll that is waiting in the local SQS (its wait armed on the clock) when this resolves. */
+  async function longPoll(queueUrl: string, wait: number) {
+    const armed = clock.pending();
+    let answered = false;
+    const polling = receive(queueUrl, { wait }, timedClient).finally(() => {
+      answered = true;
+    });
+    expect(await eventually(clock.pending, (n) => n > armed || answered)).toBe(armed + 1);
+    return { polling, answered: () => answered };
+  }
+
+  it("holds a delayed message until its delay is over; a long poll then gets it", async () => {
+    const queueUrl = timed.createQueue(queueName());
+    await timedClient.send(
+      new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: "later", DelaySeconds: 1 }),
+    );
+    expect(await receive(queueUrl, {}, timedClient)).toEqual([]);
+    expect(await counts(queueUrl, timedClient)).toEqual({ visible: 0, inFlight: 0, delayed: 1 });
+    const { polling, answered } = await longPoll(queueUrl, 5);
+    clock.advance(999);
+    expect(answered()).toBe(false);
+    clock.advance(1);
+    expect(bodies(await polling)).toEqual(["later"]);
+  });
+
+  it("a long poll answers as soon as a message is sent", async () => {
+    const queueUrl = timed.createQueue(queueName());
+    const { polling, answered } = await longPoll(queueUrl, 20);
+    expect(answered()).toBe(false);
+    const at = clock.now();
+    await timedClient.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: "now" }));
+    // the clock stands still, so only the message can have ended the wait
+    expect(await eventually(answered, Boolean)).toBe(true);
+    expect(bodies(await polling)).toEqual(["now"]);
+    expect(clock.now()).toEqual(at);
+  });
+
+  it("a long poll with nothing to receive answers empty at the end of its wait, not before", async () => {
+    const queueUrl = timed.createQueue(queueName());
+    const { polling, answered } = await longPoll(queueUrl, 10);
+    clock.advance(9_999);
+    // its wait is still armed: nothing has answered it
+    expect(clock.pending()).toBe(1);
+    expect(answered()).toBe(false);
+    clock.advance(1);
+    expect(await polling).toEqual([]);
+  });
+
+  it("an unacknowledged message comes back after its visibility timeout, counted", async () => {
+    const queueUrl = timed.createQueue(queueName(), { visibilityTimeoutSeconds: 1 });
+    await timedClient.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: "again" }));
+    const [first] = await receive(queueUrl, {}, timedClient);
+    expect(first?.Attributes?.ApproximateReceiveCount).toBe("1");
+    expect(await receive(queueUrl, {}, timedClient)).toEqual([]);
+
+    const { polling, answered } = await longPoll(queueUrl, 5);
+    clock.advance(999);
+    expect(answered()).toBe(false);
+    clock.advance(1);
+    const [second] = await polling;
+    expect(second).toMatchObject({ MessageId: first?.MessageId, Body: "again" });
+    expect(second?.Attributes?.ApproximateReceiveCount).toBe("2");
+    expect(second?.ReceiptHandle).not.toBe(first?.ReceiptHandle);
+
+    // the first receive's handle no longer deletes it; the latest does
+    await timedClient.send(
+      new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: first?.ReceiptHandle }),
+    );
+    expect(timed.messages(queueUrl)).toHaveLength(1);
+    await timedClient.send(
+      new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: second?.ReceiptHandle }),
+    );
+    expect(timed.messages(queueUrl)).toHaveLength(0);
+  });
+});
+
 describe("pollQueue: the event source mapping, locally", () => {
   it("hands over Lambda-style records and deletes all but the batch item failures", async () => {
-    const queueUrl = sqs.createQueue(queueName(), { visibilityTimeoutSeconds: 1 });
+    const queueUrl = timed.createQueue(queueName(), { visibilityTimeoutSeconds: 1 });
     for (const body of ["keep", "fail"]) {
-      await client.send(
+      await timedClient.send(
         new SendMessageCommand({
           QueueUrl: queueUrl,
           MessageBody: body,
@@ -422,7 +476,7 @@ describe("pollQueue: the event source mapping, locally", () => {
     const seen: QueueRecord[] = [];
     let failOnce = true;
     const poller = pollQueue({
-      client,
+      client: timedClient,
       queueUrl,
       waitTimeSeconds: 1,
       async handle(records) {
@@ -433,10 +487,16 @@ describe("pollQueue: the event source mapping, locally", () => {
       },
     });
     try {
-      const done = await eventually(
-        async () => seen.filter((r) => r.body === "fail").length,
-        (n) => n >= 2,
+      const failed = () => seen.filter((r) => r.body === "fail").length;
+      expect(await eventually(failed, (n) => n >= 1)).toBe(1);
+      // the handled record is deleted; then the failed one's visibility timeout passes
+      const left = await eventually(
+        () => timed.messages(queueUrl).map((m) => m.body),
+        (bodies) => bodies.length === 1,
       );
+      expect(left).toEqual(["fail"]);
+      clock.advance(1_000);
+      const done = await eventually(failed, (n) => n >= 2);
       expect(done).toBe(2);
       const first = seen.find((r) => r.body === "keep");
       expect(first).toMatchObject({
@@ -450,7 +510,7 @@ describe("pollQueue: the event source mapping, locally", () => {
       expect(seen.filter((r) => r.body === "keep")).toHaveLength(1);
       expect(
         await eventually(
-          async () => sqs.messages(queueUrl),
+          () => timed.messages(queueUrl),
           (m) => m.length === 0,
         ),
       ).toEqual([]);
@@ -460,12 +520,13 @@ describe("pollQueue: the event source mapping, locally", () => {
   });
 
   it("a handler that throws fails the whole batch, and stop() ends a long poll at once", async () => {
-    const queueUrl = sqs.createQueue(queueName(), { visibilityTimeoutSeconds: 600 });
-    await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: "boom" }));
+    // on the test's clock a long poll never runs out by itself: only stop() can end it
+    const queueUrl = timed.createQueue(queueName(), { visibilityTimeoutSeconds: 600 });
+    await timedClient.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: "boom" }));
     const errors: Error[] = [];
     let calls = 0;
     const poller = pollQueue({
-      client,
+      client: timedClient,
       queueUrl,
       waitTimeSeconds: 20,
       async handle() {
@@ -480,6 +541,6 @@ describe("pollQueue: the event source mapping, locally", () => {
     );
     await poller.stop();
     expect(errors.map((e) => e.message)).toEqual(["handler broke"]);
-    expect(sqs.messages(queueUrl)).toHaveLength(1);
+    expect(timed.messages(queueUrl)).toHaveLength(1);
   });
 });

@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { PNG } from "pngjs";
 import { describe, expect, it } from "vitest";
 import type { SubmitFaultKind } from "../../local/simulator/index.ts";
+import { eventually } from "../eventually.ts";
 import { API_KEY, type Harness, startHarness, steps } from "./helpers.ts";
 
 const HASH = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -318,11 +319,12 @@ describe("images", () => {
       progressSteps: [0, 10, 20, 30, 40, 50, 60, 70, 80, 90],
     });
     const { json } = await imagine(h, "preview me");
-    let running = await h.fetchTask(json.result);
-    while (running.status === "NOT_START" || running.status === "SUBMITTED") {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      running = await h.fetchTask(json.result);
-    }
+    const running = await eventually(
+      () => h.fetchTask(json.result),
+      (task) => task.status !== "NOT_START" && task.status !== "SUBMITTED",
+      10_000,
+      5,
+    );
     expect(running.status).toBe("IN_PROGRESS");
     const preview = await png(running.imageUrl ?? "");
     expect([preview.width, preview.height]).toEqual([512, 512]);
@@ -404,12 +406,23 @@ describe("submit faults", () => {
 
   it("holds a timeout submit past the client's patience, creates no job, and lets stop() go", async () => {
     const h = await startHarness();
+    const submits = () => h.sim.stats().submits;
+    const patience = new AbortController();
+    let answered = false;
     const attempt = fetch(`${h.sim.url}/mj/submit/imagine`, {
       method: "POST",
       headers: { authorization: `Bearer ${API_KEY}` },
       body: JSON.stringify({ prompt: "slow --sim-submit=timeout" }),
-      signal: AbortSignal.timeout(150),
+      signal: patience.signal,
+    }).finally(() => {
+      answered = true;
     });
+    // the simulator has the request and gives no answer, while it answers a later one; the
+    // client gives up first
+    expect(await eventually(submits, (n) => n === 1)).toBe(1);
+    expect((await h.get("/mj/task/unknown/fetch")).status).toBeLessThan(500);
+    expect(answered).toBe(false);
+    patience.abort();
     await expect(attempt).rejects.toThrow();
     expect(h.sim.stats()).toMatchObject({ submits: 1, jobsCreated: 0 });
     const late = fetch(`${h.sim.url}/mj/submit/imagine`, {
@@ -420,9 +433,11 @@ describe("submit faults", () => {
       (res) => res.status,
       () => "closed",
     );
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // held, not answered: it waits in the simulator until stop()
+    expect(await eventually(submits, (n) => n === 2)).toBe(2);
     await h.sim.stop();
-    expect([504, "closed"]).toContain(await late);
+    // stop() released it with the 504 a gateway gives up with (not HOLD_MS later, not a cut)
+    expect(await late).toBe(504);
   });
 
   it("draws faults per submit at the configured rate, and setFaults turns them off", async () => {

@@ -31,13 +31,19 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
+/** The waits between read attempts, recorded instead of slept (jitter fixed at half). */
+const waits: number[] = [];
 const client = () =>
   createUpstreamClient({
     baseUrl: `${server.url}/`,
     apiKey: "upstream-key",
     timeoutMs: 300,
-    retryBaseMs: 1,
-    retryCapMs: 5,
+    retryBaseMs: 200,
+    retryCapMs: 700,
+    random: () => 0.5,
+    sleep: async (ms) => {
+      waits.push(ms);
+    },
   });
 
 const json = (value: unknown) => JSON.stringify(value);
@@ -222,9 +228,10 @@ describe("reads: the three 'unknown task' answers, retries, permissive parsing",
     expect(await client().fetchTask("123")).toBeNull();
   });
 
-  it("fetch retries 5xx and timeouts, then parses the task permissively", async () => {
+  it("fetch retries 5xx and timeouts with capped backoff, then parses the task permissively", async () => {
     queue.length = 0;
     seen.length = 0;
+    waits.length = 0;
     queue.push(
       { status: 502, body: "bad gateway" },
       { status: 200, body: "{}", delayMs: 1000 },
@@ -242,6 +249,8 @@ describe("reads: the three 'unknown task' answers, retries, permissive parsing",
     );
     const task = await client().fetchTask("1748339029401828");
     expect(seen).toHaveLength(3);
+    // half of min(cap 700, 200 * 2^attempt): 200, then 350 where the cap holds it
+    expect(waits).toEqual([200, 350]);
     expect(task).toMatchObject({
       id: "1748339029401828",
       status: "IN_PROGRESS",

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Look } from "./engine.ts";
-import type { SimTask } from "./task.ts";
+import { isTerminal, type SimTask } from "./task.ts";
 import type { Delivery } from "./webhooks.ts";
 
 /** How a job's run was decided at its start (faults included), so a restart keeps to it. */
@@ -34,7 +34,18 @@ export interface JobFile {
 }
 
 const VERSION = 1;
-const DEBOUNCE_MS = 50;
+const DEBOUNCE_MS = 200;
+/**
+ * Finished jobs kept in the file, newest: enough for every task a restarted stack could still ask
+ * about, and a file that stays small (about 1 KB a job) however long `npm start` has run.
+ */
+export const MAX_FINISHED_KEPT = 2000;
+
+/** Every unfinished job, and the newest MAX_FINISHED_KEPT finished ones, in creation order. */
+export function jobsToKeep(jobs: SavedJob[]): SavedJob[] {
+  let finished = jobs.filter((job) => isTerminal(job.task.status)).length;
+  return jobs.filter((job) => !isTerminal(job.task.status) || finished-- <= MAX_FINISHED_KEPT);
+}
 
 /**
  * The simulator's jobs under `dir` (`jobs.json`), as a real upstream keeps its tasks across its
@@ -50,7 +61,7 @@ export function createJobFile(dir: string, jobs: () => SavedJob[]): JobFile {
     mkdirSync(dir, { recursive: true });
     const temporary = `${path}.${process.pid}.tmp`;
     try {
-      writeFileSync(temporary, JSON.stringify({ version: VERSION, jobs: jobs() }));
+      writeFileSync(temporary, JSON.stringify({ version: VERSION, jobs: jobsToKeep(jobs()) }));
       renameSync(temporary, path);
     } catch (error) {
       rmSync(temporary, { force: true });

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { type SimTask, startSimulator } from "../../local/simulator/index.ts";
+import { jobsToKeep, MAX_FINISHED_KEPT, type SavedJob } from "../../local/simulator/persistence.ts";
 import { eventually } from "../helpers.ts";
 import { API_KEY, startReceiver } from "./helpers.ts";
 
@@ -92,5 +93,19 @@ describe("the simulator across a restart on the same dataDir", () => {
       await sim.stop();
       rmSync(empty, { recursive: true, force: true });
     }
+  });
+
+  it("keeps every unfinished job in the file, and only the newest finished ones", () => {
+    const job = (n: number, status: SimTask["status"]) =>
+      ({ task: { id: String(n), status } }) as SavedJob;
+    const jobs = [
+      job(0, "IN_PROGRESS"),
+      ...Array.from({ length: MAX_FINISHED_KEPT + 2 }, (_, i) => job(i + 1, "SUCCESS")),
+      job(MAX_FINISHED_KEPT + 3, "SUBMITTED"),
+    ];
+    const kept = jobsToKeep(jobs).map((j) => Number(j.task.id));
+    expect(kept).toHaveLength(MAX_FINISHED_KEPT + 2);
+    expect(kept.slice(0, 2)).toEqual([0, 3]);
+    expect(kept.at(-1)).toBe(MAX_FINISHED_KEPT + 3);
   });
 });

@@ -52,8 +52,9 @@ export function resultUrls(task: Task): { url: string; name: string }[] {
 
 /**
  * Downloads the task's images (and video) into `dir`. The extension follows the answer's
- * content type, else the URL's. A URL that cannot be fetched is upstream trouble (exit 5):
- * upstream image URLs expire.
+ * content type, else the URL's. Once the service holds durable copies the task's URLs are
+ * theirs; before that they are the upstream's, and one that cannot be fetched is upstream
+ * trouble (exit 5): upstream image URLs expire.
  */
 export async function saveResults(task: Task, dir: string): Promise<string[]> {
   await mkdir(dir, { recursive: true });
@@ -73,7 +74,7 @@ export async function saveResults(task: Task, dir: string): Promise<string[]> {
       throw new CliError(
         EXIT.unavailable,
         "download_failed",
-        `Cannot download ${url}: it answered ${response.status} (upstream image URLs expire).`,
+        `Cannot download ${url}: it answered ${response.status} (the upstream's links expire; the service's copies replace them once made).`,
       );
     }
     const type = (response.headers.get("content-type") ?? "").split(";")[0]?.trim() ?? "";

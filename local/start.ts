@@ -115,6 +115,8 @@ async function main() {
     upstream,
     simulator: {
       stepMs: SIMULATOR_STEP_MS,
+      // its jobs outlive a restart, like a real upstream's: running tasks still finish
+      dataDir: join(dataDir, "simulator"),
       log: (message: string, fields?: Record<string, unknown>) =>
         log.info(message, { component: "simulator", ...fields }),
     },

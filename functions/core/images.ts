@@ -116,10 +116,13 @@ export function planImageCopy(
 }
 
 /**
- * The task with a fresh, expiring URL on each durable copy (signed now: links are never
- * stored, so a stored task never carries a dead one).
+ * The task as the API shows it: a fresh, expiring link on each durable copy (signed now: links
+ * are never stored, so a stored task never carries a dead one), and `imageUrl`, `imageUrls` and
+ * `videoUrl` pointing at the copies of the upstream files they named, which outlive the
+ * upstream's links. The originals stay in `upstreamImageUrl`, `upstreamImageUrls` and
+ * `upstreamVideoUrl`. A URL without a copy (none made yet, or the copy failed) is left as it is.
  */
-export async function withImageUrls<T extends Task>(
+export async function withCopyUrls<T extends Task>(
   store: ImageStore | undefined,
   task: T,
   origin: string,
@@ -131,7 +134,19 @@ export async function withImageUrls<T extends Task>(
       url: await store.url(imageKey(task.id, image.name), { origin }),
     })),
   );
-  return { ...task, images };
+  // each copied file names the upstream URL it came from (quadrants and thumbnails name none)
+  const copies = new Map<string, string>();
+  for (const image of images) {
+    if (image.source && image.url && !copies.has(image.source)) copies.set(image.source, image.url);
+  }
+  const copyOf = (url: string) => copies.get(url) ?? url;
+  return {
+    ...task,
+    images,
+    imageUrl: task.upstreamImageUrl === null ? null : copyOf(task.upstreamImageUrl),
+    imageUrls: task.upstreamImageUrls.map(copyOf),
+    videoUrl: task.upstreamVideoUrl === null ? null : copyOf(task.upstreamVideoUrl),
+  };
 }
 
 /**

@@ -96,6 +96,9 @@ export function newTask(fields: {
     webhookEvents: fields.webhook?.url
       ? [...(fields.webhook.events ?? DEFAULT_WEBHOOK_EVENTS)]
       : [],
+    upstreamImageUrl: null,
+    upstreamImageUrls: [],
+    upstreamVideoUrl: null,
   };
 }
 

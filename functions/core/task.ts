@@ -90,9 +90,17 @@ export const Task = z.object({
   prompt: z.string().nullable(),
   upstreamTaskId: z.string().nullable(),
   parentId: z.string().nullable(),
-  imageUrl: z.string().nullable(),
-  imageUrls: z.array(z.string()),
-  videoUrl: z.string().nullable(),
+  imageUrl: z
+    .string()
+    .nullable()
+    .describe("the result; a link to our durable copy once it exists, else the upstream's"),
+  imageUrls: z
+    .array(z.string())
+    .describe("the separate images; links to our copies once they exist, else the upstream's"),
+  videoUrl: z
+    .string()
+    .nullable()
+    .describe("the video; a link to our durable copy once it exists, else the upstream's"),
   /**
    * The text results of DESCRIBE (the four prompts) and SHORTEN (the shortened prompts), in the
    * upstream's order; `[]` for every other task. Defaults to `[]` so that items and replayed
@@ -119,6 +127,26 @@ export const Task = z.object({
    */
   webhookUrl: z.string().nullable().default(null),
   webhookEvents: z.array(TaskEventType).default([]),
+  /**
+   * The upstream's own result URLs, as it sent them (they expire). `imageUrl`, `imageUrls` and
+   * `videoUrl` equal them until the durable copies exist; from then on those point at the copies
+   * (withCopyUrls, as the task is read) and these keep the originals. Derived from the stored
+   * task, never stored; the defaults keep answers recorded before the fields existed parsing.
+   */
+  upstreamImageUrl: z
+    .string()
+    .nullable()
+    .default(null)
+    .describe("the upstream's own `imageUrl`, as it sent it (it expires)"),
+  upstreamImageUrls: z
+    .array(z.string())
+    .default([])
+    .describe("the upstream's own `imageUrls`, as it sent them (they expire)"),
+  upstreamVideoUrl: z
+    .string()
+    .nullable()
+    .default(null)
+    .describe("the upstream's own `videoUrl`, as it sent it (it expires)"),
 });
 export type Task = z.infer<typeof Task>;
 

@@ -137,6 +137,15 @@ function shorten(text, length) {
   return text.length > length ? `${text.slice(0, length - 1)}…` : text;
 }
 
+/**
+ * What a card or a tree node shows: the small thumbnail of the durable copies once they exist
+ * (its link outlives the upstream's), else the result itself.
+ */
+function thumbnailUrl(task) {
+  const thumbnail = (task.images ?? []).find((image) => image.kind === "thumbnail");
+  return thumbnail?.url ?? task.imageUrl ?? task.imageUrls?.[0] ?? null;
+}
+
 const statusLabel = (status) => STATUS_LABELS[status] ?? status;
 const actionLabel = (action) => ACTION_LABELS[action] ?? action;
 const isFinished = (task) => FINISHED.has(task.status);
@@ -461,7 +470,7 @@ function updateCard(card, task) {
   card.progress.value = task.progress;
   card.progress.setAttribute("aria-label", `Progress ${task.progress} %`);
   // the placeholder sits behind the image: it shows until the image has painted, or if it breaks
-  const image = task.imageUrl ?? task.imageUrls?.[0] ?? null;
+  const image = thumbnailUrl(task);
   setImage(card.img, image);
   setText(
     card.placeholder,
@@ -831,7 +840,7 @@ function renderTree() {
     node.status.dataset.status = task.status;
     node.li.dataset.status = task.status;
     node.li.dataset.action = task.action;
-    setImage(node.img, task.imageUrl ?? task.imageUrls?.[0]);
+    setImage(node.img, thumbnailUrl(task));
     if (id === state.openId) node.button.setAttribute("aria-current", "true");
     else node.button.removeAttribute("aria-current");
     const children = (task.children ?? []).filter((child) => wanted.has(child)).map(build);

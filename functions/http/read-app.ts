@@ -1,5 +1,5 @@
 import { NotFoundError } from "../core/errors.ts";
-import { withImageUrls } from "../core/images.ts";
+import { withCopyUrls } from "../core/images.ts";
 import type { ImageStore, Logger, TaskStore } from "../core/ports.ts";
 import { getTaskWithChildren, listTasks } from "../core/queries.ts";
 import { type AuthEnv, createApiKeyAuth } from "./auth.ts";
@@ -41,7 +41,7 @@ export function createReadApp(deps: ReadAppDeps) {
       afterId: query.cursor,
     });
     return c.json({
-      items: await Promise.all(page.items.map((t) => withImageUrls(deps.images, t, originOf(c)))),
+      items: await Promise.all(page.items.map((t) => withCopyUrls(deps.images, t, originOf(c)))),
       nextCursor: page.lastId ? encodeCursor(page.lastId) : null,
     });
   });
@@ -51,7 +51,7 @@ export function createReadApp(deps: ReadAppDeps) {
     // A malformed id cannot name a task: same answer as an unknown one.
     if (!id.success) throw new NotFoundError();
     const task = await getTaskWithChildren(deps, c.get("owner"), id.data);
-    return c.json(await withImageUrls(deps.images, task, originOf(c)));
+    return c.json(await withCopyUrls(deps.images, task, originOf(c)));
   });
 
   return app;

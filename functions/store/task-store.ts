@@ -32,6 +32,10 @@ export function itemToTask(item: Item): Task {
   return Task.parse({
     ...rest,
     upstreamTaskId: item.upstreamTaskId ?? null,
+    // the stored result URLs are the upstream's (copies replace them only as the task is read)
+    upstreamImageUrl: item.imageUrl ?? null,
+    upstreamImageUrls: item.imageUrls ?? [],
+    upstreamVideoUrl: item.videoUrl ?? null,
     metadata: typeof metadataJson === "string" ? JSON.parse(metadataJson) : {},
   });
 }
@@ -57,7 +61,18 @@ export function appendChildToParent(tableName: string, child: Task) {
 export function taskToItem(task: Task): Item {
   // The client's metadata is kept as a JSON string: any JSON object round-trips exactly, where a
   // DynamoDB map would refuse empty keys and numbers outside DynamoDB's range.
-  const { upstreamTaskId, metadata, images, imagesStatus, imagesError, ...rest } = task;
+  const {
+    upstreamTaskId,
+    metadata,
+    images,
+    imagesStatus,
+    imagesError,
+    // derived from imageUrl, imageUrls and videoUrl as the item is read
+    upstreamImageUrl: _image,
+    upstreamImageUrls: _images,
+    upstreamVideoUrl: _video,
+    ...rest
+  } = task;
   return {
     ...keys.task(task.id),
     gsi1pk: keys.ownerTasks(task.owner),

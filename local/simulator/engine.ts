@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { setMaxListeners } from "node:events";
 import { type FaultConfig, mergeFaults, parseDirectives, stripDirectives } from "./faults.ts";
 import { renderGrid, renderQuadrant, renderVideo, type Size } from "./images.ts";
+import { createJobFile, type SavedJob } from "./persistence.ts";
 import { chance, createRng, deriveSeed, type Rng, randomInt, shuffle } from "./rng.ts";
 import {
   DISCORD_INSTANCE_ID,
@@ -81,6 +82,8 @@ export interface EngineOptions {
   faults: FaultConfig;
   seed: number;
   log: LogFn;
+  /** Keep the jobs here and finish the unfinished ones after a restart; absent: in memory. */
+  dataDir?: string;
 }
 
 /** How long the `timeout` submit fault holds a request: longer than any sane client timeout. */
@@ -114,6 +117,9 @@ export function createEngine(options: EngineOptions) {
     webhooksDropped: 0,
     jobsByState: {},
   };
+  const jobFile = options.dataDir
+    ? createJobFile(options.dataDir, () => [...jobs.values()].map(saveJob))
+    : null;
 
   const dispatcher = createWebhookDispatcher({
     signal: abort.signal,
@@ -175,7 +181,36 @@ export function createEngine(options: EngineOptions) {
   /** Starts the timer-driven run of a NOT_START or MODAL task. */
   function start(job: Job): void {
     job.plan = planRun(job);
+    jobFile?.changed();
     schedule(job);
+  }
+
+  function saveJob(job: Job): SavedJob {
+    return {
+      task: job.task,
+      look: job.look,
+      choices: job.choices,
+      step: job.step,
+      plan: job.plan ?? null,
+      held: job.held,
+    };
+  }
+
+  /** Takes back the jobs of an earlier run (DATA_DIR): fetches find them again at once. */
+  function restore(saved: SavedJob[]): void {
+    for (const [i, entry] of saved.entries()) {
+      const job: Job = {
+        task: entry.task,
+        look: entry.look,
+        choices: entry.choices,
+        rng: createRng(deriveSeed(options.seed, -3 - i)),
+        step: entry.step,
+        plan: entry.plan ?? undefined,
+        held: entry.held,
+        images: {},
+      };
+      jobs.set(job.task.id, job);
+    }
   }
 
   function advance(job: Job): void {
@@ -246,6 +281,7 @@ export function createEngine(options: EngineOptions) {
   /** Records a change after submission: log it and notify the task's hook, faults applied. */
   function changed(job: Job): void {
     const task = job.task;
+    jobFile?.changed();
     log("task changed", { taskId: task.id, status: task.status, progress: task.progress });
     const url = task.properties.notifyHook;
     const plan = job.plan as Plan;
@@ -315,6 +351,7 @@ export function createEngine(options: EngineOptions) {
       stats.jobsByState[input.state] = (stats.jobsByState[input.state] ?? 0) + 1;
     }
     log("task created", { taskId: id, action: task.action, status: task.status });
+    jobFile?.changed();
     if (!input.modal) start(job);
     return structuredClone(task);
   }
@@ -325,6 +362,8 @@ export function createEngine(options: EngineOptions) {
       ? renderGrid(look.seed, look.size, dim)
       : renderQuadrant(look.seed, look.index, look.size, dim);
   }
+
+  if (jobFile) restore(jobFile.load());
 
   return {
     log,
@@ -337,6 +376,23 @@ export function createEngine(options: EngineOptions) {
     },
     setBaseUrl(url: string): void {
       baseUrl = url.replace(/\/+$/, "");
+    },
+    /**
+     * Goes on with the restored jobs that had not finished, from the step they had reached,
+     * webhooks included, as a real upstream does after its restart (once the base URL is known:
+     * their results are served here now).
+     */
+    resume(): void {
+      let resumed = 0;
+      for (const job of jobs.values()) {
+        if (stopped || job.timer || isTerminal(job.task.status) || job.task.status === "MODAL") {
+          continue;
+        }
+        resumed++;
+        if (job.plan) schedule(job);
+        else start(job);
+      }
+      if (jobs.size > 0) log("jobs restored", { jobs: jobs.size, resumed });
     },
     /** the RNG for per-request dice (submit faults), drawn in request order */
     submitRng,
@@ -409,6 +465,7 @@ export function createEngine(options: EngineOptions) {
       stopped = true;
       for (const job of scheduled) clearTimeout(job.timer);
       scheduled.clear();
+      jobFile?.flush();
       abort.abort();
       for (const release of [...holds]) release();
       await dispatcher.settled();

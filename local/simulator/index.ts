@@ -35,6 +35,11 @@ export interface SimulatorOptions {
   seed?: number;
   /** default: silent */
   log?: LogFn;
+  /**
+   * Keep the jobs in this folder (`jobs.json`) and, started again on it, answer for them and
+   * finish the unfinished ones (npm start: DATA_DIR/simulator); absent: in memory only.
+   */
+  dataDir?: string;
 }
 
 export interface Simulator {
@@ -91,12 +96,14 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     faults: mergeFaults(DEFAULT_FAULTS, opts.faults ?? {}),
     seed,
     log,
+    dataDir: opts.dataDir,
   });
   const app = createSimulatorApp(engine, { apiKey: opts.apiKey });
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   const address = await listen(server, opts.port ?? 0, host);
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
   engine.setBaseUrl(opts.publicUrl ?? url);
+  engine.resume();
   log("simulator started", { url, seed });
   return {
     url,

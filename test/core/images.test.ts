@@ -1,3 +1,5 @@
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { MAX_RETRY_SECONDS, nextAttemptAt } from "../../functions/core/image-copy.ts";
 import { imageKey, isImageName, parseImageKey } from "../../functions/core/image-keys.ts";
@@ -7,8 +9,10 @@ import {
   linkWindow,
   needsImageCopy,
   planImageCopy,
+  withCopyUrls,
 } from "../../functions/core/images.ts";
-import type { Button, TaskAction } from "../../functions/core/task.ts";
+import { type Button, Task, type TaskAction, type TaskImage } from "../../functions/core/task.ts";
+import { createFsImageStore } from "../../functions/images/fs-store.ts";
 
 const ID = "01JDB3K6Z5Q8N2X4V7W9Y1A3C5";
 const U1: Button = {
@@ -136,5 +140,95 @@ describe("image keys", () => {
     expect(parseImageKey(`other/${ID}/grid.png`)).toBeNull();
     expect(parseImageKey(`tasks/${ID}/x/grid.png`)).toBeNull();
     expect(parseImageKey("tasks/not-an-id/grid.png")).toBeNull();
+  });
+});
+
+describe("withCopyUrls: the task as read, its result URLs on the copies", () => {
+  const store = createFsImageStore({
+    dir: join(tmpdir(), "paperboat-never-written"),
+    urlSecret: "s".repeat(32),
+    urlTtlSeconds: 3600,
+    clock: { now: () => new Date("2026-11-25T10:00:00.000Z") },
+  });
+  const image = (kind: TaskImage["kind"], name: string, source: string | null): TaskImage => ({
+    kind,
+    name,
+    index: null,
+    url: null,
+    width: kind === "video" ? null : 64,
+    height: kind === "video" ? null : 64,
+    contentType: "image/png",
+    bytes: 1,
+    source,
+  });
+  const stored = Task.parse({
+    id: ID,
+    owner: "alice",
+    action: "IMAGINE",
+    status: "SUCCESS",
+    progress: 100,
+    prompt: "p",
+    upstreamTaskId: "1",
+    parentId: null,
+    imageUrl: "https://cdn/grid.png",
+    imageUrls: ["https://cdn/grid.png", "https://cdn/2.png", "https://cdn/never-copied.png"],
+    videoUrl: "https://cdn/v.mp4",
+    buttons: [],
+    failReason: null,
+    metadata: {},
+    createdAt: "2026-11-25T09:59:00.000Z",
+    updatedAt: "2026-11-25T10:00:00.000Z",
+    finishedAt: "2026-11-25T10:00:00.000Z",
+    upstreamImageUrl: "https://cdn/grid.png",
+    upstreamImageUrls: [
+      "https://cdn/grid.png",
+      "https://cdn/2.png",
+      "https://cdn/never-copied.png",
+    ],
+    upstreamVideoUrl: "https://cdn/v.mp4",
+  });
+  const origin = "http://127.0.0.1:3000";
+  const link = (name: string) =>
+    new RegExp(`^${origin}/images/${ID}/${name.replace(".", "\\.")}\\?expires=\\d+&sig=`);
+
+  it("points each URL at the copy of the file it named; the originals stay in upstream*", async () => {
+    const read = await withCopyUrls(
+      store,
+      {
+        ...stored,
+        imagesStatus: "done",
+        images: [
+          image("grid", "grid.png", "https://cdn/grid.png"),
+          image("quadrant", "quadrant-1.png", null),
+          image("image", "image-2.png", "https://cdn/2.png"),
+          image("video", "video.mp4", "https://cdn/v.mp4"),
+          image("thumbnail", "thumbnail.webp", null),
+        ],
+      },
+      origin,
+    );
+    expect(read.imageUrl).toMatch(link("grid.png"));
+    expect(read.imageUrls[0]).toBe(read.imageUrl);
+    expect(read.imageUrls[1]).toMatch(link("image-2.png"));
+    // no copy of that one: it stays the upstream's
+    expect(read.imageUrls[2]).toBe("https://cdn/never-copied.png");
+    expect(read.videoUrl).toMatch(link("video.mp4"));
+    expect(read.images.map((i) => i.url)).toEqual([
+      read.imageUrl,
+      expect.stringMatching(link("quadrant-1.png")),
+      read.imageUrls[1],
+      read.videoUrl,
+      expect.stringMatching(link("thumbnail.webp")),
+    ]);
+    expect([read.upstreamImageUrl, read.upstreamImageUrls, read.upstreamVideoUrl]).toEqual([
+      stored.imageUrl,
+      stored.imageUrls,
+      stored.videoUrl,
+    ]);
+  });
+
+  it("leaves a task without copies (or without a store) as it was stored", async () => {
+    expect(await withCopyUrls(store, stored, origin)).toEqual(stored);
+    expect(await withCopyUrls(undefined, stored, origin)).toEqual(stored);
   });
 });

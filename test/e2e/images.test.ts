@@ -66,7 +66,13 @@ const download = async (url: string, headers: Record<string, string> = {}) => {
 const pixels = (png: Buffer) => PNG.sync.read(png);
 
 describe("a SUCCESS grid, copied", () => {
-  let task: { id: string; imageUrl: string; images: Image[]; imagesStatus: string };
+  let task: {
+    id: string;
+    imageUrl: string;
+    upstreamImageUrl: string;
+    images: Image[];
+    imagesStatus: string;
+  };
   let upstreamGrid: Buffer;
 
   beforeAll(async () => {
@@ -82,9 +88,10 @@ describe("a SUCCESS grid, copied", () => {
     task = (await alice.task(submitted.body.id)).body;
   });
 
-  it("records the grid, its four quadrants and a thumbnail, keeping the upstream URL", () => {
+  it("records the grid, its four quadrants and a thumbnail; imageUrl is the copy's, upstreamImageUrl the upstream's", () => {
     expect(task.imagesStatus).toBe("done");
-    expect(task.imageUrl).toMatch(/\/mj\/image\/\d{16}$/);
+    expect(task.upstreamImageUrl).toMatch(/\/mj\/image\/\d{16}$/);
+    expect(task.imageUrl).toBe(task.images[0]?.url);
     expect(task.images.map((i) => [i.kind, i.name, i.index])).toEqual([
       ["grid", "grid.png", null],
       ["quadrant", "quadrant-1.png", 1],
@@ -98,7 +105,7 @@ describe("a SUCCESS grid, copied", () => {
       height: 512,
       contentType: "image/png",
       bytes: upstreamGrid.byteLength,
-      source: task.imageUrl,
+      source: task.upstreamImageUrl,
     });
   });
 

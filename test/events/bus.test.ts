@@ -84,6 +84,9 @@ function buildTask(overrides: Partial<Task> = {}): Task {
     imagesError: null,
     webhookUrl: "https://hooks.example.com/paperboat",
     webhookEvents: ["task.succeeded", "task.failed"],
+    upstreamImageUrl: "https://cdn.example.com/grid.png",
+    upstreamImageUrls: ["https://cdn.example.com/1.png", "https://cdn.example.com/2.png"],
+    upstreamVideoUrl: null,
     ...overrides,
   };
 }

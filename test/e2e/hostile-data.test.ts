@@ -4,13 +4,14 @@ import type { AddressInfo } from "node:net";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { composeReconciler } from "../../functions/compose.ts";
 import { createStateToken } from "../../functions/core/state-token.ts";
 import { newTask } from "../../functions/core/submit.ts";
 import type { Task } from "../../functions/core/task.ts";
 import { createDocumentClient, createIdFactory } from "../../functions/deps.ts";
 import { keys } from "../../functions/store/keys.ts";
 import { createTaskStore, taskToItem } from "../../functions/store/task-store.ts";
-import { api, OWNERS } from "../helpers.ts";
+import { api, createTestStore, dynamodbEndpoint, OWNERS } from "../helpers.ts";
 import { startTestStack, type TestStack } from "../stack.ts";
 
 /**
@@ -259,5 +260,64 @@ describe("items in the table that do not parse", () => {
           w.fields?.pk === keys.task(broken.id).pk,
       ).length,
     ).toBeGreaterThan(0);
+  });
+});
+
+describe("the reconciler, given a page with one poisoned task", () => {
+  it("applies the other 49 (finishTime 1e20 there, once a RangeError that lost the page)", async () => {
+    const own = await createTestStore();
+    const tasks: Task[] = [];
+    for (let i = 0; i < 50; i++) {
+      const task = newTask({
+        id: newId(),
+        owner: "alice",
+        action: "IMAGINE",
+        prompt: `p${i}`,
+        now: new Date(),
+      });
+      await own.store.create(task);
+      await own.store.apply(
+        task.id,
+        { status: "SUBMITTED", upstreamTaskId: `up-${i}` },
+        new Date(),
+      );
+      tasks.push(task);
+    }
+    // the upstream's list-by-condition: every task done, the first one with an absurd finishTime
+    const upstream = await listen(
+      createServer((req, res) => {
+        req.resume();
+        req.on("end", () => {
+          const answer = tasks.map((task, i) => ({
+            id: `up-${i}`,
+            action: "IMAGINE",
+            status: "SUCCESS",
+            progress: "100%",
+            imageUrl: `https://cdn.example/${i}.png`,
+            finishTime: i === 0 ? 1e20 : 1_700_000_000_000,
+            buttons: i === 1 ? [null, button(1, { style: 2.5 })] : [],
+          }));
+          res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(answer));
+        });
+      }),
+    );
+    try {
+      const report = await composeReconciler(
+        {
+          TABLE_NAME: own.tableName,
+          DYNAMODB_ENDPOINT: dynamodbEndpoint(),
+          MJ_API_BASE_URL: upstream.url,
+          MJ_API_KEY: "key",
+          TASK_DEADLINE_SECONDS: 3600,
+          UPSTREAM_TIMEOUT_MS: 5000,
+        },
+        { log: { info() {}, warn() {}, error() {} } },
+      )({ batchSize: 50 });
+      expect(report).toMatchObject({ checked: 50, applied: 50, upstreamErrors: 0, taskErrors: 0 });
+      for (const task of tasks) expect((await own.store.get(task.id))?.status).toBe("SUCCESS");
+      expect((await own.store.get(tasks[1]?.id ?? ""))?.buttons).toEqual([button(1)]);
+    } finally {
+      await upstream.stop();
+    }
   });
 });

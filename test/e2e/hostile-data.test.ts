@@ -288,7 +288,7 @@ describe("the reconciler, given a page with one poisoned task", () => {
       createServer((req, res) => {
         req.resume();
         req.on("end", () => {
-          const answer = tasks.map((task, i) => ({
+          const answer = tasks.map((_task, i) => ({
             id: `up-${i}`,
             action: "IMAGINE",
             status: "SUCCESS",

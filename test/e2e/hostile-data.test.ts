@@ -46,9 +46,12 @@ async function startImageHost() {
   })
     .png()
     .toBuffer();
-  return listen(
-    createServer((_req, res) => res.writeHead(200, { "content-type": "image/png" }).end(png)),
-  );
+  const hits: string[] = [];
+  const server = createServer((req, res) => {
+    hits.push(req.url ?? "");
+    res.writeHead(200, { "content-type": "image/png" }).end(png);
+  });
+  return { hits, ...(await listen(server)) };
 }
 
 /** Receives our webhooks, keeping each body. */
@@ -190,6 +193,29 @@ describe("a webhook with values that do not fit the stored task", () => {
       imageUrls: [`${images.url}/1.png`, `${images.url}/2.png`],
       buttons: [button(1)],
     });
+  });
+});
+
+describe("the copier, given a task with 120 imageUrls", () => {
+  it("copies the first 16, records the task as done, and never downloads them again", async () => {
+    const task = await taskOf("alice");
+    const urls = Array.from({ length: 120 }, (_, i) => `${images.url}/many/${i + 1}.png`);
+    const hook = success(task, { imageUrl: urls[0], imageUrls: urls });
+    expect((await postWebhook(hook)).status).toBe(200);
+    const downloads = () => images.hits.filter((path) => path.startsWith("/many/")).length;
+
+    await stack.copyImagesOnce();
+    const read = (await alice().task(task.id)).body;
+    expect(read.imagesStatus).toBe("done");
+    expect(read.imageUrls).toHaveLength(120);
+    const names = read.images.map((image: { name: string }) => image.name);
+    expect(names).toContain("image-16.png");
+    expect(names).not.toContain("image-17.png");
+    const first = downloads();
+    expect(first).toBeLessThanOrEqual(16);
+
+    await stack.copyImagesOnce();
+    expect(downloads()).toBe(first);
   });
 });
 

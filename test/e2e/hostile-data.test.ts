@@ -253,6 +253,19 @@ describe("items in the table that do not parse", () => {
       imageUrl: `${images.url}/c.png`,
       buttons: [button(1, { style: 2.5 }), button(2)],
     });
+    // and a delivery item that is not one, due first in the dispatcher's index
+    const junk = keys.delivery(broken.id, "webhook", `evt_${broken.id}_x`);
+    await documents.send(
+      new PutCommand({
+        TableName: stack.tableName,
+        Item: {
+          ...junk,
+          gsi7pk: keys.dispatch(),
+          gsi7sk: keys.dispatchDue(old, junk.pk, junk.sk),
+          status: 42,
+        },
+      }),
+    );
     // bob's task finishes normally: it must be copied and delivered whatever else is stored
     const bobs = await taskOf("bob");
     expect((await postWebhook(success(bobs, { buttons: [button(1)] }))).status).toBe(200);
@@ -278,7 +291,8 @@ describe("items in the table that do not parse", () => {
     await stack.dispatchOnce();
     expect(receiver.bodies.some((body) => body.includes(bobs.id))).toBe(true);
 
-    // and the broken item was named in the logs, not thrown
+    // and the broken items were named in the logs, not thrown
+    expect(warnings.map((w) => w.message)).toContain("stored item skipped: not a delivery");
     expect(
       warnings.filter(
         (w) =>

@@ -17,10 +17,12 @@ export function composeImageCopier(
   overrides: Overrides & { resolve?: Resolver } = {},
 ): (run?: { timeBudgetMs?: number }) => Promise<ImageCopyReport> {
   const clock = overrides.clock ?? systemClock;
+  const log = overrides.log ?? createLogger({ base: { fn: "copy-images" } });
   const deps = {
     store: createTaskStore({
       client: createDocumentClient({ endpoint: config.DYNAMODB_ENDPOINT }),
       tableName: config.TABLE_NAME,
+      log,
     }),
     images: overrides.images ?? createImageStore(config, { clock, signsLinks: false }),
     source: createImageSource({
@@ -31,7 +33,7 @@ export function composeImageCopier(
     }),
     processor: createSharpProcessor(),
     clock,
-    log: overrides.log ?? createLogger({ base: { fn: "copy-images" } }),
+    log,
   };
   return (run = {}) =>
     copyDueImages(deps, {

@@ -1,5 +1,6 @@
 import type { Overrides, SettingsOf } from "./compose.ts";
 import { type DispatchDeps, dispatchDue, dispatchItems } from "./core/dispatch.ts";
+import type { Logger } from "./core/ports.ts";
 import { signingSecrets } from "./core/webhook-admin.ts";
 import { createDocumentClient, systemClock } from "./deps.ts";
 import { createEventBus } from "./events/bus.ts";
@@ -18,23 +19,24 @@ import { deriveWebhookSecret, webhookHeaders } from "./webhooks/signing.ts";
  * the EventBridge client.
  */
 
-function storesFor(config: { TABLE_NAME: string; DYNAMODB_ENDPOINT?: string }) {
+function storesFor(config: { TABLE_NAME: string; DYNAMODB_ENDPOINT?: string }, log: Logger) {
   const client = createDocumentClient({ endpoint: config.DYNAMODB_ENDPOINT });
   return {
-    store: createTaskStore({ client, tableName: config.TABLE_NAME }),
-    deliveries: createDeliveryStore({ client, tableName: config.TABLE_NAME }),
+    store: createTaskStore({ client, tableName: config.TABLE_NAME, log }),
+    deliveries: createDeliveryStore({ client, tableName: config.TABLE_NAME, log }),
   };
 }
 
 export function composeWebhooksApp(config: SettingsOf<"webhooks">, overrides: Overrides = {}) {
-  const { store, deliveries } = storesFor(config);
+  const log = overrides.log ?? createLogger({ base: { fn: "webhooks" } });
+  const { store, deliveries } = storesFor(config, log);
   return createWebhooksApp({
     store,
     deliveries,
     secrets: deliveries.secrets,
     secretOf: (owner, version) => deriveWebhookSecret(config.WEBHOOK_SECRET, owner, version),
     clock: overrides.clock ?? systemClock,
-    log: overrides.log ?? createLogger({ base: { fn: "webhooks" } }),
+    log,
     apiKeys: config.API_KEYS,
   });
 }
@@ -59,7 +61,8 @@ export function composeDispatcher(
   config: SettingsOf<"dispatch">,
   overrides: DispatcherOverrides = {},
 ): Dispatcher {
-  const { deliveries } = storesFor(config);
+  const log = overrides.log ?? createLogger({ base: { fn: "dispatch" } });
+  const { deliveries } = storesFor(config, log);
   const clock = overrides.clock ?? systemClock;
   const secretOf = (owner: string, version: number) =>
     deriveWebhookSecret(config.WEBHOOK_SECRET, owner, version);
@@ -87,7 +90,7 @@ export function composeDispatcher(
       nextAttemptDelaySeconds(failed, { random, retryAfterSeconds }),
     maxAttempts: MAX_ATTEMPTS,
     clock,
-    log: overrides.log ?? createLogger({ base: { fn: "dispatch" } }),
+    log,
   };
   return {
     runDue: (run = {}) => dispatchDue(deps, run),

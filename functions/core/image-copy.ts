@@ -183,8 +183,11 @@ export async function copyTaskImages(
 ): Promise<StoredImage[]> {
   const copies: StoredImage[] = [];
   const put = async (image: StoredImage, bytes: Uint8Array) => {
+    // a name we cannot store under is this task's trouble, counted against it, never our
+    // store's (which would leave the task due, its downloads repeated every run)
+    const key = imageKey(task.id, image.name);
     try {
-      await deps.images.put(imageKey(task.id, image.name), bytes, image.contentType);
+      await deps.images.put(key, bytes, image.contentType);
     } catch (error) {
       throw new ImageStorageError(`put ${image.name}: ${(error as Error).message}`, {
         cause: error,

@@ -22,7 +22,8 @@ export function verifyImageLink(
   if (!query.expires || !query.sig || !/^\d{1,12}$/.test(query.expires)) return false;
   const expires = Number(query.expires);
   if (expires * 1000 <= now.getTime()) return false;
-  const expected = mac(secret, key, expires);
-  const given = Buffer.from(query.sig, "base64url");
+  // compared in canonical form, as text: decoding would ignore appended junk and spare bits
+  const expected = Buffer.from(mac(secret, key, expires).toString("base64url"));
+  const given = Buffer.from(query.sig);
   return given.length === expected.length && timingSafeEqual(given, expected);
 }

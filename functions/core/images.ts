@@ -96,8 +96,15 @@ export interface CopySource {
 }
 
 /**
+ * Entries of `imageUrls` copied per task (Midjourney sends four): the rest stay upstream URLs
+ * only. Bounds one task's downloads, and keeps every copy's name within `image-1` … `image-99`.
+ */
+export const MAX_COPIED_IMAGE_URLS = 16;
+
+/**
  * What to copy from a SUCCESS task: `imageUrl` (a grid for grid actions, split later into its
- * quadrants; else a single image), each other entry of `imageUrls`, and `videoUrl`.
+ * quadrants; else a single image), each other entry among the first
+ * {@link MAX_COPIED_IMAGE_URLS} of `imageUrls`, and `videoUrl`.
  */
 export function planImageCopy(
   task: Pick<Task, "action" | "buttons" | "imageUrl" | "imageUrls" | "videoUrl">,
@@ -106,7 +113,7 @@ export function planImageCopy(
   if (task.imageUrl) {
     plan.push({ kind: isGridTask(task) ? "grid" : "image", url: task.imageUrl, index: null });
   }
-  task.imageUrls.forEach((url, i) => {
+  task.imageUrls.slice(0, MAX_COPIED_IMAGE_URLS).forEach((url, i) => {
     if (url && url !== task.imageUrl && !plan.some((p) => p.url === url)) {
       plan.push({ kind: "image", url, index: i + 1 });
     }

@@ -1,4 +1,5 @@
 import type { UpstreamClient } from "../upstream/client.ts";
+import type { UpstreamTask } from "../upstream/schemas.ts";
 import { updateFromUpstream } from "./from-upstream.ts";
 import type { Clock, Logger, TaskStore } from "./ports.ts";
 import type { Task } from "./task.ts";
@@ -27,6 +28,8 @@ export interface ReconcileReport {
   expired: number;
   pages: number;
   upstreamErrors: number;
+  /** Tasks whose update failed on its own (logged); the rest of their page still applied. */
+  taskErrors: number;
   durationMs: number;
 }
 
@@ -51,6 +54,7 @@ export async function reconcile(
     expired: 0,
     pages: 0,
     upstreamErrors: 0,
+    taskErrors: 0,
     durationMs: 0,
   };
   let afterId: string | undefined;
@@ -75,18 +79,32 @@ async function reconcileBatch(
   const now = deps.clock.now();
   const withUpstream = tasks.filter((t) => t.upstreamTaskId !== null);
   const byUpstreamId = new Map(withUpstream.map((t) => [t.upstreamTaskId as string, t]));
+  let upstreamTasks: UpstreamTask[] = [];
   if (byUpstreamId.size > 0) {
     try {
-      const upstreamTasks = await deps.upstream.listByCondition([...byUpstreamId.keys()]);
-      for (const upstreamTask of upstreamTasks) {
-        const task = byUpstreamId.get(upstreamTask.id);
-        const update = task && updateFromUpstream(upstreamTask, now);
-        if (!task || !update) continue;
-        if ((await deps.store.apply(task.id, update, now)) === "applied") report.applied++;
-      }
+      upstreamTasks = await deps.upstream.listByCondition([...byUpstreamId.keys()]);
     } catch (error) {
       report.upstreamErrors++;
       deps.log.warn("reconcile: upstream list failed", { error: (error as Error).message });
+    }
+  }
+  for (const upstreamTask of upstreamTasks) {
+    const task = byUpstreamId.get(upstreamTask.id);
+    if (!task) continue;
+    // one task's trouble (what the upstream said of it, or its write) never costs its page
+    try {
+      const update = updateFromUpstream(upstreamTask, now);
+      if (update && (await deps.store.apply(task.id, update, now)) === "applied") {
+        report.applied++;
+      }
+    } catch (error) {
+      report.taskErrors++;
+      deps.log.error("reconcile: task not updated", {
+        taskId: task.id,
+        upstreamTaskId: task.upstreamTaskId,
+        error: (error as Error).name,
+        message: (error as Error).message,
+      });
     }
   }
   for (const task of tasks) {
@@ -94,18 +112,27 @@ async function reconcileBatch(
     // a task in MODAL waits for its owner's modal submit, not for the upstream
     if (ageSeconds <= deadlineSeconds || task.status === "MODAL") continue;
     // If the batch above just finished it, this write is stale and changes nothing.
-    const result = await deps.store.advance(
-      task.id,
-      {
-        status: "FAILURE",
-        failReason: `no result from the upstream within ${deadlineSeconds} s (last seen ${task.status})`,
-        finishedAt: now.toISOString(),
-      },
-      now,
-    );
-    if (result.outcome === "applied") {
-      report.expired++;
-      deps.log.warn("task expired", { taskId: task.id, upstreamTaskId: task.upstreamTaskId });
+    try {
+      const outcome = await deps.store.apply(
+        task.id,
+        {
+          status: "FAILURE",
+          failReason: `no result from the upstream within ${deadlineSeconds} s (last seen ${task.status})`,
+          finishedAt: now.toISOString(),
+        },
+        now,
+      );
+      if (outcome === "applied") {
+        report.expired++;
+        deps.log.warn("task expired", { taskId: task.id, upstreamTaskId: task.upstreamTaskId });
+      }
+    } catch (error) {
+      report.taskErrors++;
+      deps.log.error("reconcile: task not expired", {
+        taskId: task.id,
+        error: (error as Error).name,
+        message: (error as Error).message,
+      });
     }
   }
 }

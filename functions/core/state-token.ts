@@ -22,8 +22,9 @@ export function verifyStateToken(secret: string, token: unknown): string | null 
   if (parts.length !== 3 || parts[0] !== PREFIX) return null;
   const [, taskId = "", mac = ""] = parts;
   if (!/^[0-9A-HJKMNP-TV-Z]{26}$/.test(taskId)) return null;
-  const expected = sign(secret, taskId);
-  const given = Buffer.from(mac, "base64url");
+  // compared in canonical form, as text: decoding would ignore appended junk and spare bits
+  const expected = Buffer.from(sign(secret, taskId).toString("base64url"));
+  const given = Buffer.from(mac);
   if (given.length !== expected.length) return null;
   return timingSafeEqual(given, expected) ? taskId : null;
 }

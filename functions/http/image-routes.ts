@@ -1,4 +1,4 @@
-import type { Context, Env, Hono } from "hono";
+import type { Env, Hono } from "hono";
 import { NotFoundError } from "../core/errors.ts";
 import { imageKey, isImageName } from "../core/image-keys.ts";
 import type { ImageStore, TaskStore } from "../core/ports.ts";
@@ -6,9 +6,12 @@ import { getTask } from "../core/queries.ts";
 import type { AuthEnv } from "./auth.ts";
 import { TaskId } from "./schemas.ts";
 
-/** The origin the client called (the local stack's links point back at it). */
-export function originOf(c: Context): string {
-  return new URL(c.req.url).origin;
+/**
+ * The base of the links this API signs: PUBLIC_URL (any path kept, no trailing slash), never
+ * the request's Host header, which whoever sends the request chooses.
+ */
+export function linkOrigin(publicUrl: string): string {
+  return publicUrl.replace(/\/+$/, "");
 }
 
 const noSuchImage = () => new NotFoundError("No such image, or the link is invalid or expired.");
@@ -49,7 +52,7 @@ export function mountImageLinks<E extends Env>(app: Hono<E>, deps: { images?: Im
  */
 export function mountTaskImages(
   app: Hono<AuthEnv>,
-  deps: { store: TaskStore; images?: ImageStore },
+  deps: { store: TaskStore; images?: ImageStore; publicUrl: string },
 ) {
   app.get("/v1/tasks/:id/images/:name", async (c) => {
     const id = TaskId.safeParse(c.req.param("id"));
@@ -57,7 +60,9 @@ export function mountTaskImages(
     const task = await getTask(deps, c.get("owner"), id.data);
     const image = task.images.find((i) => i.name === c.req.param("name"));
     if (!image) throw noSuchImage();
-    const url = await deps.images.url(imageKey(task.id, image.name), { origin: originOf(c) });
+    const url = await deps.images.url(imageKey(task.id, image.name), {
+      origin: linkOrigin(deps.publicUrl),
+    });
     c.header("cache-control", "no-store");
     return c.redirect(url, 302);
   });

@@ -5,7 +5,7 @@ import { getTaskWithChildren, listTasks } from "../core/queries.ts";
 import { type AuthEnv, createApiKeyAuth } from "./auth.ts";
 import { createBaseApp } from "./base.ts";
 import { mountGallery } from "./gallery.ts";
-import { mountImageLinks, mountTaskImages, originOf } from "./image-routes.ts";
+import { linkOrigin, mountImageLinks, mountTaskImages } from "./image-routes.ts";
 import { encodeCursor, ListQuery, TaskId } from "./schemas.ts";
 import { readQuery } from "./validate.ts";
 
@@ -15,11 +15,14 @@ export interface ReadAppDeps {
   apiKeys: readonly { owner: string; key: string }[];
   /** Durable copies of results: their links are signed as tasks are read. */
   images?: ImageStore;
+  /** PUBLIC_URL: the base of the signed links (never the request's Host). */
+  publicUrl: string;
 }
 
 /** The read function: tasks, health and the gallery page. */
 export function createReadApp(deps: ReadAppDeps) {
   const app = createBaseApp<AuthEnv>(deps.log);
+  const origin = linkOrigin(deps.publicUrl);
 
   app.get("/health", (c) => c.json({ status: "ok" }));
   // the gallery page (functions/gallery): no key here, the page asks for one
@@ -41,7 +44,7 @@ export function createReadApp(deps: ReadAppDeps) {
       afterId: query.cursor,
     });
     return c.json({
-      items: await Promise.all(page.items.map((t) => withCopyUrls(deps.images, t, originOf(c)))),
+      items: await Promise.all(page.items.map((t) => withCopyUrls(deps.images, t, origin))),
       nextCursor: page.lastId ? encodeCursor(page.lastId) : null,
     });
   });
@@ -51,7 +54,7 @@ export function createReadApp(deps: ReadAppDeps) {
     // A malformed id cannot name a task: same answer as an unknown one.
     if (!id.success) throw new NotFoundError();
     const task = await getTaskWithChildren(deps, c.get("owner"), id.data);
-    return c.json(await withCopyUrls(deps.images, task, originOf(c)));
+    return c.json(await withCopyUrls(deps.images, task, origin));
   });
 
   return app;

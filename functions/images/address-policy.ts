@@ -1,14 +1,12 @@
 import { BlockList, isIP } from "node:net";
 
 /**
- * Addresses an image source may never resolve to on AWS: anything that is not the public
- * internet. Loopback, private (RFC 1918), carrier-grade NAT, link-local (which holds the
- * instance metadata endpoint 169.254.169.254), "this network", benchmarking, documentation,
- * multicast and reserved ranges; for IPv6 loopback, unspecified, unique-local (fd00:ec2::254
- * is the metadata endpoint over IPv6), link-local, multicast, documentation, discard, and the
- * transition ranges that can wrap an IPv4 address we cannot vouch for (6to4, Teredo).
+ * Addresses an image source or a webhook receiver may never resolve to on AWS: anything that
+ * is not the public internet. For IPv4: loopback, private (RFC 1918), carrier-grade NAT,
+ * link-local (which holds the instance metadata endpoint 169.254.169.254), "this network",
+ * benchmarking, documentation, multicast and reserved ranges.
  */
-const BLOCKED = new BlockList();
+const BLOCKED_V4 = new BlockList();
 for (const [network, prefix] of [
   ["0.0.0.0", 8],
   ["10.0.0.0", 8],
@@ -26,66 +24,42 @@ for (const [network, prefix] of [
   ["224.0.0.0", 4],
   ["240.0.0.0", 4],
 ] as const) {
-  BLOCKED.addSubnet(network, prefix, "ipv4");
-}
-for (const [network, prefix] of [
-  ["::", 128],
-  ["::1", 128],
-  ["100::", 64],
-  ["2001::", 32],
-  ["2001:db8::", 32],
-  ["2002::", 16],
-  ["fc00::", 7],
-  ["fe80::", 10],
-  ["fec0::", 10],
-  ["ff00::", 8],
-] as const) {
-  BLOCKED.addSubnet(network, prefix, "ipv6");
-}
-
-/** The 8 groups of an IPv6 address (with an IPv4 tail folded in), or null. */
-function ipv6Groups(address: string): number[] | null {
-  let text = address.toLowerCase().replace(/%.*$/, "");
-  const v4Tail = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (v4Tail?.[1]) {
-    const parts = v4Tail[1].split(".").map(Number);
-    const [a = 0, b = 0, c = 0, d = 0] = parts;
-    text = `${text.slice(0, -v4Tail[1].length)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const [head = "", tail] = text.split("::");
-  const left = head ? head.split(":") : [];
-  const right = tail ? tail.split(":") : [];
-  const missing = 8 - left.length - right.length;
-  if (tail === undefined ? left.length !== 8 : missing < 0) return null;
-  const groups = [...left, ...Array(tail === undefined ? 0 : missing).fill("0"), ...right].map(
-    (g) => Number.parseInt(g, 16),
-  );
-  return groups.length === 8 && groups.every((g) => g >= 0 && g <= 0xffff) ? groups : null;
+  BLOCKED_V4.addSubnet(network, prefix, "ipv4");
 }
 
 /**
- * The IPv4 address inside an IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d) or
- * NAT64 (64:ff9b::a.b.c.d) IPv6 address, which reaches that IPv4 host; else null.
+ * IPv6 is allowed only in global unicast (2000::/3). That alone refuses loopback, unspecified,
+ * unique-local (fd00:ec2::254 is the metadata endpoint over IPv6), link-local, multicast, and
+ * every form that wraps an IPv4 address: mapped (::ffff:0:0/96), translated (::ffff:0:0:0/96),
+ * compatible (::/96) and NAT64 (64:ff9b::/96, 64:ff9b:1::/48).
  */
-function embeddedIpv4(address: string): string | null {
-  const g = ipv6Groups(address);
-  if (!g) return null;
-  const zeros = (from: number, to: number) => g.slice(from, to).every((x) => x === 0);
-  const mapped = zeros(0, 5) && (g[5] === 0xffff || g[5] === 0);
-  const nat64 = g[0] === 0x64 && g[1] === 0xff9b && zeros(2, 6);
-  if (!mapped && !nat64) return null;
-  const [hi = 0, lo = 0] = g.slice(6);
-  return [hi >> 8, hi & 0xff, lo >> 8, lo & 0xff].join(".");
+const GLOBAL_V6 = new BlockList();
+GLOBAL_V6.addSubnet("2000::", 3, "ipv6");
+
+/**
+ * Within global unicast, the special ranges: IETF protocol assignments (2001::/23, Teredo's
+ * 2001::/32 among them), documentation (2001:db8::/32, 3fff::/20), 6to4 (2002::/16, which can
+ * wrap any IPv4 address) and segment-routing identifiers (5f00::/16).
+ */
+const SPECIAL_V6 = new BlockList();
+for (const [network, prefix] of [
+  ["2001::", 23],
+  ["2001:db8::", 32],
+  ["2002::", 16],
+  ["3fff::", 20],
+  ["5f00::", 16],
+] as const) {
+  SPECIAL_V6.addSubnet(network, prefix, "ipv6");
 }
 
-/** Whether `address` (an IP literal) is one an image source may not use on AWS. */
+/** Whether `address` (an IP literal) is one an image source or webhook may not use on AWS. */
 export function isPrivateAddress(address: string): boolean {
   const family = isIP(address);
-  if (family === 4) return BLOCKED.check(address, "ipv4");
+  if (family === 4) return BLOCKED_V4.check(address, "ipv4");
   if (family === 6) {
-    const v4 = embeddedIpv4(address);
-    if (v4 !== null && v4 !== "0.0.0.0") return isPrivateAddress(v4);
-    return BLOCKED.check(address, "ipv6");
+    const bare = address.replace(/%.*$/, "");
+    if (isIP(bare) !== 6) return true;
+    return !GLOBAL_V6.check(bare, "ipv6") || SPECIAL_V6.check(bare, "ipv6");
   }
   // not an IP address at all: never connect to it
   return true;

@@ -20,9 +20,10 @@ import {
   type WebhookSecretStore,
 } from "../core/deliveries.ts";
 import { OutboxEvent } from "../core/events.ts";
+import type { Logger } from "../core/ports.ts";
 import type { Task } from "../core/task.ts";
 import { keys } from "./keys.ts";
-import { itemToTask } from "./task-store.ts";
+import { readTaskItem } from "./task-store.ts";
 
 type Item = Record<string, unknown>;
 
@@ -58,10 +59,18 @@ export function deliveryDue(delivery: Pick<Delivery, "taskId" | "target" | "id">
   return keys.dispatchDue(at, key.pk, key.sk);
 }
 
-function itemToWork(item: Item): DispatchWork {
+/**
+ * An item of the dispatch index as work, or null (logged) when it cannot be read: one bad item
+ * is skipped, never the page it is on (it stays in the index; the log names it).
+ */
+function itemToWork(item: Item, log: Logger): DispatchWork | null {
   if (item.sk === "TASK") {
-    const task = itemToTask(item);
-    const outbox = OutboxEvent.array().parse(item.outbox ?? []);
+    const task = readTaskItem(item, log);
+    if (!task) return null;
+    const outbox = (Array.isArray(item.outbox) ? item.outbox : []).flatMap((entry) => {
+      const event = OutboxEvent.safeParse(entry);
+      return event.success ? [event.data] : [];
+    });
     return {
       kind: "outbox",
       task,
@@ -70,7 +79,14 @@ function itemToWork(item: Item): DispatchWork {
       webhookStopped: typeof item.webhookStoppedAt === "string",
     };
   }
-  return { kind: "delivery", delivery: itemToDelivery(item) };
+  try {
+    return { kind: "delivery", delivery: itemToDelivery(item) };
+  } catch {
+    log.warn("stored item skipped: not a delivery", {
+      pk: typeof item.pk === "string" ? item.pk : null,
+    });
+    return null;
+  }
 }
 
 function isConditionFailure(error: unknown): boolean {
@@ -87,8 +103,11 @@ function isConditionFailure(error: unknown): boolean {
 export function createDeliveryStore(options: {
   client: DynamoDBDocumentClient;
   tableName: string;
+  /** Where unreadable items are reported (skipped, never thrown); silent when not given. */
+  log?: Logger;
 }): DeliveryStore & { secrets: WebhookSecretStore } {
   const { client, tableName } = options;
+  const log = options.log ?? { info() {}, warn() {}, error() {} };
 
   /** One conditional write; a failed condition is "stale". */
   async function conditional(
@@ -122,7 +141,7 @@ export function createDeliveryStore(options: {
         }),
       );
       return {
-        items: (result.Items ?? []).map(itemToWork),
+        items: (result.Items ?? []).flatMap((item) => itemToWork(item, log) ?? []),
         after: (result.LastEvaluatedKey as Record<string, unknown> | undefined) ?? null,
       };
     },
@@ -131,7 +150,7 @@ export function createDeliveryStore(options: {
       const { Item } = await client.send(
         new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }),
       );
-      return Item ? itemToWork(Item) : null;
+      return Item ? itemToWork(Item, log) : null;
     },
 
     async queueDeliveries(task, consume, fresh, at) {

@@ -10,34 +10,119 @@ import {
   type UpdateCommandInput,
 } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
-import { eventIdOf, eventTypeOf, type OutboxEvent } from "../core/events.ts";
+import * as z from "zod";
+import { eventIdOf, eventTypeOf, type OutboxEvent, TaskEventType } from "../core/events.ts";
 import { needsImageCopy } from "../core/images.ts";
 import type {
   AdvanceOutcome,
   ImageCopyJob,
+  Logger,
   Page,
   StoredImage,
   TaskFilterQuery,
   TaskStore,
   TaskUpdate,
 } from "../core/ports.ts";
-import { isTerminal, Task, type TaskAction, type TaskStatus, taskRank } from "../core/task.ts";
+import {
+  Button,
+  isTerminal,
+  Task,
+  type TaskAction,
+  TaskImage,
+  type TaskStatus,
+  taskRank,
+} from "../core/task.ts";
 import { keys } from "./keys.ts";
 
 type Item = Record<string, unknown>;
 
-/** A stored item → the task; anything that does not fit the schema is a storage bug, loudly. */
-export function itemToTask(item: Item): Task {
+/** Fields a task cannot be shown without: an item with one of them unreadable is skipped. */
+const IDENTITY_FIELDS = new Set(["id", "owner", "action", "status", "createdAt", "updatedAt"]);
+
+/** What each other field falls back to when its stored value does not fit the schema. */
+function fallbackOf(field: string, value: unknown): unknown {
+  const entries = (schema: z.ZodType) =>
+    Array.isArray(value) ? value.filter((entry) => schema.safeParse(entry).success) : [];
+  switch (field) {
+    case "progress":
+      return typeof value === "number" && Number.isFinite(value)
+        ? Math.max(0, Math.min(100, Math.trunc(value)))
+        : 0;
+    case "imageUrls":
+    case "upstreamImageUrls":
+    case "prompts":
+      return entries(z.string());
+    case "buttons":
+      return entries(Button);
+    case "images":
+      return entries(TaskImage);
+    case "webhookEvents":
+      return entries(TaskEventType);
+    case "metadata":
+      return {};
+    default:
+      return null;
+  }
+}
+
+/**
+ * A stored item → the task. A field that does not fit the schema (an item written by an
+ * older version, or by hand) falls back to its empty value and is named in `badFields`, so one
+ * bad item never fails a page or a read; `task` is null only when the item cannot be a task
+ * at all (its id, owner, action, status or times are unreadable).
+ */
+export function repairTaskItem(item: Item): { task: Task | null; badFields: string[] } {
   const { metadataJson, ...rest } = item;
-  return Task.parse({
+  let metadata: unknown = {};
+  const badFields: string[] = [];
+  if (typeof metadataJson === "string") {
+    try {
+      metadata = JSON.parse(metadataJson);
+    } catch {
+      badFields.push("metadata");
+    }
+  }
+  const candidate: Record<string, unknown> = {
     ...rest,
     upstreamTaskId: item.upstreamTaskId ?? null,
     // the stored result URLs are the upstream's (copies replace them only as the task is read)
     upstreamImageUrl: item.imageUrl ?? null,
     upstreamImageUrls: item.imageUrls ?? [],
     upstreamVideoUrl: item.videoUrl ?? null,
-    metadata: typeof metadataJson === "string" ? JSON.parse(metadataJson) : {},
-  });
+    metadata,
+  };
+  const first = Task.safeParse(candidate);
+  if (first.success) return { task: first.data, badFields };
+  const fields = new Set(first.error.issues.map((issue) => String(issue.path[0] ?? "(item)")));
+  badFields.push(...fields);
+  if ([...fields].some((field) => !(field in Task.shape) || IDENTITY_FIELDS.has(field))) {
+    return { task: null, badFields };
+  }
+  for (const field of fields) candidate[field] = fallbackOf(field, candidate[field]);
+  const repaired = Task.safeParse(candidate);
+  return { task: repaired.success ? repaired.data : null, badFields };
+}
+
+/** A stored item → the task (repaired as {@link repairTaskItem} does); throws when it cannot be one. */
+export function itemToTask(item: Item): Task {
+  const { task, badFields } = repairTaskItem(item);
+  if (!task) throw new Error(`stored item is not a task (${badFields.join(", ")})`);
+  return task;
+}
+
+/**
+ * The item as a task, or null (logged, never thrown) when it cannot be one: every read path
+ * of the store and the dispatcher goes through this, so one bad item costs only itself.
+ */
+export function readTaskItem(item: Item, log: Logger): Task | null {
+  const { task, badFields } = repairTaskItem(item);
+  if (badFields.length > 0) {
+    log.warn(task ? "stored task repaired on read" : "stored item skipped: not a task", {
+      pk: typeof item.pk === "string" ? item.pk : null,
+      fields: badFields,
+    });
+  }
+  return task;
 }
 
 /**
@@ -110,18 +195,34 @@ const OPTIONAL_FIELDS = [
 ] as const satisfies readonly (keyof TaskUpdate)[];
 
 /**
+ * The update checked against the stored task's schema before it is written: a field that would
+ * not fit (a button whose style is 2.5, a null among the URLs) falls back as on read, entry by
+ * entry for lists, so nothing written can make the task unreadable.
+ */
+export function fitUpdate(update: TaskUpdate): TaskUpdate {
+  const fitted: TaskUpdate = { ...update };
+  for (const field of OPTIONAL_FIELDS) {
+    const value = update[field];
+    if (value === undefined || Task.shape[field].safeParse(value).success) continue;
+    Object.assign(fitted, { [field]: fallbackOf(field, value) });
+  }
+  return fitted;
+}
+
+/**
  * The single UpdateItem that applies a TaskUpdate. Its condition is the whole state machine:
  * the item exists, the new rank is strictly higher (or NOT_START → MODAL when allowed), and
  * the task is not bound to another upstream task.
  */
 export function buildAdvance(
   id: string,
-  update: TaskUpdate,
+  given: TaskUpdate,
   at: Date,
   allowModal: boolean,
   onlyIfUnbound = false,
   quiet = false,
 ) {
+  const update = fitUpdate(given);
   const names: Record<string, string> = {
     "#pk": "pk",
     "#status": "status",
@@ -335,19 +436,31 @@ function filterOf(filters: { owner?: string; status?: TaskStatus; action?: TaskA
   return parts.length ? { expression: parts.join(" AND "), names, values } : undefined;
 }
 
-/** An opaque-to-clients page position: only the last id; the key is rebuilt server-side. */
-function lastIdOf(lastKey: Item | undefined, items: Task[]): string | null {
-  if (!lastKey) return null;
-  return items.at(-1)?.id ?? null;
+/**
+ * An opaque-to-clients page position: only the last evaluated id (the key is rebuilt
+ * server-side), taken from the key itself so a skipped unreadable item cannot end the paging.
+ */
+function lastIdOf(lastKey: Item | undefined): string | null {
+  return lastKey ? keys.taskIdOf(String(lastKey.pk)) : null;
 }
+
+const quietLog: Logger = { info() {}, warn() {}, error() {} };
 
 export interface TaskStoreOptions {
   client: DynamoDBDocumentClient;
   tableName: string;
+  /** Where unreadable items are reported (skipped, never thrown); silent when not given. */
+  log?: Logger;
 }
 
 /** DynamoDB implementation of TaskStore: every state change is one conditional write. */
-export function createTaskStore({ client, tableName }: TaskStoreOptions): TaskStore {
+export function createTaskStore({
+  client,
+  tableName,
+  log = quietLog,
+}: TaskStoreOptions): TaskStore {
+  const tasksOf = (items: Item[] | undefined): Task[] =>
+    (items ?? []).flatMap((item) => readTaskItem(item, log) ?? []);
   async function create(task: Task): Promise<void> {
     const put = {
       TableName: tableName,
@@ -370,15 +483,19 @@ export function createTaskStore({ client, tableName }: TaskStoreOptions): TaskSt
       new GetCommand({ TableName: tableName, Key: keys.task(id) }),
     );
     if (!Item) return null;
-    const childIds = Array.isArray(Item.childIds) ? (Item.childIds as string[]) : [];
-    return { task: itemToTask(Item), childIds };
+    const task = readTaskItem(Item, log);
+    if (!task) return null;
+    const childIds = Array.isArray(Item.childIds)
+      ? Item.childIds.filter((id): id is string => typeof id === "string")
+      : [];
+    return { task, childIds };
   }
 
   async function get(id: string): Promise<Task | null> {
     const { Item } = await client.send(
       new GetCommand({ TableName: tableName, Key: keys.task(id) }),
     );
-    return Item ? itemToTask(Item) : null;
+    return Item ? readTaskItem(Item, log) : null;
   }
 
   async function advance(
@@ -407,7 +524,7 @@ export function createTaskStore({ client, tableName }: TaskStoreOptions): TaskSt
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
         const old = error.Item ? unmarshall(error.Item) : null;
-        return { outcome: "stale", task: old ? itemToTask(old) : null };
+        return { outcome: "stale", task: old ? readTaskItem(old, log) : null };
       }
       throw error;
     }
@@ -461,8 +578,7 @@ export function createTaskStore({ client, tableName }: TaskStoreOptions): TaskSt
             },
       ),
     );
-    const items = (result.Items ?? []).map(itemToTask);
-    return { items, lastId: lastIdOf(result.LastEvaluatedKey, items) };
+    return { items: tasksOf(result.Items), lastId: lastIdOf(result.LastEvaluatedKey) };
   }
 
   async function listUnfinished(query: { limit: number; afterId?: string }): Promise<Page<Task>> {
@@ -480,8 +596,7 @@ export function createTaskStore({ client, tableName }: TaskStoreOptions): TaskSt
         Limit: limit,
       }),
     );
-    const items = (result.Items ?? []).map(itemToTask);
-    return { items, lastId: lastIdOf(result.LastEvaluatedKey, items) };
+    return { items: tasksOf(result.Items), lastId: lastIdOf(result.LastEvaluatedKey) };
   }
 
   /**
@@ -519,7 +634,7 @@ export function createTaskStore({ client, tableName }: TaskStoreOptions): TaskSt
             : {}),
         }),
       );
-      items.push(...(result.Items ?? []).map(itemToTask));
+      items.push(...tasksOf(result.Items));
       const lastKey = result.LastEvaluatedKey;
       if (items.length >= limit) {
         const more = items.length > limit || lastKey !== undefined;
@@ -638,10 +753,11 @@ export function createTaskStore({ client, tableName }: TaskStoreOptions): TaskSt
         Limit: query.limit,
       }),
     );
-    const items = (result.Items ?? []).map((item) => ({
-      task: itemToTask(item),
-      attempts: typeof item.imagesAttempts === "number" ? item.imagesAttempts : 0,
-    }));
+    const items = (result.Items ?? []).flatMap((item) => {
+      const task = readTaskItem(item, log);
+      const attempts = typeof item.imagesAttempts === "number" ? item.imagesAttempts : 0;
+      return task ? [{ task, attempts }] : [];
+    });
     const last = result.LastEvaluatedKey?.gsi6sk;
     return { items, after: typeof last === "string" ? last : null };
   }

@@ -19,6 +19,15 @@ export const Progress = z
     return Number.isFinite(n) ? Math.max(0, Math.min(100, Math.trunc(n))) : null;
   });
 
+/**
+ * A button's `style` / `type`: Discord's small integers. Any other number (2.5, 1e300) would not
+ * fit the stored task, so it becomes the usual 2 rather than failing the task's every read.
+ */
+const ButtonCode = z
+  .number()
+  .nullish()
+  .transform((v) => (v != null && Number.isSafeInteger(v) ? v : 2));
+
 export const UpstreamButton = z.object({
   customId: z.string(),
   label: z
@@ -29,23 +38,44 @@ export const UpstreamButton = z.object({
     .string()
     .nullish()
     .transform((v) => v ?? ""),
-  style: z
-    .number()
-    .nullish()
-    .transform((v) => v ?? 2),
-  type: z
-    .number()
-    .nullish()
-    .transform((v) => v ?? 2),
+  style: ButtonCode,
+  type: ButtonCode,
 });
 
-/** TA sends imageUrls as `{url, thumbnail}[]`; others send strings or nothing. */
+const UrlEntry = z.union([z.string(), z.object({ url: z.string() }).loose()]);
+
+/**
+ * TA sends imageUrls as `{url, thumbnail}[]`; others send strings or nothing. An entry that is
+ * neither (a null) is dropped on its own: it never costs the rest of the update.
+ */
 const UrlList = z
-  .array(z.union([z.string(), z.object({ url: z.string() }).loose()]))
+  .array(z.unknown())
   .nullish()
   .transform((v) =>
-    (v ?? []).map((u) => (typeof u === "string" ? u : u.url)).filter((u) => u !== ""),
+    (v ?? []).flatMap((entry) => {
+      const parsed = UrlEntry.safeParse(entry);
+      if (!parsed.success) return [];
+      const url = typeof parsed.data === "string" ? parsed.data : parsed.data.url;
+      return url === "" ? [] : [url];
+    }),
   );
+
+/** The earliest and latest `finishTime` taken as a time; anything else means "not known". */
+const EARLIEST_FINISH = Date.UTC(2020, 0, 1);
+const LATEST_FINISH = Date.UTC(2100, 0, 1);
+
+/**
+ * `finishTime` in epoch milliseconds (a number, or its digits as a string). A value outside
+ * 2020–2100 (0, 1e20, seconds instead of milliseconds) is not a time we can show: null, so the
+ * receiver's own clock is used instead.
+ */
+const FinishTime = z
+  .union([z.number(), z.string()])
+  .nullish()
+  .transform((v) => {
+    const n = typeof v === "string" && /^\d{1,16}$/.test(v) ? Number(v) : v;
+    return typeof n === "number" && n >= EARLIEST_FINISH && n <= LATEST_FINISH ? n : null;
+  });
 
 /**
  * The upstream task (fetch, list-by-condition and webhook bodies), parsed permissively:
@@ -63,10 +93,7 @@ export const UpstreamTask = z
     imageUrls: UrlList,
     videoUrl: optionalString,
     failReason: optionalString,
-    finishTime: z
-      .number()
-      .nullish()
-      .transform((v) => (v ? v : null)),
+    finishTime: FinishTime,
     buttons: z
       .array(z.unknown())
       .nullish()

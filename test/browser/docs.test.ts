@@ -37,7 +37,17 @@ describe("the API reference in a browser", () => {
       }
     });
     page.on("pageerror", (error) => errors.push(error.message));
-    await page.goto(`${stack.url}/docs`);
+    // the page's CSP (same rules as the gallery's) blocks nothing Swagger UI needs
+    const blocked: string[] = [];
+    page.on("console", (message) => {
+      if (/Content Security Policy/i.test(message.text())) blocked.push(message.text());
+    });
+    const answer = await page.goto(`${stack.url}/docs`);
+    const headers = answer?.headers() ?? {};
+    expect(headers["content-security-policy"]).toContain("frame-ancestors 'none'");
+    expect(headers["content-security-policy"]).toContain("default-src 'none'");
+    expect(headers["x-frame-options"]).toBe("DENY");
+    expect(headers["x-content-type-options"]).toBe("nosniff");
     await page.waitForSelector(".opblock", { timeout: 20_000 });
 
     const spec = (await (await fetch(`${stack.url}/openapi.json`)).json()) as {
@@ -70,6 +80,7 @@ describe("the API reference in a browser", () => {
 
     expect(elsewhere).toEqual([]);
     expect(errors).toEqual([]);
+    expect(blocked).toEqual([]);
     await page.close();
   });
 });

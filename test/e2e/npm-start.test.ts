@@ -1,5 +1,13 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -22,6 +30,8 @@ function javaProcessesFor(dir: string): string[] {
 describe("npm start", () => {
   it("serves the curl it prints, then stops everything it started on SIGTERM", async () => {
     const port = await freePort();
+    chmodSync(dataDir, 0o755);
+    writeFileSync(join(dataDir, "left-open.txt"), "x", { mode: 0o644 });
     child = spawn("npm", ["start", "--silent"], {
       env: {
         ...process.env,
@@ -65,6 +75,20 @@ describe("npm start", () => {
     const task = await eventually(read, (t) => t.imagesStatus === "done", 20_000, 200);
     expect(task).toMatchObject({ status: "SUCCESS", imagesStatus: "done" });
     expect(existsSync(join(dataDir, "images", "tasks", answer.id, "grid.png"))).toBe(true);
+    // DATA_DIR holds secrets, the database and the copies: folders 0700, files 0600, all of
+    // them (the file an earlier version left open to others included)
+    const modes = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+        const path = join(dir, entry.name);
+        const mode = statSync(path).mode & 0o777;
+        return entry.isDirectory()
+          ? [`${mode === 0o700 ? "ok" : mode.toString(8)} ${path}/`, ...modes(path)]
+          : [`${mode === 0o600 ? "ok" : mode.toString(8)} ${path}`];
+      });
+    const all = modes(dataDir);
+    expect(all.length).toBeGreaterThan(4);
+    expect(all.filter((line) => !line.startsWith("ok "))).toEqual([]);
+    expect(statSync(dataDir).mode & 0o777).toBe(0o700);
     expect((await fetch(task.images[0]?.url ?? "")).status).toBe(200);
 
     // npm passes the signal on to the stack and then ends by the same signal

@@ -47,6 +47,11 @@ describe("checkWebhookUrl on AWS", () => {
     ["https://[::ffff:127.0.0.1]/", /::ffff:7f00:1/],
     ["https://[fd00:ec2::254]/", /fd00:ec2::254/],
     ["https://[fe80::1]/", /fe80::1/],
+    // IPv6 only in global unicast: the IPv4-translated and local-use NAT64 forms too
+    ["https://[::ffff:0:7f00:1]/", /::ffff:0:7f00:1/],
+    ["https://[64:ff9b:1::a9fe:a9fe]/", /64:ff9b:1::a9fe:a9fe/],
+    ["https://[64:ff9b::808:808]/", /64:ff9b::808:808/],
+    ["https://[2002:a00:1::1]/", /2002:a00:1::1/],
   ])("refuses %s", (url, reason) => {
     expect(checkWebhookUrl(url, AWS)).toMatch(reason);
   });
@@ -87,6 +92,8 @@ describe("checkWebhookHost", () => {
     ["one private address among public ones", ["93.184.216.34", "192.168.1.10"]],
     ["an IPv4-mapped loopback", ["::ffff:127.0.0.1"]],
     ["the IPv6 metadata endpoint", ["fd00:ec2::254"]],
+    ["an IPv4-translated address", ["::ffff:0:a9fe:a9fe"]],
+    ["a local-use NAT64 address", ["64:ff9b:1::a00:1"]],
   ])("refuses a host that resolves to %s", async (_what, addresses) => {
     const resolve = table({ "hooks.example.test": addresses });
     expect(await checkWebhookHost("https://hooks.example.test/x", { ...AWS, resolve })).toMatch(

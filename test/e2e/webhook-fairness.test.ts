@@ -9,7 +9,8 @@ import { startTestStack, type TestStack } from "../stack.ts";
  * dispatcher run gives one receiver host at most 2 attempts at once and one owner at most 4, so
  * everyone else's deliveries go out in the same run; a body that drips is cut off once the
  * status is in; a host that times out is not tried again in that run. Asserted by who had been
- * called when, and by what each run did, never by how long anything took.
+ * called when, and by what each run did, never by how long anything took (26 tasks are submitted
+ * per test, hence the long test timeouts on a loaded machine).
  */
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -144,7 +145,7 @@ describe("receivers that drip their answer", () => {
     expect(run).toMatchObject({ outboxes: 25, delivered: 25, deferred: 0 });
     const attempts = await attemptsOf(alice, aliceTasks[0] as string);
     expect(attempts).toEqual([expect.objectContaining({ statusCode: 200, error: null })]);
-  });
+  }, 120_000);
 });
 
 describe("a receiver that never answers", () => {
@@ -197,5 +198,5 @@ describe("a receiver that never answers", () => {
     expect(calledSecond).toBeGreaterThanOrEqual(1);
     expect(calledSecond).toBeLessThanOrEqual(2);
     expect(second.deferred).toBeGreaterThanOrEqual(24 - calledFirst - calledSecond);
-  });
+  }, 120_000);
 });

@@ -2,16 +2,19 @@
 
 /**
  * paperboat on AWS. `npx sst deploy --stage <stage>`; `npx sst dev` for live mode.
- * The stage named "prod" is protected: `sst remove` refuses it, and its table and logs are kept.
+ * Every stage holds data, and is protected, unless its name marks it as throw-away: `ci`, and
+ * names starting with `pr-`, `dev` or `test`. A protected stage (prod, staging, ...) is refused by
+ * `sst remove`, its resources are retained, its table has deletion protection and point-in-time
+ * recovery, its image bucket is never emptied by a removal, and its logs are kept longer.
  */
 export default $config({
   app(input) {
-    const isProduction = input?.stage === "prod";
+    const holdsData = !/^(ci$|pr-|dev|test)/.test(input?.stage ?? "");
     return {
       name: "paperboat",
       home: "aws",
-      removal: isProduction ? "retain" : "remove",
-      protect: isProduction,
+      removal: holdsData ? "retain" : "remove",
+      protect: holdsData,
     };
   },
   async run() {

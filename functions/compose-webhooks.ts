@@ -46,6 +46,8 @@ export interface DispatcherOverrides extends Overrides {
   resolve?: Resolver;
   /** The attempt timeout (default 10 s). */
   webhookTimeoutMs?: number;
+  /** How long a receiver's body may take after its headers (default 1 s). */
+  webhookBodyTimeoutMs?: number;
   /** Jitter's randomness (tests pin it). */
   random?: () => number;
 }
@@ -54,7 +56,10 @@ export interface Dispatcher {
   /** One run over the dispatch index (the schedule; the local stack's interval). */
   runDue(run?: { timeBudgetMs?: number }): ReturnType<typeof dispatchDue>;
   /** The items a table stream named (the stream-triggered Lambda). */
-  runItems(keys: { pk: string; sk: string }[]): ReturnType<typeof dispatchItems>;
+  runItems(
+    keys: { pk: string; sk: string }[],
+    run?: { timeBudgetMs?: number },
+  ): ReturnType<typeof dispatchItems>;
 }
 
 export function composeDispatcher(
@@ -81,6 +86,7 @@ export function composeDispatcher(
     webhooks: createWebhookSender({
       allowPrivate: config.ALLOW_PRIVATE_WEBHOOK_URLS,
       timeoutMs: overrides.webhookTimeoutMs,
+      bodyTimeoutMs: overrides.webhookBodyTimeoutMs,
       resolve: overrides.resolve,
     }),
     bus: config.EVENT_BUS_NAME
@@ -94,6 +100,6 @@ export function composeDispatcher(
   };
   return {
     runDue: (run = {}) => dispatchDue(deps, run),
-    runItems: (keys) => dispatchItems(deps, keys),
+    runItems: (keys, run = {}) => dispatchItems(deps, keys, run),
   };
 }

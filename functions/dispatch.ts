@@ -29,9 +29,16 @@ export function keysOf(records: readonly StreamRecord[]): { pk: string; sk: stri
  * It never fails the batch: whatever it could not do stays due in the dispatch index, which
  * `schedule` works through every minute, so a failing batch never blocks the stream's shard.
  */
-export const stream = async (event: { Records?: StreamRecord[] }) => {
+export const stream = async (
+  event: { Records?: StreamRecord[] },
+  context?: { getRemainingTimeInMillis?: () => number },
+) => {
+  const remaining = context?.getRemainingTimeInMillis?.() ?? 55_000;
   try {
-    return await dispatcher.runItems(keysOf(event.Records ?? []));
+    // as the schedule: what is left when the time is up stays due for the schedule
+    return await dispatcher.runItems(keysOf(event.Records ?? []), {
+      timeBudgetMs: Math.max(1000, remaining - 15_000),
+    });
   } catch (error) {
     const e = error as Error;
     log.error("stream dispatch failed; the schedule retries", {

@@ -7,6 +7,8 @@ import {
   type FunctionName,
   ROUTES,
 } from "../functions/routes.ts";
+import { bucketGrant, TABLE_ACCESS, tableGrant } from "./access.ts";
+import { API_THROTTLE, RESERVED_CONCURRENCY } from "./limits.ts";
 import { FUNCTION_DEFAULTS, handlerOf, LOG_RETENTION, UPSTREAM_TIMEOUT_MS } from "./runtime.ts";
 import { apiKeys, callbackSecret, mjApiBaseUrl, mjApiKey, webhookSecret } from "./secrets.ts";
 import { images, table } from "./storage.ts";
@@ -22,17 +24,27 @@ import { images, table } from "./storage.ts";
  * - it deploys in seconds (a CloudFront distribution takes minutes) and needs no Function URLs
  *   open to the internet; its 30 s integration limit covers submit's 20 s timeout.
  * CORS is off: API keys are server-side credentials, so browsers have no business calling this.
+ * Every route is throttled (infra/limits.ts): past the rate, API Gateway answers 429 itself.
  */
 export const api = new sst.aws.ApiGatewayV2(LINKS.PUBLIC_URL.resource, {
   cors: false,
   accessLog: { retention: LOG_RETENTION },
+  transform: {
+    stage: {
+      defaultRouteSettings: {
+        throttlingRateLimit: API_THROTTLE.rateLimit,
+        throttlingBurstLimit: API_THROTTLE.burstLimit,
+      },
+    },
+  },
 });
 
 /**
  * What each HTTP function may see, and how long it may take. Links are least privilege: read
  * never sees the upstream key or the callback secret; callback holds no upstream key, so even a
  * forged webhook cannot start upstream jobs. submit links the API itself for PUBLIC_URL, the base
- * of the callback URL it sends upstream.
+ * of the callback URL it sends upstream. Links carry values only; `permissions` grant exactly the
+ * calls each function makes (infra/access.ts).
  */
 const HTTP_FUNCTIONS = {
   submit: {
@@ -40,6 +52,8 @@ const HTTP_FUNCTIONS = {
     // One upstream call bounded by UPSTREAM_TIMEOUT_MS, plus two DynamoDB writes.
     timeout: "20 seconds",
     link: [table, mjApiBaseUrl, mjApiKey, callbackSecret, apiKeys, api],
+    permissions: tableGrant(table, TABLE_ACCESS.submit),
+    concurrency: { reserved: RESERVED_CONCURRENCY.submit },
     // webhookUrls must be https to public addresses (docs/webhooks.md)
     environment: {
       UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS),
@@ -51,6 +65,8 @@ const HTTP_FUNCTIONS = {
     // One conditional write: answer fast so the upstream does not time out and retry.
     timeout: "5 seconds",
     link: [table, callbackSecret],
+    permissions: tableGrant(table, TABLE_ACCESS.callback),
+    concurrency: { reserved: RESERVED_CONCURRENCY.callback },
     environment: {},
   },
   read: {
@@ -58,6 +74,8 @@ const HTTP_FUNCTIONS = {
     timeout: "5 seconds",
     // images: to presign the links to a task's durable image copies; api: PUBLIC_URL
     link: [table, apiKeys, images, api],
+    permissions: [...tableGrant(table, TABLE_ACCESS.read), bucketGrant(images, ["GetObject"])],
+    concurrency: { reserved: RESERVED_CONCURRENCY.read },
     environment: {},
   },
   docs: {
@@ -65,6 +83,8 @@ const HTTP_FUNCTIONS = {
     timeout: "5 seconds",
     // no links: the document is in the bundle, and it serves Swagger UI's files copied beside it
     link: [],
+    permissions: [],
+    concurrency: { reserved: RESERVED_CONCURRENCY.docs },
     environment: {},
     copyFiles: DOCS_ASSET_FILES.map((file) => ({
       from: `node_modules/swagger-ui-dist/${file}`,
@@ -76,11 +96,16 @@ const HTTP_FUNCTIONS = {
     timeout: "5 seconds",
     // the only HTTP function holding WEBHOOK_SECRET (it shows owners their derived secret)
     link: [table, apiKeys, webhookSecret],
+    permissions: tableGrant(table, TABLE_ACCESS.webhooks),
+    concurrency: { reserved: RESERVED_CONCURRENCY.webhooks },
     environment: {},
   },
 } satisfies Record<
   FunctionName,
-  Pick<sst.aws.FunctionArgs, "description" | "timeout" | "link" | "environment" | "copyFiles">
+  Pick<
+    sst.aws.FunctionArgs,
+    "description" | "timeout" | "link" | "permissions" | "concurrency" | "environment" | "copyFiles"
+  >
 >;
 
 function componentName(name: FunctionName): string {

@@ -1,5 +1,7 @@
 import { LINKS } from "../functions/platform.ts";
 import { DISPATCH_STREAM_FILTER } from "../functions/store/table.ts";
+import { TABLE_ACCESS, tableGrant } from "./access.ts";
+import { RESERVED_CONCURRENCY } from "./limits.ts";
 import { FUNCTION_DEFAULTS } from "./runtime.ts";
 import { webhookSecret } from "./secrets.ts";
 import { table } from "./storage.ts";
@@ -34,12 +36,20 @@ const dispatcher = {
   // an attempt takes at most the 10 s webhook timeout; a run stops starting new work 15 s early
   timeout: "55 seconds",
   link: [table, webhookSecret, bus],
+  permissions: [
+    ...tableGrant(table, TABLE_ACCESS.dispatch),
+    { actions: ["events:PutEvents"], resources: [bus.arn] },
+  ],
   environment: { ALLOW_PRIVATE_WEBHOOK_URLS: "false" },
 } satisfies Omit<sst.aws.FunctionArgs, "handler">;
 
 table.subscribe(
   "DispatchStream",
-  { ...dispatcher, handler: "functions/dispatch.stream" },
+  {
+    ...dispatcher,
+    handler: "functions/dispatch.stream",
+    concurrency: { reserved: RESERVED_CONCURRENCY.dispatchStream },
+  },
   { filters: [DISPATCH_STREAM_FILTER] },
 );
 
@@ -47,5 +57,9 @@ export const dispatchSchedule = new sst.aws.CronV2("Dispatcher", {
   schedule: "rate(1 minute)",
   event: { job: "dispatch" },
   retries: 0,
-  function: { ...dispatcher, handler: "functions/dispatch.schedule" },
+  function: {
+    ...dispatcher,
+    handler: "functions/dispatch.schedule",
+    concurrency: { reserved: RESERVED_CONCURRENCY.dispatchSchedule },
+  },
 });

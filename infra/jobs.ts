@@ -1,3 +1,5 @@
+import { bucketGrant, TABLE_ACCESS, tableGrant } from "./access.ts";
+import { RESERVED_CONCURRENCY } from "./limits.ts";
 import { FUNCTION_DEFAULTS, UPSTREAM_TIMEOUT_MS } from "./runtime.ts";
 import { mjApiBaseUrl, mjApiKey } from "./secrets.ts";
 import { images, table } from "./storage.ts";
@@ -30,6 +32,10 @@ export const reconciler = new sst.aws.CronV2("Reconciler", {
     description: "paperboat: reconciles unfinished tasks with the upstream",
     timeout: "50 seconds",
     link: [table, mjApiBaseUrl, mjApiKey, images],
+    // it writes image copies, never reads them back
+    permissions: [...tableGrant(table, TABLE_ACCESS.reconcile), bucketGrant(images, ["PutObject"])],
+    // one run at a time, whatever the scheduler does
+    concurrency: { reserved: RESERVED_CONCURRENCY.reconcile },
     environment: {
       UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS),
       ALLOW_PRIVATE_IMAGE_SOURCES: "false",

@@ -1,5 +1,7 @@
 import { LINKS } from "../functions/platform.ts";
+import { TABLE_ACCESS, tableGrant } from "./access.ts";
 import { api } from "./api.ts";
+import { QUEUE_MAX_CONCURRENCY, RESERVED_CONCURRENCY } from "./limits.ts";
 import { FUNCTION_DEFAULTS, UPSTREAM_TIMEOUT_MS } from "./runtime.ts";
 import { apiKeys, callbackSecret, mjApiBaseUrl, mjApiKey } from "./secrets.ts";
 import { table } from "./storage.ts";
@@ -45,10 +47,22 @@ imagineQueue.subscribe(
       imagineQueue,
       imagineDeadLetters,
     ],
+    // submit's table calls; re-sending a busy message and moving a malformed one are SendMessage
+    // (SST's subscriber adds the receive, delete and visibility calls on the queue itself)
+    permissions: [
+      ...tableGrant(table, TABLE_ACCESS.submit),
+      { actions: ["sqs:SendMessage"], resources: [imagineQueue.arn, imagineDeadLetters.arn] },
+    ],
+    concurrency: { reserved: RESERVED_CONCURRENCY.queue },
     environment: {
       UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS),
       ALLOW_PRIVATE_WEBHOOK_URLS: "false",
     },
   },
-  { batch: { size: 10, partialResponses: true } },
+  {
+    batch: { size: 10, partialResponses: true },
+    transform: {
+      eventSourceMapping: { scalingConfig: { maximumConcurrency: QUEUE_MAX_CONCURRENCY } },
+    },
+  },
 );

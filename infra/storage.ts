@@ -1,6 +1,8 @@
 import { IMAGE_KEY_PREFIX } from "../functions/core/image-keys.ts";
 import { LINKS } from "../functions/platform.ts";
 import { TABLE } from "../functions/store/table.ts";
+// first: its Linkable.wrap calls must run before any linkable component is created
+import "./access.ts";
 
 /**
  * The single table, built from the same TABLE definition functions/store uses, so the deployed
@@ -53,11 +55,13 @@ function lifecycleRules(raw: string) {
 /**
  * Durable copies of every task's images (grid, quadrants, thumbnail, video), under
  * `tasks/<id>/`. Private: nothing is public, readers get S3 presigned GET URLs, signed by the
- * read function as it answers a task. The reconciler writes, read signs: both link it (SST's
- * link grants them `s3:*` on this bucket and its objects, and its name). CORS is off: `<img>`
- * and `<video>` need none. Objects expire after ImageRetentionDays (an S3 lifecycle rule).
+ * read function as it answers a task. The reconciler writes (s3:PutObject), read signs
+ * (s3:GetObject): both link it for its name, and get those calls only (infra/access.ts). CORS is
+ * off: `<img>` and `<video>` need none. Objects expire after ImageRetentionDays (an S3 lifecycle
+ * rule). On protected stages a removal never empties it (no forceDestroy), on top of "retain".
  */
 export const images = new sst.aws.Bucket(LINKS.IMAGE_BUCKET.resource, {
   cors: false,
   lifecycle: imageRetentionDays.value.apply(lifecycleRules),
+  transform: { bucket: { forceDestroy: !$app.protect } },
 });

@@ -1,4 +1,4 @@
-import { forEachLimited } from "./concurrency.ts";
+import { type FairKey, type FairLimits, forEachLimited, runFairly } from "./concurrency.ts";
 import type {
   AttemptRecord,
   DeliveryAttempt,
@@ -70,14 +70,25 @@ export interface DispatchReport {
   stopped: number;
   /** Work another dispatcher had already taken. */
   skipped: number;
+  /**
+   * Work left due for a later run, untouched and no attempt counted: its host timed out earlier
+   * in this run, or the run's time was up.
+   */
+  deferred: number;
 }
 
 /** A claimed delivery is out of other dispatchers' reach this long (an attempt takes ≤ 10 s). */
 const LEASE_MS = 60_000;
 /** Deliveries written in one transaction with their outbox consumption (DynamoDB allows 100). */
 const MAX_DELIVERIES_PER_QUEUE = 90;
-/** Attempts in flight at once: a slow receiver must not hold up everyone else's. */
-const CONCURRENCY = 8;
+/**
+ * Attempts in flight at once within a run: 8 in all, 4 for one owner, 2 to one receiver host, so
+ * a slow receiver holds at most two slots and one owner at most half of them; everyone else's
+ * deliveries go ahead in the others (issue 17, point 4).
+ */
+export const FAIRNESS: FairLimits = { total: 8, perOwner: 4, perHost: 2, maxWaiting: 500 };
+/** Reads of the items a stream batch names, at once. */
+const READS = 8;
 
 function emptyReport(): DispatchReport {
   return {
@@ -89,6 +100,45 @@ function emptyReport(): DispatchReport {
     dead: 0,
     stopped: 0,
     skipped: 0,
+    deferred: 0,
+  };
+}
+
+/**
+ * What one run shares between its items: the hosts that timed out in it. A receiver that does
+ * not answer within the attempt's deadline is not tried again in the same run: its other
+ * deliveries stay due, untouched (no attempt counted), for the next run, so a hanging host costs
+ * a run at most `perHost` attempts' time instead of its whole budget.
+ */
+interface Run {
+  report: DispatchReport;
+  timedOut: Set<string>;
+  /** The run's time is up: nothing new starts. */
+  overBudget: () => boolean;
+}
+
+/** The receiver host a webhook URL names, port included (`hook.example.com:8443`); or null. */
+export function receiverHost(url: string | null): string | null {
+  if (!url) return null;
+  try {
+    return new URL(url).host.toLowerCase();
+  } catch {
+    return null;
+  }
+}
+
+function fairKey(item: DispatchWork): FairKey {
+  if (item.kind === "outbox") {
+    const sendsWebhook = item.task.webhookUrl && !item.webhookStopped;
+    return {
+      owner: item.task.owner,
+      host: sendsWebhook ? receiverHost(item.task.webhookUrl) : null,
+    };
+  }
+  const { delivery } = item;
+  return {
+    owner: delivery.owner,
+    host: delivery.target === "webhook" ? receiverHost(delivery.url) : null,
   };
 }
 
@@ -199,11 +249,8 @@ async function send(deps: DispatchDeps, delivery: StoredDelivery): Promise<Attem
 }
 
 /** One attempt of one delivery: claim it, send, record. Returns its new status, or null. */
-async function attempt(
-  deps: DispatchDeps,
-  delivery: StoredDelivery,
-  report: DispatchReport,
-): Promise<void> {
+async function attempt(deps: DispatchDeps, delivery: StoredDelivery, run: Run): Promise<void> {
+  const { report } = run;
   const claimedAt = deps.clock.now();
   const claimed = await deps.deliveries.claim(delivery, new Date(claimedAt.getTime() + LEASE_MS));
   if (!claimed) {
@@ -211,6 +258,10 @@ async function attempt(
     return;
   }
   const result = await send(deps, claimed);
+  if (claimed.target === "webhook" && result.error?.startsWith("timeout")) {
+    const host = receiverHost(claimed.url);
+    if (host) run.timedOut.add(host);
+  }
   const now = deps.clock.now();
   const record: AttemptRecord = {
     attempt: {
@@ -248,23 +299,28 @@ async function attempt(
 }
 
 /** Does one piece of due work: an outbox becomes deliveries and their first attempts. */
-async function work(deps: DispatchDeps, item: DispatchWork, report: DispatchReport): Promise<void> {
+async function work(deps: DispatchDeps, item: DispatchWork, run: Run): Promise<void> {
   try {
     if (item.kind === "outbox") {
-      const queued = await dispatchOutbox(deps, item, report);
+      const queued = await dispatchOutbox(deps, item, run.report);
       // in the order of the transitions, per target (a receiver sees progress go up); the
-      // webhook and the bus do not wait for each other
+      // webhook and the bus do not wait for each other. Once the webhook's host has timed out
+      // the rest wait, due, for the next run (still in order: they are due in this order).
       const byTarget = [
         queued.filter((d) => d.target === "webhook"),
         queued.filter((d) => d.target === "bus"),
       ];
       await Promise.all(
         byTarget.map(async (deliveries) => {
-          for (const d of deliveries) await attempt(deps, d, report);
+          for (const d of deliveries) {
+            const host = d.target === "webhook" ? receiverHost(d.url) : null;
+            if ((host && run.timedOut.has(host)) || run.overBudget()) run.report.deferred++;
+            else await attempt(deps, d, run);
+          }
         }),
       );
     } else if (item.delivery.status === "pending") {
-      await attempt(deps, item.delivery, report);
+      await attempt(deps, item.delivery, run);
     }
   } catch (error) {
     // one item's store trouble must not stop the others; the work stays due
@@ -283,20 +339,46 @@ export async function dispatchDue(
   deps: DispatchDeps,
   options: { limit?: number; timeBudgetMs?: number } = {},
 ): Promise<DispatchReport> {
-  const report = emptyReport();
-  const started = Date.now();
-  const budget = options.timeBudgetMs ?? Number.POSITIVE_INFINITY;
+  const run = startRun(options.timeBudgetMs);
   let after: Record<string, unknown> | undefined;
-  do {
+  let done = false;
+  await runFairlyIn(deps, run, async () => {
+    if (done || run.overBudget()) return null;
     const page = await deps.deliveries.listDue({
       dueBy: deps.clock.now(),
       limit: options.limit ?? 25,
       after,
     });
-    await forEachLimited(page.items, CONCURRENCY, (item) => work(deps, item, report));
     after = page.after ?? undefined;
-  } while (after && Date.now() - started < budget);
-  return report;
+    done = !after;
+    return page.items;
+  });
+  return run.report;
+}
+
+function startRun(timeBudgetMs = Number.POSITIVE_INFINITY): Run {
+  const started = Date.now();
+  return {
+    report: emptyReport(),
+    timedOut: new Set(),
+    overBudget: () => Date.now() - started >= timeBudgetMs,
+  };
+}
+
+/** The run's work, fairly (FAIRNESS); what its timed-out hosts or its budget leave is deferred. */
+async function runFairlyIn(
+  deps: DispatchDeps,
+  run: Run,
+  next: () => Promise<DispatchWork[] | null>,
+): Promise<void> {
+  const { deferred } = await runFairly({
+    next,
+    keyOf: fairKey,
+    work: (item) => work(deps, item, run),
+    limits: FAIRNESS,
+    skip: (key) => (key.host !== null && run.timedOut.has(key.host)) || run.overBudget(),
+  });
+  run.report.deferred += deferred;
 }
 
 /**
@@ -307,11 +389,13 @@ export async function dispatchDue(
 export async function dispatchItems(
   deps: DispatchDeps,
   keys: { pk: string; sk: string }[],
+  options: { timeBudgetMs?: number } = {},
 ): Promise<DispatchReport> {
-  const report = emptyReport();
+  const run = startRun(options.timeBudgetMs);
   const now = deps.clock.now().toISOString();
   const unique = [...new Map(keys.map((k) => [`${k.pk}\n${k.sk}`, k])).values()];
-  await forEachLimited(unique, CONCURRENCY, async (key) => {
+  const found: (DispatchWork | null)[] = unique.map(() => null);
+  await forEachLimited(unique, READS, async (key, index) => {
     const item = await deps.deliveries.getWork(key);
     if (!item) return;
     if (item.kind === "outbox" && item.outbox.length === 0) return;
@@ -322,7 +406,15 @@ export async function dispatchItems(
       (!item.delivery.due || item.delivery.due.slice(0, now.length) > now)
     )
       return;
-    await work(deps, item, report);
+    found[index] = item;
   });
-  return report;
+  // in the stream's order: a task's writes, and so its events, come in the order they were made
+  const due = found.filter((item) => item !== null);
+  let given = false;
+  await runFairlyIn(deps, run, async () => {
+    if (given) return null;
+    given = true;
+    return due;
+  });
+  return run.report;
 }

@@ -16,6 +16,12 @@ export interface WebhookSenderOptions {
   isBlocked?: (address: string) => boolean;
   /** At most this much of the response body is kept (default 1024 bytes). */
   maxResponseBytes?: number;
+  /**
+   * How long the body may take once the status line and headers are in (default 1 s): the
+   * status is the answer, the body only a note for the delivery log. A receiver that drips its
+   * body is cut off here instead of holding a delivery slot until the whole-attempt deadline.
+   */
+  bodyTimeoutMs?: number;
   /** Certificates trusted instead of the public roots: tests only. */
   ca?: string;
 }
@@ -62,12 +68,18 @@ function decodePrefix(bytes: Buffer, limit: number): string | null {
 }
 
 /**
- * Reads at most `limit` bytes, then drops the connection: a huge or endless body is never
- * buffered. A deadline or reset while reading keeps what arrived (the status already came).
+ * Reads at most `limit` bytes for at most `withinMs`, then drops the connection: a huge,
+ * endless or dripping body is never waited for. A deadline or reset while reading keeps what
+ * arrived (the status already came).
  */
-async function readPrefix(response: IncomingMessage, limit: number): Promise<Buffer> {
+async function readPrefix(
+  response: IncomingMessage,
+  limit: number,
+  withinMs: number,
+): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
+  const cutOff = setTimeout(() => response.destroy(), withinMs);
   try {
     if (limit > 0) {
       for await (const chunk of response as AsyncIterable<Buffer>) {
@@ -77,7 +89,9 @@ async function readPrefix(response: IncomingMessage, limit: number): Promise<Buf
       }
     }
   } catch {
-    // the deadline or the receiver cut the body short
+    // the deadline, the body's own time limit or the receiver cut the body short
+  } finally {
+    clearTimeout(cutOff);
   }
   response.destroy();
   return Buffer.concat(chunks);
@@ -100,12 +114,14 @@ function describeStatus(status: number): string | null {
  * One Standard Webhooks delivery attempt, defensively: the URL policy first, every address the
  * host resolves to checked (unless private receivers are allowed), the connection pinned to the
  * checked addresses so a DNS answer cannot change between the check and the connect, no
- * redirects, a cap on the response kept, and one deadline for all of it. It logs nothing: the
+ * redirects, a cap on the response kept (1 KB, read for at most 1 s after the headers), and one
+ * deadline for all of it. It logs nothing: the
  * caller logs, and the headers carry signatures.
  */
 export function createWebhookSender(options: WebhookSenderOptions): WebhookSender {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const maxResponseBytes = options.maxResponseBytes ?? 1024;
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? 1000;
 
   function post(
     url: URL,
@@ -139,7 +155,7 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
     const response = await post(url, host.addresses, request, signal);
     const status = response.statusCode ?? 0;
     const retryAfterSeconds = parseRetryAfter(response.headers["retry-after"], Date.now());
-    const body = await readPrefix(response, maxResponseBytes);
+    const body = await readPrefix(response, maxResponseBytes, bodyTimeoutMs);
     return {
       ok: status >= 200 && status < 300,
       statusCode: status,

@@ -65,9 +65,17 @@ export interface RecordedFunction {
   environment: Record<string, string>;
 }
 
+/** What `sst.Linkable.wrap(cls, fn)` makes a link of a component of that class. */
+export interface LinkDefinition {
+  properties: Record<string, unknown>;
+  include?: unknown[];
+}
+
 export interface SstEvaluation {
   app: { name: string; home: string; removal: string; protect: boolean };
   components: RecordedComponent[];
+  /** `sst.Linkable.wrap` overrides, by class name (`Dynamo`, `Bucket` ...) */
+  linkWraps: Record<string, (instance: object) => LinkDefinition>;
   routes: RecordedRoute[];
   functions: RecordedFunction[];
   outputs: Record<string, unknown>;
@@ -86,6 +94,7 @@ interface ConfigInput {
 export async function evaluateSstConfig(stage: string): Promise<SstEvaluation> {
   const components: RecordedComponent[] = [];
   const routes: RecordedRoute[] = [];
+  const linkWraps: Record<string, (instance: object) => LinkDefinition> = {};
   const names = new Set<string>();
 
   function record(type: string, name: string, args: unknown, instance: object) {
@@ -206,6 +215,14 @@ export async function evaluateSstConfig(stage: string): Promise<SstEvaluation> {
     }
   }
 
+  const Linkable = {
+    /** Replaces the built-in link definition of a class: recorded by the class's name. */
+    wrap(cls: { name: string }, fn: (instance: object) => LinkDefinition) {
+      if (cls.name in linkWraps) throw new Error(`Linkable.wrap of ${cls.name} is given twice`);
+      linkWraps[cls.name] = fn;
+    },
+  };
+
   const known: Record<string, unknown> = {
     Dynamo,
     Bucket,
@@ -233,7 +250,7 @@ export async function evaluateSstConfig(stage: string): Promise<SstEvaluation> {
     $interpolate: (strings: TemplateStringsArray, ...values: unknown[]) =>
       strings.reduce((out, s, i) => out + s + (i < values.length ? String(values[i]) : ""), ""),
     $dev: false,
-    sst: { Secret, aws },
+    sst: { Secret, Linkable, aws },
   };
   const saved = new Map(Object.keys(globals).map((k) => [k, Reflect.get(globalThis, k)]));
   Object.assign(globalThis, globals);
@@ -246,7 +263,7 @@ export async function evaluateSstConfig(stage: string): Promise<SstEvaluation> {
       $app: { name: app.name, stage, removal: app.removal, protect: app.protect, providers: {} },
     });
     const outputs = (await config.run()) ?? {};
-    return summarise(app, components, routes, outputs);
+    return { ...summarise(app, components, routes, outputs), linkWraps };
   } finally {
     for (const [key, value] of saved) {
       if (value === undefined) Reflect.deleteProperty(globalThis, key);
@@ -261,7 +278,7 @@ function summarise(
   components: RecordedComponent[],
   routes: RecordedRoute[],
   outputs: Record<string, unknown>,
-): SstEvaluation {
+): Omit<SstEvaluation, "linkWraps"> {
   const nameOf = (instance: unknown): string => {
     const found = components.find((c) => c.instance === instance);
     if (!found) throw new Error(`a link is not a component created by infra/: ${String(instance)}`);

@@ -70,21 +70,35 @@ async function exportsOf(source: string): Promise<string[]> {
 }
 
 describe("the app", () => {
-  it("is paperboat, keeps its state in AWS, and protects only the prod stage", async () => {
-    expect(ci.app).toEqual({ name: "paperboat", home: "aws", removal: "remove", protect: false });
+  it("is paperboat and keeps its state in AWS", () => {
+    expect(ci.app).toMatchObject({ name: "paperboat", home: "aws" });
+  });
+
+  // every stage holds data unless its name marks it as throw-away
+  it.each([
+    ["prod", true],
+    ["staging", true],
+    ["alice", true],
+    ["ci", false],
+    ["pr-42", false],
+    ["dev", false],
+    ["dev-alice", false],
+    ["test-load", false],
+  ])("stage %s is protected with deletion protection on its data: %s", async (stage, holds) => {
     vi.resetModules();
-    const prod = await evaluateSstConfig("prod");
-    expect(prod.app).toMatchObject({ removal: "retain", protect: true });
-    const table = prod.component("sst.aws.Dynamo", "Table").args;
-    expect(table).toMatchObject({
-      deletionProtection: true,
-      transform: { table: { pointInTimeRecovery: { enabled: true } } },
+    const ev = await evaluateSstConfig(stage);
+    expect(ev.app).toMatchObject({ removal: holds ? "retain" : "remove", protect: holds });
+    expect(ev.component("sst.aws.Dynamo", "Table").args).toMatchObject({
+      deletionProtection: holds,
+      transform: { table: { pointInTimeRecovery: { enabled: holds } } },
     });
-    expect(ci.component("sst.aws.Dynamo", "Table").args).toMatchObject({
-      deletionProtection: false,
+    // a removal of a data stage never empties the image bucket
+    expect(ev.component("sst.aws.Bucket", "Images").args).toMatchObject({
+      transform: { bucket: { forceDestroy: !holds } },
     });
-    expect(prod.fn("Submit").args.logging).toMatchObject({ retention: "3 months" });
-    expect(ci.fn("Submit").args.logging).toMatchObject({ retention: "1 week" });
+    expect(ev.fn("Submit").args.logging).toMatchObject({
+      retention: holds ? "3 months" : "1 week",
+    });
   });
 
   it("outputs the API URL, the callback URL to give the upstream, the table and image bucket names", () => {
@@ -119,6 +133,17 @@ describe("the HTTP API", () => {
 
   it("is an API Gateway HTTP API with CORS off", () => {
     expect(ci.component("sst.aws.ApiGatewayV2", "Api").args).toMatchObject({ cors: false });
+  });
+
+  it("throttles every route of the stage: a steady rate and a larger burst", () => {
+    const args = ci.component("sst.aws.ApiGatewayV2", "Api").args as {
+      transform?: { stage?: { defaultRouteSettings?: Record<string, number> } };
+    };
+    const settings = args.transform?.stage?.defaultRouteSettings ?? {};
+    expect(settings.throttlingRateLimit).toBeGreaterThan(0);
+    expect(settings.throttlingBurstLimit).toBeGreaterThanOrEqual(
+      settings.throttlingRateLimit ?? Number.POSITIVE_INFINITY,
+    );
   });
 });
 
@@ -350,5 +375,143 @@ describe("the image bucket (docs/images.md)", () => {
       input.imports.some((i) => i.path === "sharp"),
     );
     expect(importsSharp).toBe(name === "ReconcilerHandler");
+  });
+});
+
+/**
+ * Least privilege: the AWS calls each function's code makes (the store methods it calls,
+ * functions/store/*; the S3, EventBridge and SQS commands of functions/images, events, queue).
+ * TransactWriteItems is authorised per item as PutItem/UpdateItem.
+ */
+const TASK_WRITER = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"];
+const DISPATCHER = [
+  "dynamodb:GetItem",
+  "dynamodb:Query",
+  "dynamodb:PutItem",
+  "dynamodb:UpdateItem",
+  "events:PutEvents",
+];
+const GRANTED: Record<string, string[]> = {
+  // create, get, advance, claimModal, the idempotency key
+  Submit: TASK_WRITER,
+  ImagineQueueSubscriber: [...TASK_WRITER, "sqs:SendMessage"],
+  // apply: one conditional write, nothing read
+  Callback: ["dynamodb:UpdateItem"],
+  // get, list queries; presigned image links are GetObject signed by read's role
+  Read: ["dynamodb:GetItem", "dynamodb:Query", "s3:GetObject"],
+  Docs: [],
+  // delivery logs, retryNow, the secret versions and their rotation
+  Webhooks: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+  DispatchStream: DISPATCHER,
+  DispatcherHandler: DISPATCHER,
+  // listUnfinished / listImageCopiesDue, apply / advance / copy records, image uploads
+  ReconcilerHandler: ["dynamodb:Query", "dynamodb:UpdateItem", "s3:PutObject"],
+};
+
+interface Grant {
+  actions: string[];
+  resources: unknown[];
+}
+const grantsOf = (name: string): Grant[] =>
+  (ci.fn(name).args.permissions as Grant[] | undefined) ?? [];
+
+describe("least privilege (IAM)", () => {
+  it("covers every deployed function", () => {
+    expect(Object.keys(GRANTED).sort()).toEqual([...ALL_FUNCTIONS].sort());
+  });
+
+  it.each(ALL_FUNCTIONS)("%s is granted exactly the calls its code makes", (name) => {
+    const actions = grantsOf(name).flatMap((g) => g.actions);
+    expect(new Set(actions).size, "no action granted twice").toBe(actions.length);
+    expect(actions.sort()).toEqual([...(GRANTED[name] ?? ["?"])].sort());
+  });
+
+  it.each(ALL_FUNCTIONS)("%s has no wildcard, Scan, delete or table-level action", (name) => {
+    for (const action of grantsOf(name).flatMap((g) => g.actions)) {
+      expect(action).not.toContain("*");
+      expect(action).not.toMatch(/Scan|Delete|Table|Batch|PartiQL|Export|Import|Backup/);
+    }
+  });
+
+  it.each(ALL_FUNCTIONS)("%s holds them on its own resources only", (name) => {
+    const arn = (component: string) => String(new OutputRef(component, "arn"));
+    const indexes = `${arn("Table")}/index/*`;
+    const allowed: Record<string, string[]> = {
+      dynamodb: [arn("Table"), indexes],
+      s3: [`${arn("Images")}/*`],
+      events: [arn("Events")],
+      sqs: [arn("ImagineQueue"), arn("ImagineDeadLetters")],
+    };
+    for (const grant of grantsOf(name)) {
+      const services = new Set(grant.actions.map((a) => a.split(":")[0] ?? ""));
+      expect(services.size, "one service per statement").toBe(1);
+      const [service] = [...services];
+      for (const resource of grant.resources) {
+        expect(allowed[service ?? ""], `${name}: ${String(resource)}`).toContain(String(resource));
+      }
+      // only a Query reaches the indexes
+      if (grant.resources.map(String).includes(indexes)) {
+        expect(grant.actions).toEqual(["dynamodb:Query"]);
+      }
+    }
+  });
+
+  it("links carry values only: the table, bucket, bus and queues grant nothing by being linked", () => {
+    const linked = new Set(ci.functions.flatMap((f) => f.links));
+    const classes = new Set<string>();
+    for (const name of linked) {
+      const component = ci.components.find((c) => c.name === name);
+      if (!component || component.type === "sst.Secret" || component.type.endsWith("ApiGatewayV2"))
+        continue; // their built-in links hold a value and no permission
+      const cls = component.type.replace("sst.aws.", "");
+      classes.add(cls);
+      const wrap = ci.linkWraps[cls];
+      expect(wrap, `Linkable.wrap(sst.aws.${cls})`).toBeDefined();
+      const definition = wrap?.(component.instance);
+      expect(definition?.include ?? []).toEqual([]);
+      // and still the properties functions/platform.ts reads
+      for (const link of Object.values(LINKS).filter((l) => l.resource === name)) {
+        const instance = component.instance as Record<string, unknown>;
+        expect(definition?.properties[link.property]).toBe(instance[link.property]);
+      }
+    }
+    expect([...classes].sort()).toEqual(["Bucket", "Bus", "Dynamo", "Queue"]);
+  });
+
+  it("keeps the Events bus's arn in its link, as SST's own link does", () => {
+    const events = ci.component("sst.aws.Bus", "Events");
+    expect(ci.linkWraps.Bus?.(events.instance).properties).toEqual({
+      name: new OutputRef("Events", "name"),
+      arn: new OutputRef("Events", "arn"),
+    });
+  });
+});
+
+describe("reserved concurrency", () => {
+  it.each(ALL_FUNCTIONS)("%s has its own reserved concurrency", (name) => {
+    const reserved = (ci.fn(name).args.concurrency as { reserved?: unknown } | undefined)?.reserved;
+    expect(Number.isSafeInteger(reserved) && (reserved as number) > 0, name).toBe(true);
+  });
+
+  it("leaves the account's 100 unreserved executions of a default 1000 limit", () => {
+    const total = ci.functions.reduce(
+      (sum, f) => sum + Number((f.args.concurrency as { reserved: number }).reserved),
+      0,
+    );
+    expect(total).toBeLessThanOrEqual(900);
+  });
+
+  it("runs one reconciler at a time", () => {
+    expect(ci.fn("ReconcilerHandler").args.concurrency).toEqual({ reserved: 1 });
+  });
+
+  it("caps the queue's event source below the consumer's reservation (no throttled receives)", () => {
+    const consumer = ci.fn("ImagineQueueSubscriber");
+    const subscription = consumer.args.subscription as {
+      transform?: { eventSourceMapping?: { scalingConfig?: { maximumConcurrency?: number } } };
+    };
+    const max = subscription.transform?.eventSourceMapping?.scalingConfig?.maximumConcurrency;
+    expect(max).toBeGreaterThanOrEqual(2); // SQS's minimum
+    expect(max).toBeLessThanOrEqual((consumer.args.concurrency as { reserved: number }).reserved);
   });
 });

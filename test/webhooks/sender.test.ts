@@ -88,6 +88,8 @@ async function listen(host: string, tls: boolean, handler: Handler) {
 }
 
 const ENDLESS_CHUNK = Buffer.alloc(16 * 1024, "x");
+/** Dripping answers whose connection the sender closed. */
+let dripsCut = 0;
 
 const routes: Record<string, Handler> = {
   "/ok": (_req, res) => res.writeHead(200, { "content-type": "text/plain" }).end("thanks"),
@@ -106,6 +108,16 @@ const routes: Record<string, Handler> = {
     res.writeHead(200, { "content-type": "text/plain" });
     const timer = setInterval(() => res.write(ENDLESS_CHUNK), 5);
     res.on("close", () => clearInterval(timer));
+  },
+  "/drip": (req, res) => {
+    // the status and headers at once, then one byte every 50 ms, never ending
+    const status = Number(new URL(req.url ?? "/", "http://x").searchParams.get("status") ?? 200);
+    res.writeHead(status, { "content-type": "text/plain" });
+    const timer = setInterval(() => res.write("."), 50);
+    res.on("close", () => {
+      clearInterval(timer);
+      dripsCut++;
+    });
   },
   "/huge": (_req, res) => res.writeHead(200).end(Buffer.alloc(8 * 1024 * 1024, "y")),
   "/accents": (_req, res) => res.writeHead(200).end(`a${"é".repeat(600)}`),
@@ -235,6 +247,29 @@ describe("the receiver's answer", () => {
     expect(result).toMatchObject({ ok: true, statusCode: 200, error: null });
     expect(result.responseBody).toBe("x".repeat(1024));
     expect(result.latencyMs).toBeLessThan(5000);
+  });
+
+  it("cuts off a body that drips after its status: the status is the answer", async () => {
+    const before = dripsCut;
+    // the whole-attempt deadline is a minute: only the body's own limit can end this
+    const result = await local({ timeoutMs: 60_000, bodyTimeoutMs: 300 }).send(
+      post(`${plain.url}/drip`),
+    );
+    expect(result).toMatchObject({ ok: true, statusCode: 200, error: null });
+    // what dripped in before the cut, far short of the 1 KB cap
+    expect(result.responseBody).toMatch(/^\.+$/);
+    expect(result.responseBody?.length ?? 0).toBeLessThan(1024);
+    // and the sender closed the connection rather than waiting for the end (the receiver sees
+    // the close a moment later)
+    while (dripsCut === before) await new Promise((r) => setTimeout(r, 10));
+    expect(dripsCut).toBe(before + 1);
+  });
+
+  it("records the status of a dripping 500, cut off the same way", async () => {
+    const result = await local({ timeoutMs: 60_000, bodyTimeoutMs: 100 }).send(
+      post(`${plain.url}/drip?status=500`),
+    );
+    expect(result).toMatchObject({ ok: false, statusCode: 500 });
   });
 
   it("keeps only the first bytes of a huge body", async () => {

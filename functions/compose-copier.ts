@@ -4,7 +4,7 @@ import { copyDueImages, type ImageCopyReport } from "./core/image-copy.ts";
 import { createDocumentClient, systemClock } from "./deps.ts";
 import { createSharpProcessor } from "./images/processor.ts";
 import { createImageSource, type Resolver } from "./images/source.ts";
-import { createLogger } from "./log.ts";
+import { loggerFor } from "./log.ts";
 import { createTaskStore } from "./store/task-store.ts";
 
 /**
@@ -31,7 +31,7 @@ export function composeImageCopier(
     }),
     processor: createSharpProcessor(),
     clock,
-    log: overrides.log ?? createLogger({ base: { fn: "copy-images" } }),
+    log: loggerFor(config, overrides, "copy-images"),
   };
   return (run = {}) =>
     copyDueImages(deps, {

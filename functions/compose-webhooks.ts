@@ -5,7 +5,7 @@ import { createDocumentClient, systemClock } from "./deps.ts";
 import { createEventBus } from "./events/bus.ts";
 import { createWebhooksApp } from "./http/webhooks-app.ts";
 import type { Resolver } from "./images/source.ts";
-import { createLogger } from "./log.ts";
+import { loggerFor } from "./log.ts";
 import { createDeliveryStore } from "./store/delivery-store.ts";
 import { createTaskStore } from "./store/task-store.ts";
 import { MAX_ATTEMPTS, nextAttemptDelaySeconds } from "./webhooks/schedule.ts";
@@ -34,7 +34,7 @@ export function composeWebhooksApp(config: SettingsOf<"webhooks">, overrides: Ov
     secrets: deliveries.secrets,
     secretOf: (owner, version) => deriveWebhookSecret(config.WEBHOOK_SECRET, owner, version),
     clock: overrides.clock ?? systemClock,
-    log: overrides.log ?? createLogger({ base: { fn: "webhooks" } }),
+    log: loggerFor(config, overrides, "webhooks"),
     apiKeys: config.API_KEYS,
   });
 }
@@ -87,7 +87,7 @@ export function composeDispatcher(
       nextAttemptDelaySeconds(failed, { random, retryAfterSeconds }),
     maxAttempts: MAX_ATTEMPTS,
     clock,
-    log: overrides.log ?? createLogger({ base: { fn: "dispatch" } }),
+    log: loggerFor(config, overrides, "dispatch"),
   };
   return {
     runDue: (run = {}) => dispatchDue(deps, run),

@@ -6,7 +6,7 @@ import { createDocumentClient, createIdFactory, systemClock } from "./deps.ts";
 import { createCallbackApp } from "./http/callback-app.ts";
 import { createReadApp } from "./http/read-app.ts";
 import { createSubmitApp } from "./http/submit-app.ts";
-import { createLogger } from "./log.ts";
+import { loggerFor } from "./log.ts";
 import { CALLBACK_PATH } from "./routes.ts";
 import { createIdempotencyStore } from "./store/idempotency-store.ts";
 import { createTaskStore } from "./store/task-store.ts";
@@ -23,6 +23,7 @@ const SUBMIT_SETTINGS = [
   "API_KEYS",
   "UPSTREAM_TIMEOUT_MS",
   "ALLOW_PRIVATE_WEBHOOK_URLS",
+  "LOG_LEVEL",
 ] as const;
 
 /** The settings each function needs, and no more (read never sees the upstream key). */
@@ -30,7 +31,7 @@ export const FUNCTION_SETTINGS = {
   submit: SUBMIT_SETTINGS,
   /** The queue consumer: submit's code, fed by SQS instead of HTTP (functions/queue.ts). */
   queue: [...SUBMIT_SETTINGS, "IMAGINE_QUEUE_URL", "IMAGINE_DLQ_URL", "SQS_ENDPOINT"],
-  callback: ["TABLE_NAME", "DYNAMODB_ENDPOINT", "CALLBACK_SECRET"],
+  callback: ["TABLE_NAME", "DYNAMODB_ENDPOINT", "CALLBACK_SECRET", "LOG_LEVEL"],
   read: [
     "TABLE_NAME",
     "DYNAMODB_ENDPOINT",
@@ -41,10 +42,11 @@ export const FUNCTION_SETTINGS = {
     "IMAGE_DIR",
     "IMAGE_URL_SECRET",
     "IMAGE_URL_TTL_SECONDS",
+    "LOG_LEVEL",
   ],
-  docs: [],
+  docs: ["LOG_LEVEL"],
   /** Delivery logs, redelivery and the signing secret (functions/webhooks.ts). */
-  webhooks: ["TABLE_NAME", "DYNAMODB_ENDPOINT", "API_KEYS", "WEBHOOK_SECRET"],
+  webhooks: ["TABLE_NAME", "DYNAMODB_ENDPOINT", "API_KEYS", "WEBHOOK_SECRET", "LOG_LEVEL"],
   /** Outbound webhooks and bus events (functions/dispatch.ts). */
   dispatch: [
     "TABLE_NAME",
@@ -53,6 +55,7 @@ export const FUNCTION_SETTINGS = {
     "ALLOW_PRIVATE_WEBHOOK_URLS",
     "EVENT_BUS_NAME",
     "EVENT_BUS_ENDPOINT",
+    "LOG_LEVEL",
   ],
   reconcile: [
     "TABLE_NAME",
@@ -70,6 +73,7 @@ export const FUNCTION_SETTINGS = {
     "IMAGE_COPY_MAX_ATTEMPTS",
     "IMAGE_COPY_RETRY_SECONDS",
     "ALLOW_PRIVATE_IMAGE_SOURCES",
+    "LOG_LEVEL",
   ],
 } as const satisfies Record<string, readonly (keyof Config)[]>;
 
@@ -130,7 +134,7 @@ export function submitDepsFor(config: SettingsOf<"submit">, overrides: Overrides
     upstream: upstreamFor(config, overrides),
     clock: overrides.clock ?? systemClock,
     newId: overrides.newId ?? createIdFactory(),
-    log: overrides.log ?? createLogger({ base: { fn } }),
+    log: loggerFor(config, overrides, fn),
     callbackSecret: config.CALLBACK_SECRET,
     // PUBLIC_URL + "/hooks/midjourney", keeping any path PUBLIC_URL has (a proxy, a stage)
     callbackUrl: `${config.PUBLIC_URL.replace(/\/+$/, "")}${CALLBACK_PATH}`,
@@ -151,7 +155,7 @@ export function composeCallbackApp(config: SettingsOf<"callback">, overrides: Ov
     // one retry only: a webhook must answer fast, and a lost one is the reconciler's to recover
     store: storeFor(config, 2),
     clock: overrides.clock ?? systemClock,
-    log: overrides.log ?? createLogger({ base: { fn: "callback" } }),
+    log: loggerFor(config, overrides, "callback"),
     callbackSecret: config.CALLBACK_SECRET,
   });
 }
@@ -159,7 +163,7 @@ export function composeCallbackApp(config: SettingsOf<"callback">, overrides: Ov
 export function composeReadApp(config: SettingsOf<"read">, overrides: Overrides = {}) {
   return createReadApp({
     store: storeFor(config),
-    log: overrides.log ?? createLogger({ base: { fn: "read" } }),
+    log: loggerFor(config, overrides, "read"),
     apiKeys: config.API_KEYS,
     images:
       overrides.images ??
@@ -176,7 +180,7 @@ export function composeReconciler(
     store: storeFor(config),
     upstream: upstreamFor(config, overrides),
     clock: overrides.clock ?? systemClock,
-    log: overrides.log ?? createLogger({ base: { fn: "reconcile" } }),
+    log: loggerFor(config, overrides, "reconcile"),
   };
   return (run = {}) => reconcile(deps, { deadlineSeconds: config.TASK_DEADLINE_SECONDS, ...run });
 }

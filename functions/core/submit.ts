@@ -168,8 +168,10 @@ async function recordOutcome(
   deps.log.info("task submitted", {
     taskId: task.id,
     upstreamTaskId: recorded.upstreamTaskId,
+    action: recorded.action,
     outcome: outcome.kind,
     status: recorded.status,
+    failReason: recorded.failReason ?? undefined,
   });
   switch (outcome.kind) {
     case "rejected":

@@ -1,5 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -18,6 +19,46 @@ function javaProcessesFor(dir: string): string[] {
   return out.split("\n").filter((line) => line.includes("DynamoDBLocal") && line.includes(dir));
 }
 
+/**
+ * The curl lines of the README's quick start (a `\`-continued command is one line), with the
+ * URL and the key as placeholders.
+ */
+function readmeQuickStartCurls(): string[] {
+  const readme = readFileSync(join(import.meta.dirname, "..", "..", "README.md"), "utf8");
+  const block = /```sh\n(curl -s -X POST[^`]*)```/.exec(readme)?.[1] ?? "";
+  return block
+    .replace(/\\\n\s*/g, "")
+    .split("\n")
+    .filter((line) => line.startsWith("curl "))
+    .map((line) => line.replaceAll("http://127.0.0.1:3000", "URL").replaceAll("pb_…", "KEY"));
+}
+
+describe("a port that is taken", () => {
+  it("fails at once with one line saying to set PORT, and a non-zero exit", async () => {
+    const port = await freePort();
+    const taken = createServer();
+    await new Promise<void>((ok) => taken.listen(port, "127.0.0.1", ok));
+    try {
+      const run = spawn("npm", ["start", "--silent"], {
+        env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, DYNAMODB_ENDPOINT: "" },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stderr = "";
+      run.stderr?.on("data", (chunk) => {
+        stderr += chunk.toString();
+      });
+      const code = await new Promise<number | null>((ok) => run.once("close", ok));
+      expect(code).not.toBe(0);
+      expect(stderr.trim()).toBe(
+        `paperboat: port ${port} is in use: set PORT to a free one (PORT=${port + 1} npm start)`,
+      );
+      expect(javaProcessesFor(dataDir)).toEqual([]);
+    } finally {
+      await new Promise((ok) => taken.close(ok));
+    }
+  });
+});
+
 /** `npm start` as a user runs it: a real process, its printed curl line, then Ctrl-C. */
 describe("npm start", () => {
   it("serves the curl it prints, then stops everything it started on SIGTERM", async () => {
@@ -34,8 +75,10 @@ describe("npm start", () => {
       detached: false,
     });
     let output = "";
+    let stdout = "";
     child.stdout?.on("data", (chunk) => {
       output += chunk.toString();
+      stdout += chunk.toString();
     });
     child.stderr?.on("data", (chunk) => {
       output += chunk.toString();
@@ -66,6 +109,32 @@ describe("npm start", () => {
     expect(task).toMatchObject({ status: "SUCCESS", imagesStatus: "done" });
     expect(existsSync(join(dataDir, "images", "tasks", answer.id, "grid.png"))).toBe(true);
     expect((await fetch(task.images[0]?.url ?? "")).status).toBe(200);
+
+    // the banner's curl lines are the README's quick start, with this server's URL and key
+    const banner = stdout.slice(stdout.indexOf("paperboat is running at"));
+    const curls = banner
+      .split("\n")
+      .map((line) => line.trim())
+      .filter((line) => line.startsWith("curl "))
+      .map((line) =>
+        line.replaceAll(`http://127.0.0.1:${port}`, "URL").replaceAll(key ?? "", "KEY"),
+      );
+    expect(curls).toHaveLength(2);
+    expect(curls).toEqual(readmeQuickStartCurls());
+
+    const END = "Ctrl-C stops everything.";
+    // piped, the log is JSON lines: everything but the banner parses, the task's changes included
+    const logLines = stdout
+      .replace(banner.slice(0, banner.indexOf(END) + END.length), "")
+      .split("\n")
+      .filter((line) => line.trim() !== "");
+    const records = logLines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    for (const record of records) {
+      expect(record).toMatchObject({ level: expect.any(String), message: expect.any(String) });
+    }
+    expect(records).toContainEqual(
+      expect.objectContaining({ message: "webhook", taskId: answer.id, status: "SUCCESS" }),
+    );
 
     // npm passes the signal on to the stack and then ends by the same signal
     const exited = new Promise<string>((ok) =>

@@ -106,6 +106,7 @@ const OPTIONAL_FIELDS = [
   "prompts",
   "buttons",
   "failReason",
+  "upstreamFailReason",
   "finishedAt",
 ] as const satisfies readonly (keyof TaskUpdate)[];
 

@@ -1,15 +1,14 @@
-import * as z from "zod";
 import type { Logger } from "./core/ports.ts";
 
 type Sink = (line: string) => void;
 
-/** `LOG_LEVEL`: lines below it are dropped. */
-export const LogLevel = z.enum(["debug", "info", "warn", "error"]);
-export type LogLevel = z.infer<typeof LogLevel>;
+/** `LOG_LEVEL`: lines below it are dropped (functions/config.ts parses the setting). */
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** `LOG_FORMAT`: JSON lines (Lambda, pipes, log collectors) or short lines for a person. */
-export const LogFormat = z.enum(["json", "human"]);
-export type LogFormat = z.infer<typeof LogFormat>;
+export const LOG_FORMATS = ["json", "human"] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 

@@ -7,7 +7,13 @@ import {
   type FunctionName,
   ROUTES,
 } from "../functions/routes.ts";
-import { FUNCTION_DEFAULTS, handlerOf, LOG_RETENTION, UPSTREAM_TIMEOUT_MS } from "./runtime.ts";
+import {
+  FUNCTION_DEFAULTS,
+  handlerOf,
+  LOG_ENVIRONMENT,
+  LOG_RETENTION,
+  UPSTREAM_TIMEOUT_MS,
+} from "./runtime.ts";
 import { apiKeys, callbackSecret, mjApiBaseUrl, mjApiKey, webhookSecret } from "./secrets.ts";
 import { images, table } from "./storage.ts";
 
@@ -94,6 +100,7 @@ export const functions = Object.fromEntries(
       ...FUNCTION_DEFAULTS,
       handler: handlerOf(FUNCTIONS[name]),
       ...HTTP_FUNCTIONS[name],
+      environment: { ...LOG_ENVIRONMENT, ...HTTP_FUNCTIONS[name].environment },
     }),
   ]),
 ) as Record<FunctionName, sst.aws.Function>;

@@ -1,6 +1,6 @@
 import { LINKS } from "../functions/platform.ts";
 import { DISPATCH_STREAM_FILTER } from "../functions/store/table.ts";
-import { FUNCTION_DEFAULTS } from "./runtime.ts";
+import { FUNCTION_DEFAULTS, LOG_ENVIRONMENT } from "./runtime.ts";
 import { webhookSecret } from "./secrets.ts";
 import { table } from "./storage.ts";
 
@@ -34,7 +34,7 @@ const dispatcher = {
   // an attempt takes at most the 10 s webhook timeout; a run stops starting new work 15 s early
   timeout: "55 seconds",
   link: [table, webhookSecret, bus],
-  environment: { ALLOW_PRIVATE_WEBHOOK_URLS: "false" },
+  environment: { ...LOG_ENVIRONMENT, ALLOW_PRIVATE_WEBHOOK_URLS: "false" },
 } satisfies Omit<sst.aws.FunctionArgs, "handler">;
 
 table.subscribe(

@@ -1,4 +1,4 @@
-import { FUNCTION_DEFAULTS, UPSTREAM_TIMEOUT_MS } from "./runtime.ts";
+import { FUNCTION_DEFAULTS, LOG_ENVIRONMENT, UPSTREAM_TIMEOUT_MS } from "./runtime.ts";
 import { mjApiBaseUrl, mjApiKey } from "./secrets.ts";
 import { images, table } from "./storage.ts";
 
@@ -31,6 +31,7 @@ export const reconciler = new sst.aws.CronV2("Reconciler", {
     timeout: "50 seconds",
     link: [table, mjApiBaseUrl, mjApiKey, images],
     environment: {
+      ...LOG_ENVIRONMENT,
       UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS),
       ALLOW_PRIVATE_IMAGE_SOURCES: "false",
     },

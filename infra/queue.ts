@@ -1,6 +1,6 @@
 import { LINKS } from "../functions/platform.ts";
 import { api } from "./api.ts";
-import { FUNCTION_DEFAULTS, UPSTREAM_TIMEOUT_MS } from "./runtime.ts";
+import { FUNCTION_DEFAULTS, LOG_ENVIRONMENT, UPSTREAM_TIMEOUT_MS } from "./runtime.ts";
 import { apiKeys, callbackSecret, mjApiBaseUrl, mjApiKey } from "./secrets.ts";
 import { table } from "./storage.ts";
 
@@ -46,6 +46,7 @@ imagineQueue.subscribe(
       imagineDeadLetters,
     ],
     environment: {
+      ...LOG_ENVIRONMENT,
       UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS),
       ALLOW_PRIVATE_WEBHOOK_URLS: "false",
     },

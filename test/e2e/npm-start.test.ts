@@ -20,12 +20,12 @@ function javaProcessesFor(dir: string): string[] {
 }
 
 /**
- * The curl lines of the README's quick start (a `\`-continued command is one line), with the
- * URL and the key as placeholders.
+ * The curl lines of a document's first `curl -s -X POST` snippet (a `\`-continued command is one
+ * line), with the URL and the key as placeholders.
  */
-function readmeQuickStartCurls(): string[] {
-  const readme = readFileSync(join(import.meta.dirname, "..", "..", "README.md"), "utf8");
-  const block = /```sh\n(curl -s -X POST[^`]*)```/.exec(readme)?.[1] ?? "";
+function documentedCurls(file: string): string[] {
+  const text = readFileSync(join(import.meta.dirname, "..", "..", file), "utf8");
+  const block = /```sh\n(curl -s -X POST[^`]*)```/.exec(text)?.[1] ?? "";
   return block
     .replace(/\\\n\s*/g, "")
     .split("\n")
@@ -110,7 +110,7 @@ describe("npm start", () => {
     expect(existsSync(join(dataDir, "images", "tasks", answer.id, "grid.png"))).toBe(true);
     expect((await fetch(task.images[0]?.url ?? "")).status).toBe(200);
 
-    // the banner's curl lines are the README's quick start, with this server's URL and key
+    // the banner's curl lines are the documented ones, with this server's URL and key
     const banner = stdout.slice(stdout.indexOf("paperboat is running at"));
     const curls = banner
       .split("\n")
@@ -119,8 +119,12 @@ describe("npm start", () => {
       .map((line) =>
         line.replaceAll(`http://127.0.0.1:${port}`, "URL").replaceAll(key ?? "", "KEY"),
       );
+    // docs/development.md shows what it prints; the README's first screen, the first of them
     expect(curls).toHaveLength(2);
-    expect(curls).toEqual(readmeQuickStartCurls());
+    expect(curls).toEqual(documentedCurls("docs/development.md"));
+    const readme = documentedCurls("README.md");
+    expect(readme.length).toBeGreaterThan(0);
+    for (const line of readme) expect(curls).toContain(line);
 
     const END = "Ctrl-C stops everything.";
     // piped, the log is JSON lines: everything but the banner parses, the task's changes included

@@ -119,7 +119,7 @@ describe("npm start", () => {
       .map((line) =>
         line.replaceAll(`http://127.0.0.1:${port}`, "URL").replaceAll(key ?? "", "KEY"),
       );
-    // docs/development.md shows what it prints; the README's first screen, the first of them
+    // docs/development.md shows what it prints; README.md's first screen, the first of them
     expect(curls).toHaveLength(2);
     expect(curls).toEqual(documentedCurls("docs/development.md"));
     const readme = documentedCurls("README.md");

@@ -1,5 +1,11 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { type Client, createClient, type Task, type TaskWithChildren } from "../client/index.ts";
+import {
+  type Client,
+  ConnectionError,
+  createClient,
+  type Task,
+  type TaskWithChildren,
+} from "../client/index.ts";
 import { TaskAction, TaskStatus } from "../functions/core/task.ts";
 import packageJson from "../package.json" with { type: "json" };
 import {
@@ -116,6 +122,14 @@ async function follow(ctx: Context, submitted: Task, flags: FollowFlags): Promis
         EXIT.interrupted,
         "interrupted",
         `Stopped waiting; task ${submitted.id} goes on: \`paperboat wait ${submitted.id}\`.`,
+      );
+    }
+    if (error instanceof ConnectionError) {
+      // the task was accepted and goes on without us: say how to pick it up again
+      throw new CliError(
+        EXIT.unavailable,
+        "connection_lost",
+        `Lost the server at ${error.url} while waiting (${error.reason}); task ${submitted.id} goes on. When the server is back: \`paperboat wait ${submitted.id}\`.`,
       );
     }
     throw error;

@@ -4,7 +4,7 @@ import { copyDueImages, type ImageCopyReport } from "./core/image-copy.ts";
 import { createDocumentClient, systemClock } from "./deps.ts";
 import { createSharpProcessor } from "./images/processor.ts";
 import { createImageSource, type Resolver } from "./images/source.ts";
-import { createLogger } from "./log.ts";
+import { loggerFor } from "./log.ts";
 import { createTaskStore } from "./store/task-store.ts";
 
 /**
@@ -17,7 +17,7 @@ export function composeImageCopier(
   overrides: Overrides & { resolve?: Resolver } = {},
 ): (run?: { timeBudgetMs?: number }) => Promise<ImageCopyReport> {
   const clock = overrides.clock ?? systemClock;
-  const log = overrides.log ?? createLogger({ base: { fn: "copy-images" } });
+  const log = loggerFor(config, overrides, "copy-images");
   const deps = {
     store: createTaskStore({
       client: createDocumentClient({ endpoint: config.DYNAMODB_ENDPOINT }),

@@ -1,17 +1,21 @@
 import type { Overrides } from "./compose.ts";
 import { createDirectoryAssets, createDocsApp } from "./http/docs-app.ts";
 import openApiDocument from "./http/openapi.json" with { type: "json" };
-import { createLogger } from "./log.ts";
+import { type LogLevel, loggerFor } from "./log.ts";
 
 /**
  * The docs function's app: the generated OpenAPI document (functions/http/openapi.json) and the
  * Swagger UI files, looked for in `assetDirs` in order. Apart from compose.ts so that its bundle
  * holds no AWS SDK, and the other bundles no document.
  */
-export function composeDocsApp(assetDirs: readonly string[], overrides: Overrides = {}) {
+export function composeDocsApp(
+  assetDirs: readonly string[],
+  overrides: Overrides = {},
+  config: { LOG_LEVEL?: LogLevel } = {},
+) {
   return createDocsApp({
     document: openApiDocument,
     assets: createDirectoryAssets(assetDirs),
-    log: overrides.log ?? createLogger({ base: { fn: "docs" } }),
+    log: loggerFor(config, overrides, "docs"),
   });
 }

@@ -6,7 +6,7 @@ import { createDocumentClient, systemClock } from "./deps.ts";
 import { createEventBus } from "./events/bus.ts";
 import { createWebhooksApp } from "./http/webhooks-app.ts";
 import type { Resolver } from "./images/source.ts";
-import { createLogger } from "./log.ts";
+import { loggerFor } from "./log.ts";
 import { createDeliveryStore } from "./store/delivery-store.ts";
 import { createTaskStore } from "./store/task-store.ts";
 import { MAX_ATTEMPTS, nextAttemptDelaySeconds } from "./webhooks/schedule.ts";
@@ -28,7 +28,7 @@ function storesFor(config: { TABLE_NAME: string; DYNAMODB_ENDPOINT?: string }, l
 }
 
 export function composeWebhooksApp(config: SettingsOf<"webhooks">, overrides: Overrides = {}) {
-  const log = overrides.log ?? createLogger({ base: { fn: "webhooks" } });
+  const log = loggerFor(config, overrides, "webhooks");
   const { store, deliveries } = storesFor(config, log);
   return createWebhooksApp({
     store,
@@ -66,7 +66,7 @@ export function composeDispatcher(
   config: SettingsOf<"dispatch">,
   overrides: DispatcherOverrides = {},
 ): Dispatcher {
-  const log = overrides.log ?? createLogger({ base: { fn: "dispatch" } });
+  const log = loggerFor(config, overrides, "dispatch");
   const { deliveries } = storesFor(config, log);
   const clock = overrides.clock ?? systemClock;
   const secretOf = (owner: string, version: number) =>

@@ -6,7 +6,7 @@ import { createDocumentClient, createIdFactory, systemClock } from "./deps.ts";
 import { createCallbackApp } from "./http/callback-app.ts";
 import { createReadApp } from "./http/read-app.ts";
 import { createSubmitApp } from "./http/submit-app.ts";
-import { createLogger } from "./log.ts";
+import { loggerFor } from "./log.ts";
 import { CALLBACK_PATH } from "./routes.ts";
 import { createIdempotencyStore } from "./store/idempotency-store.ts";
 import { createTaskStore } from "./store/task-store.ts";
@@ -23,6 +23,7 @@ const SUBMIT_SETTINGS = [
   "API_KEYS",
   "UPSTREAM_TIMEOUT_MS",
   "ALLOW_PRIVATE_WEBHOOK_URLS",
+  "LOG_LEVEL",
 ] as const;
 
 /** The settings each function needs, and no more (read never sees the upstream key). */
@@ -30,7 +31,7 @@ export const FUNCTION_SETTINGS = {
   submit: SUBMIT_SETTINGS,
   /** The queue consumer: submit's code, fed by SQS instead of HTTP (functions/queue.ts). */
   queue: [...SUBMIT_SETTINGS, "IMAGINE_QUEUE_URL", "IMAGINE_DLQ_URL", "SQS_ENDPOINT"],
-  callback: ["TABLE_NAME", "DYNAMODB_ENDPOINT", "CALLBACK_SECRET"],
+  callback: ["TABLE_NAME", "DYNAMODB_ENDPOINT", "CALLBACK_SECRET", "LOG_LEVEL"],
   read: [
     "TABLE_NAME",
     "DYNAMODB_ENDPOINT",
@@ -43,10 +44,11 @@ export const FUNCTION_SETTINGS = {
     "IMAGE_DIR",
     "IMAGE_URL_SECRET",
     "IMAGE_URL_TTL_SECONDS",
+    "LOG_LEVEL",
   ],
-  docs: [],
+  docs: ["LOG_LEVEL"],
   /** Delivery logs, redelivery and the signing secret (functions/webhooks.ts). */
-  webhooks: ["TABLE_NAME", "DYNAMODB_ENDPOINT", "API_KEYS", "WEBHOOK_SECRET"],
+  webhooks: ["TABLE_NAME", "DYNAMODB_ENDPOINT", "API_KEYS", "WEBHOOK_SECRET", "LOG_LEVEL"],
   /** Outbound webhooks and bus events (functions/dispatch.ts). */
   dispatch: [
     "TABLE_NAME",
@@ -55,6 +57,7 @@ export const FUNCTION_SETTINGS = {
     "ALLOW_PRIVATE_WEBHOOK_URLS",
     "EVENT_BUS_NAME",
     "EVENT_BUS_ENDPOINT",
+    "LOG_LEVEL",
   ],
   reconcile: [
     "TABLE_NAME",
@@ -72,6 +75,7 @@ export const FUNCTION_SETTINGS = {
     "IMAGE_COPY_MAX_ATTEMPTS",
     "IMAGE_COPY_RETRY_SECONDS",
     "ALLOW_PRIVATE_IMAGE_SOURCES",
+    "LOG_LEVEL",
   ],
 } as const satisfies Record<string, readonly (keyof Config)[]>;
 
@@ -127,7 +131,7 @@ function upstreamFor(
 
 /** What submitting needs, over HTTP (the submit app) or from the queue (its consumer). */
 export function submitDepsFor(config: SettingsOf<"submit">, overrides: Overrides, fn: string) {
-  const log = overrides.log ?? createLogger({ base: { fn } });
+  const log = loggerFor(config, overrides, fn);
   return {
     ...storesFor(config, log),
     // a retry is "still running" while the first request can still be waiting on the upstream
@@ -152,7 +156,7 @@ export function composeSubmitApp(config: SettingsOf<"submit">, overrides: Overri
 }
 
 export function composeCallbackApp(config: SettingsOf<"callback">, overrides: Overrides = {}) {
-  const log = overrides.log ?? createLogger({ base: { fn: "callback" } });
+  const log = loggerFor(config, overrides, "callback");
   return createCallbackApp({
     // one retry only: a webhook must answer fast, and a lost one is the reconciler's to recover
     store: storeFor(config, log, 2),
@@ -163,7 +167,7 @@ export function composeCallbackApp(config: SettingsOf<"callback">, overrides: Ov
 }
 
 export function composeReadApp(config: SettingsOf<"read">, overrides: Overrides = {}) {
-  const log = overrides.log ?? createLogger({ base: { fn: "read" } });
+  const log = loggerFor(config, overrides, "read");
   return createReadApp({
     store: storeFor(config, log),
     log,
@@ -180,7 +184,7 @@ export function composeReconciler(
   config: Omit<SettingsOf<"reconcile">, ImageSettingKey>,
   overrides: Overrides = {},
 ): (run?: { timeBudgetMs?: number; batchSize?: number }) => Promise<ReconcileReport> {
-  const log = overrides.log ?? createLogger({ base: { fn: "reconcile" } });
+  const log = loggerFor(config, overrides, "reconcile");
   const deps = {
     store: storeFor(config, log),
     upstream: upstreamFor(config, overrides),

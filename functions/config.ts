@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { LOG_FORMATS, LOG_LEVELS } from "./log.ts";
 
 /** One line that names the setting, so a bad deploy or `npm start` fails with something useful. */
 export class ConfigError extends Error {
@@ -90,6 +91,10 @@ export const Config = z.object({
   IMAGINE_DLQ_URL: url.optional(),
   /** An SQS-compatible endpoint instead of AWS (the local stack, tests). */
   SQS_ENDPOINT: url.optional(),
+  /** Lines below this level are dropped (debug | info | warn | error); unset: info. */
+  LOG_LEVEL: z.enum(LOG_LEVELS).optional(),
+  /** `npm start` only: json or human; unset: human on a terminal, json when piped. Lambda: json. */
+  LOG_FORMAT: z.enum(LOG_FORMATS).optional(),
 });
 export type Config = z.infer<typeof Config>;
 

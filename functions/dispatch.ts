@@ -4,8 +4,9 @@ import { loadConfig } from "./config.ts";
 import { createLogger } from "./log.ts";
 import { readSettings } from "./platform.ts";
 
-const dispatcher = composeDispatcher(loadConfig(readSettings(), FUNCTION_SETTINGS.dispatch));
-const log = createLogger({ base: { fn: "dispatch" } });
+const config = loadConfig(readSettings(), FUNCTION_SETTINGS.dispatch);
+const dispatcher = composeDispatcher(config);
+const log = createLogger({ base: { fn: "dispatch" }, level: config.LOG_LEVEL });
 
 /** The part of a DynamoDB stream record this reads: the changed item's key. */
 interface StreamRecord {

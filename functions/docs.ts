@@ -1,7 +1,9 @@
 import { join } from "node:path";
 import { handle } from "hono/aws-lambda";
 import { composeDocsApp } from "./compose-docs.ts";
+import { loadConfig } from "./config.ts";
 import { packagedAssetsDir } from "./http/docs-app.ts";
+import { readSettings } from "./platform.ts";
 import { DOCS_ASSET_DIR } from "./routes.ts";
 
 /**
@@ -14,5 +16,7 @@ export const handler = handle(
     [taskRoot && join(taskRoot, DOCS_ASSET_DIR), packagedAssetsDir()].filter((dir): dir is string =>
       Boolean(dir),
     ),
+    {},
+    loadConfig(readSettings(), ["LOG_LEVEL"]),
   ),
 );

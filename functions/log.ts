@@ -2,25 +2,128 @@ import type { Logger } from "./core/ports.ts";
 
 type Sink = (line: string) => void;
 
+/** `LOG_LEVEL`: lines below it are dropped (functions/config.ts parses the setting). */
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** `LOG_FORMAT`: JSON lines (Lambda, pipes, log collectors) or short lines for a person. */
+export const LOG_FORMATS = ["json", "human"] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+/** One log line before it is formatted: the logger's own three keys, then the caller's fields. */
+export interface LogRecord {
+  level: LogLevel;
+  message: string;
+  time: Date;
+  fields: Record<string, unknown>;
+}
+
+/** The messages that report a task's new status: the lines the human format is about. */
+const TASK_CHANGES = new Set(["task submitted", "webhook"]);
+
+/** Context every line of a logger carries; repeating it on a terminal is noise. */
+const CONTEXT_KEYS = new Set(["app", "fn", "component"]);
+
 /**
- * Structured JSON logs: a constant message plus fields. Callers pass ids and statuses only;
+ * A JSON line. `level`, `message` and `time` are the logger's: a caller's field of the same
+ * name is kept under `field.<name>` instead of replacing them.
+ */
+export function formatJson(record: LogRecord): string {
+  const line: Record<string, unknown> = {
+    level: record.level,
+    message: record.message,
+    time: record.time.toISOString(),
+  };
+  for (const [key, value] of Object.entries(record.fields)) {
+    if (value === undefined) continue;
+    line[key in line ? `field.${key}` : key] = value;
+  }
+  return JSON.stringify(line);
+}
+
+const clockTime = (t: Date) =>
+  [t.getHours(), t.getMinutes(), t.getSeconds()].map((n) => String(n).padStart(2, "0")).join(":");
+
+function renderValue(value: unknown): string {
+  const text = typeof value === "string" ? value : JSON.stringify(value);
+  return /[\s"=]/.test(text) ? JSON.stringify(text) : text;
+}
+
+/**
+ * A line for a person at a terminal, or null to stay quiet: one line per task change
+ * (`22:31:04 imagine 01J… IN_PROGRESS 46%`), every warning and error, and the rest only at
+ * `LOG_LEVEL=debug`. A webhook that changed nothing (stale) is not a change.
+ */
+export function formatHuman(record: LogRecord, level: LogLevel = "info"): string | null {
+  const { fields } = record;
+  const time = clockTime(record.time);
+  if (
+    record.level === "info" &&
+    TASK_CHANGES.has(record.message) &&
+    typeof fields.taskId === "string" &&
+    typeof fields.status === "string"
+  ) {
+    if (fields.result === "stale")
+      return level === "debug" ? `${time} ${fields.taskId} stale` : null;
+    const action = typeof fields.action === "string" ? fields.action.toLowerCase() : "task";
+    const parts = [time, action, fields.taskId, fields.status];
+    if (fields.status === "IN_PROGRESS" && typeof fields.progress === "number") {
+      parts.push(`${fields.progress}%`);
+    }
+    if (typeof fields.failReason === "string") parts.push(fields.failReason);
+    return parts.join(" ");
+  }
+  if (record.level === "info" || record.level === "debug") {
+    if (level !== "debug") return null;
+  }
+  const rest = Object.entries(fields)
+    .filter(([key, value]) => value !== undefined && !CONTEXT_KEYS.has(key))
+    .map(([key, value]) => `${key}=${renderValue(value)}`);
+  const tag = record.level === "info" ? "" : ` ${record.level.toUpperCase()}`;
+  return [`${time}${tag} ${record.message}`, ...rest].join(" ");
+}
+
+/**
+ * Structured logs: a constant message plus fields. Callers pass ids and statuses only;
  * secrets, API keys, state tokens, auth headers and webhook bodies are never passed here.
+ * JSON lines by default (what Lambda and log collectors read); `format: "human"` for a terminal.
  */
 export function createLogger(
-  options: { sink?: Sink; base?: Record<string, unknown> } = {},
+  options: {
+    sink?: Sink;
+    base?: Record<string, unknown>;
+    level?: LogLevel;
+    format?: LogFormat;
+    now?: () => Date;
+  } = {},
 ): Logger {
   const sink: Sink = options.sink ?? ((line) => process.stdout.write(`${line}\n`));
-  const write = (level: string) => (message: string, fields?: Record<string, unknown>) =>
-    sink(
-      JSON.stringify({
-        level,
-        message,
-        time: new Date().toISOString(),
-        ...options.base,
-        ...fields,
-      }),
-    );
+  const threshold = options.level ?? "info";
+  const format = options.format ?? "json";
+  const now = options.now ?? (() => new Date());
+  const write = (level: LogLevel) => (message: string, fields?: Record<string, unknown>) => {
+    if (RANK[level] < RANK[threshold]) return;
+    const record: LogRecord = {
+      level,
+      message,
+      time: now(),
+      fields: { ...options.base, ...fields },
+    };
+    const line = format === "json" ? formatJson(record) : formatHuman(record, threshold);
+    if (line !== null) sink(line);
+  };
   return { info: write("info"), warn: write("warn"), error: write("error") };
+}
+
+/** A test's or the local stack's logger if given, else JSON lines at LOG_LEVEL (Lambda). */
+export function loggerFor(
+  config: { LOG_LEVEL?: LogLevel },
+  overrides: { log?: Logger },
+  fn: string,
+): Logger {
+  return overrides.log ?? createLogger({ base: { fn }, level: config.LOG_LEVEL });
 }
 
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };

@@ -9,7 +9,13 @@ import {
 } from "../functions/routes.ts";
 import { bucketGrant, TABLE_ACCESS, tableGrant } from "./access.ts";
 import { API_THROTTLE, RESERVED_CONCURRENCY } from "./limits.ts";
-import { FUNCTION_DEFAULTS, handlerOf, LOG_RETENTION, UPSTREAM_TIMEOUT_MS } from "./runtime.ts";
+import {
+  FUNCTION_DEFAULTS,
+  handlerOf,
+  LOG_ENVIRONMENT,
+  LOG_RETENTION,
+  UPSTREAM_TIMEOUT_MS,
+} from "./runtime.ts";
 import { apiKeys, callbackSecret, mjApiBaseUrl, mjApiKey, webhookSecret } from "./secrets.ts";
 import { images, table } from "./storage.ts";
 
@@ -119,6 +125,7 @@ export const functions = Object.fromEntries(
       ...FUNCTION_DEFAULTS,
       handler: handlerOf(FUNCTIONS[name]),
       ...HTTP_FUNCTIONS[name],
+      environment: { ...LOG_ENVIRONMENT, ...HTTP_FUNCTIONS[name].environment },
     }),
   ]),
 ) as Record<FunctionName, sst.aws.Function>;

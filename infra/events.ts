@@ -2,7 +2,7 @@ import { LINKS } from "../functions/platform.ts";
 import { DISPATCH_STREAM_FILTER } from "../functions/store/table.ts";
 import { TABLE_ACCESS, tableGrant } from "./access.ts";
 import { RESERVED_CONCURRENCY } from "./limits.ts";
-import { FUNCTION_DEFAULTS } from "./runtime.ts";
+import { FUNCTION_DEFAULTS, LOG_ENVIRONMENT } from "./runtime.ts";
 import { webhookSecret } from "./secrets.ts";
 import { table } from "./storage.ts";
 
@@ -40,7 +40,7 @@ const dispatcher = {
     ...tableGrant(table, TABLE_ACCESS.dispatch),
     { actions: ["events:PutEvents"], resources: [bus.arn] },
   ],
-  environment: { ALLOW_PRIVATE_WEBHOOK_URLS: "false" },
+  environment: { ...LOG_ENVIRONMENT, ALLOW_PRIVATE_WEBHOOK_URLS: "false" },
 } satisfies Omit<sst.aws.FunctionArgs, "handler">;
 
 table.subscribe(

@@ -1,6 +1,6 @@
 import { bucketGrant, TABLE_ACCESS, tableGrant } from "./access.ts";
 import { RESERVED_CONCURRENCY } from "./limits.ts";
-import { FUNCTION_DEFAULTS, UPSTREAM_TIMEOUT_MS } from "./runtime.ts";
+import { FUNCTION_DEFAULTS, LOG_ENVIRONMENT, UPSTREAM_TIMEOUT_MS } from "./runtime.ts";
 import { mjApiBaseUrl, mjApiKey } from "./secrets.ts";
 import { images, table } from "./storage.ts";
 
@@ -37,6 +37,7 @@ export const reconciler = new sst.aws.CronV2("Reconciler", {
     // one run at a time, whatever the scheduler does
     concurrency: { reserved: RESERVED_CONCURRENCY.reconcile },
     environment: {
+      ...LOG_ENVIRONMENT,
       UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS),
       ALLOW_PRIVATE_IMAGE_SOURCES: "false",
     },

@@ -2,7 +2,7 @@ import { LINKS } from "../functions/platform.ts";
 import { TABLE_ACCESS, tableGrant } from "./access.ts";
 import { api } from "./api.ts";
 import { QUEUE_MAX_CONCURRENCY, RESERVED_CONCURRENCY } from "./limits.ts";
-import { FUNCTION_DEFAULTS, UPSTREAM_TIMEOUT_MS } from "./runtime.ts";
+import { FUNCTION_DEFAULTS, LOG_ENVIRONMENT, UPSTREAM_TIMEOUT_MS } from "./runtime.ts";
 import { apiKeys, callbackSecret, mjApiBaseUrl, mjApiKey } from "./secrets.ts";
 import { table } from "./storage.ts";
 
@@ -55,6 +55,7 @@ imagineQueue.subscribe(
     ],
     concurrency: { reserved: RESERVED_CONCURRENCY.queue },
     environment: {
+      ...LOG_ENVIRONMENT,
       UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS),
       ALLOW_PRIVATE_WEBHOOK_URLS: "false",
     },

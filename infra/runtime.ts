@@ -26,6 +26,12 @@ export const FUNCTION_DEFAULTS = {
   nodejs: { format: "esm", minify: true, esbuild: { target: "node20" } },
 } as const satisfies Partial<sst.aws.FunctionArgs>;
 
+/**
+ * What every function logs (functions/log.ts): `info` is each task change, warning and error;
+ * `debug` adds nothing yet; `warn` or `error` keep only trouble. One line to change per stage.
+ */
+export const LOG_ENVIRONMENT = { LOG_LEVEL: "info" } as const;
+
 /** The upstream call's own budget; the function timeouts below leave room for it. */
 export const UPSTREAM_TIMEOUT_MS = 10_000;
 

@@ -7,10 +7,11 @@ import {
   readFileSync,
   writeFileSync,
 } from "node:fs";
+import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import * as z from "zod";
 import { ConfigError, loadConfig } from "../functions/config.ts";
-import { createLogger } from "../functions/log.ts";
+import { createLogger, type LogFormat } from "../functions/log.ts";
 import { startStack } from "./stack.ts";
 
 /**
@@ -44,6 +45,20 @@ function restrictToOwner(dir: string): void {
     if (entry.isDirectory()) restrictToOwner(path);
     else if (entry.isFile()) chmodSync(path, 0o600);
   }
+}
+
+/** The one line a port clash gets: which port, and how to pick another. */
+function portInUse(port: number): never {
+  fail(`paperboat: port ${port} is in use: set PORT to a free one (PORT=${port + 1} npm start)`);
+}
+
+/** Is the port free on 127.0.0.1? Checked before DynamoDB Local starts, so a clash fails fast. */
+function isPortFree(port: number): Promise<boolean> {
+  return new Promise((ok) => {
+    const probe = createServer();
+    probe.once("error", () => ok(false));
+    probe.listen(port, "127.0.0.1", () => probe.close(() => ok(true)));
+  });
 }
 
 function loadSecrets(dataDir: string): z.infer<typeof Secrets> {
@@ -89,6 +104,7 @@ async function main() {
     fail(`paperboat: setting ${String(issue?.path[0])} is malformed: ${issue?.message}`);
   }
   const { PORT, DATA_DIR, SIMULATOR_STEP_MS } = local.data;
+  if (!(await isPortFree(PORT))) portInUse(PORT);
   const dataDir = resolve(DATA_DIR);
   // DATA_DIR holds secrets, the database and the image copies: only this user reads it. The
   // umask covers what this process (and DynamoDB Local, its child) creates from now on.
@@ -127,7 +143,9 @@ async function main() {
     throw error;
   }
 
-  const log = createLogger({ base: { app: "paperboat-local" } });
+  // a person at a terminal reads one line per task change; a pipe or a collector gets JSON
+  const format: LogFormat = config.LOG_FORMAT ?? (process.stdout.isTTY ? "human" : "json");
+  const log = createLogger({ base: { app: "paperboat-local" }, level: config.LOG_LEVEL, format });
   const stack = await startStack({
     port: PORT,
     tableName: config.TABLE_NAME,
@@ -186,7 +204,7 @@ async function main() {
       "",
       "Try it:",
       `  curl -s -X POST ${stack.url}/v1/imagine -H 'Authorization: Bearer ${shownKey}' -H 'Content-Type: application/json' -d '{"prompt":"a paper boat floating on calm water at sunrise"}'`,
-      `  curl -s ${stack.url}/v1/tasks -H 'Authorization: Bearer ${shownKey}'`,
+      `  curl -s ${stack.url}/v1/tasks/<id> -H 'Authorization: Bearer ${shownKey}'`,
       `  PAPERBOAT_URL=${stack.url} PAPERBOAT_API_KEY='${shownKey}' npx paperboat imagine "a paper boat floating on calm water at sunrise" --wait --out images`,
       `  (API reference: ${stack.url}/docs)`,
       "",
@@ -231,7 +249,12 @@ function loadLocalConfig(source: Record<string, string | undefined>) {
     "ALLOW_PRIVATE_WEBHOOK_URLS",
     "EVENT_BUS_NAME",
     "EVENT_BUS_ENDPOINT",
+    "LOG_LEVEL",
+    "LOG_FORMAT",
   ]);
 }
 
-main().catch((error: Error) => fail(`paperboat: could not start: ${error.message}`));
+main().catch((error: Error & { code?: string; port?: number }) => {
+  if (error.code === "EADDRINUSE") portInUse(error.port ?? Number(process.env.PORT));
+  fail(`paperboat: could not start: ${error.message}`);
+});

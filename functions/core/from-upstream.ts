@@ -1,6 +1,7 @@
 import type { UpstreamTask } from "../upstream/schemas.ts";
 import type { TaskUpdate } from "./ports.ts";
 import { isTerminal, TaskStatus } from "./task.ts";
+import { explainUpstreamReason } from "./upstream-reasons.ts";
 
 /** A numbered item's marker at the start of a line: a keycap digit (1️⃣) or `1.` / `1)`. */
 const ITEM_MARKER = /^[ \t]*(?:[1-9]\uFE0F?\u20E3[ \t]*|[1-9][.)][ \t]+)/gmu;
@@ -62,12 +63,16 @@ export function updateFromUpstream(upstream: UpstreamTask, now: Date): TaskUpdat
       break;
     case "SUCCESS":
       break;
-    default:
+    default: {
+      // the upstream's Chinese texts in English, its own words kept beside them
+      const reason = upstream.failReason ? explainUpstreamReason(upstream.failReason) : null;
       update.failReason =
-        upstream.failReason ??
+        reason?.failReason ??
         (status === "CANCEL"
           ? "cancelled upstream"
           : "the upstream reported FAILURE without a reason");
+      update.upstreamFailReason = reason?.upstreamFailReason ?? null;
+    }
   }
   if (isTerminal(status)) {
     // A terminal update defines every result field, so the final task is the same whatever

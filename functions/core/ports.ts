@@ -13,6 +13,7 @@ export interface TaskUpdate {
   prompts?: string[];
   buttons?: Button[];
   failReason?: string | null;
+  upstreamFailReason?: string | null;
   finishedAt?: string;
 }
 

@@ -19,6 +19,7 @@ import type {
 } from "./ports.ts";
 import { createStateToken } from "./state-token.ts";
 import type { Metadata, Task, TaskAction } from "./task.ts";
+import { explainUpstreamReason } from "./upstream-reasons.ts";
 
 export interface SubmitDeps {
   store: TaskStore;
@@ -85,6 +86,7 @@ export function newTask(fields: {
     prompts: [],
     buttons: [],
     failReason: null,
+    upstreamFailReason: null,
     metadata: fields.metadata ?? {},
     createdAt: at,
     updatedAt: at,
@@ -139,11 +141,16 @@ async function recordOutcome(
   outcome: SubmitOutcome,
 ): Promise<SubmitResult> {
   const now = deps.clock.now();
-  const fail = (failReason: string): TaskUpdate => ({
-    status: "FAILURE",
-    failReason,
-    finishedAt: now.toISOString(),
-  });
+  // the upstream's Chinese refusals in English, its own words kept beside them
+  const fail = (prefix: string, reason: string): TaskUpdate => {
+    const { failReason, upstreamFailReason } = explainUpstreamReason(reason);
+    return {
+      status: "FAILURE",
+      failReason: `${prefix}${failReason}`,
+      upstreamFailReason,
+      finishedAt: now.toISOString(),
+    };
+  };
   let update: TaskUpdate;
   switch (outcome.kind) {
     case "accepted":
@@ -153,13 +160,13 @@ async function recordOutcome(
       update = { status: "MODAL", progress: 0, upstreamTaskId: outcome.upstreamTaskId };
       break;
     case "rejected":
-      update = fail(outcome.reason);
+      update = fail("", outcome.reason);
       break;
     case "busy":
-      update = fail(`upstream queue full: ${outcome.reason}`);
+      update = fail("upstream queue full: ", outcome.reason);
       break;
     case "unavailable":
-      update = fail(`upstream unavailable: ${outcome.reason}`);
+      update = fail("upstream unavailable: ", outcome.reason);
       break;
   }
   const written = await advanceWithRetries(deps, task.id, update, now, outcome);
@@ -168,17 +175,25 @@ async function recordOutcome(
   deps.log.info("task submitted", {
     taskId: task.id,
     upstreamTaskId: recorded.upstreamTaskId,
+    action: recorded.action,
     outcome: outcome.kind,
     status: recorded.status,
+    failReason: recorded.failReason ?? undefined,
   });
+  const english = (reason: string) => explainUpstreamReason(reason).failReason;
   switch (outcome.kind) {
     case "rejected":
-      return { kind: "error", code: "upstream_rejected", reason: outcome.reason, task: recorded };
+      return {
+        kind: "error",
+        code: "upstream_rejected",
+        reason: english(outcome.reason),
+        task: recorded,
+      };
     case "busy":
       return {
         kind: "error",
         code: "upstream_busy",
-        reason: outcome.reason,
+        reason: english(outcome.reason),
         retryAfterSeconds: outcome.retryAfterSeconds,
         task: recorded,
       };
@@ -189,7 +204,7 @@ async function recordOutcome(
       return {
         kind: "error",
         code: "upstream_unavailable",
-        reason: outcome.reason,
+        reason: english(outcome.reason),
         task: recorded,
       };
     default:

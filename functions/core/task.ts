@@ -109,6 +109,11 @@ export const Task = z.object({
   prompts: z.array(z.string()).default([]),
   buttons: z.array(Button),
   failReason: z.string().nullable(),
+  /**
+   * The upstream's own words when `failReason` is our English of them (midjourney-proxy servers
+   * answer in Chinese); null otherwise. Defaults keep older items parsing.
+   */
+  upstreamFailReason: z.string().nullable().default(null),
   metadata: Metadata,
   createdAt: z.string(),
   updatedAt: z.string(),

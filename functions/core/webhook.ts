@@ -45,8 +45,10 @@ export async function applyWebhook(deps: WebhookDeps, body: unknown): Promise<We
   deps.log.info("webhook", {
     taskId,
     upstreamTaskId: parsed.data.id,
+    action: parsed.data.action,
     status: update.status,
     progress: update.progress,
+    failReason: update.failReason,
     result: outcome,
   });
   return outcome;

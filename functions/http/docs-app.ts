@@ -51,7 +51,23 @@ export interface DocsAppDeps {
   log: Logger;
 }
 
-const STYLE = "body { margin: 0; } .swagger-ui .topbar { display: none; }";
+const STYLE = `
+body { margin: 0; }
+.swagger-ui .topbar { display: none; }
+/* the intro's code spans wrap rather than push the page sideways on a phone (390 px) */
+.swagger-ui .info .markdown code, .swagger-ui .info .renderedMarkdown code {
+  white-space: normal; overflow-wrap: anywhere;
+}
+.swagger-ui .info li { margin: 0.3em 0; }
+@media (max-width: 600px) {
+  .swagger-ui .wrapper { padding: 0 12px; }
+  .swagger-ui .info { margin: 20px 0; }
+  .swagger-ui .info .title { font-size: 26px; line-height: 1.3; }
+  .swagger-ui .info .title small { margin-left: 6px; }
+  .swagger-ui .info p, .swagger-ui .info li { font-size: 15px; line-height: 1.5; }
+  .swagger-ui .scheme-container { padding: 12px 0; }
+}
+`;
 const SCRIPT = `
 window.ui = SwaggerUIBundle({
   url: "openapi.json",

@@ -56,8 +56,14 @@ interface OperationSpec {
   tag: "tasks" | "jobs" | "webhooks" | "service" | "pages";
   /** Needs `Authorization: Bearer <api key>`. */
   auth: boolean;
-  /** A registered request schema (by component name) and the route's body limit in bytes. */
-  body?: { schema: keyof typeof REQUESTS; limit: number };
+  /**
+   * A registered request schema (by component name), the route's body limit in bytes, and an
+   * example the real API accepts: Swagger UI's "Try it out" starts from it (without one it fills
+   * every field with "string", which the API rightly refuses).
+   */
+  body?: { schema: keyof typeof REQUESTS; limit: number; example: Record<string, unknown> };
+  /** Served (gallery assets, the reference's own files) but not part of the API: left out. */
+  internal?: true;
   idempotent?: boolean;
   query?: "list" | Record<string, string>;
   path?: Record<string, string>;
@@ -145,6 +151,11 @@ const TASK_ID = {
   id: "the task's id (a ULID); an unknown or malformed one, or another owner's, is 404",
 };
 
+/** An 8×8 PNG: small enough to read, a real image for the examples that take one. */
+const EXAMPLE_IMAGE =
+  "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAYAAADED76LAAAAJUlEQVR4AYXBAQEAIAyAMCSNmUxnU99AtrXPfXxIkCBBggQJEgY0tgIxGO+7HAAAAABJRU5ErkJggg==";
+const EXAMPLE_PROMPT = "a paper boat floating on calm water at sunrise";
+
 const kib = (bytes: number) =>
   bytes >= 1024 * 1024 ? `${bytes / 1024 / 1024} MiB` : `${bytes / 1024} KiB`;
 
@@ -156,7 +167,11 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
       "Records the task, then starts the upstream job. `202` with the task (`SUBMITTED`, or `MODAL`); follow it with `GET /v1/tasks/{id}`.",
     tag: "jobs",
     auth: true,
-    body: { schema: "ImagineRequest", limit: SUBMIT_LIMITS.imagine },
+    body: {
+      schema: "ImagineRequest",
+      limit: SUBMIT_LIMITS.imagine,
+      example: { prompt: EXAMPLE_PROMPT },
+    },
     idempotent: true,
     ok: { status: 202, description: "the new task", schema: "Task" },
     errors: SUBMIT_ERRORS,
@@ -169,7 +184,12 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
     tag: "jobs",
     auth: true,
     path: TASK_ID,
-    body: { schema: "ActionRequest", limit: SUBMIT_LIMITS.actions },
+    body: {
+      schema: "ActionRequest",
+      limit: SUBMIT_LIMITS.actions,
+      // a U1 button; the hash after the last `::` is the task's own (copy it from its buttons)
+      example: { customId: "MJ::JOB::upsample::1::0ddb91a0-af46-4ae9-8e8e-c271074eb6e6" },
+    },
     idempotent: true,
     ok: { status: 202, description: "the new child task", schema: "Task" },
     errors: [...SUBMIT_ERRORS, 404],
@@ -182,7 +202,11 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
     tag: "jobs",
     auth: true,
     path: TASK_ID,
-    body: { schema: "ModalRequest", limit: SUBMIT_LIMITS.modal },
+    body: {
+      schema: "ModalRequest",
+      limit: SUBMIT_LIMITS.modal,
+      example: { prompt: `${EXAMPLE_PROMPT} --zoom 1.5` },
+    },
     idempotent: true,
     ok: { status: 202, description: "the task, on its way again", schema: "Task" },
     errors: [...SUBMIT_ERRORS, 404],
@@ -192,7 +216,11 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
     summary: "Blend 2 to 5 images into a grid",
     tag: "jobs",
     auth: true,
-    body: { schema: "BlendRequest", limit: SUBMIT_LIMITS.blend },
+    body: {
+      schema: "BlendRequest",
+      limit: SUBMIT_LIMITS.blend,
+      example: { base64Array: [EXAMPLE_IMAGE, EXAMPLE_IMAGE], dimensions: "SQUARE" },
+    },
     idempotent: true,
     ok: { status: 202, description: "the new task", schema: "Task" },
     errors: SUBMIT_ERRORS,
@@ -202,7 +230,11 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
     summary: "Four prompts for one image",
     tag: "jobs",
     auth: true,
-    body: { schema: "DescribeRequest", limit: SUBMIT_LIMITS.describe },
+    body: {
+      schema: "DescribeRequest",
+      limit: SUBMIT_LIMITS.describe,
+      example: { base64: EXAMPLE_IMAGE },
+    },
     idempotent: true,
     ok: { status: 202, description: "the new task", schema: "Task" },
     errors: SUBMIT_ERRORS,
@@ -212,7 +244,13 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
     summary: "Shorter versions of a prompt",
     tag: "jobs",
     auth: true,
-    body: { schema: "ShortenRequest", limit: SUBMIT_LIMITS.shorten },
+    body: {
+      schema: "ShortenRequest",
+      limit: SUBMIT_LIMITS.shorten,
+      example: {
+        prompt: `${EXAMPLE_PROMPT}, with soft golden light, gentle ripples and mist over the lake`,
+      },
+    },
     idempotent: true,
     ok: { status: 202, description: "the new task", schema: "Task" },
     errors: SUBMIT_ERRORS,
@@ -222,7 +260,11 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
     summary: "Animate an image",
     tag: "jobs",
     auth: true,
-    body: { schema: "VideoRequest", limit: SUBMIT_LIMITS.video },
+    body: {
+      schema: "VideoRequest",
+      limit: SUBMIT_LIMITS.video,
+      example: { image: EXAMPLE_IMAGE, prompt: "the boat drifts slowly", motion: "low" },
+    },
     idempotent: true,
     ok: { status: 202, description: "the new task", schema: "Task" },
     errors: SUBMIT_ERRORS,
@@ -244,7 +286,18 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
       "Called by the upstream, not by clients. No bearer key: the signed `state` sent at submit time is the credential. Late, duplicate and out-of-order webhooks are answered `200` and change nothing.",
     tag: "webhooks",
     auth: false,
-    body: { schema: "UpstreamTask", limit: CALLBACK_LIMIT },
+    body: {
+      schema: "UpstreamTask",
+      limit: CALLBACK_LIMIT,
+      // `state` is the token we sent with the job: without the real one this is 401
+      example: {
+        id: "1712345678901234",
+        action: "IMAGINE",
+        status: "IN_PROGRESS",
+        progress: "46%",
+        state: "pb1.<the token sent at submit>",
+      },
+    },
     ok: { status: 200, description: "applied, or ignored as stale", schema: "WebhookAnswer" },
     errors: [400, 401, 413, 503],
   },
@@ -307,7 +360,7 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
       "A new secret signs from now on; the previous one keeps signing too (a second signature in `webhook-signature`) for `gracePeriodSeconds` (default 86400, at most 7 days), so receivers can switch without rejecting a webhook.",
     tag: "webhooks",
     auth: true,
-    body: { schema: "RotateSecretRequest", limit: 1024 },
+    body: { schema: "RotateSecretRequest", limit: 1024, example: { gracePeriodSeconds: 86400 } },
     ok: { status: 200, description: "the new secret", schema: "WebhookSecret" },
     errors: [400, 401, 409, 503],
   },
@@ -363,6 +416,7 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
   },
   "GET /gallery.js": {
     operationId: "galleryScript",
+    internal: true,
     summary: "The gallery's script",
     tag: "pages",
     auth: false,
@@ -371,6 +425,7 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
   },
   "GET /gallery.css": {
     operationId: "galleryStyles",
+    internal: true,
     summary: "The gallery's styles",
     tag: "pages",
     auth: false,
@@ -399,6 +454,7 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
   },
   "GET /docs/{file}": {
     operationId: "docsAsset",
+    internal: true,
     summary: "The API reference's scripts, styles and icons",
     tag: "service",
     auth: false,
@@ -540,7 +596,9 @@ function operationOf(route: Route, spec: OperationSpec): Record<string, unknown>
           requestBody: {
             required: true,
             description: `JSON, at most ${kib(spec.body.limit)}`,
-            content: { "application/json": { schema: ref(spec.body.schema) } },
+            content: {
+              "application/json": { schema: ref(spec.body.schema), example: spec.body.example },
+            },
           },
         }
       : {}),
@@ -556,6 +614,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     const spec = OPERATIONS[key];
     if (!spec)
       throw new Error(`route ${key} has no OpenAPI operation in functions/http/openapi.ts`);
+    if (spec.internal) continue;
     paths[route.path] ??= {};
     (paths[route.path] as Record<string, unknown>)[route.method.toLowerCase()] = operationOf(
       route,
@@ -571,8 +630,18 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     info: {
       title: "paperboat",
       version: packageJson.version,
-      description:
-        'Midjourney jobs as tasks. Submit a job (`POST /v1/imagine`, ...), then follow the task (`GET /v1/tasks/{id}`) until its `status` is `SUCCESS`, `FAILURE` or `CANCEL`; click its `buttons` with `POST /v1/tasks/{id}/actions`. Every `/v1` route needs `Authorization: Bearer <api key>`; an owner sees only its own tasks. Every error is `{"error": {"code", "message", "details"?}}`.',
+      // short lines and short code spans: the intro is read on phones too (docs-app.ts)
+      description: [
+        "Midjourney jobs as tasks.",
+        "",
+        "1. **Submit** a job: `POST /v1/imagine` (or blend, describe, shorten, video).",
+        "2. **Follow** its task: `GET /v1/tasks/{id}` until `status` is `SUCCESS`, `FAILURE` or `CANCEL`.",
+        "3. **Click** its `buttons` (upscale, vary, zoom …): `POST /v1/tasks/{id}/actions`.",
+        "",
+        "Every `/v1` route needs an API key: press **Authorize** and paste one (`npm start` prints it). An owner sees only its own tasks.",
+        "",
+        'Every error is `{"error": {"code", "message"}}`, with `details` when the input was wrong.',
+      ].join("\n"),
     },
     tags: [
       { name: "jobs", description: "start (or complete) an upstream job" },

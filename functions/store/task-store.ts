@@ -191,6 +191,7 @@ const OPTIONAL_FIELDS = [
   "prompts",
   "buttons",
   "failReason",
+  "upstreamFailReason",
   "finishedAt",
 ] as const satisfies readonly (keyof TaskUpdate)[];
 

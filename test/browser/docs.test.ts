@@ -83,4 +83,33 @@ describe("the API reference in a browser", () => {
     expect(blocked).toEqual([]);
     await page.close();
   });
+
+  it("on a phone (390 px): the intro fits the width, and imagine's Try it out works as it comes", async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    await page.goto(`${stack.url}/docs`);
+    await page.waitForSelector(".swagger-ui .info .renderedMarkdown p", { timeout: 20_000 });
+    // nothing in the intro is wider than the screen: no sideways scrolling to read it
+    const overflowing = await page.evaluate(() => {
+      // browser code: tsconfig has no DOM types
+      const { document, window } = globalThis as any;
+      return [...document.querySelectorAll(".swagger-ui .info *")]
+        .filter((element: any) => element.getBoundingClientRect().right > window.innerWidth + 1)
+        .map((element: any) => String(element.outerHTML).slice(0, 80));
+    });
+    expect(overflowing).toEqual([]);
+    await page.screenshot({ path: join(ARTIFACTS, "docs-390.png") });
+
+    await page.getByRole("button", { name: "Authorize" }).first().click();
+    await page.locator(".auth-container input").fill(OWNERS.alice.key);
+    await page.locator(".auth-btn-wrapper .authorize").click();
+    await page.locator(".btn-done").click();
+    // the request body Swagger UI fills in is the document's example, sent untouched
+    await page.locator("#operations-jobs-imagine .opblock-summary").click();
+    await page.getByRole("button", { name: "Try it out" }).click();
+    await page.getByRole("button", { name: "Execute" }).click();
+    const status = page.locator(".live-responses-table .response .response-col_status").first();
+    await status.waitFor({ timeout: 10_000 });
+    expect((await status.textContent())?.trim()).toBe("202");
+    await page.close();
+  });
 });

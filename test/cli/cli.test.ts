@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createServer, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PNG } from "pngjs";
@@ -157,6 +158,53 @@ describe("paperboat imagine", () => {
     child.kill("SIGINT");
     expect(await exited).toBe(130);
     expect(stderr).toMatch(/Stopped waiting; task (\w{26}) goes on: `paperboat wait \1`\./);
+  });
+
+  it("--wait that loses the server: exit 5, and says how to resume once it is back", async () => {
+    // a pass-through proxy in front of the stack, closed while the CLI is waiting
+    const target = new URL(stack.url);
+    const proxy = createServer((req, res) => {
+      const upstream = request(
+        {
+          host: target.hostname,
+          port: target.port,
+          path: req.url,
+          method: req.method,
+          headers: req.headers,
+        },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      req.pipe(upstream);
+    });
+    const port = await freePort();
+    await new Promise<void>((ok) => proxy.listen(port, "127.0.0.1", ok));
+    const child = spawn(
+      "node",
+      [BIN, "imagine", "the server goes away --sim-drop-hooks", "--wait", ...FAST],
+      {
+        cwd: ROOT,
+        env: { ...process.env, ...asAlice(), PAPERBOAT_URL: `http://127.0.0.1:${port}` },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let stderr = "";
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    const exited = new Promise<number | null>((ok) => child.once("close", ok));
+    while (!stderr.includes("SUBMITTED")) await new Promise((r) => setTimeout(r, 20));
+    proxy.closeAllConnections();
+    await new Promise((ok) => proxy.close(ok));
+    expect(await exited).toBe(5);
+    const id = /task (\w{26}) goes on/.exec(stderr)?.[1] ?? "";
+    expect(stderr).toContain(`When the server is back: \`paperboat wait ${id}\`.`);
+    // and it does resume: the task is still there
+    const resumed = await cli(["show", id], asAlice());
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toContain(id);
   });
 
   it("a refused prompt is exit 4, a full upstream queue exit 5", async () => {

@@ -4,10 +4,12 @@ import {
   existsSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   rmSync,
   statSync,
   writeFileSync,
 } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -25,6 +27,46 @@ function javaProcessesFor(dir: string): string[] {
   const out = execFileSync("ps", ["-eo", "pid,args"], { encoding: "utf8" });
   return out.split("\n").filter((line) => line.includes("DynamoDBLocal") && line.includes(dir));
 }
+
+/**
+ * The curl lines of a document's first `curl -s -X POST` snippet (a `\`-continued command is one
+ * line), with the URL and the key as placeholders.
+ */
+function documentedCurls(file: string): string[] {
+  const text = readFileSync(join(import.meta.dirname, "..", "..", file), "utf8");
+  const block = /```sh\n(curl -s -X POST[^`]*)```/.exec(text)?.[1] ?? "";
+  return block
+    .replace(/\\\n\s*/g, "")
+    .split("\n")
+    .filter((line) => line.startsWith("curl "))
+    .map((line) => line.replaceAll("http://127.0.0.1:3000", "URL").replaceAll("pb_…", "KEY"));
+}
+
+describe("a port that is taken", () => {
+  it("fails at once with one line saying to set PORT, and a non-zero exit", async () => {
+    const port = await freePort();
+    const taken = createServer();
+    await new Promise<void>((ok) => taken.listen(port, "127.0.0.1", ok));
+    try {
+      const run = spawn("npm", ["start", "--silent"], {
+        env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, DYNAMODB_ENDPOINT: "" },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stderr = "";
+      run.stderr?.on("data", (chunk) => {
+        stderr += chunk.toString();
+      });
+      const code = await new Promise<number | null>((ok) => run.once("close", ok));
+      expect(code).not.toBe(0);
+      expect(stderr.trim()).toBe(
+        `paperboat: port ${port} is in use: set PORT to a free one (PORT=${port + 1} npm start)`,
+      );
+      expect(javaProcessesFor(dataDir)).toEqual([]);
+    } finally {
+      await new Promise((ok) => taken.close(ok));
+    }
+  });
+});
 
 /** `npm start` as a user runs it: a real process, its printed curl line, then Ctrl-C. */
 describe("npm start", () => {
@@ -44,8 +86,10 @@ describe("npm start", () => {
       detached: false,
     });
     let output = "";
+    let stdout = "";
     child.stdout?.on("data", (chunk) => {
       output += chunk.toString();
+      stdout += chunk.toString();
     });
     child.stderr?.on("data", (chunk) => {
       output += chunk.toString();
@@ -90,6 +134,36 @@ describe("npm start", () => {
     expect(all.filter((line) => !line.startsWith("ok "))).toEqual([]);
     expect(statSync(dataDir).mode & 0o777).toBe(0o700);
     expect((await fetch(task.images[0]?.url ?? "")).status).toBe(200);
+
+    // the banner's curl lines are the documented ones, with this server's URL and key
+    const banner = stdout.slice(stdout.indexOf("paperboat is running at"));
+    const curls = banner
+      .split("\n")
+      .map((line) => line.trim())
+      .filter((line) => line.startsWith("curl "))
+      .map((line) =>
+        line.replaceAll(`http://127.0.0.1:${port}`, "URL").replaceAll(key ?? "", "KEY"),
+      );
+    // docs/development.md shows what it prints; README.md's first screen, the first of them
+    expect(curls).toHaveLength(2);
+    expect(curls).toEqual(documentedCurls("docs/development.md"));
+    const readme = documentedCurls("README.md");
+    expect(readme.length).toBeGreaterThan(0);
+    for (const line of readme) expect(curls).toContain(line);
+
+    const END = "Ctrl-C stops everything.";
+    // piped, the log is JSON lines: everything but the banner parses, the task's changes included
+    const logLines = stdout
+      .replace(banner.slice(0, banner.indexOf(END) + END.length), "")
+      .split("\n")
+      .filter((line) => line.trim() !== "");
+    const records = logLines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    for (const record of records) {
+      expect(record).toMatchObject({ level: expect.any(String), message: expect.any(String) });
+    }
+    expect(records).toContainEqual(
+      expect.objectContaining({ message: "webhook", taskId: answer.id, status: "SUCCESS" }),
+    );
 
     // npm passes the signal on to the stack and then ends by the same signal
     const exited = new Promise<string>((ok) =>

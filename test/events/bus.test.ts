@@ -63,6 +63,7 @@ function buildTask(overrides: Partial<Task> = {}): Task {
     prompts: [],
     buttons: [{ customId: "MJ::JOB::upsample::1::abc", label: "U1", emoji: "", style: 2, type: 2 }],
     failReason: null,
+    upstreamFailReason: null,
     metadata: { orderId: "order-7", tags: ["a", "b"] },
     createdAt: "2025-05-01T10:00:00.000Z",
     updatedAt: "2025-05-01T10:01:30.000Z",

@@ -11,6 +11,8 @@ import { createStateToken } from "../../functions/core/state-token.ts";
 import {
   buildOpenApiDocument,
   OPENAPI_FILE,
+  OPERATIONS,
+  type RouteKey,
   renderOpenApiDocument,
 } from "../../functions/http/openapi.ts";
 import { DOCS_ASSET_FILES, ROUTES } from "../../functions/routes.ts";
@@ -152,12 +154,19 @@ describe("the OpenAPI document", () => {
     expect(buildOpenApiDocument()).toEqual(committed);
   });
 
-  it("is OpenAPI 3.1 with every route of functions/routes.ts, and no route that is not there", () => {
+  it("is OpenAPI 3.1 with every public route of functions/routes.ts, and no route that is not there", () => {
     expect(doc.openapi).toBe("3.1.0");
     const documented = Object.entries(doc.paths).flatMap(([path, item]) =>
       Object.keys(item as Json).map((method) => `${method.toUpperCase()} ${path}`),
     );
-    expect(documented.sort()).toEqual(ROUTES.map((r) => `${r.method} ${r.path}`).sort());
+    const keys = ROUTES.map((r) => `${r.method} ${r.path}` as RouteKey);
+    expect(documented.sort()).toEqual(keys.filter((key) => !OPERATIONS[key].internal).sort());
+    // the gallery's and the reference's own files are served, but are not the API
+    expect(keys.filter((key) => OPERATIONS[key].internal).sort()).toEqual([
+      "GET /docs/{file}",
+      "GET /gallery.css",
+      "GET /gallery.js",
+    ]);
     const ids = documented.map((key) => {
       const [method, path] = key.split(" ") as [string, string];
       return doc.paths[path][method.toLowerCase()].operationId;
@@ -173,6 +182,15 @@ describe("the OpenAPI document", () => {
       }
     }
     expect(doc.components.securitySchemes.apiKey).toMatchObject({ type: "http", scheme: "bearer" });
+  });
+
+  it("has an intro that reads on a phone: short steps, and no code span too wide for 390 px", () => {
+    const intro = doc.info.description as string;
+    expect(intro).toMatch(/^1\. \*\*Submit\*\*/m);
+    const spans = [...intro.matchAll(/`([^`]+)`/g)].map((m) => m[1] as string);
+    expect(spans.length).toBeGreaterThan(3);
+    // about 30 monospace characters fit a 390 px screen beside Swagger UI's margins
+    for (const span of spans) expect(span.length, span).toBeLessThanOrEqual(30);
   });
 
   it("has schemas that compile and references that resolve", () => {
@@ -238,6 +256,49 @@ describe("real answers validate against the document", () => {
       body: {},
     });
     expect(again.body.error.code).toBe("invalid_state");
+  });
+
+  it("every request body's example is accepted as it is (Swagger UI's Try it out starts from it)", async () => {
+    // a task waiting in MODAL, for the modal's example
+    const zoom = await call("POST", "/v1/tasks/{id}/actions", `/v1/tasks/${upscale.id}/actions`, {
+      body: { customId: customId(upscale, "Custom Zoom") },
+    });
+    expect(zoom.body.status).toBe("MODAL");
+    const tried: string[] = [];
+    for (const [route, item] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(item as Json)) {
+        if (!operation.requestBody) continue;
+        const example = operation.requestBody.content["application/json"].example;
+        expect(example, `${method} ${route} has an example`).toBeDefined();
+        let body = example;
+        let path = route;
+        let key: string | null = OWNERS.alice.key;
+        if (route === "/v1/tasks/{id}/actions") {
+          // the example is a U1 button; each task's buttons carry that task's own hash
+          const u1 = customId(root, "U1");
+          expect(u1.slice(0, u1.lastIndexOf("::"))).toBe(
+            example.customId.slice(0, example.customId.lastIndexOf("::")),
+          );
+          body = { ...example, customId: u1 };
+          path = `/v1/tasks/${root.id}/actions`;
+        } else if (route === "/v1/tasks/{id}/modal") {
+          path = `/v1/tasks/${zoom.body.id}/modal`;
+        } else if (route === "/hooks/midjourney") {
+          // the state token is the only credential: the real one, the rest as the example has it
+          body = { ...example, state: createStateToken(callbackSecret, root.id) };
+          key = null;
+        }
+        const answer = await call(method.toUpperCase() as "POST", route, path, { body, key });
+        expect(answer.status, `${method} ${route}: ${JSON.stringify(answer.body)}`).toBeLessThan(
+          300,
+        );
+        tried.push(`${method.toUpperCase()} ${route}`);
+      }
+    }
+    const withBody = Object.entries(OPERATIONS)
+      .filter(([, spec]) => spec.body && !spec.internal)
+      .map(([key]) => key);
+    expect(tried.sort()).toEqual(withBody.sort());
   });
 
   it("blend, describe, shorten and video", async () => {
@@ -375,13 +436,16 @@ describe("real answers validate against the document", () => {
     expect(urls.length).toBeGreaterThan(2);
     for (const url of urls) expect(url).toMatch(/^docs\/[\w.-]+$/);
     expect(page.body).not.toMatch(/https?:\/\//);
+    // the page's own files: served, though not listed with the API
     for (const file of DOCS_ASSET_FILES) {
-      const asset = await call("GET", "/docs/{file}", `/docs/${file}`, { key: null });
+      const asset = await fetch(`${stack.url}/docs/${file}`);
       expect(asset.status, file).toBe(200);
+      await asset.arrayBuffer();
       expect(urls).toContain(`docs/${file}`);
     }
-    const missing = await call("GET", "/docs/{file}", "/docs/swagger-ui.js.map", { key: null });
+    const missing = await fetch(`${stack.url}/docs/swagger-ui.js.map`);
     expect(missing.status).toBe(404);
+    expect(((await missing.json()) as Json).error.code).toBe("not_found");
   });
 
   it("our webhooks: the delivery log, a redelivery, the signing secret and its rotation", async () => {

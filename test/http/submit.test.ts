@@ -115,7 +115,11 @@ describe("POST /v1/imagine: each upstream answer maps as the contract's table sa
       "banned prompt (code 24)",
       422,
       "--sim-submit=bannedPrompt",
-      { status: "FAILURE", failReason: "可能包含敏感词" },
+      {
+        status: "FAILURE",
+        failReason: "the prompt may contain banned words",
+        upstreamFailReason: "可能包含敏感词",
+      },
     ],
     ["validation refusal (code 4)", 422, "--sim-submit=refused", { status: "FAILURE" }],
     ["TA envelope", 422, "--sim-submit=envelope", { status: "FAILURE" }],

@@ -187,6 +187,11 @@ describe("the functions", () => {
     }
   });
 
+  it.each(DEPLOYED_PAIRS)("%s (%s) is told its LOG_LEVEL, and reads it", (fn, name) => {
+    expect(ci.fn(name).environment.LOG_LEVEL).toMatch(/^(debug|info|warn|error)$/);
+    expect(FUNCTION_SETTINGS[fn as keyof typeof FUNCTION_SETTINGS]).toContain("LOG_LEVEL");
+  });
+
   it("packages the Swagger UI files with the docs function, where its entry looks for them", () => {
     const copies = ci.fn("Docs").args.copyFiles as { from: string; to: string }[];
     expect(copies.map((c) => c.to).sort()).toEqual(

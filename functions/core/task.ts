@@ -119,8 +119,9 @@ export const Task = z.object({
   updatedAt: z.string(),
   finishedAt: z.string().nullable(),
   /**
-   * Durable copies of the result (docs/images.md), the upstream URLs above kept
-   * as they were. Defaults keep tasks stored before the copies existed parsing.
+   * Durable copies of the result (docs/images.md). Once a copy exists, a read shows it as
+   * `imageUrl`/`imageUrls`/`videoUrl` and the upstream's own URLs as `upstream*` (stored items
+   * keep only the upstream's). Defaults keep tasks stored before the copies existed parsing.
    */
   images: z.array(TaskImage).default([]),
   imagesStatus: ImagesStatus.nullable().default(null),

@@ -372,7 +372,12 @@ describe("a bundle outside SST", () => {
       name: "paperboat-plain-read",
       bundle: copy,
       links: null,
-      environment: { TABLE_NAME: tableName, API_KEYS, IMAGE_BUCKET: s3.bucket },
+      environment: {
+        TABLE_NAME: tableName,
+        API_KEYS,
+        IMAGE_BUCKET: s3.bucket,
+        PUBLIC_URL: "https://api.example.test",
+      },
       extraEnvironment: { DYNAMODB_ENDPOINT: dynamodbEndpoint(), IMAGE_S3_ENDPOINT: s3.endpoint },
       app: { name: wiring.app.name, stage: STAGE },
       memoryMb: 512,

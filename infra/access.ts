@@ -17,8 +17,11 @@
  * - PutItem: create, the idempotency key, queued deliveries, secrets.rotate;
  * - UpdateItem: apply, advance, claimModal, idempotency completion, claims and attempts,
  *   image copy records, and the parent's child list inside create's transaction.
+ * - an API key (functions/store/api-key-store.ts): get and touch (lastUsedAt) by every function
+ *   that authenticates owners, create/list/revoke (DeleteItem) by admin.
  * TransactWriteItems has no IAM action of its own: each Put/Update inside it needs PutItem/
- * UpdateItem. No function may Scan, delete items, or touch the table's definition.
+ * UpdateItem. No function may Scan or touch the table's definition, and only admin deletes items
+ * (a revoked key).
  */
 
 sst.Linkable.wrap(sst.aws.Dynamo, (table) => ({ properties: { name: table.name } }));
@@ -26,7 +29,7 @@ sst.Linkable.wrap(sst.aws.Bucket, (bucket) => ({ properties: { name: bucket.name
 sst.Linkable.wrap(sst.aws.Bus, (bus) => ({ properties: { name: bus.name, arn: bus.arn } }));
 sst.Linkable.wrap(sst.aws.Queue, (queue) => ({ properties: { url: queue.url } }));
 
-type DynamoAction = "GetItem" | "Query" | "PutItem" | "UpdateItem";
+type DynamoAction = "GetItem" | "Query" | "PutItem" | "UpdateItem" | "DeleteItem";
 
 /** The table actions each function's code uses. */
 export const TABLE_ACCESS = {
@@ -34,12 +37,14 @@ export const TABLE_ACCESS = {
   submit: ["GetItem", "PutItem", "UpdateItem"],
   /** apply: one conditional write to the task item, nothing read. */
   callback: ["UpdateItem"],
-  /** get, getTree, listByOwner, listByAction, listChildren. */
-  read: ["GetItem", "Query"],
+  /** get, getTree, listByOwner, listByAction, listChildren; a table key's get and touch. */
+  read: ["GetItem", "Query", "UpdateItem"],
   /** deliveries.list, retryNow, secrets.get and secrets.rotate. */
   webhooks: ["GetItem", "Query", "PutItem", "UpdateItem"],
   /** listDue, getWork, queueDeliveries, claim, recordAttempt, stopWebhook, secrets.get. */
   dispatch: ["GetItem", "Query", "PutItem", "UpdateItem"],
+  /** Owners' API keys: create, list, revoke (the one function that deletes an item). */
+  admin: ["PutItem", "Query", "DeleteItem"],
   /** listUnfinished, listImageCopiesDue, apply, advance, the image copy records. */
   reconcile: ["Query", "UpdateItem"],
 } as const satisfies Record<string, readonly DynamoAction[]>;

@@ -18,10 +18,9 @@
  * - UpdateItem: apply, advance, claimModal, idempotency completion, claims and attempts,
  *   image copy records, and the parent's child list inside create's transaction.
  * - an API key (functions/store/api-key-store.ts): get and touch (lastUsedAt) by every function
- *   that authenticates owners, create/list/revoke (DeleteItem) by admin.
+ *   that authenticates owners; create, list and revoke (an UpdateItem) by admin.
  * TransactWriteItems has no IAM action of its own: each Put/Update inside it needs PutItem/
- * UpdateItem. No function may Scan or touch the table's definition, and only admin deletes items
- * (a revoked key).
+ * UpdateItem. No function may Scan, delete items, or touch the table's definition.
  */
 
 sst.Linkable.wrap(sst.aws.Dynamo, (table) => ({ properties: { name: table.name } }));
@@ -29,7 +28,7 @@ sst.Linkable.wrap(sst.aws.Bucket, (bucket) => ({ properties: { name: bucket.name
 sst.Linkable.wrap(sst.aws.Bus, (bus) => ({ properties: { name: bus.name, arn: bus.arn } }));
 sst.Linkable.wrap(sst.aws.Queue, (queue) => ({ properties: { url: queue.url } }));
 
-type DynamoAction = "GetItem" | "Query" | "PutItem" | "UpdateItem" | "DeleteItem";
+type DynamoAction = "GetItem" | "Query" | "PutItem" | "UpdateItem";
 
 /** The table actions each function's code uses. */
 export const TABLE_ACCESS = {
@@ -43,8 +42,8 @@ export const TABLE_ACCESS = {
   webhooks: ["GetItem", "Query", "PutItem", "UpdateItem"],
   /** listDue, getWork, queueDeliveries, claim, recordAttempt, stopWebhook, secrets.get. */
   dispatch: ["GetItem", "Query", "PutItem", "UpdateItem"],
-  /** Owners' API keys: create, list, revoke (the one function that deletes an item). */
-  admin: ["PutItem", "Query", "DeleteItem"],
+  /** Owners' API keys: create, list, revoke (a write: revoked items expire by TTL). */
+  admin: ["PutItem", "Query", "UpdateItem"],
   /** listUnfinished, listImageCopiesDue, apply, advance, the image copy records. */
   reconcile: ["Query", "UpdateItem"],
 } as const satisfies Record<string, readonly DynamoAction[]>;

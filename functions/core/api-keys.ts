@@ -39,12 +39,12 @@ export interface ApiKeyStore {
   get(id: string): Promise<StoredApiKey | null>;
   /** Every key of an owner, or of all owners, oldest first per owner. */
   list(owner?: string): Promise<ApiKeyView[]>;
-  /** Deletes the key; false if there was none. */
-  revoke(id: string): Promise<boolean>;
+  /** Revokes the key for good (it is no longer read or listed); false if there was none. */
+  revoke(id: string, at: Date): Promise<boolean>;
   /**
    * Sets lastUsedAt to `at` only if the key still exists and its lastUsedAt is older than
    * `staleBefore` (or unset): at most one write per key per interval across all containers,
-   * and a revoked key is never brought back.
+   * and never on a revoked key.
    */
   touch(id: string, at: Date, staleBefore: Date): Promise<boolean>;
 }
@@ -101,9 +101,9 @@ export async function listApiKeys(deps: ApiKeyAdminDeps, owner?: string): Promis
   return deps.keys.list(owner);
 }
 
-/** Deletes a key (404 if unknown). Warm containers may accept it for KEY_CACHE_SECONDS more. */
+/** Revokes a key (404 if unknown). Warm containers may accept it for KEY_CACHE_SECONDS more. */
 export async function revokeApiKey(deps: ApiKeyAdminDeps, id: string): Promise<void> {
-  if (!(await deps.keys.revoke(id))) throw new NotFoundError("No such key.");
+  if (!(await deps.keys.revoke(id, deps.clock.now()))) throw new NotFoundError("No such key.");
 }
 
 /** Who a presented key belongs to; `settled` is the lastUsedAt write it started, if any. */

@@ -1,6 +1,5 @@
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import {
-  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -10,12 +9,20 @@ import {
 import * as z from "zod";
 import { type ApiKeyStore, ApiKeyView, type StoredApiKey } from "../core/api-keys.ts";
 import { keys } from "./keys.ts";
+import { TABLE } from "./table.ts";
 
 const StoredItem = ApiKeyView.extend({ hash: z.string().regex(/^[0-9a-f]{64}$/) });
 
+/** A revoked key's item stays this long (so its id is never reused), then DynamoDB's TTL deletes it. */
+const REVOKED_KEPT_SECONDS = 30 * 24 * 3600;
+
 const toView = (item: Record<string, unknown>) => ApiKeyView.parse(item);
 
-/** DynamoDB implementation of ApiKeyStore (the single table, gsi4 for listing). */
+/**
+ * DynamoDB implementation of ApiKeyStore (the single table, gsi4 for listing). Revoking writes
+ * `revokedAt` and leaves the listing index instead of deleting: no function deletes items, a
+ * lastUsedAt write cannot bring a revoked key back, and the table's TTL removes it later.
+ */
 export function createApiKeyStore(options: {
   client: DynamoDBDocumentClient;
   tableName: string;
@@ -54,7 +61,8 @@ export function createApiKeyStore(options: {
       const { Item } = await client.send(
         new GetCommand({ TableName: tableName, Key: keys.apiKey(id) }),
       );
-      return Item ? StoredItem.parse(Item) : null;
+      // a revoked key is no key
+      return Item && Item.revokedAt === undefined ? StoredItem.parse(Item) : null;
     },
 
     async list(owner) {
@@ -81,13 +89,19 @@ export function createApiKeyStore(options: {
       return items;
     },
 
-    async revoke(id) {
+    async revoke(id, at) {
       try {
         await client.send(
-          new DeleteCommand({
+          new UpdateCommand({
             TableName: tableName,
             Key: keys.apiKey(id),
-            ConditionExpression: "attribute_exists(pk)",
+            UpdateExpression: "SET revokedAt = :at, #ttl = :ttl REMOVE gsi4pk, gsi4sk",
+            ConditionExpression: "attribute_exists(pk) AND attribute_not_exists(revokedAt)",
+            ExpressionAttributeNames: { "#ttl": TABLE.ttlAttribute },
+            ExpressionAttributeValues: {
+              ":at": at.toISOString(),
+              ":ttl": Math.floor(at.getTime() / 1000) + REVOKED_KEPT_SECONDS,
+            },
           }),
         );
         return true;
@@ -105,7 +119,7 @@ export function createApiKeyStore(options: {
             Key: keys.apiKey(id),
             UpdateExpression: "SET lastUsedAt = :at",
             ConditionExpression:
-              "attribute_exists(pk) AND (attribute_type(lastUsedAt, :null) OR lastUsedAt < :stale)",
+              "attribute_exists(pk) AND attribute_not_exists(revokedAt) AND (attribute_type(lastUsedAt, :null) OR lastUsedAt < :stale)",
             ExpressionAttributeValues: {
               ":at": at.toISOString(),
               ":stale": staleBefore.toISOString(),

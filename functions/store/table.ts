@@ -26,7 +26,7 @@
  *     writes put nothing in the index.
  *   - a delivery item (pk TASK#<id>, sk DELIVERY#...) until it is delivered, dead or stopped,
  *     due at its next attempt.
- * - ttl: epoch seconds; DynamoDB deletes expired items (idempotency records).
+ * - ttl: epoch seconds; DynamoDB deletes expired items (idempotency records, revoked API keys).
  */
 export const TABLE = {
   partitionKey: "pk",

@@ -1,7 +1,9 @@
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KEY_CACHE_SECONDS, LAST_USED_INTERVAL_SECONDS } from "../../functions/core/api-keys.ts";
 import { createDocumentClient } from "../../functions/deps.ts";
 import { createApiKeyStore } from "../../functions/store/api-key-store.ts";
+import { keys } from "../../functions/store/keys.ts";
 import { type DynamoDbProxy, startDynamoDbProxy } from "../../local/dynamodb-proxy.ts";
 import { api, dynamodbEndpoint, OWNERS } from "../helpers.ts";
 import { startTestStack, type TestStack } from "../stack.ts";
@@ -256,13 +258,20 @@ describe("races and request counts", () => {
     expect(await lastUsed()).toBe(secondUse);
   });
 
-  it("a lastUsedAt write racing a revoke never brings the key back", async () => {
+  it("a lastUsedAt write racing a revoke never brings the key back; the revoked item expires by TTL", async () => {
     const client = createDocumentClient({ endpoint: dynamodbEndpoint() });
     const store = createApiKeyStore({ client, tableName: stack.tableName });
     const { id } = await createKey(uniqueOwner("judy"));
-    expect(await store.revoke(id)).toBe(true);
     const now = clock.now();
+    expect(await store.revoke(id, now)).toBe(true);
     expect(await store.touch(id, now, new Date(now.getTime() - 60_000))).toBe(false);
     expect(await store.get(id)).toBeNull();
+    expect(await store.revoke(id, now)).toBe(false);
+    const { Item } = await client.send(
+      new GetCommand({ TableName: stack.tableName, Key: keys.apiKey(id) }),
+    );
+    expect(Item).toMatchObject({ revokedAt: now.toISOString(), lastUsedAt: null });
+    expect(Item?.ttl).toBeGreaterThan(now.getTime() / 1000);
+    expect(Item?.gsi4pk).toBeUndefined();
   });
 });

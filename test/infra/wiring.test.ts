@@ -412,11 +412,14 @@ const GRANTED: Record<string, string[]> = {
   ImagineQueueSubscriber: [...TASK_WRITER, "sqs:SendMessage"],
   // apply: one conditional write, nothing read
   Callback: ["dynamodb:UpdateItem"],
-  // get, list queries; presigned image links are GetObject signed by read's role
-  Read: ["dynamodb:GetItem", "dynamodb:Query", "s3:GetObject"],
+  // get, list queries; presigned image links are GetObject signed by read's role; a table
+  // key's lastUsedAt (submit and webhooks write already)
+  Read: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "s3:GetObject"],
   Docs: [],
   // delivery logs, retryNow, the secret versions and their rotation
   Webhooks: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+  // owners' API keys: create, list, revoke (revokedAt, then TTL)
+  Admin: ["dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"],
   DispatchStream: DISPATCHER,
   DispatcherHandler: DISPATCHER,
   // listUnfinished / listImageCopiesDue, apply / advance / copy records, image uploads

@@ -233,6 +233,7 @@ export async function benchColdStart(options: ColdStartOptions): Promise<Section
   const secret = randomBytes(24).toString("base64url");
   const mjApiKey = `mj_${randomBytes(8).toString("hex")}`;
   const apiKey = `key_bench_${randomBytes(8).toString("hex")}`;
+  const adminKey = `pba_bench_${randomBytes(16).toString("hex")}`;
   const newId = createIdFactory();
   let upstreamSeq = 0;
 
@@ -290,6 +291,7 @@ export async function benchColdStart(options: ColdStartOptions): Promise<Section
       CallbackSecret: secret,
       ApiKeys: `bench:${apiKey}`,
       WebhookSecret: secret,
+      AdminKey: adminKey,
     };
     // a function that links a bucket gets an S3-compatible server on 127.0.0.1 (test/s3.ts)
     const needsS3 = wiring.components.some((c) => c.type === "sst.aws.Bucket");
@@ -419,6 +421,16 @@ export async function benchColdStart(options: ColdStartOptions): Promise<Section
             }),
           });
         functions.push(await fnSubject(fn, event, httpAnswer(202, /"SUBMITTED"/)));
+      } else if (fn.name === "Admin") {
+        // the operator's key list: ADMIN_KEY, one Query
+        const event = async () =>
+          apiGatewayV2Event({
+            method: "GET",
+            path: "/v1/admin/keys",
+            routeKey: "GET /v1/admin/keys",
+            headers: { authorization: `Bearer ${adminKey}` },
+          });
+        functions.push(await fnSubject(fn, event, httpAnswer(200, /"items"/)));
       } else if (cron && (cron.args.function as { handler?: string })?.handler === fn.handler) {
         const event = async () => cron.args.event ?? {};
         const check = (result: unknown) =>

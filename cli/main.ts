@@ -1,5 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import {
+  ApiError,
   type Client,
   ConnectionError,
   createClient,
@@ -63,6 +64,7 @@ Examples:
   paperboat tasks --status SUCCESS
   paperboat show <task id>
   paperboat config set --url http://127.0.0.1:3000 --api-key pb_…
+  paperboat admin keys create --owner carol --name "carol's laptop"   (operator: ADMIN_KEY)
 
 Exit codes: 0 ok, 1 the task failed, 2 usage, 3 no or wrong API key, 4 not found or invalid,
 5 server unreachable or upstream trouble (also: --timeout reached), 130 interrupted.`;
@@ -462,6 +464,94 @@ export async function run(
       const ctx = context(false);
       const health = await ctx.client.health({ signal });
       print(ctx, `${ctx.config.url}: ${health.status}`, health);
+    });
+
+  /** The operator's client: ADMIN_KEY from --admin-key or PAPERBOAT_ADMIN_KEY, never a file. */
+  const adminContext = (command: Command) => {
+    const ctx = context(false);
+    const adminKey =
+      command.optsWithGlobals<{ adminKey?: string }>().adminKey || env.PAPERBOAT_ADMIN_KEY;
+    if (!adminKey) {
+      throw new CliError(
+        EXIT.auth,
+        "no_admin_key",
+        "No admin key: pass --admin-key or set PAPERBOAT_ADMIN_KEY (`npm start` prints the local one).",
+      );
+    }
+    return { ...ctx, client: createClient({ baseUrl: ctx.config.url, adminKey }) };
+  };
+  /** A 401 here is the admin key's, not an API key's. */
+  const asAdmin = async <T>(call: () => Promise<T>): Promise<T> => {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) {
+        throw new CliError(
+          EXIT.auth,
+          error.code,
+          `The server at ${resolved?.url ?? "the server"} refused the admin key: ${error.message} Check --admin-key or PAPERBOAT_ADMIN_KEY (an owner's API key is never an admin key).`,
+        );
+      }
+      throw error;
+    }
+  };
+
+  const adminKeys = program
+    .command("admin")
+    .description("the operator's commands (ADMIN_KEY)")
+    .option("--admin-key <key>", "the operator's ADMIN_KEY (env PAPERBOAT_ADMIN_KEY)")
+    .command("keys")
+    .description("owners' API keys kept by the server");
+  adminKeys
+    .command("create")
+    .description("a new API key for an owner; the key is printed this once")
+    .requiredOption("--owner <owner>", "whose key it is (A-Z a-z 0-9 _ . -)")
+    .option("--name <name>", "a label for people, e.g. the machine it goes on")
+    .action(async (flags: { owner: string; name?: string }, command: Command) => {
+      const ctx = adminContext(command);
+      const created = await asAdmin(() =>
+        ctx.client.createKey(
+          { owner: flags.owner, ...(flags.name !== undefined ? { name: flags.name } : {}) },
+          { signal },
+        ),
+      );
+      print(
+        ctx,
+        [
+          `key:     ${created.key}`,
+          `id:      ${created.id}`,
+          `owner:   ${created.owner}`,
+          `name:    ${created.name ?? "-"}`,
+          "Keep the key now: it is shown this once (the server keeps only its hash).",
+        ].join("\n"),
+        created,
+      );
+    });
+  adminKeys
+    .command("list")
+    .description("the keys, of one owner or all (never the keys themselves)")
+    .option("--owner <owner>", "only this owner's keys")
+    .action(async (flags: { owner?: string }, command: Command) => {
+      const ctx = adminContext(command);
+      const items = await asAdmin(() => ctx.client.listKeys({ owner: flags.owner }, { signal }));
+      const width = streams.out.columns ?? 120;
+      const human = items.length
+        ? renderTable(
+            ["ID", "OWNER", "CREATED", "LAST USED", "NAME"],
+            items.map((k) => [k.id, k.owner, k.createdAt, k.lastUsedAt ?? "never", k.name ?? ""]),
+            width,
+          )
+        : "No keys: `paperboat admin keys create --owner <owner>`.";
+      print(ctx, human, { items });
+    });
+  adminKeys
+    .command("revoke")
+    .description("revoke a key: refused everywhere within 30 s")
+    .argument("<id>", "the key's id (key_…)")
+    .action(async (id: string, _flags: unknown, command: Command) => {
+      const ctx = adminContext(command);
+      await asAdmin(() => ctx.client.revokeKey(id, { signal }));
+      print(ctx, `revoked ${id} (refused everywhere within 30 s)`, { id, revoked: true });
     });
 
   const config = program

@@ -11,7 +11,10 @@ import type {
 } from "../functions/http/responses.ts";
 import type {
   ActionBody,
+  ApiKeyInfo as ApiKeyInfoSchema,
   BlendBody,
+  CreatedKey as CreatedKeySchema,
+  CreateKeyBody,
   DescribeBody,
   ImagineBody,
   ListQuery,
@@ -62,12 +65,20 @@ export type {
 };
 export type WebhookSecret = z.infer<typeof WebhookSecretSchema>;
 export type RotateWebhookSecretRequest = z.input<typeof RotateBody>;
+/** `POST /v1/admin/keys` (operator only). */
+export type CreateKeyRequest = z.input<typeof CreateKeyBody>;
+/** A key just made: `key` is shown this once. */
+export type CreatedKey = z.infer<typeof CreatedKeySchema>;
+/** A key as listed: never the key itself. */
+export type ApiKeyInfo = z.infer<typeof ApiKeyInfoSchema>;
 
 export interface ClientOptions {
   /** where the API is, e.g. `http://127.0.0.1:3000` (a path prefix is kept) */
   baseUrl: string;
   /** one of the service's API keys; only `health()` works without one */
   apiKey?: string;
+  /** the operator's ADMIN_KEY, for the `*Key(s)` methods (`/v1/admin/*`) only */
+  adminKey?: string;
   /** how many times a request is sent again when the connection fails (default 2) */
   retries?: number;
   /** time limit of one HTTP request (default 30 s) */
@@ -189,13 +200,20 @@ export function createClient(options: ClientOptions) {
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
 
   async function request<T>(
-    method: "GET" | "POST",
+    method: "GET" | "POST" | "DELETE",
     path: string,
-    init: { body?: unknown; idempotencyKey?: string; signal?: AbortSignal; auth?: boolean } = {},
+    init: {
+      body?: unknown;
+      idempotencyKey?: string;
+      signal?: AbortSignal;
+      /** false: no key; "admin": ADMIN_KEY instead of the API key */
+      auth?: boolean | "admin";
+    } = {},
   ): Promise<T> {
     const url = `${base}${path}`;
     const headers: Record<string, string> = { accept: "application/json" };
-    if (init.auth !== false && options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
+    const key = init.auth === "admin" ? options.adminKey : options.apiKey;
+    if (init.auth !== false && key) headers.authorization = `Bearer ${key}`;
     if (init.body !== undefined) headers["content-type"] = "application/json";
     if (init.idempotencyKey) headers["idempotency-key"] = init.idempotencyKey;
     const body = init.body === undefined ? undefined : JSON.stringify(init.body);
@@ -224,6 +242,7 @@ export function createClient(options: ClientOptions) {
         throw new UnexpectedResponseError(response.status, url, text.slice(0, 500));
       }
       if (response.ok) {
+        if (response.status === 204) return undefined as T;
         if (json === undefined) throw new UnexpectedResponseError(response.status, url, text);
         return json as T;
       }
@@ -331,6 +350,28 @@ export function createClient(options: ClientOptions) {
     /** `POST /v1/webhook-secret/rotate`: a new secret; the old one signs too for the grace period. */
     rotateWebhookSecret: (body: RotateWebhookSecretRequest = {}, opts: RequestOptions = {}) =>
       request<WebhookSecret>("POST", "/v1/webhook-secret/rotate", { body, signal: opts.signal }),
+
+    /** `POST /v1/admin/keys` (ADMIN_KEY): a new key for an owner; its `key` is shown this once. */
+    createKey: (body: CreateKeyRequest, opts: RequestOptions = {}) =>
+      request<CreatedKey>("POST", "/v1/admin/keys", { body, signal: opts.signal, auth: "admin" }),
+
+    /** `GET /v1/admin/keys` (ADMIN_KEY): the keys kept in the table, of one owner or all. */
+    listKeys: async (query: { owner?: string } = {}, opts: RequestOptions = {}) => {
+      const qs = query.owner ? `?${new URLSearchParams({ owner: query.owner })}` : "";
+      return (
+        await request<{ items: ApiKeyInfo[] }>("GET", `/v1/admin/keys${qs}`, {
+          signal: opts.signal,
+          auth: "admin",
+        })
+      ).items;
+    },
+
+    /** `DELETE /v1/admin/keys/{id}` (ADMIN_KEY): refused everywhere within 30 s. */
+    revokeKey: (id: string, opts: RequestOptions = {}) =>
+      request<void>("DELETE", `/v1/admin/keys/${encodeURIComponent(id)}`, {
+        signal: opts.signal,
+        auth: "admin",
+      }),
 
     /** `GET /v1/tasks/{id}/seed`: the upstream's seed of a `SUCCESS` task. */
     seed: (id: string, opts: RequestOptions = {}) =>

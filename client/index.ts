@@ -4,10 +4,13 @@
  */
 export {
   type ActionRequest,
+  type ApiKeyInfo,
   type BlendRequest,
   type Button,
   type Client,
   type ClientOptions,
+  type CreatedKey,
+  type CreateKeyRequest,
   createClient,
   type Delivery,
   type DeliveryAttempt,

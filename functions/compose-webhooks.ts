@@ -1,4 +1,5 @@
 import type { Overrides, SettingsOf } from "./compose.ts";
+import { authenticatorFor } from "./compose-keys.ts";
 import { type DispatchDeps, dispatchDue, dispatchItems } from "./core/dispatch.ts";
 import type { Logger } from "./core/ports.ts";
 import { signingSecrets } from "./core/webhook-admin.ts";
@@ -7,6 +8,7 @@ import { createEventBus } from "./events/bus.ts";
 import { createWebhooksApp } from "./http/webhooks-app.ts";
 import type { Resolver } from "./images/source.ts";
 import { loggerFor } from "./log.ts";
+import { createApiKeyStore } from "./store/api-key-store.ts";
 import { createDeliveryStore } from "./store/delivery-store.ts";
 import { createTaskStore } from "./store/task-store.ts";
 import { MAX_ATTEMPTS, nextAttemptDelaySeconds } from "./webhooks/schedule.ts";
@@ -24,12 +26,13 @@ function storesFor(config: { TABLE_NAME: string; DYNAMODB_ENDPOINT?: string }, l
   return {
     store: createTaskStore({ client, tableName: config.TABLE_NAME, log }),
     deliveries: createDeliveryStore({ client, tableName: config.TABLE_NAME, log }),
+    keys: createApiKeyStore({ client, tableName: config.TABLE_NAME }),
   };
 }
 
 export function composeWebhooksApp(config: SettingsOf<"webhooks">, overrides: Overrides = {}) {
   const log = loggerFor(config, overrides, "webhooks");
-  const { store, deliveries } = storesFor(config, log);
+  const { store, deliveries, keys } = storesFor(config, log);
   return createWebhooksApp({
     store,
     deliveries,
@@ -37,7 +40,7 @@ export function composeWebhooksApp(config: SettingsOf<"webhooks">, overrides: Ov
     secretOf: (owner, version) => deriveWebhookSecret(config.WEBHOOK_SECRET, owner, version),
     clock: overrides.clock ?? systemClock,
     log,
-    apiKeys: config.API_KEYS,
+    authenticate: authenticatorFor(config, keys, overrides, log),
   });
 }
 

@@ -1,4 +1,5 @@
 import { createImageStore } from "./compose-images.ts";
+import { authenticatorFor } from "./compose-keys.ts";
 import type { Config } from "./config.ts";
 import type { Clock, ImageStore, Logger } from "./core/ports.ts";
 import { type ReconcileReport, reconcile } from "./core/reconcile.ts";
@@ -8,6 +9,7 @@ import { createReadApp } from "./http/read-app.ts";
 import { createSubmitApp } from "./http/submit-app.ts";
 import { loggerFor } from "./log.ts";
 import { CALLBACK_PATH } from "./routes.ts";
+import { createApiKeyStore } from "./store/api-key-store.ts";
 import { createIdempotencyStore } from "./store/idempotency-store.ts";
 import { createTaskStore } from "./store/task-store.ts";
 import { createUpstreamClient } from "./upstream/client.ts";
@@ -49,6 +51,8 @@ export const FUNCTION_SETTINGS = {
   docs: ["LOG_LEVEL"],
   /** Delivery logs, redelivery and the signing secret (functions/webhooks.ts). */
   webhooks: ["TABLE_NAME", "DYNAMODB_ENDPOINT", "API_KEYS", "WEBHOOK_SECRET", "LOG_LEVEL"],
+  /** Owners' API keys, with the operator's ADMIN_KEY (functions/admin.ts). */
+  admin: ["TABLE_NAME", "DYNAMODB_ENDPOINT", "ADMIN_KEY", "LOG_LEVEL"],
   /** Outbound webhooks and bus events (functions/dispatch.ts). */
   dispatch: [
     "TABLE_NAME",
@@ -106,6 +110,7 @@ function storesFor(
   return {
     store: createTaskStore({ client, tableName: config.TABLE_NAME, log }),
     idempotency: createIdempotencyStore({ client, tableName: config.TABLE_NAME }),
+    keys: createApiKeyStore({ client, tableName: config.TABLE_NAME }),
   };
 }
 
@@ -149,9 +154,10 @@ export function submitDepsFor(config: SettingsOf<"submit">, overrides: Overrides
 }
 
 export function composeSubmitApp(config: SettingsOf<"submit">, overrides: Overrides = {}) {
+  const deps = submitDepsFor(config, overrides, "submit");
   return createSubmitApp({
-    ...submitDepsFor(config, overrides, "submit"),
-    apiKeys: config.API_KEYS,
+    ...deps,
+    authenticate: authenticatorFor(config, deps.keys, overrides, deps.log),
   });
 }
 
@@ -168,10 +174,11 @@ export function composeCallbackApp(config: SettingsOf<"callback">, overrides: Ov
 
 export function composeReadApp(config: SettingsOf<"read">, overrides: Overrides = {}) {
   const log = loggerFor(config, overrides, "read");
+  const { store, keys } = storesFor(config, log);
   return createReadApp({
-    store: storeFor(config, log),
+    store,
     log,
-    apiKeys: config.API_KEYS,
+    authenticate: authenticatorFor(config, keys, overrides, log),
     publicUrl: config.PUBLIC_URL,
     images:
       overrides.images ??

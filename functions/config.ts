@@ -48,6 +48,10 @@ export const Config = z.object({
   PUBLIC_URL: url,
   CALLBACK_SECRET: z.string().min(16),
   API_KEYS: ApiKeys,
+  /** The operator's credential for `/v1/admin/*` (owners' keys in the table); never an owner's key. */
+  ADMIN_KEY: z.string().regex(/^\S{16,512}$/, {
+    message: "expected 16 to 512 characters without spaces",
+  }),
   RECONCILE_INTERVAL_SECONDS: positiveInt.default(60),
   /** Unfinished tasks older than this are failed by the reconciler. */
   TASK_DEADLINE_SECONDS: positiveInt.default(3600),

@@ -11,6 +11,7 @@ export const LINKS = {
   MJ_API_KEY: { resource: "MjApiKey", property: "value" },
   CALLBACK_SECRET: { resource: "CallbackSecret", property: "value" },
   API_KEYS: { resource: "ApiKeys", property: "value" },
+  ADMIN_KEY: { resource: "AdminKey", property: "value" },
   PUBLIC_URL: { resource: "Api", property: "url" },
   IMAGE_BUCKET: { resource: "Images", property: "name" },
   WEBHOOK_SECRET: { resource: "WebhookSecret", property: "value" },

@@ -10,6 +10,8 @@ export const FUNCTIONS = {
   docs: { handlerFile: "functions/docs.ts", export: "handler" },
   // delivery logs, redelivery and the signing secret: the only HTTP function with WEBHOOK_SECRET
   webhooks: { handlerFile: "functions/webhooks.ts", export: "handler" },
+  // owners' API keys: the only function holding ADMIN_KEY
+  admin: { handlerFile: "functions/admin.ts", export: "handler" },
 } as const;
 
 export type FunctionName = keyof typeof FUNCTIONS;
@@ -37,6 +39,10 @@ export const ROUTES = [
   { method: "POST", path: "/v1/tasks/{id}/deliveries/{deliveryId}/retry", fn: "webhooks" },
   { method: "GET", path: "/v1/webhook-secret", fn: "webhooks" },
   { method: "POST", path: "/v1/webhook-secret/rotate", fn: "webhooks" },
+  // the operator's (ADMIN_KEY): owners' API keys kept in the table
+  { method: "POST", path: "/v1/admin/keys", fn: "admin" },
+  { method: "GET", path: "/v1/admin/keys", fn: "admin" },
+  { method: "DELETE", path: "/v1/admin/keys/{id}", fn: "admin" },
   // the gallery page and its two assets (functions/http/gallery.ts), no API key
   { method: "GET", path: "/", fn: "read" },
   { method: "GET", path: "/gallery.js", fn: "read" },

@@ -17,6 +17,8 @@
  * - PutItem: create, the idempotency key, queued deliveries, secrets.rotate;
  * - UpdateItem: apply, advance, claimModal, idempotency completion, claims and attempts,
  *   image copy records, and the parent's child list inside create's transaction.
+ * - an API key (functions/store/api-key-store.ts): get and touch (lastUsedAt) by every function
+ *   that authenticates owners; create, list and revoke (an UpdateItem) by admin.
  * TransactWriteItems has no IAM action of its own: each Put/Update inside it needs PutItem/
  * UpdateItem. No function may Scan, delete items, or touch the table's definition.
  */
@@ -34,12 +36,14 @@ export const TABLE_ACCESS = {
   submit: ["GetItem", "PutItem", "UpdateItem"],
   /** apply: one conditional write to the task item, nothing read. */
   callback: ["UpdateItem"],
-  /** get, getTree, listByOwner, listByAction, listChildren. */
-  read: ["GetItem", "Query"],
+  /** get, getTree, listByOwner, listByAction, listChildren; a table key's get and touch. */
+  read: ["GetItem", "Query", "UpdateItem"],
   /** deliveries.list, retryNow, secrets.get and secrets.rotate. */
   webhooks: ["GetItem", "Query", "PutItem", "UpdateItem"],
   /** listDue, getWork, queueDeliveries, claim, recordAttempt, stopWebhook, secrets.get. */
   dispatch: ["GetItem", "Query", "PutItem", "UpdateItem"],
+  /** Owners' API keys: create, list, revoke (a write: revoked items expire by TTL). */
+  admin: ["PutItem", "Query", "UpdateItem"],
   /** listUnfinished, listImageCopiesDue, apply, advance, the image copy records. */
   reconcile: ["Query", "UpdateItem"],
 } as const satisfies Record<string, readonly DynamoAction[]>;

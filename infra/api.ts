@@ -16,7 +16,14 @@ import {
   LOG_RETENTION,
   UPSTREAM_TIMEOUT_MS,
 } from "./runtime.ts";
-import { apiKeys, callbackSecret, mjApiBaseUrl, mjApiKey, webhookSecret } from "./secrets.ts";
+import {
+  adminKey,
+  apiKeys,
+  callbackSecret,
+  mjApiBaseUrl,
+  mjApiKey,
+  webhookSecret,
+} from "./secrets.ts";
 import { images, table } from "./storage.ts";
 
 /**
@@ -104,6 +111,15 @@ const HTTP_FUNCTIONS = {
     link: [table, apiKeys, webhookSecret],
     permissions: tableGrant(table, TABLE_ACCESS.webhooks),
     concurrency: { reserved: RESERVED_CONCURRENCY.webhooks },
+    environment: {},
+  },
+  admin: {
+    description: "paperboat: owners' API keys, for the operator (/v1/admin/*)",
+    timeout: "5 seconds",
+    // the only function holding ADMIN_KEY; it writes keys into the table
+    link: [table, adminKey],
+    permissions: tableGrant(table, TABLE_ACCESS.admin),
+    concurrency: { reserved: RESERVED_CONCURRENCY.admin },
     environment: {},
   },
 } satisfies Record<

@@ -11,9 +11,10 @@ export const API_THROTTLE = { rateLimit: 100, burstLimit: 200 } as const;
 /**
  * Reserved concurrency per function: at most this many instances run at once, and the same
  * number is set aside for it, so a flood on one function (submit) cannot take the concurrency
- * that another needs (the callback). Their sum (183) must leave the account's 100 unreserved
+ * that another needs (the callback). Their sum (185) must leave the account's 100 unreserved
  * executions: accounts still on a raised-on-request limit below ~300 must raise it first.
  * - reconcile 1: runs never overlap (every minute, each under a minute);
+ * - admin 2: one operator managing keys;
  * - dispatch schedule 2, dispatch stream 5: a run works through the whole index itself;
  * - queue 10, with the SQS source capped at 5 (QUEUE_MAX_CONCURRENCY): a consumer at its
  *   reserved limit would make SQS count throttled receives toward the dead-letter redrive.
@@ -25,6 +26,7 @@ export const RESERVED_CONCURRENCY = {
   read: 50,
   docs: 5,
   webhooks: 10,
+  admin: 2,
   dispatchStream: 5,
   dispatchSchedule: 2,
   reconcile: 1,

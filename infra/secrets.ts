@@ -26,3 +26,6 @@ export const apiKeys = new sst.Secret(LINKS.API_KEYS.resource);
  * the webhooks function (to show it) and the dispatcher (to sign) only.
  */
 export const webhookSecret = new sst.Secret(LINKS.WEBHOOK_SECRET.resource);
+
+/** The operator's credential for `/v1/admin/*` (owners' API keys): the admin function only. */
+export const adminKey = new sst.Secret(LINKS.ADMIN_KEY.resource);

@@ -12,6 +12,7 @@ import {
   composeSubmitApp,
   type Overrides,
 } from "../functions/compose.ts";
+import { composeAdminApp } from "../functions/compose-admin.ts";
 import { composeImageCopier } from "../functions/compose-copier.ts";
 import { composeDocsApp } from "../functions/compose-docs.ts";
 import { composeQueueConsumer } from "../functions/compose-queue.ts";
@@ -52,6 +53,8 @@ export interface StackOptions {
   publicUrl?: string;
   callbackSecret: string;
   apiKeys: { owner: string; key: string }[];
+  /** The operator's key for `/v1/admin/*`; random when not given (npm start keeps one). */
+  adminKey?: string;
   /** 0 disables the interval (tests call reconcileOnce). */
   reconcileIntervalSeconds: number;
   taskDeadlineSeconds?: number;
@@ -117,6 +120,8 @@ export interface Stack {
   url: string;
   tableName: string;
   apiKeys: { owner: string; key: string }[];
+  /** The operator's key for `/v1/admin/*`. */
+  adminKey: string;
   dynamodbEndpoint: string;
   upstreamUrl: string;
   simulator: Simulator | null;
@@ -217,6 +222,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       });
       queue = { sqs, endpoint: sqs.endpoint, url, deadLetterUrl };
     }
+    const adminKey = options.adminKey ?? `pba_${randomBytes(32).toString("base64url")}`;
     const common = {
       TABLE_NAME: options.tableName,
       DYNAMODB_ENDPOINT: dynamodbEndpoint,
@@ -225,6 +231,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       PUBLIC_URL: publicUrl,
       CALLBACK_SECRET: options.callbackSecret,
       API_KEYS: options.apiKeys,
+      ADMIN_KEY: adminKey,
       UPSTREAM_TIMEOUT_MS: options.upstreamTimeoutMs ?? 10_000,
       TASK_DEADLINE_SECONDS: options.taskDeadlineSeconds ?? 3600,
       IMAGE_BUCKET: imageOptions.s3?.bucket,
@@ -255,6 +262,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         overrides,
       ),
       webhooks: composeWebhooksApp(common, overrides),
+      admin: composeAdminApp(common, overrides),
     };
     for (const route of ROUTES) {
       const path = route.path.replace(/\{(\w+)\}/g, ":$1");
@@ -346,6 +354,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       url,
       tableName: options.tableName,
       apiKeys: options.apiKeys,
+      adminKey,
       dynamodbEndpoint,
       upstreamUrl: upstream.baseUrl,
       simulator,

@@ -30,6 +30,7 @@ const Secrets = z.object({
   // added later: a secrets.json without it gets one, keeping the others
   imageUrlSecret: z.string().min(16).optional(),
   webhookSecret: z.string().min(16).optional(),
+  adminKey: z.string().min(16).optional(),
 });
 
 function fail(message: string): never {
@@ -61,11 +62,18 @@ function isPortFree(port: number): Promise<boolean> {
   });
 }
 
+const newAdminKey = () => `pba_${randomBytes(32).toString("base64url")}`;
+
 function loadSecrets(dataDir: string): z.infer<typeof Secrets> {
   const file = join(dataDir, "secrets.json");
   if (existsSync(file)) {
     const parsed = Secrets.safeParse(JSON.parse(readFileSync(file, "utf8")));
-    if (parsed.success && parsed.data.imageUrlSecret && parsed.data.webhookSecret) {
+    if (
+      parsed.success &&
+      parsed.data.imageUrlSecret &&
+      parsed.data.webhookSecret &&
+      parsed.data.adminKey
+    ) {
       return parsed.data;
     }
     if (parsed.success) {
@@ -73,6 +81,7 @@ function loadSecrets(dataDir: string): z.infer<typeof Secrets> {
         ...parsed.data,
         imageUrlSecret: parsed.data.imageUrlSecret ?? randomBytes(32).toString("base64url"),
         webhookSecret: parsed.data.webhookSecret ?? randomBytes(32).toString("base64url"),
+        adminKey: parsed.data.adminKey ?? newAdminKey(),
       };
       writeFileSync(file, JSON.stringify(upgraded, null, 2), { mode: 0o600 });
       return upgraded;
@@ -83,6 +92,7 @@ function loadSecrets(dataDir: string): z.infer<typeof Secrets> {
     apiKey: `pb_${randomBytes(24).toString("base64url")}`,
     imageUrlSecret: randomBytes(32).toString("base64url"),
     webhookSecret: randomBytes(32).toString("base64url"),
+    adminKey: newAdminKey(),
   };
   writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
@@ -119,6 +129,7 @@ async function main() {
     ...Object.fromEntries(Object.entries(env).filter(([, v]) => v !== "")),
     CALLBACK_SECRET: blank(env.CALLBACK_SECRET) ?? secrets.callbackSecret,
     API_KEYS: blank(env.API_KEYS) ?? `local:${secrets.apiKey}`,
+    ADMIN_KEY: blank(env.ADMIN_KEY) ?? secrets.adminKey,
     // durable image copies: on disk with the rest of DATA_DIR unless a bucket is named
     IMAGE_DIR:
       blank(env.IMAGE_DIR) ?? (blank(env.IMAGE_BUCKET) ? undefined : join(dataDir, "images")),
@@ -162,6 +173,7 @@ async function main() {
     publicUrl: blank(env.PUBLIC_URL),
     callbackSecret: config.CALLBACK_SECRET,
     apiKeys: config.API_KEYS,
+    adminKey: config.ADMIN_KEY,
     reconcileIntervalSeconds: config.RECONCILE_INTERVAL_SECONDS,
     taskDeadlineSeconds: config.TASK_DEADLINE_SECONDS,
     images: {
@@ -197,6 +209,7 @@ async function main() {
       `  upstream:  ${stack.simulator ? `built-in simulator at ${stack.upstreamUrl}` : stack.upstreamUrl}`,
       `  dynamodb:  ${stack.dynamodbEndpoint} (table ${config.TABLE_NAME}, data in ${dataDir})`,
       `  API key:   ${shownKey}   (owner ${config.API_KEYS[0]?.owner})`,
+      `  admin key: ${blank(env.ADMIN_KEY) ? "<your ADMIN_KEY>" : config.ADMIN_KEY}   (operator only: /v1/admin/*, \`paperboat admin keys\`)`,
       `  gallery:   ${stack.url}/   (open it in a browser, sign in with the API key)`,
       `  images:    ${stack.imageDir ?? `bucket ${config.IMAGE_BUCKET}`} (durable copies of results)`,
       `  events:    ${stack.eventBus ? `${stack.eventBus.endpoint}/_events` : config.EVENT_BUS_ENDPOINT} (the bus's stand-in; webhooks go to each task's webhookUrl)`,
@@ -233,6 +246,7 @@ function loadLocalConfig(source: Record<string, string | undefined>) {
     "DYNAMODB_ENDPOINT",
     "CALLBACK_SECRET",
     "API_KEYS",
+    "ADMIN_KEY",
     "RECONCILE_INTERVAL_SECONDS",
     "TASK_DEADLINE_SECONDS",
     "IMAGE_BUCKET",

@@ -20,7 +20,10 @@ import {
 import {
   AccountFilter,
   ActionBody,
+  ApiKeyList,
   BlendBody,
+  CreatedKey,
+  CreateKeyBody,
   DescribeBody,
   ImagineBody,
   ListQuery,
@@ -53,9 +56,9 @@ interface OperationSpec {
   operationId: string;
   summary: string;
   description?: string;
-  tag: "tasks" | "jobs" | "webhooks" | "service" | "pages";
-  /** Needs `Authorization: Bearer <api key>`. */
-  auth: boolean;
+  tag: "tasks" | "jobs" | "webhooks" | "service" | "pages" | "admin";
+  /** Needs `Authorization: Bearer <api key>` (true), or the operator's ADMIN_KEY ("admin"). */
+  auth: boolean | "admin";
   /**
    * A registered request schema (by component name), the route's body limit in bytes, and an
    * example the real API accepts: Swagger UI's "Try it out" starts from it (without one it fills
@@ -66,9 +69,11 @@ interface OperationSpec {
   internal?: true;
   idempotent?: boolean;
   query?: "list" | Record<string, string>;
+  /** Query parameters that may be left out. */
+  optionalQuery?: Record<string, string>;
   path?: Record<string, string>;
   ok: {
-    status: 200 | 202 | 302;
+    status: 200 | 201 | 202 | 204 | 302;
     description: string;
     schema?: keyof typeof ANSWERS;
     content?: object;
@@ -78,6 +83,7 @@ interface OperationSpec {
 }
 
 const REQUESTS = {
+  CreateKeyRequest: CreateKeyBody,
   RotateSecretRequest: RotateBody,
   ImagineRequest: ImagineBody,
   ActionRequest: ActionBody,
@@ -105,7 +111,7 @@ const ERROR_NAMES: Record<ErrorStatus, string> = {
 
 const ERROR_DESCRIPTIONS: Record<ErrorStatus, string> = {
   400: "`invalid_json`: the body is not JSON; `validation_failed`: it (or the query, or the `Idempotency-Key`) does not fit the schema, and `details` list the fields",
-  401: "`unauthorized`: missing or unknown API key (on the webhook: a `state` that does not verify)",
+  401: "`unauthorized`: missing, unknown or revoked API key (on `/v1/admin/*`: anything but `ADMIN_KEY`; on the webhook: a `state` that does not verify)",
   404: "`not_found`: no such task, or another owner's",
   409: "`invalid_state`: the task is not in a state that allows this; `idempotency_conflict`: the `Idempotency-Key` was used with another body, or its first request is still running",
   413: "`payload_too_large`: the body is over the route's limit",
@@ -124,6 +130,8 @@ const TaskEventBody = z.object({
 });
 
 const ANSWERS = {
+  CreatedKey,
+  ApiKeyList,
   TaskEvent: TaskEventBody,
   Delivery,
   DeliveryList: z.object({ items: z.array(Delivery) }),
@@ -364,6 +372,43 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
     ok: { status: 200, description: "the new secret", schema: "WebhookSecret" },
     errors: [400, 401, 409, 503],
   },
+  "POST /v1/admin/keys": {
+    operationId: "createKey",
+    summary: "Create an API key for an owner",
+    description:
+      "Needs the operator's `ADMIN_KEY`; an owner's key is 401 here. The answer is the only time the key is shown: the table keeps its SHA-256. The key works at once; its `id` names it for listing and revoking.",
+    tag: "admin",
+    auth: "admin",
+    body: {
+      schema: "CreateKeyRequest",
+      limit: 4096,
+      example: { owner: "carol", name: "carol's laptop" },
+    },
+    ok: { status: 201, description: "the new key, shown this once", schema: "CreatedKey" },
+    errors: [400, 401, 503],
+  },
+  "GET /v1/admin/keys": {
+    operationId: "listKeys",
+    summary: "List the API keys kept in the table",
+    description:
+      "Needs `ADMIN_KEY`. Never shows a key. `lastUsedAt` is written at most once a minute per key, so it may lag by a minute. Keys of `API_KEYS` are not listed.",
+    tag: "admin",
+    auth: "admin",
+    optionalQuery: { owner: "only this owner's keys" },
+    ok: { status: 200, description: "the keys", schema: "ApiKeyList" },
+    errors: [400, 401, 503],
+  },
+  "DELETE /v1/admin/keys/{id}": {
+    operationId: "revokeKey",
+    summary: "Revoke an API key",
+    description:
+      "Needs `ADMIN_KEY`. The key is deleted; every running function refuses it (401) within 30 seconds, the time it trusts what it last read of a key.",
+    tag: "admin",
+    auth: "admin",
+    path: { id: "the key's `id` (`key_` + 24 hex digits); an unknown one is 404" },
+    ok: { status: 204, description: "revoked" },
+    errors: [401, 404, 503],
+  },
   "GET /health": {
     operationId: "health",
     summary: "Liveness",
@@ -537,6 +582,15 @@ function operationOf(route: Route, spec: OperationSpec): Record<string, unknown>
       });
     }
   }
+  for (const [name, description] of Object.entries(spec.optionalQuery ?? {})) {
+    parameters.push({
+      name,
+      in: "query",
+      required: false,
+      description,
+      schema: { type: "string" },
+    });
+  }
   if (spec.query === "list") {
     for (const [name, schema] of Object.entries(ListQuery.shape) as [string, z.ZodType][]) {
       parameters.push({
@@ -590,6 +644,7 @@ function operationOf(route: Route, spec: OperationSpec): Record<string, unknown>
     ...(spec.description ? { description: spec.description } : {}),
     tags: [spec.tag],
     ...(route.path === CALLBACK_PATH || !spec.auth ? { security: [] } : {}),
+    ...(spec.auth === "admin" ? { security: [{ adminKey: [] }] } : {}),
     ...(parameters.length ? { parameters } : {}),
     ...(spec.body
       ? {
@@ -652,6 +707,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       },
       { name: "service", description: "health and this reference" },
       { name: "pages", description: "for people, in a browser" },
+      { name: "admin", description: "the operator's: owners' API keys, with `ADMIN_KEY`" },
     ],
     security: [{ apiKey: [] }],
     paths,
@@ -694,7 +750,13 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         apiKey: {
           type: "http",
           scheme: "bearer",
-          description: "one of the service's API keys (`API_KEYS`, printed by `npm start`)",
+          description:
+            "an owner's API key (one made with `POST /v1/admin/keys`, or of `API_KEYS`, printed by `npm start`)",
+        },
+        adminKey: {
+          type: "http",
+          scheme: "bearer",
+          description: "the operator's `ADMIN_KEY` (printed by `npm start`); never an owner's key",
         },
       },
       schemas: componentSchemas(),

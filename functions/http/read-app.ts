@@ -1,3 +1,4 @@
+import type { Authenticate } from "../core/api-keys.ts";
 import { NotFoundError } from "../core/errors.ts";
 import { withCopyUrls } from "../core/images.ts";
 import type { ImageStore, Logger, TaskStore } from "../core/ports.ts";
@@ -12,7 +13,8 @@ import { readQuery } from "./validate.ts";
 export interface ReadAppDeps {
   store: TaskStore;
   log: Logger;
-  apiKeys: readonly { owner: string; key: string }[];
+  /** Who a Bearer key belongs to (functions/core/api-keys.ts createAuthenticator). */
+  authenticate: Authenticate;
   /** Durable copies of results: their links are signed as tasks are read. */
   images?: ImageStore;
   /** PUBLIC_URL: the base of the signed links (never the request's Host). */
@@ -31,7 +33,7 @@ export function createReadApp(deps: ReadAppDeps) {
   // durable copies at signed links: no key either, the signature is the credential
   mountImageLinks(app, deps);
 
-  app.use("/v1/*", createApiKeyAuth(deps.apiKeys));
+  app.use("/v1/*", createApiKeyAuth(deps.authenticate));
   mountTaskImages(app, deps);
 
   app.get("/v1/tasks", async (c) => {

@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { ApiKeyView, KeyName, OwnerName } from "../core/api-keys.ts";
 import { TaskEventType } from "../core/events.ts";
 import { Metadata, TaskAction, TaskStatus } from "../core/task.ts";
 
@@ -213,3 +214,25 @@ export const ListQuery = z.object({
     .optional(),
   cursor: Cursor.optional(),
 });
+
+/** `POST /v1/admin/keys`: whose key, and a label for people. */
+export const CreateKeyBody = z.strictObject({
+  owner: OwnerName,
+  name: KeyName.optional(),
+});
+export type CreateKeyBody = z.infer<typeof CreateKeyBody>;
+
+/** A key as listed: never the key itself. */
+export const ApiKeyInfo = ApiKeyView;
+export type ApiKeyInfo = z.infer<typeof ApiKeyInfo>;
+
+/** The answer of `POST /v1/admin/keys`: the only time the key is shown. */
+export const CreatedKey = ApiKeyView.omit({ lastUsedAt: true }).extend({ key: z.string() });
+export type CreatedKey = z.infer<typeof CreatedKey>;
+
+/** `GET /v1/admin/keys`. */
+export const ApiKeyList = z.object({ items: z.array(ApiKeyView) });
+export type ApiKeyList = z.infer<typeof ApiKeyList>;
+
+/** `GET /v1/admin/keys?owner=`: every owner's keys without it. */
+export const KeyListQuery = z.strictObject({ owner: OwnerName.optional() });

@@ -1,3 +1,4 @@
+import type { Authenticate } from "../core/api-keys.ts";
 import type { Logger } from "../core/ports.ts";
 import { type SubmitDeps, submitImagine } from "../core/submit.ts";
 import {
@@ -23,7 +24,8 @@ import {
 import { limitBody, pathTaskId, readBody, readIdempotencyKey } from "./validate.ts";
 
 export interface SubmitAppDeps extends SubmitDeps {
-  apiKeys: readonly { owner: string; key: string }[];
+  /** Who a Bearer key belongs to (functions/core/api-keys.ts createAuthenticator). */
+  authenticate: Authenticate;
   log: Logger;
 }
 
@@ -48,7 +50,7 @@ export const SUBMIT_LIMITS = {
 /** The submit function: every route that starts (or completes) an upstream job, and the seed. */
 export function createSubmitApp(deps: SubmitAppDeps) {
   const app = createBaseApp<AuthEnv>(deps.log);
-  app.use("/v1/*", createApiKeyAuth(deps.apiKeys));
+  app.use("/v1/*", createApiKeyAuth(deps.authenticate));
 
   app.post("/v1/imagine", limitBody(SUBMIT_LIMITS.imagine), async (c) => {
     const key = readIdempotencyKey(c);

@@ -1,4 +1,5 @@
 import * as z from "zod";
+import type { Authenticate } from "../core/api-keys.ts";
 import { NotFoundError } from "../core/errors.ts";
 import type { Logger } from "../core/ports.ts";
 import {
@@ -13,7 +14,8 @@ import { createBaseApp } from "./base.ts";
 import { limitBody, pathTaskId, readBody } from "./validate.ts";
 
 export interface WebhooksAppDeps extends WebhookAdminDeps {
-  apiKeys: readonly { owner: string; key: string }[];
+  /** Who a Bearer key belongs to (functions/core/api-keys.ts createAuthenticator). */
+  authenticate: Authenticate;
   log: Logger;
 }
 
@@ -46,7 +48,7 @@ export const WebhookSecret = z.object({
  */
 export function createWebhooksApp(deps: WebhooksAppDeps) {
   const app = createBaseApp<AuthEnv>(deps.log);
-  app.use("/v1/*", createApiKeyAuth(deps.apiKeys));
+  app.use("/v1/*", createApiKeyAuth(deps.authenticate));
 
   app.get("/v1/tasks/:id/deliveries", async (c) => {
     const id = pathTaskId(c.req.param("id"));

@@ -37,6 +37,17 @@ export const keys = {
   deliveryPrefix: (target: "webhook" | "bus") => `DELIVERY#${target}#`,
   /** An owner's webhook signing secret: which version is current, and the previous one's grace. */
   webhookSecret: (owner: string) => ({ pk: `OWNER#${owner}`, sk: "WEBHOOK_SECRET" }),
+  /**
+   * An API key kept in the table (docs: keys), found by its id, which is derived from the key's
+   * hash (functions/core/api-keys.ts keyIdOf): auth reads it with one GetItem.
+   */
+  apiKey: (id: string) => ({ pk: `APIKEY#${id}`, sk: "APIKEY" }),
+  /** gsi4 (an overloaded index; task children use PARENT#...): every table key in one partition. */
+  apiKeys: () => "APIKEYS",
+  /** gsi4 sort key of a key: its owner, then its creation time and id (oldest first). */
+  ownerApiKey: (owner: string, createdAt: string, id: string) => `${owner}#${createdAt}#${id}`,
+  /** An owner's keys under gsi4 (`#` cannot be part of an owner name). */
+  ownerApiKeyPrefix: (owner: string) => `${owner}#`,
   /** An Idempotency-Key of an owner; the key is hashed so any printable key fits. */
   idempotency: (owner: string, keyHash: string) => ({
     pk: `IDEMPOTENCY#${owner}#${keyHash}`,

@@ -12,6 +12,8 @@
  *   unfinished set, not the table.
  * - gsi4 (sparse: a task's children):   gsi4pk = PARENT#<parent id>, gsi4sk = <task id>; only
  *   tasks started from a button (actions) have it. `GET /v1/tasks/{id}` reads `children` here.
+ *   Also the table's API keys (APIKEY#<id> / APIKEY): gsi4pk = APIKEYS,
+ *   gsi4sk = <owner>#<createdAt>#<id>, for `GET /v1/admin/keys` (a few items, rarely read).
  * - gsi5 (owner's tasks by action):     gsi1pk = OWNER#<owner>, gsi5sk = <action>#<task id>;
  *   written at creation only (a task's action never changes), for `GET /v1/tasks?action=`.
  * - gsi6 (sparse: media to copy):     gsi6pk = COPY, gsi6sk = <when the next attempt is due>#<id>;
@@ -24,7 +26,7 @@
  *     writes put nothing in the index.
  *   - a delivery item (pk TASK#<id>, sk DELIVERY#...) until it is delivered, dead or stopped,
  *     due at its next attempt.
- * - ttl: epoch seconds; DynamoDB deletes expired items (idempotency records).
+ * - ttl: epoch seconds; DynamoDB deletes expired items (idempotency records, revoked API keys).
  */
 export const TABLE = {
   partitionKey: "pk",

@@ -311,6 +311,78 @@ describe("bad input gets a clear sentence and an exit code", () => {
   });
 });
 
+describe("paperboat admin keys (the operator's ADMIN_KEY)", () => {
+  const asOperator = () => ({ PAPERBOAT_URL: stack.url, PAPERBOAT_ADMIN_KEY: stack.adminKey });
+
+  it("create prints the key once; the key works; list never shows it; revoke takes it away", async () => {
+    const created = await cli(
+      ["admin", "keys", "create", "--owner", "cli-carol", "--name", "carol's laptop", "--json"],
+      asOperator(),
+    );
+    expect(created.code).toBe(0);
+    const key = JSON.parse(created.stdout);
+    expect(key).toMatchObject({ owner: "cli-carol", name: "carol's laptop" });
+    expect(key.key).toMatch(/^pb_/);
+
+    const used = await cli(["tasks", "--json"], {
+      PAPERBOAT_URL: stack.url,
+      PAPERBOAT_API_KEY: key.key,
+    });
+    expect(used.code).toBe(0);
+    expect(JSON.parse(used.stdout).items).toEqual([]);
+
+    // the flag works as well as the environment
+    const listed = await cli([
+      "--url",
+      stack.url,
+      "admin",
+      "--admin-key",
+      stack.adminKey,
+      "keys",
+      "list",
+      "--owner",
+      "cli-carol",
+    ]);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain(key.id);
+    expect(listed.stdout).toContain("carol's laptop");
+    expect(listed.stdout).not.toContain(key.key);
+
+    const human = await cli(["admin", "keys", "create", "--owner", "cli-carol"], asOperator());
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/^key: +pb_/m);
+    expect(human.stdout).toContain("shown this once");
+
+    const revoked = await cli(["admin", "keys", "revoke", key.id], asOperator());
+    expect(revoked.code).toBe(0);
+    const again = await cli(["admin", "keys", "revoke", key.id, "--json"], asOperator());
+    expect(again.code).toBe(4);
+    expect(JSON.parse(again.stderr)).toMatchObject({ error: { code: "not_found", exitCode: 4 } });
+    const after = await cli(
+      ["admin", "keys", "list", "--owner", "cli-carol", "--json"],
+      asOperator(),
+    );
+    expect(JSON.parse(after.stdout).items.map((k: { id: string }) => k.id)).not.toContain(key.id);
+  });
+
+  it("an owner's key, a wrong key or none: exit 3; a bad owner: exit 4; no --owner: exit 2", async () => {
+    const owner = await cli(["admin", "keys", "list"], {
+      PAPERBOAT_URL: stack.url,
+      PAPERBOAT_ADMIN_KEY: OWNERS.alice.key,
+    });
+    expect(owner.code).toBe(3);
+    expectOneSentence(owner.stderr, "refused the admin key");
+    const none = await cli(["admin", "keys", "list"], { PAPERBOAT_URL: stack.url });
+    expect(none.code).toBe(3);
+    expectOneSentence(none.stderr, "No admin key");
+    const bad = await cli(["admin", "keys", "create", "--owner", "not an owner"], asOperator());
+    expect(bad.code).toBe(4);
+    expect(bad.stderr).toContain("owner:");
+    const missing = await cli(["admin", "keys", "create"], asOperator());
+    expect(missing.code).toBe(2);
+  });
+});
+
 describe("settings: flags > environment > config file", () => {
   it("config set saves the file (0600), and each source wins over the next", async () => {
     const file = join(home, "custom", "config.json");

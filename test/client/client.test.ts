@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
   ApiError,
+  type ApiKeyInfo,
   ButtonNotFoundError,
   ConnectionError,
   createClient,
@@ -156,6 +157,39 @@ describe("webhooks from the client", () => {
       receiver.close();
       receiver.closeAllConnections();
     }
+  });
+});
+
+describe("the operator's keys from the client", () => {
+  it("createKey, listKeys and revokeKey with adminKey; the new key works as apiKey", async () => {
+    const operator = createClient({ baseUrl: stack.url, adminKey: stack.adminKey });
+    const created = await operator.createKey({ owner: "client-owner", name: "from the client" });
+    expect(created.key).toMatch(/^pb_/);
+    const owner = createClient({ baseUrl: stack.url, apiKey: created.key });
+    expect((await owner.listTasks()).items).toEqual([]);
+
+    const listed = await operator.listKeys({ owner: "client-owner" });
+    expectTypeOf(listed).toEqualTypeOf<ApiKeyInfo[]>();
+    expect(listed).toEqual([
+      {
+        id: created.id,
+        owner: "client-owner",
+        name: "from the client",
+        createdAt: created.createdAt,
+        lastUsedAt: expect.any(String),
+      },
+    ]);
+    await expect(operator.revokeKey(created.id)).resolves.toBeUndefined();
+    const again = await operator.revokeKey(created.id).catch((e: unknown) => e);
+    expect(again).toBeInstanceOf(ApiError);
+    expect((again as ApiError).status).toBe(404);
+  });
+
+  it("an owner's key is not an admin key: 401", async () => {
+    const notOperator = createClient({ baseUrl: stack.url, adminKey: OWNERS.alice.key });
+    const refused = await notOperator.listKeys().catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ApiError);
+    expect((refused as ApiError).code).toBe("unauthorized");
   });
 });
 

@@ -79,7 +79,7 @@ afterAll(async () => {
  * the documented schema. A 2xx request's JSON body must also fit the documented request body.
  */
 async function call(
-  method: "GET" | "POST",
+  method: "GET" | "POST" | "DELETE",
   route: string,
   path: string,
   options: {
@@ -108,9 +108,13 @@ async function call(
   expect(documented, `${method} ${route} documents ${response.status}`).toBeDefined();
   const answer = resolve(documented);
   const type = (response.headers.get("content-type") ?? "").split(";")[0] ?? "";
-  expect(Object.keys(answer.content ?? {}), `${method} ${route} ${response.status}`).toContain(
-    type,
-  );
+  if (response.status === 204) {
+    expect(answer.content, `${method} ${route} 204 has no body`).toBeUndefined();
+  } else {
+    expect(Object.keys(answer.content ?? {}), `${method} ${route} ${response.status}`).toContain(
+      type,
+    );
+  }
   const text = await response.text();
   let body: any = text;
   if (type === "application/json") {
@@ -179,9 +183,16 @@ describe("the OpenAPI document", () => {
       for (const operation of Object.values(item as Json)) {
         const open = Array.isArray(operation.security) && operation.security.length === 0;
         expect(open, path).toBe(!path.startsWith("/v1/"));
+        // the operator's routes take ADMIN_KEY, and only those
+        const admin = JSON.stringify(operation.security ?? null) === '[{"adminKey":[]}]';
+        expect(admin, path).toBe(path.startsWith("/v1/admin/"));
       }
     }
     expect(doc.components.securitySchemes.apiKey).toMatchObject({ type: "http", scheme: "bearer" });
+    expect(doc.components.securitySchemes.adminKey).toMatchObject({
+      type: "http",
+      scheme: "bearer",
+    });
   });
 
   it("has an intro that reads on a phone: short steps, and no code span too wide for 390 px", () => {
@@ -287,6 +298,9 @@ describe("real answers validate against the document", () => {
           // the state token is the only credential: the real one, the rest as the example has it
           body = { ...example, state: createStateToken(callbackSecret, root.id) };
           key = null;
+        } else if (route.startsWith("/v1/admin/")) {
+          // the operator's routes take ADMIN_KEY
+          key = stack.adminKey;
         }
         const answer = await call(method.toUpperCase() as "POST", route, path, { body, key });
         expect(answer.status, `${method} ${route}: ${JSON.stringify(answer.body)}`).toBeLessThan(
@@ -480,6 +494,27 @@ describe("real answers validate against the document", () => {
       receiver.close();
       receiver.closeAllConnections();
     }
+  });
+
+  it("the operator's keys: create, list, revoke, and the admin routes' errors", async () => {
+    const admin = { key: stack.adminKey };
+    const created = await call("POST", "/v1/admin/keys", "/v1/admin/keys", {
+      ...admin,
+      body: { owner: "openapi-owner", name: "documented" },
+    });
+    expect(created.status).toBe(201);
+    const listed = await call("GET", "/v1/admin/keys", "/v1/admin/keys?owner=openapi-owner", admin);
+    expect(listed.body.items).toHaveLength(1);
+    const path = `/v1/admin/keys/${created.body.id}`;
+    expect((await call("DELETE", "/v1/admin/keys/{id}", path, admin)).status).toBe(204);
+    expect((await call("DELETE", "/v1/admin/keys/{id}", path, admin)).status).toBe(404);
+    const bad = await call("POST", "/v1/admin/keys", "/v1/admin/keys", {
+      ...admin,
+      body: { owner: "not an owner" },
+    });
+    expect(bad.status).toBe(400);
+    // an owner's key is not the admin key
+    expect((await call("GET", "/v1/admin/keys", "/v1/admin/keys")).status).toBe(401);
   });
 
   it("covered every JSON operation's success answer, and each documented error status somewhere", () => {

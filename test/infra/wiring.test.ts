@@ -42,6 +42,7 @@ const DEPLOYED_AS: Record<keyof typeof FUNCTION_SETTINGS, string[]> = {
   read: ["Read"],
   docs: ["Docs"],
   webhooks: ["Webhooks"],
+  admin: ["Admin"],
   dispatch: ["DispatchStream", "DispatcherHandler"],
   reconcile: ["ReconcilerHandler"],
 };
@@ -262,6 +263,14 @@ describe("task events (docs/webhooks.md)", () => {
     expect(holders.sort()).toEqual(["DispatchStream", "DispatcherHandler", "Webhooks"]);
   });
 
+  it("keeps ADMIN_KEY to the admin function, which runs /v1/admin/* and nothing else", () => {
+    const holders = ci.functions.filter((f) => f.links.includes("AdminKey")).map((f) => f.name);
+    expect(holders).toEqual(["Admin"]);
+    const adminRoutes = ROUTES.filter((r) => r.fn === "admin").map((r) => r.path);
+    expect(adminRoutes.length).toBeGreaterThan(0);
+    for (const path of adminRoutes) expect(path).toMatch(/^\/v1\/admin\//);
+  });
+
   it("publishes to the Events bus", () => {
     expect(ci.component("sst.aws.Bus", "Events")).toBeDefined();
     expect(ci.fn("DispatcherHandler").links).toContain("Events");
@@ -305,6 +314,7 @@ describe("the secrets", () => {
       CallbackSecret: undefined,
       ApiKeys: undefined,
       WebhookSecret: undefined,
+      AdminKey: undefined,
       // a per-stage setting, not a secret: read by infra at deploy, linked to no function
       ImageRetentionDays: "365",
     });
@@ -402,11 +412,14 @@ const GRANTED: Record<string, string[]> = {
   ImagineQueueSubscriber: [...TASK_WRITER, "sqs:SendMessage"],
   // apply: one conditional write, nothing read
   Callback: ["dynamodb:UpdateItem"],
-  // get, list queries; presigned image links are GetObject signed by read's role
-  Read: ["dynamodb:GetItem", "dynamodb:Query", "s3:GetObject"],
+  // get, list queries; presigned image links are GetObject signed by read's role; a table
+  // key's lastUsedAt (submit and webhooks write already)
+  Read: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "s3:GetObject"],
   Docs: [],
   // delivery logs, retryNow, the secret versions and their rotation
   Webhooks: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+  // owners' API keys: create, list, revoke (revokedAt, then TTL)
+  Admin: ["dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"],
   DispatchStream: DISPATCHER,
   DispatcherHandler: DISPATCHER,
   // listUnfinished / listImageCopiesDue, apply / advance / copy records, image uploads

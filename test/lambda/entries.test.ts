@@ -39,7 +39,7 @@ afterAll(async () => {
 });
 
 async function entry(
-  name: "submit" | "callback" | "read" | "reconcile",
+  name: "submit" | "callback" | "read" | "reconcile" | "admin",
   overrides: Record<string, string | undefined> = {},
 ) {
   vi.resetModules();
@@ -50,6 +50,35 @@ async function entry(
 }
 
 describe("Lambda entry points", () => {
+  it("admin: ADMIN_KEY creates a key through its handler, the read handler takes it; no ADMIN_KEY fails at cold start", async () => {
+    const adminKey = `pba_${randomBytes(24).toString("base64url")}`;
+    const admin = await entry("admin", { ADMIN_KEY: adminKey });
+    const created = await admin(
+      apiGatewayV2Event({
+        method: "POST",
+        path: "/v1/admin/keys",
+        headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },
+        body: JSON.stringify({ owner: "lambda-owner" }),
+      }),
+      lambdaContext("paperboat-admin"),
+    );
+    expect(created.statusCode).toBe(201);
+    const { key } = JSON.parse(created.body);
+    const read = await entry("read");
+    const listed = await read(
+      apiGatewayV2Event({
+        method: "GET",
+        path: "/v1/tasks",
+        headers: { authorization: `Bearer ${key}` },
+      }),
+      lambdaContext("paperboat-read"),
+    );
+    expect(listed.statusCode).toBe(200);
+    await expect(entry("admin", { ADMIN_KEY: undefined })).rejects.toThrow(
+      "setting ADMIN_KEY is missing",
+    );
+  });
+
   it("submit → callback → read, each through its handler and API Gateway v2 events", async () => {
     const submit = await entry("submit");
     const answer = await submit(

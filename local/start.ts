@@ -164,6 +164,7 @@ async function main() {
     apiKeys: config.API_KEYS,
     reconcileIntervalSeconds: config.RECONCILE_INTERVAL_SECONDS,
     taskDeadlineSeconds: config.TASK_DEADLINE_SECONDS,
+    taskRetentionDays: config.TASK_RETENTION_DAYS,
     images: {
       dir: config.IMAGE_DIR,
       s3: config.IMAGE_BUCKET
@@ -235,6 +236,7 @@ function loadLocalConfig(source: Record<string, string | undefined>) {
     "API_KEYS",
     "RECONCILE_INTERVAL_SECONDS",
     "TASK_DEADLINE_SECONDS",
+    "TASK_RETENTION_DAYS",
     "IMAGE_BUCKET",
     "IMAGE_S3_ENDPOINT",
     "IMAGE_DIR",

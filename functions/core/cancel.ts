@@ -52,9 +52,20 @@ export async function cancelTask(deps: CancelDeps, owner: string, id: string): P
     outcome = await deps.upstream.cancel(task.upstreamTaskId);
   }
   const now = deps.clock.now();
+  // like every terminal update it defines each result field: no preview image stays behind
   const written = await deps.store.advance(
     id,
-    { status: "CANCEL", failReason: cancelReason(task, outcome), finishedAt: now.toISOString() },
+    {
+      status: "CANCEL",
+      progress: 100,
+      failReason: cancelReason(task, outcome),
+      imageUrl: null,
+      imageUrls: [],
+      videoUrl: null,
+      prompts: [],
+      buttons: [],
+      finishedAt: now.toISOString(),
+    },
     now,
   );
   deps.log.info("task cancelled", {

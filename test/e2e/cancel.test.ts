@@ -77,6 +77,8 @@ describe("cancel on trueai (it has a cancel route)", () => {
     expect(cancelled.body).toMatchObject({
       id: submitted.body.id,
       status: "CANCEL",
+      progress: 100,
+      imageUrl: null,
       failReason: expect.stringMatching(/cancelled by its owner; the upstream was asked to stop/),
       finishedAt: expect.any(String),
     });

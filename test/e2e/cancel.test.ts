@@ -172,3 +172,25 @@ describe.each(["new-api", "novicezk"] as const)("cancel on %s (no cancel route)"
     });
   });
 });
+
+describe("cancel when the upstream cannot be asked", () => {
+  it("still cancels here, and the reason says the upstream job may still run", async () => {
+    const stack = await startTestStack({ simulator: { stepMs: STEP_MS, cancel: "trueai" } });
+    try {
+      const alice = api(stack, OWNERS.alice.key);
+      const submitted = await alice.imagine({ prompt: "a boat whose upstream goes away" });
+      expect(submitted.body.status).toBe("SUBMITTED");
+      await stack.simulator?.stop();
+      const cancelled = await alice.call("POST", `/v1/tasks/${submitted.body.id}/cancel`);
+      expect(cancelled.status).toBe(202);
+      expect(cancelled.body).toMatchObject({
+        status: "CANCEL",
+        failReason:
+          "cancelled by its owner; the upstream's cancel failed (the upstream could not be reached), so the job may still run there",
+      });
+      expect((await alice.task(submitted.body.id)).body.status).toBe("CANCEL");
+    } finally {
+      await stack.stop();
+    }
+  });
+});

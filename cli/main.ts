@@ -448,6 +448,16 @@ export async function run(
     });
 
   program
+    .command("cancel")
+    .description("cancel an unfinished task (the upstream is asked to stop it where it can)")
+    .argument("<id>", "the task")
+    .action(async (id: string) => {
+      const ctx = context();
+      const task = await ctx.client.cancel(id, { signal });
+      print(ctx, renderTask(task), task);
+    });
+
+  program
     .command("seed")
     .description("the upstream's seed of a finished task")
     .argument("<id>", "the task")

@@ -373,6 +373,13 @@ export function createClient(options: ClientOptions) {
         auth: "admin",
       }),
 
+    /**
+     * `POST /v1/tasks/{id}/cancel`: the unfinished task, now `CANCEL`; its `failReason` says
+     * whether the upstream job was stopped too. An `ApiError` `invalid_state` (409) once finished.
+     */
+    cancel: (id: string, opts: RequestOptions = {}) =>
+      request<Task>("POST", `${taskPath(id)}/cancel`, { signal: opts.signal }),
+
     /** `GET /v1/tasks/{id}/seed`: the upstream's seed of a `SUCCESS` task. */
     seed: (id: string, opts: RequestOptions = {}) =>
       request<Seed>("GET", `${taskPath(id)}/seed`, { signal: opts.signal }),

@@ -21,11 +21,15 @@ import { deriveWebhookSecret, webhookHeaders } from "./webhooks/signing.ts";
  * the EventBridge client.
  */
 
-function storesFor(config: { TABLE_NAME: string; DYNAMODB_ENDPOINT?: string }, log: Logger) {
+function storesFor(
+  config: { TABLE_NAME: string; DYNAMODB_ENDPOINT?: string; TASK_RETENTION_DAYS?: number },
+  log: Logger,
+) {
   const client = createDocumentClient({ endpoint: config.DYNAMODB_ENDPOINT });
+  const table = { client, tableName: config.TABLE_NAME, retentionDays: config.TASK_RETENTION_DAYS };
   return {
-    store: createTaskStore({ client, tableName: config.TABLE_NAME, log }),
-    deliveries: createDeliveryStore({ client, tableName: config.TABLE_NAME, log }),
+    store: createTaskStore({ ...table, log }),
+    deliveries: createDeliveryStore({ ...table, log }),
     keys: createApiKeyStore({ client, tableName: config.TABLE_NAME }),
   };
 }

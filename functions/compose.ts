@@ -26,6 +26,7 @@ const SUBMIT_SETTINGS = [
   "UPSTREAM_TIMEOUT_MS",
   "ALLOW_PRIVATE_WEBHOOK_URLS",
   "LOG_LEVEL",
+  "TASK_RETENTION_DAYS",
 ] as const;
 
 /** The settings each function needs, and no more (read never sees the upstream key). */
@@ -62,6 +63,8 @@ export const FUNCTION_SETTINGS = {
     "EVENT_BUS_NAME",
     "EVENT_BUS_ENDPOINT",
     "LOG_LEVEL",
+    // deliveries expire with their task
+    "TASK_RETENTION_DAYS",
   ],
   reconcile: [
     "TABLE_NAME",
@@ -102,14 +105,15 @@ export interface Overrides {
 }
 
 function storesFor(
-  config: { TABLE_NAME: string; DYNAMODB_ENDPOINT?: string },
+  config: { TABLE_NAME: string; DYNAMODB_ENDPOINT?: string; TASK_RETENTION_DAYS?: number },
   log: Logger,
   maxAttempts?: number,
 ) {
   const client = createDocumentClient({ endpoint: config.DYNAMODB_ENDPOINT, maxAttempts });
+  const table = { client, tableName: config.TABLE_NAME, retentionDays: config.TASK_RETENTION_DAYS };
   return {
-    store: createTaskStore({ client, tableName: config.TABLE_NAME, log }),
-    idempotency: createIdempotencyStore({ client, tableName: config.TABLE_NAME }),
+    store: createTaskStore({ ...table, log }),
+    idempotency: createIdempotencyStore(table),
     keys: createApiKeyStore({ client, tableName: config.TABLE_NAME }),
   };
 }

@@ -56,6 +56,11 @@ export const Config = z.object({
   /** Unfinished tasks older than this are failed by the reconciler. */
   TASK_DEADLINE_SECONDS: positiveInt.default(3600),
   UPSTREAM_TIMEOUT_MS: positiveInt.default(10_000),
+  /**
+   * Every item of a task (the task, its webhook deliveries) is deleted by DynamoDB's TTL this
+   * many days after the task was created; 0 keeps them. Set in each item's creating write.
+   */
+  TASK_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(90),
   /** Durable image copies (docs/images.md): the S3 bucket (AWS: the linked one). */
   IMAGE_BUCKET: z
     .string()

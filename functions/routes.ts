@@ -24,6 +24,8 @@ export const ROUTES = [
   { method: "POST", path: "/v1/describe", fn: "submit" },
   { method: "POST", path: "/v1/shorten", fn: "submit" },
   { method: "POST", path: "/v1/video", fn: "submit" },
+  // cancel asks the upstream to stop the job: submit, which holds the upstream key
+  { method: "POST", path: "/v1/tasks/{id}/cancel", fn: "submit" },
   // the seed asks the upstream, so it runs where the upstream key is: submit
   { method: "GET", path: "/v1/tasks/{id}/seed", fn: "submit" },
   { method: "POST", path: "/hooks/midjourney", fn: "callback" },

@@ -24,7 +24,7 @@ import {
   mjApiKey,
   webhookSecret,
 } from "./secrets.ts";
-import { images, table } from "./storage.ts";
+import { images, TASK_RETENTION_DAYS, table } from "./storage.ts";
 
 /**
  * The HTTP API: API Gateway HTTP API (ApiGatewayV2) rather than Function URLs behind
@@ -71,6 +71,7 @@ const HTTP_FUNCTIONS = {
     environment: {
       UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS),
       ALLOW_PRIVATE_WEBHOOK_URLS: "false",
+      TASK_RETENTION_DAYS: String(TASK_RETENTION_DAYS),
     },
   },
   callback: {

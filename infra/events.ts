@@ -4,7 +4,7 @@ import { TABLE_ACCESS, tableGrant } from "./access.ts";
 import { RESERVED_CONCURRENCY } from "./limits.ts";
 import { FUNCTION_DEFAULTS, LOG_ENVIRONMENT } from "./runtime.ts";
 import { webhookSecret } from "./secrets.ts";
-import { table } from "./storage.ts";
+import { TASK_RETENTION_DAYS, table } from "./storage.ts";
 
 /**
  * Task events for other functions: every terminal transition (and a task entering MODAL) is
@@ -40,7 +40,11 @@ const dispatcher = {
     ...tableGrant(table, TABLE_ACCESS.dispatch),
     { actions: ["events:PutEvents"], resources: [bus.arn] },
   ],
-  environment: { ...LOG_ENVIRONMENT, ALLOW_PRIVATE_WEBHOOK_URLS: "false" },
+  environment: {
+    ...LOG_ENVIRONMENT,
+    ALLOW_PRIVATE_WEBHOOK_URLS: "false",
+    TASK_RETENTION_DAYS: String(TASK_RETENTION_DAYS),
+  },
 } satisfies Omit<sst.aws.FunctionArgs, "handler">;
 
 table.subscribe(

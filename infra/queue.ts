@@ -4,7 +4,7 @@ import { api } from "./api.ts";
 import { QUEUE_MAX_CONCURRENCY, RESERVED_CONCURRENCY } from "./limits.ts";
 import { FUNCTION_DEFAULTS, LOG_ENVIRONMENT, UPSTREAM_TIMEOUT_MS } from "./runtime.ts";
 import { apiKeys, callbackSecret, mjApiBaseUrl, mjApiKey } from "./secrets.ts";
-import { table } from "./storage.ts";
+import { TASK_RETENTION_DAYS, table } from "./storage.ts";
 
 /**
  * Queue-fed submissions (docs/queue-and-bus.md): pipelines send imagine requests as
@@ -58,6 +58,7 @@ imagineQueue.subscribe(
       ...LOG_ENVIRONMENT,
       UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS),
       ALLOW_PRIVATE_WEBHOOK_URLS: "false",
+      TASK_RETENTION_DAYS: String(TASK_RETENTION_DAYS),
     },
   },
   {

@@ -34,21 +34,41 @@ export const table = new sst.aws.Dynamo(LINKS.TABLE_NAME.resource, {
  */
 export const imageRetentionDays = new sst.Secret("ImageRetentionDays", "365");
 
-/** The bucket's lifecycle rules for a retention of `raw` days; refuses anything else. */
-function lifecycleRules(raw: string) {
+/** A retention setting as whole days (0 = keep forever); refuses anything else, naming it. */
+function retentionDaysOf(name: string, raw: string): number {
   const days = Number(raw.trim());
   if (!/^\d{1,5}$/.test(raw.trim()) || days > 36_500) {
     throw new Error(
-      `paperboat: ImageRetentionDays must be a whole number of days (0 = keep forever), not "${raw}"`,
+      `paperboat: ${name} must be a whole number of days (0 = keep forever), not "${raw}"`,
     );
   }
+  return days;
+}
+
+/**
+ * TASK_RETENTION_DAYS of the stage: a plain environment value at deploy time (default 90; 0
+ * keeps tasks). The functions that create a task's items get it (their DynamoDB `ttl`), and the
+ * bucket expires the task's copies after as many days (docs/configuration.md).
+ */
+export const TASK_RETENTION_DAYS = retentionDaysOf(
+  "TASK_RETENTION_DAYS",
+  process.env.TASK_RETENTION_DAYS ?? "90",
+);
+
+function expiryRule(id: string, days: number) {
   if (days === 0) return [];
+  const expiresIn = `${days} ${days === 1 ? "day" : "days"}` as const;
+  return [{ id, prefix: IMAGE_KEY_PREFIX, expiresIn }];
+}
+
+/**
+ * The bucket's lifecycle rules: copies expire after ImageRetentionDays (`raw`) and with their
+ * task after TASK_RETENTION_DAYS; where both apply, S3 applies the sooner.
+ */
+function lifecycleRules(raw: string) {
   return [
-    {
-      id: "expire-task-images",
-      prefix: IMAGE_KEY_PREFIX,
-      expiresIn: `${days} ${days === 1 ? "day" : "days"}` as const,
-    },
+    ...expiryRule("expire-task-images", retentionDaysOf("ImageRetentionDays", raw)),
+    ...expiryRule("expire-with-tasks", TASK_RETENTION_DAYS),
   ];
 }
 

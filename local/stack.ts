@@ -58,6 +58,8 @@ export interface StackOptions {
   /** 0 disables the interval (tests call reconcileOnce). */
   reconcileIntervalSeconds: number;
   taskDeadlineSeconds?: number;
+  /** TASK_RETENTION_DAYS (default 90; 0 keeps tasks). Local image copies are not expired. */
+  taskRetentionDays?: number;
   upstreamTimeoutMs?: number;
   log?: Logger;
   overrides?: Overrides;
@@ -234,6 +236,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ADMIN_KEY: adminKey,
       UPSTREAM_TIMEOUT_MS: options.upstreamTimeoutMs ?? 10_000,
       TASK_DEADLINE_SECONDS: options.taskDeadlineSeconds ?? 3600,
+      TASK_RETENTION_DAYS: options.taskRetentionDays ?? 90,
       IMAGE_BUCKET: imageOptions.s3?.bucket,
       IMAGE_S3_ENDPOINT: imageOptions.s3?.endpoint,
       IMAGE_DIR: imageDir ?? undefined,

@@ -176,6 +176,7 @@ async function main() {
     adminKey: config.ADMIN_KEY,
     reconcileIntervalSeconds: config.RECONCILE_INTERVAL_SECONDS,
     taskDeadlineSeconds: config.TASK_DEADLINE_SECONDS,
+    taskRetentionDays: config.TASK_RETENTION_DAYS,
     images: {
       dir: config.IMAGE_DIR,
       s3: config.IMAGE_BUCKET
@@ -249,6 +250,7 @@ function loadLocalConfig(source: Record<string, string | undefined>) {
     "ADMIN_KEY",
     "RECONCILE_INTERVAL_SECONDS",
     "TASK_DEADLINE_SECONDS",
+    "TASK_RETENTION_DAYS",
     "IMAGE_BUCKET",
     "IMAGE_S3_ENDPOINT",
     "IMAGE_DIR",

@@ -233,7 +233,10 @@ export async function submitAction(
     prompt,
     parentId: parent.id,
     metadata: input.metadata,
-    webhook: { url: input.webhookUrl, events: input.webhookEvents },
+    // a child reports where its parent does, unless the click names its own webhookUrl
+    webhook: input.webhookUrl
+      ? { url: input.webhookUrl, events: input.webhookEvents }
+      : { url: parent.webhookUrl ?? undefined, events: parent.webhookEvents },
     now: deps.clock.now(),
   });
   const body = {

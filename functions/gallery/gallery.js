@@ -876,8 +876,16 @@ function renderDialog() {
   setText($("dialog-prompt"), task.prompt ?? "");
   $("dialog-prompt").hidden = !task.prompt;
   const fail = $("dialog-fail");
-  fail.hidden = task.status !== "FAILURE";
-  setText(fail, task.status === "FAILURE" ? `This task failed: ${failText(task)}` : "");
+  fail.hidden = task.status !== "FAILURE" && task.status !== "CANCEL";
+  setText(
+    fail,
+    task.status === "FAILURE"
+      ? `This task failed: ${failText(task)}`
+      : task.status === "CANCEL"
+        ? `This task was cancelled: ${failText(task)}`
+        : "",
+  );
+  $("dialog-cancel").hidden = FINISHED.has(task.status);
   renderMedia(task);
   renderPrompts(task);
   renderButtons(task);
@@ -1017,6 +1025,28 @@ async function runAction(taskId, button, name, element) {
   }
 }
 
+/** Cancels the open task: it is CANCEL at once (its failReason says what the upstream did). */
+async function cancelOpenTask() {
+  const id = state.openId;
+  if (!id) return;
+  const button = /** @type {HTMLButtonElement} */ ($("dialog-cancel"));
+  button.disabled = true;
+  setText($("dialog-error"), "");
+  try {
+    const task = await call("POST", `v1/tasks/${id}/cancel`);
+    upsertTask(task);
+    mergeIntoGrid([task]);
+    renderGrid();
+    renderDialog();
+    announce("Task cancelled.");
+    setText($("dialog-message"), "Cancelled.");
+  } catch (error) {
+    showDialogError(error);
+  } finally {
+    button.disabled = false;
+  }
+}
+
 function renderModalForm(task) {
   const form = $("modal-form");
   form.hidden = task.status !== "MODAL";
@@ -1141,6 +1171,7 @@ function start() {
   $("load-more").addEventListener("click", loadMore);
   $("dialog-close").addEventListener("click", () => dialog().close());
   $("modal-form").addEventListener("submit", submitModal);
+  $("dialog-cancel").addEventListener("click", cancelOpenTask);
   dialog().addEventListener("close", closeDialog);
   // a click on the backdrop (the dialog element itself, outside its content) closes it
   dialog().addEventListener("click", (event) => {

@@ -277,6 +277,17 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
     ok: { status: 202, description: "the new task", schema: "Task" },
     errors: SUBMIT_ERRORS,
   },
+  "POST /v1/tasks/{id}/cancel": {
+    operationId: "cancel",
+    summary: "Cancel an unfinished task",
+    description:
+      "`202` with the task in `CANCEL`; `failReason` says whether the upstream job was stopped too (an upstream with a cancel route, such as trueai, is asked) or may still run. A task in `MODAL` is cancelled here. Later webhooks and polls never change it. `409` for a finished task. No body is needed.",
+    tag: "tasks",
+    auth: true,
+    path: TASK_ID,
+    ok: { status: 202, description: "the task, cancelled", schema: "Task" },
+    errors: [401, 404, 409, 413, 503],
+  },
   "GET /v1/tasks/{id}/seed": {
     operationId: "seed",
     summary: "The upstream's seed of a finished task",

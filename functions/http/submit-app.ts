@@ -1,4 +1,5 @@
 import type { Authenticate } from "../core/api-keys.ts";
+import { cancelTask } from "../core/cancel.ts";
 import type { Logger } from "../core/ports.ts";
 import { type SubmitDeps, submitImagine } from "../core/submit.ts";
 import {
@@ -45,6 +46,7 @@ export const SUBMIT_LIMITS = {
   describe: 5 * MiB,
   shorten: 64 * KiB,
   video: 5 * MiB,
+  cancel: KiB,
 } as const;
 
 /** The submit function: every route that starts (or completes) an upstream job, and the seed. */
@@ -95,6 +97,12 @@ export function createSubmitApp(deps: SubmitAppDeps) {
     const key = readIdempotencyKey(c);
     const body = await readBody(c, VideoBody);
     return c.json(await submitVideo(deps, c.get("owner"), body, key), 202);
+  });
+
+  // served by submit: it asks the upstream to stop the job, and only submit holds the upstream key
+  app.post("/v1/tasks/:id/cancel", limitBody(SUBMIT_LIMITS.cancel), async (c) => {
+    const id = pathTaskId(c.req.param("id"));
+    return c.json(await cancelTask(deps, c.get("owner"), id), 202);
   });
 
   // served by submit, not read: it asks the upstream, and only submit holds the upstream key

@@ -23,7 +23,7 @@ import { OutboxEvent } from "../core/events.ts";
 import type { Logger } from "../core/ports.ts";
 import type { Task } from "../core/task.ts";
 import { keys } from "./keys.ts";
-import { readTaskItem } from "./task-store.ts";
+import { readTaskItem, ttlOf } from "./task-store.ts";
 
 type Item = Record<string, unknown>;
 
@@ -105,6 +105,8 @@ export function createDeliveryStore(options: {
   tableName: string;
   /** Where unreadable items are reported (skipped, never thrown); silent when not given. */
   log?: Logger;
+  /** TASK_RETENTION_DAYS: a delivery expires with its task (its `ttl`, from the task's creation). */
+  retentionDays?: number;
 }): DeliveryStore & { secrets: WebhookSecretStore } {
   const { client, tableName } = options;
   const log = options.log ?? { info() {}, warn() {}, error() {} };
@@ -189,7 +191,10 @@ export function createDeliveryStore(options: {
               ...deliveries.map((delivery) => ({
                 Put: {
                   TableName: tableName,
-                  Item: deliveryToItem(delivery),
+                  Item: {
+                    ...deliveryToItem(delivery),
+                    ...ttlOf(task.createdAt, options.retentionDays),
+                  },
                   ConditionExpression: "attribute_not_exists(pk)",
                 },
               })),

@@ -62,6 +62,8 @@ function toRecord(item: Record<string, unknown>, key: string): IdempotencyRecord
 export function createIdempotencyStore(options: {
   client: DynamoDBDocumentClient;
   tableName: string;
+  /** TASK_RETENTION_DAYS, for the task item created with a key (see taskToItem). */
+  retentionDays?: number;
 }): IdempotencyStore {
   const { client, tableName } = options;
 
@@ -126,7 +128,7 @@ export function createIdempotencyStore(options: {
       {
         Put: {
           TableName: tableName,
-          Item: taskToItem(task),
+          Item: taskToItem(task, options.retentionDays),
           ConditionExpression: "attribute_not_exists(pk)",
         },
       },

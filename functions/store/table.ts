@@ -26,7 +26,9 @@
  *     writes put nothing in the index.
  *   - a delivery item (pk TASK#<id>, sk DELIVERY#...) until it is delivered, dead or stopped,
  *     due at its next attempt.
- * - ttl: epoch seconds; DynamoDB deletes expired items (idempotency records, revoked API keys).
+ * - ttl: epoch seconds; DynamoDB deletes expired items: idempotency records (a day), revoked API keys (30 days), and every
+ *   item of a task (the task, its deliveries) TASK_RETENTION_DAYS after the task was created,
+ *   set in each item's own creating write (expiresAtOf).
  */
 export const TABLE = {
   partitionKey: "pk",
@@ -75,3 +77,14 @@ export const DISPATCH_STREAM_FILTER = {
     },
   },
 } as const;
+
+const DAY_SECONDS = 24 * 60 * 60;
+
+/**
+ * The `ttl` (epoch seconds) of every item of a task created at `createdAt`, kept for
+ * `retentionDays`; undefined (no ttl: kept) when retention is 0 or not given.
+ */
+export function expiresAtOf(createdAt: string, retentionDays: number | undefined) {
+  if (!retentionDays) return undefined;
+  return Math.floor(Date.parse(createdAt) / 1000) + retentionDays * DAY_SECONDS;
+}

@@ -33,6 +33,7 @@ import {
   taskRank,
 } from "../core/task.ts";
 import { keys } from "./keys.ts";
+import { expiresAtOf, TABLE } from "./table.ts";
 
 type Item = Record<string, unknown>;
 
@@ -143,7 +144,11 @@ export function appendChildToParent(tableName: string, child: Task) {
   };
 }
 
-export function taskToItem(task: Task): Item {
+/**
+ * The task's item; with `retentionDays` it carries the table's `ttl`, so DynamoDB deletes it that
+ * many days after the task was created (no extra write: it rides in the creating put).
+ */
+export function taskToItem(task: Task, retentionDays?: number): Item {
   // The client's metadata is kept as a JSON string: any JSON object round-trips exactly, where a
   // DynamoDB map would refuse empty keys and numbers outside DynamoDB's range.
   const {
@@ -180,7 +185,14 @@ export function taskToItem(task: Task): Item {
     ...(images.length > 0 ? { images: images.map(({ url: _url, ...image }) => image) } : {}),
     ...(imagesStatus ? { imagesStatus } : {}),
     ...(imagesError ? { imagesError } : {}),
+    ...ttlOf(task.createdAt, retentionDays),
   };
+}
+
+/** `{ ttl }` for an item of a task created at `createdAt`, or nothing when kept forever. */
+export function ttlOf(createdAt: string, retentionDays: number | undefined) {
+  const at = expiresAtOf(createdAt, retentionDays);
+  return at === undefined ? {} : { [TABLE.ttlAttribute]: at };
 }
 
 const OPTIONAL_FIELDS = [
@@ -452,6 +464,8 @@ export interface TaskStoreOptions {
   tableName: string;
   /** Where unreadable items are reported (skipped, never thrown); silent when not given. */
   log?: Logger;
+  /** TASK_RETENTION_DAYS: new tasks' items expire that long after creation; 0/absent: kept. */
+  retentionDays?: number;
 }
 
 /** DynamoDB implementation of TaskStore: every state change is one conditional write. */
@@ -459,13 +473,14 @@ export function createTaskStore({
   client,
   tableName,
   log = quietLog,
+  retentionDays,
 }: TaskStoreOptions): TaskStore {
   const tasksOf = (items: Item[] | undefined): Task[] =>
     (items ?? []).flatMap((item) => readTaskItem(item, log) ?? []);
   async function create(task: Task): Promise<void> {
     const put = {
       TableName: tableName,
-      Item: taskToItem(task),
+      Item: taskToItem(task, retentionDays),
       ConditionExpression: "attribute_not_exists(pk)",
     };
     if (!task.parentId) {

@@ -34,7 +34,22 @@ export interface UpstreamClient {
    * every read; throws UpstreamReadError when the upstream cannot answer.
    */
   imageSeed(upstreamTaskId: string): Promise<ImageSeedOutcome>;
+  /**
+   * `POST /mj/task/{id}/cancel` (trueai's route; new-api/CometAPI and novicezk have none). One
+   * attempt, never retried: the task is cancelled here whatever the upstream says, so the
+   * answer only tells whether the upstream job was stopped too.
+   */
+  cancel(upstreamTaskId: string): Promise<CancelOutcome>;
 }
+
+/**
+ * What asking the upstream to cancel came to: stopped; no such route (a 404/405, or the
+ * web page new-api answers unknown paths with); or it failed (an error, a refusal) with why.
+ */
+export type CancelOutcome =
+  | { kind: "cancelled" }
+  | { kind: "unsupported" }
+  | { kind: "failed"; reason: string };
 
 export type ImageSeedOutcome = { kind: "seed"; seed: string } | { kind: "refused"; reason: string };
 
@@ -265,5 +280,31 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     });
   }
 
-  return { submit, fetchTask, listByCondition, imageSeed };
+  async function cancel(upstreamTaskId: string): Promise<CancelOutcome> {
+    let answer: Awaited<ReturnType<typeof call>>;
+    try {
+      answer = await call("POST", `/mj/task/${encodeURIComponent(upstreamTaskId)}/cancel`);
+    } catch (error) {
+      const timedOut = (error as { name?: string }).name === "TimeoutError";
+      return {
+        kind: "failed",
+        reason: timedOut ? `no answer within ${timeoutMs} ms` : "the upstream could not be reached",
+      };
+    }
+    const { status, headers, text } = answer;
+    if (status === 404 || status === 405) return { kind: "unsupported" };
+    if (status >= 200 && status < 300) {
+      // trueai answers an empty 200; new-api answers every unknown path with its web page (200)
+      const isPage = /html/i.test(headers.get("content-type") ?? "") || /^\s*</.test(text);
+      return isPage ? { kind: "unsupported" } : { kind: "cancelled" };
+    }
+    // trueai refuses in words (a JSON string: "演示模式，禁止操作" for a guest); gateways in JSON
+    const json = parseJson(text);
+    const gateway = GatewayError.safeParse(json);
+    const words = gateway.success ? gateway.data.description : typeof json === "string" ? json : "";
+    const said = words.trim() ? `: ${words.trim().slice(0, 200)}` : "";
+    return { kind: "failed", reason: `HTTP ${status}${said}` };
+  }
+
+  return { submit, fetchTask, listByCondition, imageSeed, cancel };
 }

@@ -1,4 +1,5 @@
 import { Hono, type MiddlewareHandler } from "hono";
+import { type CancelBehaviour, cancelTask } from "./cancel.ts";
 import type { Engine } from "./engine.ts";
 import { PartialFaultConfig } from "./faults.ts";
 import {
@@ -18,6 +19,8 @@ import type { Reply } from "./reply.ts";
 
 export interface SimulatorAppOptions {
   apiKey: string;
+  /** How `POST /mj/task/{id}/cancel` answers (local/simulator/cancel.ts); default `new-api`. */
+  cancel?: CancelBehaviour;
 }
 
 /** The speed-mode prefixes TA serves and NA strips (`/mj-fast/mj/...`). */
@@ -63,7 +66,7 @@ function requireKey(apiKey: string): MiddlewareHandler {
 }
 
 /** The `/mj` routes: the task API under auth, images and videos without. */
-function createMjRoutes(engine: Engine, apiKey: string): Hono {
+function createMjRoutes(engine: Engine, apiKey: string, cancel: CancelBehaviour): Hono {
   const mj = new Hono();
   mj.use("/submit/*", requireKey(apiKey));
   mj.use("/task/*", requireKey(apiKey));
@@ -76,6 +79,7 @@ function createMjRoutes(engine: Engine, apiKey: string): Hono {
   }
   mj.get("/task/:id/fetch", (c) => send(engine, fetchTask(engine, c.req.param("id"))));
   mj.get("/task/:id/image-seed", (c) => send(engine, imageSeed(engine, c.req.param("id"))));
+  mj.post("/task/:id/cancel", (c) => send(engine, cancelTask(engine, c.req.param("id"), cancel)));
   for (const path of ["/task/list-by-condition", "/task/list-by-ids"]) {
     mj.post(path, async (c) => send(engine, listByCondition(engine, await c.req.text())));
   }
@@ -103,7 +107,7 @@ function createMjRoutes(engine: Engine, apiKey: string): Hono {
  */
 export function createSimulatorApp(engine: Engine, options: SimulatorAppOptions): Hono {
   const app = new Hono();
-  const mj = createMjRoutes(engine, options.apiKey);
+  const mj = createMjRoutes(engine, options.apiKey, options.cancel ?? "new-api");
   app.route("/mj", mj);
   for (const prefix of MODE_PREFIXES) app.route(`/${prefix}/mj`, mj);
 

@@ -405,6 +405,20 @@ export function createEngine(options: EngineOptions) {
     job(id: string): Job | undefined {
       return jobs.get(id);
     },
+    /** Ends an unfinished job as FAILURE with `reason` (trueai's cancel); its hook is told. */
+    stopJob(job: Job, reason: string): void {
+      if (isTerminal(job.task.status)) return;
+      clearTimeout(job.timer);
+      scheduled.delete(job);
+      job.timer = undefined;
+      job.plan ??= planRun(job);
+      job.task.status = "FAILURE";
+      job.task.progress = "";
+      job.task.failReason = reason;
+      job.task.finishTime = Date.now();
+      changed(job);
+      checkIdle();
+    },
     /** Leaves MODAL: applies the modal's prompt and starts the run. */
     confirmModal(job: Job, prompt: string | undefined): SimTask {
       if (prompt !== undefined) {

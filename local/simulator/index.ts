@@ -2,11 +2,13 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import { createSimulatorApp } from "./app.ts";
+import type { CancelBehaviour } from "./cancel.ts";
 import { createEngine, type LogFn, type SimStats } from "./engine.ts";
 import { DEFAULT_FAULTS, type FaultConfig, mergeFaults } from "./faults.ts";
 import type { SimTask } from "./task.ts";
 
 export { createSimulatorApp, type SimulatorAppOptions } from "./app.ts";
+export type { CancelBehaviour } from "./cancel.ts";
 export { createEngine, type Engine, HOLD_MS, type LogFn, type SimStats } from "./engine.ts";
 export {
   DEFAULT_FAULTS,
@@ -40,6 +42,8 @@ export interface SimulatorOptions {
    * finish the unfinished ones (npm start: DATA_DIR/simulator); absent: in memory only.
    */
   dataDir?: string;
+  /** How the cancel route answers: trueai's, or none (new-api's web page, novicezk's 404). */
+  cancel?: CancelBehaviour;
 }
 
 export interface Simulator {
@@ -98,7 +102,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     log,
     dataDir: opts.dataDir,
   });
-  const app = createSimulatorApp(engine, { apiKey: opts.apiKey });
+  const app = createSimulatorApp(engine, { apiKey: opts.apiKey, cancel: opts.cancel });
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   const address = await listen(server, opts.port ?? 0, host);
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;

@@ -295,6 +295,38 @@ describe("the gallery in Chromium", { timeout: 60_000 }, () => {
     await page.close();
   });
 
+  it("cancels an unfinished task with its Cancel button, and shows why", async () => {
+    const alice = api(stack, OWNERS.alice.key);
+    const done = (id: string) =>
+      eventually(
+        () => alice.task(id),
+        (r) => r.body.status === "SUCCESS",
+        WAIT,
+      );
+    const click = async (task: any, label: string) =>
+      (
+        await alice.call("POST", `/v1/tasks/${task.id}/actions`, {
+          customId: task.buttons.find((b: any) => b.label === label).customId,
+        })
+      ).body;
+    const grid = (await done((await alice.imagine({ prompt: "a boat to give up on" })).body.id))
+      .body;
+    const upscale = (await done((await click(grid, "U1")).id)).body;
+    const waiting = await click(upscale, "Custom Zoom");
+    expect(waiting.status).toBe("MODAL");
+
+    const page = await newPage();
+    await signIn(page, OWNERS.alice.key);
+    await page.locator(`#grid li[data-id="${waiting.id}"]`).getByRole("button").click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByRole("button", { name: "Cancel task" }).click();
+    await expect
+      .poll(() => dialog.locator("#dialog-fail").textContent(), { timeout: WAIT })
+      .toBe("This task was cancelled: cancelled by its owner while it waited for its modal");
+    expect(await dialog.getByRole("button", { name: "Cancel task" }).isHidden()).toBe(true);
+    expect((await alice.task(waiting.id)).body.status).toBe("CANCEL");
+  });
+
   it("shows task data as text: a prompt full of HTML runs nothing", async () => {
     const page = await newPage();
     await signIn(page, OWNERS.alice.key);

@@ -256,6 +256,22 @@ describe("paperboat action, show, tasks", () => {
     expect(bad.stderr).toContain("DONE");
   });
 
+  it("cancel <id>: the task, CANCEL with its reason; a finished one is exit 4", async () => {
+    const zoom = await cli(["action", childId, "Custom Zoom", "--json"], asAlice());
+    const waiting = JSON.parse(zoom.stdout);
+    expect(waiting.status).toBe("MODAL");
+    const run = await cli(["cancel", waiting.id], asAlice());
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`${waiting.id}  CUSTOM_ZOOM  CANCEL`);
+    expect(run.stdout).toContain("reason:   cancelled by its owner while it waited for its modal");
+    const again = await cli(["cancel", waiting.id], asAlice());
+    expect(again.code).toBe(4);
+    expectOneSentence(
+      again.stderr,
+      "Only an unfinished task can be cancelled; this one is CANCEL.",
+    );
+  });
+
   it("an unknown task is exit 4 with the contract's message", async () => {
     const run = await cli(["show", "01ARZ3NDEKTSV4RRFFQ69G5FAV"], asAlice());
     expect(run.code).toBe(4);

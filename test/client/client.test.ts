@@ -117,6 +117,13 @@ describe("createClient", () => {
     expect(zoom.status).toBe("MODAL");
     const modal = await pb.modal(zoom.id, { prompt: "further away --zoom 1.5" });
     expect(modal).toMatchObject({ id: zoom.id, status: "SUBMITTED" });
+
+    const waiting = await pb.clickButton(upscale.id, "Custom Zoom");
+    const cancelled = await pb.cancel(waiting.id);
+    expect(cancelled).toMatchObject({ id: waiting.id, status: "CANCEL" });
+    const again = await thrown(pb.cancel(waiting.id));
+    expect(again).toBeInstanceOf(ApiError);
+    expect((again as ApiError).code).toBe("invalid_state");
   });
 });
 

@@ -123,6 +123,24 @@ describe("DynamoDB requests per operation", () => {
     expect(otherCounts).toEqual({ GetItem: 1 });
   });
 
+  it("a cancel: 1 GetItem + 1 UpdateItem (the CANCEL, its event inside); 1 GetItem when refused (finished: 409, another owner's: 404)", async () => {
+    const submitted = await alice.imagine({ prompt: "a cancelled boat --sim-drop-hooks" });
+    const cancel = (key = OWNERS.alice.key) =>
+      api(stack, key).call("POST", `/v1/tasks/${submitted.body.id}/cancel`);
+    const [otherCounts, other] = await requestsOf(() => cancel(OWNERS.bob.key));
+    expect(other.status).toBe(404);
+    expect(otherCounts).toEqual({ GetItem: 1 });
+
+    const [counts, cancelled] = await requestsOf(() => cancel());
+    expect(cancelled.status).toBe(202);
+    expect(cancelled.body.status).toBe("CANCEL");
+    expect(counts).toEqual({ GetItem: 1, UpdateItem: 1 });
+
+    const [againCounts, again] = await requestsOf(() => cancel());
+    expect(again.status).toBe(409);
+    expect(againCounts).toEqual({ GetItem: 1 });
+  });
+
   it("a list page: 1 Query, filtered by status or not, first page or next", async () => {
     for (let i = 0; i < 3; i++)
       await alice.imagine({ prompt: `a listed boat ${i} --sim-drop-hooks` });

@@ -222,6 +222,7 @@ describe("the stream-triggered dispatch (functions/dispatch.ts `stream`)", () =>
         DYNAMODB_ENDPOINT: stack.dynamodbEndpoint,
         WEBHOOK_SECRET: stack.webhookSecret,
         ALLOW_PRIVATE_WEBHOOK_URLS: true,
+        TASK_RETENTION_DAYS: 90,
       },
       { log: silentLogger },
     );

@@ -265,6 +265,39 @@ describe("outbound webhooks", () => {
     ).toEqual(["task.modal"]);
   });
 
+  it("a child (a button) reports to its parent's webhookUrl, unless the click names its own", async () => {
+    const path = hook();
+    const parent = await alice.imagine({
+      prompt: "a boat with children",
+      webhookUrl: `${receiver.url}${path}`,
+      webhookEvents: ["task.succeeded"],
+    });
+    const root = await finished(parent.body.id);
+    const buttons: { label: string; customId: string }[] = root.body.buttons;
+    const click = (label: string, extra: Record<string, unknown> = {}) =>
+      alice.call("POST", `/v1/tasks/${root.body.id}/actions`, {
+        customId: buttons.find((b) => b.label === label)?.customId,
+        ...extra,
+      });
+    const inherited = await click("U1");
+    expect(inherited.status).toBe(202);
+    expect(inherited.body).toMatchObject({
+      parentId: root.body.id,
+      webhookUrl: `${receiver.url}${path}`,
+      webhookEvents: ["task.succeeded"],
+    });
+    const ownPath = hook();
+    const own = await click("U2", { webhookUrl: `${receiver.url}${ownPath}` });
+    expect(own.body.webhookUrl).toBe(`${receiver.url}${ownPath}`);
+    await finished(inherited.body.id);
+    await finished(own.body.id);
+    await drain();
+    // the parent's receiver got the parent's and the inheriting child's events, not the other's
+    const ids = receiver.at(path).map((r) => JSON.parse(r.body).data.id);
+    expect(ids.sort()).toEqual([root.body.id, inherited.body.id].sort());
+    expect(receiver.at(ownPath).map((r) => JSON.parse(r.body).data.id)).toEqual([own.body.id]);
+  });
+
   it("stops at a 410: that delivery is stopped and the task's later events are never sent", async () => {
     const path = hook("gone");
     const submitted = await alice.imagine({

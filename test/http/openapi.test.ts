@@ -267,6 +267,23 @@ describe("real answers validate against the document", () => {
       body: {},
     });
     expect(again.body.error.code).toBe("invalid_state");
+
+    // cancel: a task waiting in MODAL (202 CANCEL), a finished one (409), another owner's (404)
+    const waiting = await call(
+      "POST",
+      "/v1/tasks/{id}/actions",
+      `/v1/tasks/${upscale.id}/actions`,
+      {
+        body: { customId: customId(upscale, "Custom Zoom") },
+      },
+    );
+    const cancel = (id: string, key?: string) =>
+      call("POST", "/v1/tasks/{id}/cancel", `/v1/tasks/${id}/cancel`, key ? { key } : {});
+    expect((await cancel(waiting.body.id, OWNERS.bob.key)).status).toBe(404);
+    const cancelled = await cancel(waiting.body.id);
+    expect(cancelled.status).toBe(202);
+    expect(cancelled.body.status).toBe("CANCEL");
+    expect((await cancel(root.id)).body.error.code).toBe("invalid_state");
   });
 
   it("every request body's example is accepted as it is (Swagger UI's Try it out starts from it)", async () => {

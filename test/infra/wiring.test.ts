@@ -335,18 +335,30 @@ describe("the image bucket (docs/images.md)", () => {
     return lifecycle.fn(days);
   };
 
+  // the copies also expire with their task, after TASK_RETENTION_DAYS (90 unless set at deploy)
+  const withTasks = { id: "expire-with-tasks", prefix: IMAGE_KEY_PREFIX, expiresIn: "90 days" };
+
   it("is private, with no CORS, and expires task images after ImageRetentionDays", () => {
     const bucket = ci.component("sst.aws.Bucket", "Images").args;
     expect(bucket.access).toBeUndefined();
     expect(bucket.cors).toBe(false);
     expect(rulesFor("365")).toEqual([
       { id: "expire-task-images", prefix: IMAGE_KEY_PREFIX, expiresIn: "365 days" },
+      withTasks,
     ]);
     expect(rulesFor("1")).toEqual([
       { id: "expire-task-images", prefix: IMAGE_KEY_PREFIX, expiresIn: "1 day" },
+      withTasks,
     ]);
-    // 0: kept forever, no rule at all
-    expect(rulesFor("0")).toEqual([]);
+    // 0: no rule of its own; the copies still go with their task
+    expect(rulesFor("0")).toEqual([withTasks]);
+  });
+
+  it("expires a task's items and its copies alike: TASK_RETENTION_DAYS reaches every function that creates them", () => {
+    for (const name of ["Submit", "ImagineQueueSubscriber", "DispatchStream"]) {
+      const fn = ci.functions.find((f) => f.name.startsWith(name));
+      expect(fn?.environment.TASK_RETENTION_DAYS, name).toBe("90");
+    }
   });
 
   it.each(["", "thirty", "-5", "1.5", "99999999"])(

@@ -64,9 +64,10 @@ describe("the API reference in a browser", () => {
     await page.screenshot({ path: join(ARTIFACTS, "docs.png") });
 
     await page.getByRole("button", { name: "Authorize" }).first().click();
-    await page.locator(".auth-container input").fill(OWNERS.alice.key);
-    await page.locator(".auth-btn-wrapper .authorize").click();
-    await page.locator(".btn-done").click();
+    // the first scheme is the owners' key (the second is the operator's ADMIN_KEY)
+    await page.locator(".auth-container input").first().fill(OWNERS.alice.key);
+    await page.locator(".auth-btn-wrapper .authorize").first().click();
+    await page.locator(".btn-done").first().click();
 
     await page.locator("#operations-tasks-listTasks .opblock-summary").click();
     await page.getByRole("button", { name: "Try it out" }).click();
@@ -100,9 +101,10 @@ describe("the API reference in a browser", () => {
     await page.screenshot({ path: join(ARTIFACTS, "docs-390.png") });
 
     await page.getByRole("button", { name: "Authorize" }).first().click();
-    await page.locator(".auth-container input").fill(OWNERS.alice.key);
-    await page.locator(".auth-btn-wrapper .authorize").click();
-    await page.locator(".btn-done").click();
+    // the first scheme is the owners' key (the second is the operator's ADMIN_KEY)
+    await page.locator(".auth-container input").first().fill(OWNERS.alice.key);
+    await page.locator(".auth-btn-wrapper .authorize").first().click();
+    await page.locator(".btn-done").first().click();
     // the request body Swagger UI fills in is the document's example, sent untouched
     await page.locator("#operations-jobs-imagine .opblock-summary").click();
     await page.getByRole("button", { name: "Try it out" }).click();

@@ -72,6 +72,7 @@ function linkProperties(fn: RecordedFunction, omit: string[] = []) {
         CallbackSecret: CALLBACK_SECRET,
         ApiKeys: API_KEYS,
         WebhookSecret: WEBHOOK_SECRET,
+        AdminKey: "pba_bundle-smoke-admin-key",
       };
       const value = secrets[name];
       if (value === undefined) throw new Error(`no test value for secret ${name}`);

@@ -20,6 +20,7 @@ const SUBMIT_SETTINGS = [
   "DYNAMODB_ENDPOINT",
   "MJ_API_BASE_URL",
   "MJ_API_KEY",
+  "MJ_API_AUTH",
   "PUBLIC_URL",
   "CALLBACK_SECRET",
   "API_KEYS",
@@ -71,6 +72,7 @@ export const FUNCTION_SETTINGS = {
     "DYNAMODB_ENDPOINT",
     "MJ_API_BASE_URL",
     "MJ_API_KEY",
+    "MJ_API_AUTH",
     "TASK_DEADLINE_SECONDS",
     "UPSTREAM_TIMEOUT_MS",
     // the same run copies finished tasks' images (functions/compose-copier.ts)
@@ -127,12 +129,13 @@ function storeFor(
 }
 
 function upstreamFor(
-  config: { MJ_API_BASE_URL: string; MJ_API_KEY: string; UPSTREAM_TIMEOUT_MS: number },
+  config: Pick<Config, "MJ_API_BASE_URL" | "MJ_API_KEY" | "MJ_API_AUTH" | "UPSTREAM_TIMEOUT_MS">,
   overrides: Overrides,
 ) {
   return createUpstreamClient({
     baseUrl: config.MJ_API_BASE_URL,
     apiKey: config.MJ_API_KEY,
+    auth: config.MJ_API_AUTH,
     timeoutMs: config.UPSTREAM_TIMEOUT_MS,
     fetch: overrides.fetch,
   });

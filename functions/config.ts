@@ -1,5 +1,6 @@
 import * as z from "zod";
 import { LOG_FORMATS, LOG_LEVELS } from "./log.ts";
+import { UPSTREAM_AUTH_STYLES } from "./upstream/client.ts";
 
 /** One line that names the setting, so a bad deploy or `npm start` fails with something useful. */
 export class ConfigError extends Error {
@@ -45,6 +46,8 @@ export const Config = z.object({
   DYNAMODB_ENDPOINT: url.optional(),
   MJ_API_BASE_URL: url,
   MJ_API_KEY: z.string().min(1),
+  /** How MJ_API_KEY is sent: `bearer` (CometAPI, new-api), `mj-api-secret` (novicezk), `authorization` (trueai). */
+  MJ_API_AUTH: z.enum(UPSTREAM_AUTH_STYLES).default("bearer"),
   PUBLIC_URL: url,
   CALLBACK_SECRET: z.string().min(16),
   API_KEYS: ApiKeys,

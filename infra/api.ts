@@ -20,6 +20,7 @@ import {
   adminKey,
   apiKeys,
   callbackSecret,
+  mjApiAuth,
   mjApiBaseUrl,
   mjApiKey,
   webhookSecret,
@@ -64,7 +65,7 @@ const HTTP_FUNCTIONS = {
     description: "paperboat: starts Midjourney jobs (POST /v1/...)",
     // One upstream call bounded by UPSTREAM_TIMEOUT_MS, plus two DynamoDB writes.
     timeout: "20 seconds",
-    link: [table, mjApiBaseUrl, mjApiKey, callbackSecret, apiKeys, api],
+    link: [table, mjApiBaseUrl, mjApiKey, mjApiAuth, callbackSecret, apiKeys, api],
     permissions: tableGrant(table, TABLE_ACCESS.submit),
     concurrency: { reserved: RESERVED_CONCURRENCY.submit },
     // webhookUrls must be https to public addresses (docs/webhooks.md)

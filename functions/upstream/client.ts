@@ -53,9 +53,31 @@ export type CancelOutcome =
 
 export type ImageSeedOutcome = { kind: "seed"; seed: string } | { kind: "refused"; reason: string };
 
+/**
+ * How the key is sent (shared/API.md `MJ_API_AUTH`): `bearer` for new-api gateways (CometAPI)
+ * that strip `Bearer `, `mj-api-secret` for novicezk (the only header it reads), `authorization`
+ * for trueai (which takes the raw `Authorization` value as the token, no `Bearer ` stripping).
+ */
+export const UPSTREAM_AUTH_STYLES = ["bearer", "mj-api-secret", "authorization"] as const;
+export type UpstreamAuth = (typeof UPSTREAM_AUTH_STYLES)[number];
+
+/** The credential header for an auth style. */
+export function authHeaders(auth: UpstreamAuth, apiKey: string): Record<string, string> {
+  switch (auth) {
+    case "bearer":
+      return { authorization: `Bearer ${apiKey}` };
+    case "mj-api-secret":
+      return { "mj-api-secret": apiKey };
+    case "authorization":
+      return { authorization: apiKey };
+  }
+}
+
 export interface UpstreamClientOptions {
   baseUrl: string;
   apiKey: string;
+  /** default "bearer" */
+  auth?: UpstreamAuth;
   timeoutMs?: number;
   fetch?: typeof fetch;
   /** Attempts for reads (fetch, list); submits are never retried blindly. */
@@ -104,12 +126,13 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   const retryCapMs = options.retryCapMs ?? 2_000;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const random = options.random ?? Math.random;
+  const credentials = authHeaders(options.auth ?? "bearer", options.apiKey);
 
   async function call(method: "GET" | "POST", path: string, body?: unknown) {
     const response = await doFetch(`${base}${path}`, {
       method,
       headers: {
-        authorization: `Bearer ${options.apiKey}`,
+        ...credentials,
         accept: "application/json",
         ...(body === undefined ? {} : { "content-type": "application/json" }),
       },

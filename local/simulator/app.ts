@@ -15,6 +15,7 @@ import {
   submit,
   video,
 } from "./handlers.ts";
+import { isAuthorized, type SimProfile } from "./profiles.ts";
 import type { Reply } from "./reply.ts";
 
 export interface SimulatorAppOptions {
@@ -48,14 +49,18 @@ async function send(engine: Engine, reply: Reply): Promise<Response> {
 }
 
 /**
- * CometAPI's auth: `Authorization: Bearer <key>`, or the key in `mj-api-secret` (NA falls back
- * to it). Failures use the OpenAI-style envelope.
+ * The host's auth (profiles.ts). A refusal looks like that host's: new-api's OpenAI-style
+ * envelope (401), trueai's `未登录` (403), novicezk's 401 with an empty body.
  */
-function requireKey(apiKey: string): MiddlewareHandler {
+function requireKey(profile: SimProfile, apiKey: string): MiddlewareHandler {
   return async (c, next) => {
-    const authorization = c.req.header("authorization") ?? "";
-    const bearer = /^Bearer\s+(.+)$/i.exec(authorization)?.[1]?.trim();
-    if (bearer !== apiKey && c.req.header("mj-api-secret") !== apiKey) {
+    const headers = {
+      authorization: c.req.header("authorization"),
+      mjApiSecret: c.req.header("mj-api-secret"),
+    };
+    if (!isAuthorized(profile, apiKey, headers)) {
+      if (profile === "novicezk") return c.body(null, 401);
+      if (profile === "trueai") return c.json({ success: false, code: -1, message: "未登录" }, 403);
       return c.json(
         { error: { message: "Invalid API key", type: "comet_api_error", code: "invalid_api_key" } },
         401,
@@ -68,8 +73,8 @@ function requireKey(apiKey: string): MiddlewareHandler {
 /** The `/mj` routes: the task API under auth, images and videos without. */
 function createMjRoutes(engine: Engine, apiKey: string, cancel: CancelBehaviour): Hono {
   const mj = new Hono();
-  mj.use("/submit/*", requireKey(apiKey));
-  mj.use("/task/*", requireKey(apiKey));
+  mj.use("/submit/*", requireKey(engine.profile, apiKey));
+  mj.use("/task/*", requireKey(engine.profile, apiKey));
 
   const submitRoutes = { imagine, action, modal, blend, describe, shorten, video };
   for (const [name, handler] of Object.entries(submitRoutes)) {

@@ -3,6 +3,7 @@ import { setMaxListeners } from "node:events";
 import { type FaultConfig, mergeFaults, parseDirectives, stripDirectives } from "./faults.ts";
 import { renderGrid, renderQuadrant, renderVideo, type Size } from "./images.ts";
 import { createJobFile, type SavedJob } from "./persistence.ts";
+import type { SimProfile } from "./profiles.ts";
 import { chance, createRng, deriveSeed, type Rng, randomInt, shuffle } from "./rng.ts";
 import {
   DISCORD_INSTANCE_ID,
@@ -77,6 +78,8 @@ export interface SimStats {
 }
 
 export interface EngineOptions {
+  /** which host to behave as (profiles.ts); default cometapi */
+  profile?: SimProfile;
   stepMs: number;
   progressSteps: readonly number[];
   faults: FaultConfig;
@@ -367,6 +370,7 @@ export function createEngine(options: EngineOptions) {
 
   return {
     log,
+    profile: options.profile ?? ("cometapi" as SimProfile),
     get faults(): FaultConfig {
       return faults;
     },

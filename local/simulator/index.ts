@@ -5,6 +5,7 @@ import { createSimulatorApp } from "./app.ts";
 import type { CancelBehaviour } from "./cancel.ts";
 import { createEngine, type LogFn, type SimStats } from "./engine.ts";
 import { DEFAULT_FAULTS, type FaultConfig, mergeFaults } from "./faults.ts";
+import type { SimProfile } from "./profiles.ts";
 import type { SimTask } from "./task.ts";
 
 export { createSimulatorApp, type SimulatorAppOptions } from "./app.ts";
@@ -16,11 +17,14 @@ export {
   type SubmitFaultKind,
   type UnknownTaskFetch,
 } from "./faults.ts";
+export { PROFILE_AUTH, SIM_PROFILES, type SimProfile } from "./profiles.ts";
 export type { SimAction, SimButton, SimStatus, SimTask, SimTaskProperties } from "./task.ts";
 
 export interface SimulatorOptions {
-  /** clients send `Authorization: Bearer <apiKey>` (or `mj-api-secret: <apiKey>`) */
+  /** the credential, sent the way the profile's host reads it (profiles.ts) */
   apiKey: string;
+  /** which real host to behave as: cometapi (default), trueai or novicezk */
+  profile?: SimProfile;
   /** default "127.0.0.1" */
   host?: string;
   /** default 0: a free port */
@@ -47,6 +51,7 @@ export interface SimulatorOptions {
 }
 
 export interface Simulator {
+  profile: SimProfile;
   /** the base URL, e.g. "http://127.0.0.1:43123"; the task API is under /mj/... */
   url: string;
   /** the seed in use, to replay a run */
@@ -94,7 +99,9 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const host = opts.host ?? "127.0.0.1";
   const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 32);
   const log = opts.log ?? (() => {});
+  const profile = opts.profile ?? "cometapi";
   const engine = createEngine({
+    profile,
     stepMs: opts.stepMs ?? 1000,
     progressSteps: opts.progressSteps ?? DEFAULT_PROGRESS_STEPS,
     faults: mergeFaults(DEFAULT_FAULTS, opts.faults ?? {}),
@@ -110,6 +117,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   engine.resume();
   log("simulator started", { url, seed });
   return {
+    profile,
     url,
     seed,
     async stop() {

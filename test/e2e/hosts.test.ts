@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SIM_PROFILES, type SimProfile } from "../../local/simulator/index.ts";
+import { api, eventually, OWNERS } from "../helpers.ts";
+import { startTestStack, type TestStack } from "../stack.ts";
+
+/**
+ * The core loop against each real host's behaviour (the simulator's profiles,
+ * local/simulator/profiles.ts), through the whole stack: the stack sends the key the way the
+ * host reads it (MJ_API_AUTH), and everything else follows from the host's answers.
+ */
+describe.each(SIM_PROFILES)("against %s", (profile: SimProfile) => {
+  let stack: TestStack;
+  let alice: ReturnType<typeof api>;
+  beforeAll(async () => {
+    stack = await startTestStack({ simulator: { profile } });
+    alice = api(stack, OWNERS.alice.key);
+  });
+  afterAll(() => stack.stop());
+
+  async function finished(id: string) {
+    const read = await eventually(
+      () => alice.task(id),
+      (r) => ["SUCCESS", "FAILURE", "CANCEL"].includes(r.body?.status),
+    );
+    return read.body;
+  }
+
+  it("imagines, then upscales a quadrant, sending the key the host's way", async () => {
+    const answer = await alice.imagine({ prompt: "a paper boat at dawn" });
+    expect(answer.status).toBe(202);
+    const grid = await finished(answer.body.id);
+    expect(grid).toMatchObject({ status: "SUCCESS", imageUrl: expect.any(String) });
+    const u1 = grid.buttons.find((b: { label: string }) => b.label === "U1");
+    expect(u1).toBeDefined();
+    const child = await alice.call("POST", `/v1/tasks/${grid.id}/actions`, {
+      customId: u1.customId,
+    });
+    expect(child.status).toBe(202);
+    expect(await finished(child.body.id)).toMatchObject({
+      status: "SUCCESS",
+      action: "UPSCALE",
+      parentId: grid.id,
+    });
+  });
+});

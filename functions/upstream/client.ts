@@ -107,8 +107,16 @@ function parseJson(text: string): unknown {
   }
 }
 
-function isQueueFullText(text: string): boolean {
-  return /队列已满|queue (is )?full/i.test(text);
+/**
+ * The words a busy host uses: a full queue (NZ code 23, TA code 9 "队列已满"), TA's per-user
+ * limits ("并发数已达上限", "队列数已达上限": code 4 from imagine, the `{success:false}` envelope
+ * elsewhere) and its empty account pool (code 3 "无可用的账号实例"). Nothing was started, and
+ * the same job may go through later: busy, not refused.
+ */
+function isBusyText(text: string): boolean {
+  return /队列已满|queue (is )?full|并发数已达上限|队列数已达上限|无可用的账号实例|no available account/i.test(
+    text,
+  );
 }
 
 /**
@@ -180,7 +188,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     const envelope = ErrorEnvelope.safeParse(json);
     if (envelope.success) {
       const reason = envelope.data.message ?? "refused";
-      return isQueueFullText(reason)
+      return isBusyText(reason)
         ? { kind: "busy", retryAfterSeconds: DEFAULT_RETRY_AFTER_SECONDS, reason }
         : { kind: "rejected", code: -1, reason };
     }
@@ -188,6 +196,10 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     if (!parsed.success) {
       const gateway = GatewayError.safeParse(json);
       if (status >= 400 && gateway.success) {
+        const reason = gateway.data.description.trim();
+        if (isBusyText(reason)) {
+          return { kind: "busy", retryAfterSeconds: DEFAULT_RETRY_AFTER_SECONDS, reason };
+        }
         return {
           kind: "rejected",
           code: gateway.data.code ?? 4,
@@ -197,6 +209,13 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       return { kind: "unavailable", reason: `answer is not a submit result (HTTP ${status})` };
     }
     const { code, description, result } = parsed.data;
+    if (code !== 1 && code !== 21 && code !== 22 && isBusyText(description)) {
+      return {
+        kind: "busy",
+        retryAfterSeconds: parseRetryAfter(headers.get("retry-after")),
+        reason: description,
+      };
+    }
     if (status >= 400)
       return { kind: "rejected", code, reason: description.trim() || `HTTP ${status}` };
     switch (code) {
@@ -216,13 +235,6 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
           reason: description || "queue full",
         };
       default:
-        if (code === 9 && isQueueFullText(description)) {
-          return {
-            kind: "busy",
-            retryAfterSeconds: DEFAULT_RETRY_AFTER_SECONDS,
-            reason: description,
-          };
-        }
         return { kind: "rejected", code, reason: description.trim() || `code ${code}` };
     }
   }

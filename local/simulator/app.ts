@@ -79,7 +79,7 @@ function createMjRoutes(engine: Engine, apiKey: string, cancel: CancelBehaviour)
   const submitRoutes = { imagine, action, modal, blend, describe, shorten, video };
   for (const [name, handler] of Object.entries(submitRoutes)) {
     mj.post(`/submit/${name}`, async (c) =>
-      send(engine, submit(engine, await c.req.text(), handler)),
+      send(engine, submit(engine, await c.req.text(), handler, name)),
     );
   }
   mj.get("/task/:id/fetch", (c) => send(engine, fetchTask(engine, c.req.param("id"))));

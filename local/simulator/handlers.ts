@@ -127,8 +127,16 @@ function acceptedOrQueued(task: SimTask, directives: Directives): Reply {
     : accepted(task);
 }
 
-function faultReply(engine: Engine, kind: SubmitFaultKind, prompt: string): Reply {
+function faultReply(engine: Engine, kind: SubmitFaultKind, prompt: string, route: string): Reply {
   switch (kind) {
+    case "concurrencyLimit":
+    case "queueLimit": {
+      // a LogicException: imagine catches it as code 4, the other routes let the filter wrap it
+      const text = kind === "concurrencyLimit" ? "并发数已达上限" : "队列数已达上限";
+      return route === "imagine" ? submitResult(4, text) : logicEnvelope(text, 200);
+    }
+    case "noAccount":
+      return submitResult(3, "无可用的账号实例");
     case "http500":
       return logicEnvelope("操作失败", 500);
     case "timeout":
@@ -174,7 +182,7 @@ const INVALID_JSON = submitResult(4, "参数错误: 请求体不是合法的 JSO
  * from the run's faults), else run the endpoint's handler. No fault creates a job, except
  * `acceptedTimeout`, which creates it and then withholds the answer.
  */
-export function submit(engine: Engine, raw: string, handler: Handler): Reply {
+export function submit(engine: Engine, raw: string, handler: Handler, route: string): Reply {
   engine.countSubmit();
   const body = parseJson(raw);
   if (!body) return INVALID_JSON;
@@ -191,10 +199,10 @@ export function submit(engine: Engine, raw: string, handler: Handler): Reply {
     // the job starts, the answer is lost: only the webhooks can tell the client's side
     const reply = handler(engine, body, parsed.directives);
     return reply.kind === "json" && (reply.body as { code?: number }).code === 1
-      ? faultReply(engine, fault, prompt)
+      ? faultReply(engine, fault, prompt, route)
       : reply;
   }
-  if (fault) return faultReply(engine, fault, prompt);
+  if (fault) return faultReply(engine, fault, prompt, route);
   return handler(engine, body, parsed.directives);
 }
 

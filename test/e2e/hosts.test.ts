@@ -43,3 +43,47 @@ describe.each(SIM_PROFILES)("against %s", (profile: SimProfile) => {
     });
   });
 });
+
+/**
+ * trueai's "busy" answers (trueai-org/midjourney-proxy, src/Midjourney.API/Controllers/SubmitController.cs
+ * per-user limits; src/Midjourney.Services/TaskService.cs "无可用的账号实例") are upstream_busy with
+ * Retry-After, on imagine (code 4 / code 3) and on the other routes (the `{success:false}` envelope).
+ */
+describe("a busy trueai is busy, not a refusal", () => {
+  let stack: TestStack;
+  let alice: ReturnType<typeof api>;
+  beforeAll(async () => {
+    stack = await startTestStack({ simulator: { profile: "trueai" } });
+    alice = api(stack, OWNERS.alice.key);
+  });
+  afterAll(() => stack.stop());
+
+  it.each([
+    [
+      "imagine",
+      "concurrencyLimit",
+      "/v1/imagine",
+      { prompt: "a boat --sim-submit=concurrencyLimit" },
+    ],
+    ["imagine", "queueLimit", "/v1/imagine", { prompt: "a boat --sim-submit=queueLimit" }],
+    ["imagine", "noAccount", "/v1/imagine", { prompt: "a boat --sim-submit=noAccount" }],
+    [
+      "shorten",
+      "concurrencyLimit",
+      "/v1/shorten",
+      { prompt: "a boat --sim-submit=concurrencyLimit" },
+    ],
+  ])("%s answering %s → 429 upstream_busy with Retry-After", async (_route, _kind, path, body) => {
+    const answer = await alice.call("POST", path, body);
+    expect(answer.status).toBe(429);
+    expect(answer.body.error.code).toBe("upstream_busy");
+    expect(Number(answer.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(stack.simulator?.stats().jobsCreated).toBe(0);
+  });
+
+  it("a refusal with bad parameters is still 422", async () => {
+    const answer = await alice.imagine({ prompt: "a boat --sim-submit=refused" });
+    expect(answer.status).toBe(422);
+    expect(answer.body.error.code).toBe("upstream_rejected");
+  });
+});

@@ -1,4 +1,4 @@
-import type { Button, Task, TaskAction, TaskImage, TaskStatus } from "./task.ts";
+import type { Button, Task, TaskAction, TaskImage, TaskMode, TaskStatus } from "./task.ts";
 
 /** A move of a task, as the upstream (submit answer, webhook or poll) reported it. */
 export interface TaskUpdate {
@@ -35,7 +35,7 @@ export interface TaskStore {
   get(id: string): Promise<Task | null>;
   listByOwner(
     owner: string,
-    query: { status?: TaskStatus; limit: number; afterId?: string },
+    query: { status?: TaskStatus; mode?: TaskMode; limit: number; afterId?: string },
   ): Promise<Page<Task>>;
   /**
    * One conditional write that moves the task strictly forward (status rank, then progress)
@@ -185,6 +185,7 @@ export interface ImageProcessor {
 export interface TaskFilterQuery {
   status?: TaskStatus;
   action?: TaskAction;
+  mode?: TaskMode;
   limit: number;
   afterId?: string;
 }

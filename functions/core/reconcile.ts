@@ -2,7 +2,7 @@ import type { UpstreamClient } from "../upstream/client.ts";
 import type { UpstreamTask } from "../upstream/schemas.ts";
 import { updateFromUpstream } from "./from-upstream.ts";
 import type { Clock, Logger, TaskStore } from "./ports.ts";
-import type { Task } from "./task.ts";
+import type { Task, TaskMode } from "./task.ts";
 
 export interface ReconcileDeps {
   store: TaskStore;
@@ -77,12 +77,22 @@ async function reconcileBatch(
   report: ReconcileReport,
 ): Promise<void> {
   const now = deps.clock.now();
-  const withUpstream = tasks.filter((t) => t.upstreamTaskId !== null);
-  const byUpstreamId = new Map(withUpstream.map((t) => [t.upstreamTaskId as string, t]));
+  // a task is polled under the path prefix of its mode: one list call per mode in the batch
+  const byMode = new Map<TaskMode | null, Map<string, Task>>();
+  for (const task of tasks) {
+    if (task.upstreamTaskId === null) continue;
+    const group = byMode.get(task.mode) ?? new Map<string, Task>();
+    group.set(task.upstreamTaskId, task);
+    byMode.set(task.mode, group);
+  }
+  const byUpstreamId = new Map<string, Task>();
   let upstreamTasks: UpstreamTask[] = [];
-  if (byUpstreamId.size > 0) {
+  for (const [mode, group] of byMode) {
+    for (const [id, task] of group) byUpstreamId.set(id, task);
     try {
-      upstreamTasks = await deps.upstream.listByCondition([...byUpstreamId.keys()]);
+      upstreamTasks = upstreamTasks.concat(
+        await deps.upstream.listByCondition([...group.keys()], mode),
+      );
     } catch (error) {
       report.upstreamErrors++;
       deps.log.warn("reconcile: upstream list failed", { error: (error as Error).message });

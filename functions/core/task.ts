@@ -43,6 +43,10 @@ export const Button = z.object({
 });
 export type Button = z.infer<typeof Button>;
 
+/** The speed a job was asked for (shared/API.md `mode`); null: the upstream's default. */
+export const TaskMode = z.enum(["fast", "relax", "turbo"]);
+export type TaskMode = z.infer<typeof TaskMode>;
+
 /** A small JSON object of the client's, echoed back unchanged. */
 export const Metadata = z.record(z.string(), z.unknown());
 export type Metadata = z.infer<typeof Metadata>;
@@ -153,6 +157,11 @@ export const Task = z.object({
     .nullable()
     .default(null)
     .describe("the upstream's own `videoUrl`, as it sent it (it expires)"),
+  /**
+   * The speed asked for: its upstream path prefix serves the submit and every poll of the
+   * task. Defaults keep older items parsing.
+   */
+  mode: TaskMode.nullable().default(null),
 });
 export type Task = z.infer<typeof Task>;
 

@@ -8,7 +8,7 @@ import {
 import type { TaskEventType } from "./events.ts";
 import { getTask } from "./queries.ts";
 import { newTask, requestFingerprint, type SubmitDeps, submitJob } from "./submit.ts";
-import type { Metadata, Task, TaskAction } from "./task.ts";
+import type { Metadata, Task, TaskAction, TaskMode } from "./task.ts";
 
 /**
  * The Midjourney workflow after the first grid: buttons (actions), the MODAL step, blend,
@@ -91,13 +91,17 @@ export function buttonEffect(customId: string): ButtonEffect {
 export const STATUS_CHECK_MS = 2_000;
 
 /** The upstream's status word for a job, or null if it cannot tell within STATUS_CHECK_MS. */
-async function upstreamStatus(upstream: UpstreamClient, id: string): Promise<string | null> {
+async function upstreamStatus(
+  upstream: UpstreamClient,
+  id: string,
+  mode?: TaskMode | null,
+): Promise<string | null> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<null>((resolve) => {
     timer = setTimeout(() => resolve(null), STATUS_CHECK_MS);
   });
   try {
-    const task = await Promise.race([upstream.fetchTask(id), timeout]);
+    const task = await Promise.race([upstream.fetchTask(id, mode), timeout]);
     return task ? task.status.trim().toUpperCase() : null;
   } catch {
     return null;
@@ -114,10 +118,10 @@ async function upstreamStatus(upstream: UpstreamClient, id: string): Promise<str
 function withModalCheck(upstream: UpstreamClient): UpstreamClient {
   return {
     ...upstream,
-    async submit(kind, body) {
-      const outcome = await upstream.submit(kind, body);
+    async submit(kind, body, mode) {
+      const outcome = await upstream.submit(kind, body, mode);
       if (outcome.kind !== "accepted") return outcome;
-      const status = await upstreamStatus(upstream, outcome.upstreamTaskId);
+      const status = await upstreamStatus(upstream, outcome.upstreamTaskId, mode);
       return status === "MODAL"
         ? { kind: "modal", upstreamTaskId: outcome.upstreamTaskId }
         : outcome;
@@ -135,10 +139,10 @@ const STARTED = ["SUBMITTED", "IN_PROGRESS", "SUCCESS", "FAILURE", "CANCEL"];
 function withStartedCheck(upstream: UpstreamClient, upstreamTaskId: string): UpstreamClient {
   return {
     ...upstream,
-    async submit(kind, body) {
-      const outcome = await upstream.submit(kind, body);
+    async submit(kind, body, mode) {
+      const outcome = await upstream.submit(kind, body, mode);
       if (outcome.kind !== "unavailable" && outcome.kind !== "modal") return outcome;
-      const status = await upstreamStatus(upstream, upstreamTaskId);
+      const status = await upstreamStatus(upstream, upstreamTaskId, mode);
       if (status && STARTED.includes(status)) return { kind: "accepted", upstreamTaskId };
       return outcome.kind === "modal"
         ? { kind: "unavailable", reason: "the upstream answered the modal with another modal" }
@@ -153,6 +157,8 @@ interface JobInput {
   /** where the task's events are POSTed (docs/webhooks.md) */
   webhookUrl?: string;
   webhookEvents?: TaskEventType[];
+  /** the speed (shared/API.md `mode`); an action without one runs at its parent's */
+  mode?: TaskMode;
 }
 
 type BotType = "MID_JOURNEY" | "NIJI_JOURNEY";
@@ -180,6 +186,7 @@ function startJob(
     prompt: job.prompt,
     metadata: input.metadata,
     webhook: { url: input.webhookUrl, events: input.webhookEvents },
+    mode: input.mode,
     now: deps.clock.now(),
   });
   const idempotency = idempotencyKey
@@ -237,6 +244,7 @@ export async function submitAction(
     webhook: input.webhookUrl
       ? { url: input.webhookUrl, events: input.webhookEvents }
       : { url: parent.webhookUrl ?? undefined, events: parent.webhookEvents },
+    mode: input.mode ?? parent.mode,
     now: deps.clock.now(),
   });
   const body = {
@@ -486,7 +494,7 @@ export async function getImageSeed(
   }
   let outcome: Awaited<ReturnType<UpstreamClient["imageSeed"]>>;
   try {
-    outcome = await deps.upstream.imageSeed(task.upstreamTaskId);
+    outcome = await deps.upstream.imageSeed(task.upstreamTaskId, task.mode);
   } catch (error) {
     if (error instanceof UpstreamReadError) {
       throw new UpstreamUnavailableError(null, error.message, { cause: error });

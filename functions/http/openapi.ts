@@ -529,6 +529,7 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
 const QUERY_DESCRIPTIONS: Record<keyof typeof ListQuery.shape, string> = {
   status: "only tasks in this status",
   action: "only tasks of this action",
+  mode: "only tasks submitted at this speed (fast, relax, turbo)",
   parentId: "only the tasks started from this task's buttons",
   limit: "page size, 1 to 100 (default 20)",
   cursor: "the previous page's `nextCursor`",

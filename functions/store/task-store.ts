@@ -29,6 +29,7 @@ import {
   Task,
   type TaskAction,
   TaskImage,
+  type TaskMode,
   type TaskStatus,
   taskRank,
 } from "../core/task.ts";
@@ -436,7 +437,12 @@ export function buildImageCopyFailure(
 const MAX_QUERIES_PER_PAGE = 5;
 
 /** `#status = :status AND ...` for the filters given, or nothing. */
-function filterOf(filters: { owner?: string; status?: TaskStatus; action?: TaskAction }) {
+function filterOf(filters: {
+  owner?: string;
+  status?: TaskStatus;
+  action?: TaskAction;
+  mode?: TaskMode;
+}) {
   const parts: string[] = [];
   const names: Record<string, string> = {};
   const values: Record<string, unknown> = {};
@@ -560,10 +566,39 @@ export function createTaskStore({
 
   async function listByOwner(
     owner: string,
-    query: { status?: TaskStatus; limit: number; afterId?: string },
+    query: { status?: TaskStatus; mode?: TaskMode; limit: number; afterId?: string },
   ): Promise<Page<Task>> {
     const { status, limit, afterId } = query;
     const ownerKey = keys.ownerTasks(owner);
+    if (query.mode) {
+      // a mode is a filter on the owner's (or the status') index, filled page by page
+      return status
+        ? queryPage(
+            {
+              IndexName: "gsi2",
+              KeyConditionExpression: "gsi1pk = :owner AND begins_with(gsi2sk, :prefix)",
+              ExpressionAttributeValues: {
+                ":owner": ownerKey,
+                ":prefix": keys.statusPrefix(status),
+              },
+            },
+            (id) => ({ ...keys.task(id), gsi1pk: ownerKey, gsi2sk: keys.statusTask(status, id) }),
+            limit,
+            afterId,
+            filterOf({ mode: query.mode }),
+          )
+        : queryPage(
+            {
+              IndexName: "gsi1",
+              KeyConditionExpression: "gsi1pk = :owner",
+              ExpressionAttributeValues: { ":owner": ownerKey },
+            },
+            (id) => ({ ...keys.task(id), gsi1pk: ownerKey, gsi1sk: id }),
+            limit,
+            afterId,
+            filterOf({ mode: query.mode }),
+          );
+    }
     const after = afterId ? { ...keys.task(afterId), gsi1pk: ownerKey } : undefined;
     const result = await client.send(
       new QueryCommand(
@@ -680,7 +715,7 @@ export function createTaskStore({
       (id) => ({ ...keys.task(id), gsi1pk: ownerKey, gsi5sk: keys.actionTask(query.action, id) }),
       query.limit,
       query.afterId,
-      filterOf({ status: query.status }),
+      filterOf({ status: query.status, mode: query.mode }),
     );
   }
 
@@ -700,7 +735,7 @@ export function createTaskStore({
       query.limit,
       query.afterId,
       // children share their parent's owner; the filter keeps that true whatever id is asked
-      filterOf({ owner, status: query.status, action: query.action }),
+      filterOf({ owner, status: query.status, action: query.action, mode: query.mode }),
     );
   }
 

@@ -9,6 +9,19 @@ export type SubmitKind =
   | "shorten"
   | "video";
 
+/**
+ * Midjourney's speed for one job (shared/API.md `mode`): sent as the path prefix `/mj-fast`,
+ * `/mj-relax` or `/mj-turbo` (trueai serves every route under them; new-api takes the prefix
+ * as the job's mode), for the submit and that task's polls. Absent: plain `/mj`.
+ */
+export const SPEEDS = ["fast", "relax", "turbo"] as const;
+export type Speed = (typeof SPEEDS)[number];
+
+/** The path every call of a job at `mode` goes under. */
+export function basePath(mode?: Speed | null): string {
+  return mode ? `/mj-${mode}/mj` : "/mj";
+}
+
 /** What a submit call came to. Outcomes are values: every caller must branch on them. */
 export type SubmitOutcome =
   | { kind: "accepted"; upstreamTaskId: string }
@@ -23,17 +36,21 @@ export class UpstreamReadError extends Error {
 }
 
 export interface UpstreamClient {
-  submit(kind: SubmitKind, body: Record<string, unknown>): Promise<SubmitOutcome>;
+  submit(
+    kind: SubmitKind,
+    body: Record<string, unknown>,
+    mode?: Speed | null,
+  ): Promise<SubmitOutcome>;
   /** The task, or null for every "unknown task" answer (200 empty, 204, 400 task_no_found, 404). */
-  fetchTask(upstreamTaskId: string): Promise<UpstreamTask | null>;
+  fetchTask(upstreamTaskId: string, mode?: Speed | null): Promise<UpstreamTask | null>;
   /** Tasks for these ids; unknown ids are simply absent. */
-  listByCondition(upstreamTaskIds: string[]): Promise<UpstreamTask[]>;
+  listByCondition(upstreamTaskIds: string[], mode?: Speed | null): Promise<UpstreamTask[]>;
   /**
    * `GET /mj/task/{id}/image-seed`: the seed of a finished task, or a refusal (unknown task,
    * not finished: TA's 404 code 3 / 400 code 4) with the upstream's description. Retried like
    * every read; throws UpstreamReadError when the upstream cannot answer.
    */
-  imageSeed(upstreamTaskId: string): Promise<ImageSeedOutcome>;
+  imageSeed(upstreamTaskId: string, mode?: Speed | null): Promise<ImageSeedOutcome>;
   /**
    * `POST /mj/task/{id}/cancel` (trueai's route; new-api/CometAPI and novicezk have none). One
    * attempt, never retried: the task is cancelled here whatever the upstream says, so the
@@ -152,10 +169,14 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     return { status: response.status, headers: response.headers, text };
   }
 
-  async function submit(kind: SubmitKind, body: Record<string, unknown>): Promise<SubmitOutcome> {
+  async function submit(
+    kind: SubmitKind,
+    body: Record<string, unknown>,
+    mode?: Speed | null,
+  ): Promise<SubmitOutcome> {
     let answer: Awaited<ReturnType<typeof call>>;
     try {
-      answer = await call("POST", `/mj/submit/${kind}`, body);
+      answer = await call("POST", `${basePath(mode)}/submit/${kind}`, body);
     } catch (error) {
       const timedOut = (error as { name?: string }).name === "TimeoutError";
       return {
@@ -255,11 +276,14 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     throw new UpstreamReadError(`${what} failed after ${attempts} attempts (${last})`);
   }
 
-  async function fetchTask(upstreamTaskId: string): Promise<UpstreamTask | null> {
+  async function fetchTask(
+    upstreamTaskId: string,
+    mode?: Speed | null,
+  ): Promise<UpstreamTask | null> {
     return withRetries("fetch", async () => {
       const { status, text } = await call(
         "GET",
-        `/mj/task/${encodeURIComponent(upstreamTaskId)}/fetch`,
+        `${basePath(mode)}/task/${encodeURIComponent(upstreamTaskId)}/fetch`,
       );
       if (status === 204 || status === 404) return null;
       if (status === 429 || status >= 500) return "retry";
@@ -274,10 +298,13 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     });
   }
 
-  async function listByCondition(upstreamTaskIds: string[]): Promise<UpstreamTask[]> {
+  async function listByCondition(
+    upstreamTaskIds: string[],
+    mode?: Speed | null,
+  ): Promise<UpstreamTask[]> {
     if (upstreamTaskIds.length === 0) return [];
     return withRetries("list-by-condition", async () => {
-      const { status, text } = await call("POST", "/mj/task/list-by-condition", {
+      const { status, text } = await call("POST", `${basePath(mode)}/task/list-by-condition`, {
         ids: upstreamTaskIds,
       });
       if (status === 429 || status >= 500) return "retry";
@@ -290,11 +317,11 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     });
   }
 
-  async function imageSeed(upstreamTaskId: string): Promise<ImageSeedOutcome> {
+  async function imageSeed(upstreamTaskId: string, mode?: Speed | null): Promise<ImageSeedOutcome> {
     return withRetries("image-seed", async () => {
       const { status, text } = await call(
         "GET",
-        `/mj/task/${encodeURIComponent(upstreamTaskId)}/image-seed`,
+        `${basePath(mode)}/task/${encodeURIComponent(upstreamTaskId)}/image-seed`,
       );
       if (status === 429 || status >= 500) return "retry";
       const json = parseJson(text);

@@ -75,12 +75,23 @@ function createMjRoutes(engine: Engine, apiKey: string, cancel: CancelBehaviour)
   const mj = new Hono();
   mj.use("/submit/*", requireKey(engine.profile, apiKey));
   mj.use("/task/*", requireKey(engine.profile, apiKey));
+  const prefixOf = (path: string) => path.split("/")[1] ?? "mj";
+  for (const path of ["/submit/*", "/task/*"]) {
+    mj.use(path, async (c, next) => {
+      engine.countRequest(prefixOf(c.req.path));
+      await next();
+    });
+  }
 
   const submitRoutes = { imagine, action, modal, blend, describe, shorten, video };
   for (const [name, handler] of Object.entries(submitRoutes)) {
-    mj.post(`/submit/${name}`, async (c) =>
-      send(engine, submit(engine, await c.req.text(), handler, name)),
-    );
+    mj.post(`/submit/${name}`, async (c) => {
+      const text = await c.req.text();
+      return send(
+        engine,
+        engine.withRequestMode(prefixOf(c.req.path), () => submit(engine, text, handler, name)),
+      );
+    });
   }
   mj.get("/task/:id/fetch", (c) => send(engine, fetchTask(engine, c.req.param("id"))));
   mj.get("/task/:id/image-seed", (c) => send(engine, imageSeed(engine, c.req.param("id"))));

@@ -75,6 +75,8 @@ export interface SimStats {
   webhooksDropped: number;
   /** jobs created per submitted `state` (tasks without a state are not counted) */
   jobsByState: Record<string, number>;
+  /** authenticated `/mj` requests per path prefix: `mj`, `mj-fast`, `mj-relax`, `mj-turbo` */
+  requestsByPrefix: Record<string, number>;
 }
 
 export interface EngineOptions {
@@ -119,10 +121,13 @@ export function createEngine(options: EngineOptions) {
     webhooksFailed: 0,
     webhooksDropped: 0,
     jobsByState: {},
+    requestsByPrefix: {},
   };
   const jobFile = options.dataDir
     ? createJobFile(options.dataDir, () => [...jobs.values()].map(saveJob))
     : null;
+  // the speed of the submit being handled (its path prefix); handlers run synchronously
+  let requestMode: SimTask["mode"];
 
   const dispatcher = createWebhookDispatcher({
     signal: abort.signal,
@@ -338,6 +343,7 @@ export function createEngine(options: EngineOptions) {
         discordInstanceId: DISCORD_INSTANCE_ID,
       },
       buttons: [],
+      ...(requestMode ? { mode: requestMode } : {}),
     };
     const job: Job = {
       task,
@@ -402,6 +408,19 @@ export function createEngine(options: EngineOptions) {
     submitRng,
     countSubmit(): void {
       stats.submits++;
+    },
+    countRequest(prefix: string): void {
+      stats.requestsByPrefix[prefix] = (stats.requestsByPrefix[prefix] ?? 0) + 1;
+    },
+    /** Runs `fn` with the speed of the request's path prefix given to the tasks it creates. */
+    withRequestMode<T>(prefix: string, fn: () => T): T {
+      const speed = /^mj-(fast|relax|turbo)$/.exec(prefix)?.[1];
+      requestMode = speed ? (speed.toUpperCase() as SimTask["mode"]) : undefined;
+      try {
+        return fn();
+      } finally {
+        requestMode = undefined;
+      }
     },
     nextId,
     createTask,

@@ -87,3 +87,74 @@ describe("a busy trueai is busy, not a refusal", () => {
     expect(answer.body.error.code).toBe("upstream_rejected");
   });
 });
+
+/**
+ * `mode`: the path prefix trueai serves every route under (trueai-org/midjourney-proxy,
+ * src/Midjourney.API/Controllers/SubmitController.cs and TaskController.cs: `mj-fast/mj/...`,
+ * `mj-relax/mj/...`, `mj-turbo/mj/...`; the task records it as `mode`, TaskInfo.cs), for the
+ * submit and every poll of that task; recorded on the task and filterable in the list.
+ */
+describe("speed per request (mode)", () => {
+  let stack: TestStack;
+  let alice: ReturnType<typeof api>;
+  beforeAll(async () => {
+    stack = await startTestStack({ simulator: { profile: "trueai" } });
+    alice = api(stack, OWNERS.alice.key);
+  });
+  afterAll(() => stack.stop());
+
+  it("submits and polls a relax job under /mj-relax, and lists it by mode", async () => {
+    const relaxed = await alice.imagine({ prompt: "a slow boat --sim-drop-hooks", mode: "relax" });
+    expect(relaxed.status).toBe(202);
+    expect(relaxed.body).toMatchObject({ mode: "relax", status: "SUBMITTED" });
+    const plain = await alice.imagine({ prompt: "a plain boat" });
+    expect(plain.body.mode).toBeNull();
+
+    const job = stack.simulator?.tasks().find((t) => t.id === relaxed.body.upstreamTaskId);
+    expect(job?.mode).toBe("RELAX");
+    expect(stack.simulator?.tasks().find((t) => t.id === plain.body.upstreamTaskId)?.mode).toBe(
+      undefined,
+    );
+
+    // no webhook: only a poll under the task's own prefix can finish it
+    await stack.simulator?.idle();
+    const before = stack.simulator?.stats().requestsByPrefix["mj-relax"] ?? 0;
+    await stack.reconcileOnce();
+    expect(stack.simulator?.stats().requestsByPrefix["mj-relax"]).toBeGreaterThan(before);
+    expect((await alice.task(relaxed.body.id)).body).toMatchObject({
+      status: "SUCCESS",
+      mode: "relax",
+    });
+
+    // a button of a relax task runs at relax unless told otherwise
+    const grid = (await alice.task(relaxed.body.id)).body;
+    const u1 = grid.buttons.find((b: { label: string }) => b.label === "U1").customId;
+    const child = await alice.call("POST", `/v1/tasks/${grid.id}/actions`, { customId: u1 });
+    expect(child.body.mode).toBe("relax");
+    const turbo = await alice.call("POST", `/v1/tasks/${grid.id}/actions`, {
+      customId: grid.buttons.find((b: { label: string }) => b.label === "U2").customId,
+      mode: "turbo",
+    });
+    expect(turbo.body.mode).toBe("turbo");
+    expect(stack.simulator?.tasks().find((t) => t.id === turbo.body.upstreamTaskId)?.mode).toBe(
+      "TURBO",
+    );
+
+    const listed = await alice.list("?mode=relax");
+    expect(listed.status).toBe(200);
+    const ids = listed.body.items.map((t: { id: string }) => t.id);
+    expect(ids).toContain(relaxed.body.id);
+    expect(ids).toContain(child.body.id);
+    expect(ids).not.toContain(plain.body.id);
+    expect(ids).not.toContain(turbo.body.id);
+    const relaxDone = await alice.list("?mode=relax&status=SUCCESS");
+    const doneIds = relaxDone.body.items.map((t: { id: string }) => t.id);
+    expect(doneIds).toContain(relaxed.body.id);
+    expect(doneIds).not.toContain(plain.body.id);
+  });
+
+  it("refuses an unknown mode with 400", async () => {
+    expect((await alice.imagine({ prompt: "a boat", mode: "slow" })).status).toBe(400);
+    expect((await alice.list("?mode=slow")).status).toBe(400);
+  });
+});

@@ -74,6 +74,7 @@ export const FUNCTION_SETTINGS = {
     "MJ_API_KEY",
     "MJ_API_AUTH",
     "TASK_DEADLINE_SECONDS",
+    "MODAL_DEADLINE_SECONDS",
     "UPSTREAM_TIMEOUT_MS",
     // the same run copies finished tasks' images (functions/compose-copier.ts)
     "IMAGE_BUCKET",
@@ -205,5 +206,10 @@ export function composeReconciler(
     clock: overrides.clock ?? systemClock,
     log,
   };
-  return (run = {}) => reconcile(deps, { deadlineSeconds: config.TASK_DEADLINE_SECONDS, ...run });
+  return (run = {}) =>
+    reconcile(deps, {
+      deadlineSeconds: config.TASK_DEADLINE_SECONDS,
+      modalDeadlineSeconds: config.MODAL_DEADLINE_SECONDS,
+      ...run,
+    });
 }

@@ -58,6 +58,8 @@ export const Config = z.object({
   RECONCILE_INTERVAL_SECONDS: positiveInt.default(60),
   /** Unfinished tasks older than this are failed by the reconciler. */
   TASK_DEADLINE_SECONDS: positiveInt.default(3600),
+  /** Tasks left waiting in MODAL (no modal submitted) longer than this are cancelled. */
+  MODAL_DEADLINE_SECONDS: positiveInt.default(86_400),
   UPSTREAM_TIMEOUT_MS: positiveInt.default(10_000),
   /**
    * Every item of a task (the task, its webhook deliveries) is deleted by DynamoDB's TTL this

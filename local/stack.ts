@@ -66,6 +66,8 @@ export interface StackOptions {
   taskDeadlineSeconds?: number;
   /** TASK_RETENTION_DAYS (default 90; 0 keeps tasks). Local image copies are not expired. */
   taskRetentionDays?: number;
+  /** MODAL_DEADLINE_SECONDS (default a day) */
+  modalDeadlineSeconds?: number;
   upstreamTimeoutMs?: number;
   log?: Logger;
   overrides?: Overrides;
@@ -244,6 +246,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       UPSTREAM_TIMEOUT_MS: options.upstreamTimeoutMs ?? 10_000,
       TASK_DEADLINE_SECONDS: options.taskDeadlineSeconds ?? 3600,
       TASK_RETENTION_DAYS: options.taskRetentionDays ?? 90,
+      MODAL_DEADLINE_SECONDS: options.modalDeadlineSeconds ?? 86_400,
       IMAGE_BUCKET: imageOptions.s3?.bucket,
       IMAGE_S3_ENDPOINT: imageOptions.s3?.endpoint,
       IMAGE_DIR: imageDir ?? undefined,

@@ -57,8 +57,23 @@ export interface TaskStore {
    * the reconciler), so the hot path does not unmarshal and parse the whole item.
    */
   apply(id: string, update: TaskUpdate, at: Date): Promise<"applied" | "stale">;
-  /** Unfinished tasks, oldest first, from a sparse index: cost follows the unfinished set only. */
+  /**
+   * Unfinished tasks that can progress, oldest first, from a sparse index: cost follows the
+   * unfinished set only. Tasks waiting in MODAL are not among them (they wait for their owner):
+   * see listModalsCreatedBefore.
+   */
   listUnfinished(query: { limit: number; afterId?: string }): Promise<Page<Task>>;
+  /**
+   * Tasks waiting in MODAL that were created before `before`, oldest first, at most `limit`:
+   * the MODAL partition of the same sparse index, so finding the expired ones costs what they
+   * are, however many younger modals wait.
+   */
+  listModalsCreatedBefore(query: { before: Date; limit: number }): Promise<Task[]>;
+  /**
+   * Moves a MODAL task still listed among the unfinished (written before modals had their own
+   * partition) to the MODAL partition. One conditional write; "stale" if it moved on.
+   */
+  parkModal(id: string): Promise<"parked" | "stale">;
   /**
    * The owner's tasks of one action, newest first (an index keyed by owner and action);
    * `status` narrows the page further.

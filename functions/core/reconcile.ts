@@ -16,6 +16,8 @@ export interface ReconcileOptions {
   batchSize?: number;
   /** Tasks unfinished for longer than this are failed. */
   deadlineSeconds: number;
+  /** Tasks left waiting in MODAL longer than this are cancelled (default 24 h). */
+  modalDeadlineSeconds?: number;
   /** Stop after this many pages. */
   maxPages?: number;
   /** Start no new page after this long (a scheduled run has a time limit; the next run goes on). */
@@ -26,6 +28,8 @@ export interface ReconcileReport {
   checked: number;
   applied: number;
   expired: number;
+  /** MODAL tasks cancelled because no modal came within the modal deadline */
+  modalsCancelled: number;
   pages: number;
   upstreamErrors: number;
   /** Tasks whose update failed on its own (logged); the rest of their page still applied. */
@@ -52,6 +56,7 @@ export async function reconcile(
     checked: 0,
     applied: 0,
     expired: 0,
+    modalsCancelled: 0,
     pages: 0,
     upstreamErrors: 0,
     taskErrors: 0,
@@ -65,6 +70,13 @@ export async function reconcile(
     await reconcileBatch(deps, page.items, options.deadlineSeconds, report);
     afterId = page.lastId ?? undefined;
   } while (afterId && report.pages < maxPages && inBudget());
+  await cancelAbandonedModals(
+    deps,
+    options.modalDeadlineSeconds ?? DEFAULT_MODAL_DEADLINE_SECONDS,
+    batchSize,
+    inBudget,
+    report,
+  );
   report.durationMs = Date.now() - startedAt;
   deps.log.info("reconcile finished", { ...report });
   return report;
@@ -118,9 +130,13 @@ async function reconcileBatch(
     }
   }
   for (const task of tasks) {
+    if (task.status === "MODAL") {
+      // listed among the unfinished from before modals had their own partition: moved there
+      await deps.store.parkModal(task.id);
+      continue;
+    }
     const ageSeconds = (now.getTime() - Date.parse(task.createdAt)) / 1000;
-    // a task in MODAL waits for its owner's modal submit, not for the upstream
-    if (ageSeconds <= deadlineSeconds || task.status === "MODAL") continue;
+    if (ageSeconds <= deadlineSeconds) continue;
     // If the batch above just finished it, this write is stale and changes nothing.
     try {
       const outcome = await deps.store.apply(
@@ -144,5 +160,46 @@ async function reconcileBatch(
         message: (error as Error).message,
       });
     }
+  }
+}
+
+/** How long a task may wait in MODAL for its owner's modal before it is cancelled. */
+export const DEFAULT_MODAL_DEADLINE_SECONDS = 24 * 60 * 60;
+
+/**
+ * A task in MODAL waits for its owner, not for the upstream, so the task deadline does not
+ * apply; one left waiting past the modal deadline is cancelled. Only the expired ones are
+ * read (the MODAL partition, oldest first, up to the cutoff), so younger modals cost nothing.
+ */
+async function cancelAbandonedModals(
+  deps: ReconcileDeps,
+  modalDeadlineSeconds: number,
+  batchSize: number,
+  mayGoOn: () => boolean,
+  report: ReconcileReport,
+): Promise<void> {
+  const now = deps.clock.now();
+  const before = new Date(now.getTime() - modalDeadlineSeconds * 1000);
+  const hours = Math.round((modalDeadlineSeconds / 3600) * 10) / 10;
+  for (;;) {
+    const expired = await deps.store.listModalsCreatedBefore({ before, limit: batchSize });
+    let cancelled = 0;
+    for (const task of expired) {
+      const result = await deps.store.advance(
+        task.id,
+        {
+          status: "CANCEL",
+          failReason: `no modal was submitted within ${hours} h`,
+          finishedAt: now.toISOString(),
+        },
+        now,
+      );
+      if (result.outcome === "applied") {
+        cancelled++;
+        deps.log.info("modal abandoned", { taskId: task.id, upstreamTaskId: task.upstreamTaskId });
+      }
+    }
+    report.modalsCancelled += cancelled;
+    if (expired.length < batchSize || cancelled === 0 || !mayGoOn()) return;
   }
 }

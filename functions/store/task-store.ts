@@ -169,7 +169,9 @@ export function taskToItem(task: Task, retentionDays?: number): Item {
     gsi1pk: keys.ownerTasks(task.owner),
     gsi1sk: task.id,
     gsi2sk: keys.statusTask(task.status, task.id),
-    ...(isTerminal(task.status) ? {} : { gsi3pk: keys.unfinished(), gsi3sk: task.id }),
+    ...(isTerminal(task.status)
+      ? {}
+      : { gsi3pk: keys.unfinishedPartition(task.status), gsi3sk: task.id }),
     ...(task.parentId ? { gsi4pk: keys.parentTasks(task.parentId), gsi4sk: task.id } : {}),
     gsi5sk: keys.actionTask(task.action, task.id),
     // a task that wants task.progress is indexed for the dispatcher as soon as a progress write
@@ -313,6 +315,12 @@ export function buildAdvance(
       values[":dispatch"] = keys.dispatch();
       sets.push("gsi7pk = :dispatch");
     }
+  }
+  if (!isTerminal(update.status)) {
+    // into MODAL's own partition while it waits for its owner, back when it moves on
+    values[":gsi3pk"] = keys.unfinishedPartition(update.status);
+    values[":gsi3sk"] = id;
+    sets.push("gsi3pk = :gsi3pk", "gsi3sk = :gsi3sk");
   }
   let expression = `SET ${sets.join(", ")}`;
   if (isTerminal(update.status)) expression += " REMOVE gsi3pk, gsi3sk";
@@ -650,6 +658,47 @@ export function createTaskStore({
     return { items: tasksOf(result.Items), lastId: lastIdOf(result.LastEvaluatedKey) };
   }
 
+  async function listModalsCreatedBefore(query: { before: Date; limit: number }): Promise<Task[]> {
+    const result = await client.send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: "gsi3",
+        KeyConditionExpression: "gsi3pk = :modals AND gsi3sk < :before",
+        ExpressionAttributeValues: {
+          ":modals": keys.modals(),
+          ":before": keys.createdBefore(query.before),
+        },
+        ScanIndexForward: true,
+        Limit: query.limit,
+      }),
+    );
+    return (result.Items ?? []).map(itemToTask);
+  }
+
+  async function parkModal(id: string): Promise<"parked" | "stale"> {
+    try {
+      await client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: keys.task(id),
+          UpdateExpression: "SET gsi3pk = :modals, gsi3sk = :id",
+          ConditionExpression: "#status = :modal AND gsi3pk = :unfinished",
+          ExpressionAttributeNames: { "#status": "status" },
+          ExpressionAttributeValues: {
+            ":modals": keys.modals(),
+            ":id": id,
+            ":modal": "MODAL",
+            ":unfinished": keys.unfinished(),
+          },
+        }),
+      );
+      return "parked";
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return "stale";
+      throw error;
+    }
+  }
+
   /**
    * One page of an index Query, newest first, with an optional FilterExpression. A filter drops
    * items after DynamoDB's Limit, so this queries again (from the last evaluated key) until the
@@ -836,6 +885,8 @@ export function createTaskStore({
     recordImageCopyFailure: (id, failure, at) => recordCopy(buildImageCopyFailure(id, failure, at)),
     listByOwner,
     listUnfinished,
+    listModalsCreatedBefore,
+    parkModal,
     listByAction,
     listChildren,
     listChildIds,

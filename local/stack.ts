@@ -10,6 +10,7 @@ import {
   composeReadApp,
   composeReconciler,
   composeSubmitApp,
+  composeYoungPoller,
   type Overrides,
 } from "../functions/compose.ts";
 import { composeAdminApp } from "../functions/compose-admin.ts";
@@ -24,7 +25,7 @@ import {
 import type { DispatchReport } from "../functions/core/dispatch.ts";
 import type { ImageCopyReport } from "../functions/core/image-copy.ts";
 import type { Logger } from "../functions/core/ports.ts";
-import type { ReconcileReport } from "../functions/core/reconcile.ts";
+import type { ReconcileReport, YoungPollReport } from "../functions/core/reconcile.ts";
 import { createDocumentClient } from "../functions/deps.ts";
 import { packagedAssetsDir } from "../functions/http/docs-app.ts";
 import { errorBody } from "../functions/http/errors.ts";
@@ -63,6 +64,8 @@ export interface StackOptions {
   adminKey?: string;
   /** 0 disables the interval (tests call reconcileOnce). */
   reconcileIntervalSeconds: number;
+  /** The polls soon after a submit run this often (npm start: 1000); 0 (default): pollYoungOnce() only. */
+  youngPollIntervalMs?: number;
   taskDeadlineSeconds?: number;
   /** TASK_RETENTION_DAYS (default 90; 0 keeps tasks). Local image copies are not expired. */
   taskRetentionDays?: number;
@@ -136,6 +139,8 @@ export interface Stack {
   upstreamUrl: string;
   simulator: Simulator | null;
   reconcileOnce(): Promise<ReconcileReport>;
+  /** One tick of the polls soon after a submit (3, 10, 20, 40 s). */
+  pollYoungOnce(): Promise<YoungPollReport>;
   /** One run of the image copier (what the reconciler Lambda does after reconciling). */
   copyImagesOnce(): Promise<ImageCopyReport>;
   /** Where the copies are kept on disk (null with an S3 store). */
@@ -305,6 +310,24 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       });
     }
 
+    const pollYoungOnce = composeYoungPoller(common, overrides);
+    if ((options.youngPollIntervalMs ?? 0) > 0) {
+      let polling: Promise<unknown> | null = null;
+      const timer = setInterval(() => {
+        polling ??= pollYoungOnce()
+          .catch((error: Error) =>
+            log.error("young poll failed", { error: error.name, message: error.message }),
+          )
+          .finally(() => {
+            polling = null;
+          });
+      }, options.youngPollIntervalMs);
+      stops.push(async () => {
+        clearInterval(timer);
+        await polling;
+      });
+    }
+
     const runCopier = composeImageCopier(common, { ...overrides, resolve: imageOptions.resolve });
     let copying: Promise<ImageCopyReport> | null = null;
     const copyImagesOnce = () => {
@@ -372,6 +395,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       upstreamUrl: upstream.baseUrl,
       simulator,
       reconcileOnce,
+      pollYoungOnce,
       copyImagesOnce,
       imageDir,
       dispatchOnce,

@@ -181,6 +181,7 @@ async function main() {
     apiKeys: config.API_KEYS,
     adminKey: config.ADMIN_KEY,
     reconcileIntervalSeconds: config.RECONCILE_INTERVAL_SECONDS,
+    youngPollIntervalMs: 1000,
     taskDeadlineSeconds: config.TASK_DEADLINE_SECONDS,
     taskRetentionDays: config.TASK_RETENTION_DAYS,
     images: {

@@ -49,7 +49,13 @@ export interface TaskStore {
     id: string,
     update: TaskUpdate,
     at: Date,
-    options?: { allowModal?: boolean; onlyIfUnbound?: boolean; quiet?: boolean },
+    options?: {
+      allowModal?: boolean;
+      onlyIfUnbound?: boolean;
+      quiet?: boolean;
+      /** the answer to a modal submitted through this API: may move the task out of MODAL */
+      leavingModal?: boolean;
+    },
   ): Promise<AdvanceOutcome>;
   /**
    * The same single conditional write as `advance`, reading nothing back (no ALL_NEW, no
@@ -69,6 +75,11 @@ export interface TaskStore {
    * are, however many younger modals wait.
    */
   listModalsCreatedBefore(query: { before: Date; limit: number }): Promise<Task[]>;
+  /**
+   * Unfinished tasks (MODAL aside) created at or after `since`, oldest first, at most `limit`:
+   * the young end of the same index, for the polls soon after a submit.
+   */
+  listUnfinishedCreatedSince(query: { since: Date; limit: number }): Promise<Task[]>;
   /**
    * Moves a MODAL task still listed among the unfinished (written before modals had their own
    * partition) to the MODAL partition. One conditional write; "stale" if it moved on.

@@ -89,50 +89,12 @@ async function reconcileBatch(
   report: ReconcileReport,
 ): Promise<void> {
   const now = deps.clock.now();
-  // a task is polled under the path prefix of its mode: one list call per mode in the batch
-  const byMode = new Map<TaskMode | null, Map<string, Task>>();
-  for (const task of tasks) {
-    if (task.upstreamTaskId === null) continue;
-    const group = byMode.get(task.mode) ?? new Map<string, Task>();
-    group.set(task.upstreamTaskId, task);
-    byMode.set(task.mode, group);
-  }
-  const byUpstreamId = new Map<string, Task>();
-  let upstreamTasks: UpstreamTask[] = [];
-  for (const [mode, group] of byMode) {
-    for (const [id, task] of group) byUpstreamId.set(id, task);
-    try {
-      upstreamTasks = upstreamTasks.concat(
-        await deps.upstream.listByCondition([...group.keys()], mode),
-      );
-    } catch (error) {
-      report.upstreamErrors++;
-      deps.log.warn("reconcile: upstream list failed", { error: (error as Error).message });
-    }
-  }
-  for (const upstreamTask of upstreamTasks) {
-    const task = byUpstreamId.get(upstreamTask.id);
-    if (!task) continue;
-    // one task's trouble (what the upstream said of it, or its write) never costs its page
-    try {
-      const update = updateFromUpstream(upstreamTask, now);
-      if (update && (await deps.store.apply(task.id, update, now)) === "applied") {
-        report.applied++;
-      }
-    } catch (error) {
-      report.taskErrors++;
-      deps.log.error("reconcile: task not updated", {
-        taskId: task.id,
-        upstreamTaskId: task.upstreamTaskId,
-        error: (error as Error).name,
-        message: (error as Error).message,
-      });
-    }
-  }
+  const byMode = groupByMode(tasks);
+  await pollGroups(deps, byMode, now, report);
   for (const task of tasks) {
     if (task.status === "MODAL") {
       // listed among the unfinished from before modals had their own partition: moved there
-      await deps.store.parkModal(task.id);
+      await deps.store.parkModal(task.id).catch(() => "stale");
       continue;
     }
     const ageSeconds = (now.getTime() - Date.parse(task.createdAt)) / 1000;
@@ -202,4 +164,97 @@ async function cancelAbandonedModals(
     report.modalsCancelled += cancelled;
     if (expired.length < batchSize || cancelled === 0 || !mayGoOn()) return;
   }
+}
+
+/** A task is polled under the path prefix of its mode: one list call per mode in a batch. */
+function groupByMode(tasks: Task[]): Map<TaskMode | null, Map<string, Task>> {
+  const byMode = new Map<TaskMode | null, Map<string, Task>>();
+  for (const task of tasks) {
+    if (task.upstreamTaskId === null) continue;
+    const group = byMode.get(task.mode) ?? new Map<string, Task>();
+    group.set(task.upstreamTaskId, task);
+    byMode.set(task.mode, group);
+  }
+  return byMode;
+}
+
+/** Asks the upstream about each group and applies what it says (forward-only writes). */
+async function pollGroups(
+  deps: ReconcileDeps,
+  byMode: Map<TaskMode | null, Map<string, Task>>,
+  now: Date,
+  report: { applied: number; upstreamErrors: number; taskErrors: number },
+): Promise<void> {
+  for (const [mode, byUpstreamId] of byMode) {
+    let upstreamTasks: UpstreamTask[] = [];
+    try {
+      upstreamTasks = await deps.upstream.listByCondition([...byUpstreamId.keys()], mode);
+    } catch (error) {
+      report.upstreamErrors++;
+      deps.log.warn("reconcile: upstream list failed", { error: (error as Error).message });
+    }
+    for (const upstreamTask of upstreamTasks) {
+      const task = byUpstreamId.get(upstreamTask.id);
+      if (!task) continue;
+      // one task's trouble (what the upstream said of it, or its write) never costs its page
+      try {
+        const update = updateFromUpstream(upstreamTask, now);
+        if (update && (await deps.store.apply(task.id, update, now)) === "applied") {
+          report.applied++;
+        }
+      } catch (error) {
+        report.taskErrors++;
+        deps.log.error("reconcile: task not updated", {
+          taskId: task.id,
+          upstreamTaskId: task.upstreamTaskId,
+          error: (error as Error).name,
+          message: (error as Error).message,
+        });
+      }
+    }
+  }
+}
+
+/**
+ * When a young task is polled, in seconds after its submit: soon, because a gateway may hide
+ * what the client must act on (new-api answers a remix click with code 1 and shows MODAL only
+ * once synced, about every 15 s) and webhooks may never come; then the regular interval.
+ */
+export const YOUNG_POLL_AGES = [3, 10, 20, 40] as const;
+
+export interface YoungPollReport {
+  checked: number;
+  applied: number;
+  upstreamErrors: number;
+  taskErrors: number;
+}
+
+/**
+ * The polls soon after a submit: every unfinished task that reached one of YOUNG_POLL_AGES
+ * between `since` (the previous run) and now is asked about, in one list call per mode. Only
+ * the young end of the unfinished index is read. Stateless: a missed run only skips a poll,
+ * which the regular reconcile makes up.
+ */
+export async function pollYoung(
+  deps: ReconcileDeps,
+  options: { since: Date; limit?: number },
+): Promise<YoungPollReport> {
+  const now = deps.clock.now();
+  const oldest = new Date(now.getTime() - (Math.max(...YOUNG_POLL_AGES) + 1) * 1000);
+  const young = await deps.store.listUnfinishedCreatedSince({
+    since: oldest,
+    limit: options.limit ?? 200,
+  });
+  const ageAt = (task: Task, at: Date) => (at.getTime() - Date.parse(task.createdAt)) / 1000;
+  const due = young.filter((task) =>
+    YOUNG_POLL_AGES.some((age) => ageAt(task, options.since) < age && age <= ageAt(task, now)),
+  );
+  const report: YoungPollReport = {
+    checked: due.length,
+    applied: 0,
+    upstreamErrors: 0,
+    taskErrors: 0,
+  };
+  await pollGroups(deps, groupByMode(due), now, report);
+  return report;
 }

@@ -331,7 +331,11 @@ export async function submitModal(
       // The task was bound to its upstream job by the action, so being bound proves nothing
       // here: a lost modal answer is checked against the upstream instead (withStartedCheck).
       advance: (id, update, at, options) =>
-        deps.store.advance(id, update, at, { ...options, onlyIfUnbound: false }),
+        deps.store.advance(id, update, at, {
+          ...options,
+          onlyIfUnbound: false,
+          leavingModal: true,
+        }),
       async create() {
         const claimed = await deps.store.claimModal(task.id, {
           owner,

@@ -237,6 +237,7 @@ export function buildAdvance(
   allowModal: boolean,
   onlyIfUnbound = false,
   quiet = false,
+  leavingModal = false,
 ) {
   const update = fitUpdate(given);
   const names: Record<string, string> = {
@@ -269,7 +270,18 @@ export function buildAdvance(
     values[":notStart"] = "NOT_START";
     condition += " OR #status = :notStart";
   }
+  if (leavingModal) {
+    // the answer to the modal submitted through this API: the one move down, out of MODAL
+    names["#modalSubmittedAt"] = "modalSubmittedAt";
+    values[":modal"] = "MODAL";
+    condition += " OR (#status = :modal AND attribute_exists(#modalSubmittedAt))";
+  }
   condition += ")";
+  if (update.status === "MODAL") {
+    // once its modal is submitted, no webhook or poll takes a task back into MODAL
+    names["#modalSubmittedAt"] = "modalSubmittedAt";
+    condition += " AND attribute_not_exists(#modalSubmittedAt)";
+  }
   if (update.upstreamTaskId !== undefined) {
     names["#upstreamTaskId"] = "upstreamTaskId";
     values[":upstreamTaskId"] = update.upstreamTaskId;
@@ -532,7 +544,12 @@ export function createTaskStore({
     id: string,
     update: TaskUpdate,
     at: Date,
-    options: { allowModal?: boolean; onlyIfUnbound?: boolean; quiet?: boolean } = {},
+    options: {
+      allowModal?: boolean;
+      onlyIfUnbound?: boolean;
+      quiet?: boolean;
+      leavingModal?: boolean;
+    } = {},
   ): Promise<AdvanceOutcome> {
     try {
       const { Attributes } = await client.send(
@@ -545,6 +562,7 @@ export function createTaskStore({
             options.allowModal ?? false,
             options.onlyIfUnbound,
             options.quiet,
+            options.leavingModal,
           ),
           ReturnValues: "ALL_NEW",
           ReturnValuesOnConditionCheckFailure: "ALL_OLD",
@@ -667,6 +685,26 @@ export function createTaskStore({
         ExpressionAttributeValues: {
           ":modals": keys.modals(),
           ":before": keys.createdBefore(query.before),
+        },
+        ScanIndexForward: true,
+        Limit: query.limit,
+      }),
+    );
+    return (result.Items ?? []).map(itemToTask);
+  }
+
+  async function listUnfinishedCreatedSince(query: {
+    since: Date;
+    limit: number;
+  }): Promise<Task[]> {
+    const result = await client.send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: "gsi3",
+        KeyConditionExpression: "gsi3pk = :unfinished AND gsi3sk >= :since",
+        ExpressionAttributeValues: {
+          ":unfinished": keys.unfinished(),
+          ":since": keys.createdBefore(query.since),
         },
         ScanIndexForward: true,
         Limit: query.limit,
@@ -886,6 +924,7 @@ export function createTaskStore({
     listByOwner,
     listUnfinished,
     listModalsCreatedBefore,
+    listUnfinishedCreatedSince,
     parkModal,
     listByAction,
     listChildren,

@@ -51,6 +51,8 @@ export interface Job {
   plan?: Plan;
   held: Delivery[];
   images: { final?: Buffer; preview?: Buffer; video?: Buffer };
+  /** cometapi: the gateway's copy, as of its last sync */
+  synced?: { at: number; task: SimTask };
 }
 
 interface Plan {
@@ -82,6 +84,12 @@ export interface SimStats {
 export interface EngineOptions {
   /** which host to behave as (profiles.ts); default cometapi */
   profile?: SimProfile;
+  /**
+   * cometapi: how often the gateway syncs its copy of a task from the proxy (new-api's
+   * UpdateMidjourneyTaskBulk loop, about every 15 s). Until the first sync, fetch and
+   * list-by-condition show the copy made at submit: `status: ""`, `buttons: null`. 0: no lag.
+   */
+  gatewaySyncMs?: number;
   stepMs: number;
   progressSteps: readonly number[];
   faults: FaultConfig;
@@ -455,6 +463,34 @@ export function createEngine(options: EngineOptions) {
     task(id: string): SimTask | undefined {
       const job = jobs.get(id);
       return job && structuredClone(job.task);
+    },
+    /**
+     * The task as fetch and list-by-condition show it. Behind the cometapi gateway that is the
+     * gateway's own copy (QuantumNous/new-api, relay/mjproxy_handler.go inserts it with
+     * `Status: ""`, no buttons; controller/midjourney.go refreshes it in a loop): before its
+     * first sync it says nothing, after it lags by up to `gatewaySyncMs`.
+     */
+    polledTask(id: string): SimTask | undefined {
+      const job = jobs.get(id);
+      if (!job) return undefined;
+      const syncMs = options.gatewaySyncMs ?? 0;
+      if ((options.profile ?? "cometapi") !== "cometapi" || syncMs <= 0) {
+        return structuredClone(job.task);
+      }
+      const now = Date.now();
+      if (!job.synced || now - job.synced.at >= syncMs) {
+        if (now - job.task.submitTime < syncMs) {
+          return {
+            ...structuredClone(job.task),
+            status: "" as SimTask["status"],
+            progress: "0%",
+            imageUrl: null,
+            buttons: null as unknown as SimTask["buttons"],
+          };
+        }
+        job.synced = { at: now, task: structuredClone(job.task) };
+      }
+      return structuredClone(job.synced.task);
     },
     tasks(): SimTask[] {
       return [...jobs.values()].map((job) => structuredClone(job.task));

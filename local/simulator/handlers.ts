@@ -421,7 +421,7 @@ export const video: Handler = (engine, body, directives) => {
 
 /** Unknown ids answer as the configured real server would: NZ 200 empty, TA 204, NA/CometAPI 400. */
 export function fetchTask(engine: Engine, id: string): Reply {
-  const task = engine.task(id);
+  const task = engine.polledTask(id);
   if (task) return json(task);
   switch (engine.faults.unknownTaskFetch) {
     case "empty200":
@@ -439,7 +439,7 @@ export function listByCondition(engine: Engine, raw: string): Reply {
   if (!body) return INVALID_JSON;
   const input = ListByCondition.safeParse(body);
   if (!input.success) return invalid(input.error);
-  const tasks = (input.data.ids ?? []).flatMap((id) => engine.task(id) ?? []);
+  const tasks = (input.data.ids ?? []).flatMap((id) => engine.polledTask(id) ?? []);
   return json(tasks);
 }
 

@@ -25,6 +25,8 @@ export interface SimulatorOptions {
   apiKey: string;
   /** which real host to behave as: cometapi (default), trueai or novicezk */
   profile?: SimProfile;
+  /** cometapi: the gateway's sync period (fetch shows `status: ""` until then); default 0 */
+  gatewaySyncMs?: number;
   /** default "127.0.0.1" */
   host?: string;
   /** default 0: a free port */
@@ -102,6 +104,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const profile = opts.profile ?? "cometapi";
   const engine = createEngine({
     profile,
+    gatewaySyncMs: opts.gatewaySyncMs,
     stepMs: opts.stepMs ?? 1000,
     progressSteps: opts.progressSteps ?? DEFAULT_PROGRESS_STEPS,
     faults: mergeFaults(DEFAULT_FAULTS, opts.faults ?? {}),

@@ -158,3 +158,78 @@ describe("speed per request (mode)", () => {
     expect((await alice.list("?mode=slow")).status).toBe(400);
   });
 });
+
+/**
+ * Remix modals hidden behind code 1: new-api rewrites code 21 to 1 for every action but Inpaint
+ * and Custom Zoom, and serves its own copy of the task (`status: ""`, `buttons: null`) until
+ * its sync loop has seen the job (QuantumNous/new-api, relay/mjproxy_handler.go
+ * RelayMidjourneySubmit and coverMidjourneyTaskDto; controller/midjourney.go
+ * UpdateMidjourneyTaskBulk). The child is first recorded SUBMITTED; the MODAL a later poll
+ * shows must win, and the modal must then go through.
+ */
+describe("a remix modal revealed late by the cometapi gateway", () => {
+  let stack: TestStack;
+  let alice: ReturnType<typeof api>;
+  beforeAll(async () => {
+    stack = await startTestStack({ simulator: { profile: "cometapi", gatewaySyncMs: 400 } });
+    alice = api(stack, OWNERS.alice.key);
+  });
+  afterAll(() => stack.stop());
+
+  async function settled(id: string, statuses: string[]) {
+    const read = await eventually(
+      () => alice.task(id),
+      (r) => statuses.includes(r.body?.status),
+    );
+    return read.body;
+  }
+
+  it("records SUBMITTED, then the MODAL a poll finds, and takes the modal", async () => {
+    const root = await alice.imagine({ prompt: "a harbor to remix" });
+    const grid = await settled(root.body.id, ["SUCCESS"]);
+    const v2 = grid.buttons.find((b: { label: string }) => b.label === "V2").customId;
+    const click = await alice.call("POST", `/v1/tasks/${grid.id}/actions`, {
+      customId: v2,
+      enableRemix: true,
+    });
+    expect(click.status).toBe(202);
+    // the gateway's copy said nothing yet ("" status): the child is only known as submitted
+    expect(click.body.status).toBe("SUBMITTED");
+
+    // once the gateway has synced, a poll shows MODAL, and MODAL ranks above SUBMITTED
+    await new Promise((r) => setTimeout(r, 450));
+    await stack.reconcileOnce();
+    expect((await alice.task(click.body.id)).body.status).toBe("MODAL");
+
+    const modal = await alice.call("POST", `/v1/tasks/${click.body.id}/modal`, {
+      prompt: "a harbor at night",
+    });
+    expect(modal.status).toBe(202);
+    expect(modal.body.status).toBe("SUBMITTED");
+    const done = await settled(click.body.id, ["SUCCESS", "FAILURE"]);
+    expect(done).toMatchObject({ status: "SUCCESS", prompt: "a harbor at night" });
+    // and no late copy takes it back into MODAL
+    await stack.reconcileOnce();
+    expect((await alice.task(click.body.id)).body.status).toBe("SUCCESS");
+  });
+
+  it("polls a young child soon after its submit, not only at the regular interval", async () => {
+    const root = await alice.imagine({ prompt: "a harbor to remix again" });
+    const grid = await settled(root.body.id, ["SUCCESS"]);
+    const v3 = grid.buttons.find((b: { label: string }) => b.label === "V3").customId;
+    const click = await alice.call("POST", `/v1/tasks/${grid.id}/actions`, {
+      customId: v3,
+      enableRemix: true,
+    });
+    expect(click.body.status).toBe("SUBMITTED");
+    // the first young poll is due 3 s after the submit; before that nothing is due
+    const early = await stack.pollYoungOnce();
+    expect(early.checked).toBe(0);
+    await new Promise((r) => setTimeout(r, 3100));
+    const due = await stack.pollYoungOnce();
+    expect(due.checked).toBeGreaterThanOrEqual(1);
+    expect((await alice.task(click.body.id)).body.status).toBe("MODAL");
+    // the same point of the schedule is not polled twice
+    expect((await stack.pollYoungOnce()).checked).toBe(0);
+  });
+});

@@ -26,6 +26,7 @@ const SUBMIT_SETTINGS = [
   "MJ_API_BASE_URL",
   "MJ_API_KEY",
   "MJ_API_AUTH",
+  "MJ_API_KIND",
   "PUBLIC_URL",
   "CALLBACK_SECRET",
   "API_KEYS",
@@ -136,13 +137,14 @@ function storeFor(
 
 function upstreamFor(
   config: Pick<Config, "MJ_API_BASE_URL" | "MJ_API_KEY" | "UPSTREAM_TIMEOUT_MS"> &
-    Partial<Pick<Config, "MJ_API_AUTH">>,
+    Partial<Pick<Config, "MJ_API_AUTH" | "MJ_API_KIND">>,
   overrides: Overrides,
 ) {
   return createUpstreamClient({
     baseUrl: config.MJ_API_BASE_URL,
     apiKey: config.MJ_API_KEY,
     auth: config.MJ_API_AUTH,
+    kind: config.MJ_API_KIND,
     timeoutMs: config.UPSTREAM_TIMEOUT_MS,
     fetch: overrides.fetch,
   });

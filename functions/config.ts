@@ -1,6 +1,6 @@
 import * as z from "zod";
 import { LOG_FORMATS, LOG_LEVELS } from "./log.ts";
-import { UPSTREAM_AUTH_STYLES } from "./upstream/client.ts";
+import { UPSTREAM_AUTH_STYLES, UPSTREAM_KINDS } from "./upstream/client.ts";
 
 /** One line that names the setting, so a bad deploy or `npm start` fails with something useful. */
 export class ConfigError extends Error {
@@ -48,6 +48,8 @@ export const Config = z.object({
   MJ_API_KEY: z.string().min(1),
   /** How MJ_API_KEY is sent: `bearer` (CometAPI, new-api), `mj-api-secret` (novicezk), `authorization` (trueai). */
   MJ_API_AUTH: z.enum(UPSTREAM_AUTH_STYLES).default("bearer"),
+  /** The host's protocol: `proxy` (CometAPI, new-api gateways, trueai) or `novicezk`. */
+  MJ_API_KIND: z.enum(UPSTREAM_KINDS).default("proxy"),
   PUBLIC_URL: url,
   CALLBACK_SECRET: z.string().min(16),
   API_KEYS: ApiKeys,

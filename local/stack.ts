@@ -33,7 +33,7 @@ import type { Resolver } from "../functions/images/source.ts";
 import { silentLogger } from "../functions/log.ts";
 import { createSqsClient } from "../functions/queue/sqs-actions.ts";
 import { ROUTES } from "../functions/routes.ts";
-import type { UpstreamAuth } from "../functions/upstream/client.ts";
+import type { UpstreamAuth, UpstreamKind } from "../functions/upstream/client.ts";
 import { type LocalEventBridge, startLocalEventBridge } from "./aws/eventbridge.ts";
 import { type LocalSqs, pollQueue, startLocalSqs } from "./aws/sqs.ts";
 import { ensureTable, startDynamoDbLocal } from "./dynamodb.ts";
@@ -54,7 +54,7 @@ export interface StackOptions {
   /** With no dynamodbEndpoint: keep DynamoDB Local's data here (else in memory). */
   dynamodbDataDir?: string;
   /** A real upstream; otherwise the simulator is started with `simulator` options. */
-  upstream?: { baseUrl: string; apiKey: string; auth?: UpstreamAuth };
+  upstream?: { baseUrl: string; apiKey: string; auth?: UpstreamAuth; kind?: UpstreamKind };
   simulator?: Partial<SimulatorOptions>;
   /** Base URL the upstream calls back; defaults to this server's own URL. */
   publicUrl?: string;
@@ -182,7 +182,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       const apiKey = options.simulator?.apiKey ?? "sim-local-key";
       simulator = await startSimulator({ ...options.simulator, apiKey });
       stops.push(() => (simulator as Simulator).stop());
-      upstream = { baseUrl: simulator.url, apiKey, auth: PROFILE_AUTH[simulator.profile] };
+      upstream = {
+        baseUrl: simulator.url,
+        apiKey,
+        auth: PROFILE_AUTH[simulator.profile],
+        kind: simulator.profile === "novicezk" ? "novicezk" : "proxy",
+      };
     }
 
     const host = options.host ?? "127.0.0.1";
@@ -244,6 +249,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       MJ_API_BASE_URL: upstream.baseUrl,
       MJ_API_KEY: upstream.apiKey,
       MJ_API_AUTH: upstream.auth ?? "bearer",
+      MJ_API_KIND: upstream.kind ?? "proxy",
       PUBLIC_URL: publicUrl,
       CALLBACK_SECRET: options.callbackSecret,
       API_KEYS: options.apiKeys,

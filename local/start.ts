@@ -12,7 +12,7 @@ import { join, resolve } from "node:path";
 import * as z from "zod";
 import { ConfigError, loadConfig } from "../functions/config.ts";
 import { createLogger, type LogFormat } from "../functions/log.ts";
-import type { UpstreamAuth } from "../functions/upstream/client.ts";
+import type { UpstreamAuth, UpstreamKind } from "../functions/upstream/client.ts";
 import { SIM_PROFILES } from "./simulator/index.ts";
 import { startStack } from "./stack.ts";
 
@@ -147,12 +147,24 @@ async function main() {
     EVENT_BUS_NAME: blank(env.EVENT_BUS_NAME) ?? "paperboat",
   };
   let config: ReturnType<typeof loadLocalConfig>;
-  let upstream: { baseUrl: string; apiKey: string; auth: UpstreamAuth } | undefined;
+  let upstream:
+    | { baseUrl: string; apiKey: string; auth: UpstreamAuth; kind: UpstreamKind }
+    | undefined;
   try {
     config = loadLocalConfig(withDefaults);
     if (withDefaults.MJ_API_BASE_URL) {
-      const u = loadConfig(withDefaults, ["MJ_API_BASE_URL", "MJ_API_KEY", "MJ_API_AUTH"]);
-      upstream = { baseUrl: u.MJ_API_BASE_URL, apiKey: u.MJ_API_KEY, auth: u.MJ_API_AUTH };
+      const u = loadConfig(withDefaults, [
+        "MJ_API_BASE_URL",
+        "MJ_API_KEY",
+        "MJ_API_AUTH",
+        "MJ_API_KIND",
+      ]);
+      upstream = {
+        baseUrl: u.MJ_API_BASE_URL,
+        apiKey: u.MJ_API_KEY,
+        auth: u.MJ_API_AUTH,
+        kind: u.MJ_API_KIND,
+      };
     }
   } catch (error) {
     if (error instanceof ConfigError) fail(error.message);

@@ -1,7 +1,38 @@
 import type { UpstreamTask } from "../upstream/schemas.ts";
 import type { TaskUpdate } from "./ports.ts";
-import { isTerminal, TaskStatus } from "./task.ts";
+import { type Button, isTerminal, TaskStatus } from "./task.ts";
 import { explainUpstreamReason } from "./upstream-reasons.ts";
+
+/** The jobs whose result is a 2×2 grid (novicezk's /submit/change takes these as its target). */
+const GRID_ACTIONS = ["IMAGINE", "VARIATION", "REROLL", "BLEND"];
+
+/**
+ * The nine buttons of a grid (U1–U4, 🔄, V1–V4), for a host that sends none: novicezk's task
+ * has no `buttons` (novicezk/midjourney-proxy, domain/Task.java); its U, V and reroll go
+ * through /submit/change, which the client builds from these customIds.
+ */
+export function standardGridButtons(hash: string): Button[] {
+  const button = (customId: string, label: string, emoji = ""): Button => ({
+    customId,
+    label,
+    emoji,
+    style: 2,
+    type: 2,
+  });
+  return [
+    ...[1, 2, 3, 4].map((n) => button(`MJ::JOB::upsample::${n}::${hash}`, `U${n}`)),
+    button(`MJ::JOB::reroll::0::${hash}::SOLO`, "", "🔄"),
+    ...[1, 2, 3, 4].map((n) => button(`MJ::JOB::variation::${n}::${hash}`, `V${n}`)),
+  ];
+}
+
+function buttonsOf(upstream: UpstreamTask): Button[] {
+  if (upstream.buttons.length > 0) return upstream.buttons;
+  const action = upstream.action?.trim().toUpperCase() ?? "";
+  if (!GRID_ACTIONS.includes(action)) return [];
+  const hash = upstream.properties.messageHash;
+  return standardGridButtons(typeof hash === "string" && hash ? hash : upstream.id);
+}
 
 /** A numbered item's marker at the start of a line: a keycap digit (1️⃣) or `1.` / `1)`. */
 const ITEM_MARKER = /^[ \t]*(?:[1-9]\uFE0F?\u20E3[ \t]*|[1-9][.)][ \t]+)/gmu;
@@ -82,7 +113,7 @@ export function updateFromUpstream(upstream: UpstreamTask, now: Date): TaskUpdat
     update.imageUrls = upstream.imageUrls;
     update.videoUrl = upstream.videoUrl;
     update.prompts = status === "SUCCESS" ? promptsOf(upstream) : [];
-    update.buttons = status === "SUCCESS" ? upstream.buttons : [];
+    update.buttons = status === "SUCCESS" ? buttonsOf(upstream) : [];
     update.finishedAt = new Date(upstream.finishTime ?? now.getTime()).toISOString();
   } else {
     if (upstream.imageUrl) update.imageUrl = upstream.imageUrl;

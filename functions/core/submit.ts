@@ -6,6 +6,7 @@ import {
   UpstreamBusyError,
   UpstreamRejectedError,
   UpstreamUnavailableError,
+  UpstreamUnsupportedError,
   ValidationError,
 } from "./errors.ts";
 import { DEFAULT_WEBHOOK_EVENTS, type TaskEventType } from "./events.ts";
@@ -340,6 +341,8 @@ export async function submitJob(
   body: Record<string, unknown>,
   idempotency?: IdempotencyRequest,
 ): Promise<Task> {
+  const unsupported = deps.upstream.unsupported?.(kind, body) ?? null;
+  if (unsupported) throw new UpstreamUnsupportedError(deps.upstream.kind, unsupported);
   if (task.webhookUrl && deps.checkWebhookUrl) {
     const refused = await deps.checkWebhookUrl(task.webhookUrl);
     if (refused) throw new ValidationError([{ path: "webhookUrl", message: refused }]);

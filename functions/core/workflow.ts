@@ -3,6 +3,7 @@ import {
   InvalidStateError,
   UpstreamRejectedError,
   UpstreamUnavailableError,
+  UpstreamUnsupportedError,
   ValidationError,
 } from "./errors.ts";
 import type { TaskEventType } from "./events.ts";
@@ -496,6 +497,8 @@ export async function getImageSeed(
       `The seed is known once the task is SUCCESS; this one is ${task.status}.`,
     );
   }
+  const unsupported = deps.upstream.unsupported?.("image-seed") ?? null;
+  if (unsupported) throw new UpstreamUnsupportedError(deps.upstream.kind, unsupported);
   let outcome: Awaited<ReturnType<UpstreamClient["imageSeed"]>>;
   try {
     outcome = await deps.upstream.imageSeed(task.upstreamTaskId, task.mode);

@@ -57,6 +57,13 @@ export interface UpstreamClient {
    * answer only tells whether the upstream job was stopped too.
    */
   cancel(upstreamTaskId: string): Promise<CancelOutcome>;
+  /** Which protocol the host speaks (MJ_API_KIND). */
+  readonly kind: UpstreamKind;
+  /**
+   * Why this host has no route for a submit (or `image-seed`), or null when it has one: asked
+   * before anything is recorded, so a job the host cannot run is refused up front.
+   */
+  unsupported(kind: SubmitKind | "image-seed", body?: Record<string, unknown>): string | null;
 }
 
 /**
@@ -90,9 +97,31 @@ export function authHeaders(auth: UpstreamAuth, apiKey: string): Record<string, 
   }
 }
 
+/**
+ * Which protocol the host speaks (shared/API.md `MJ_API_KIND`): `proxy` for the
+ * midjourney-proxy-plus family (CometAPI and other new-api gateways, trueai: buttons,
+ * `/submit/action`, `/submit/modal`, shorten, video, image-seed), `novicezk` for the open-source
+ * novicezk/midjourney-proxy (no buttons; U1–4, V1–4 and reroll through `/submit/change`; no
+ * shorten, video, modal or image-seed).
+ */
+export const UPSTREAM_KINDS = ["proxy", "novicezk"] as const;
+export type UpstreamKind = (typeof UPSTREAM_KINDS)[number];
+
+/** A grid button as novicezk's `/submit/change` takes it: `{action, index}`. */
+function changeOf(customId: unknown): { action: string; index: number } | null {
+  const match = /^MJ::JOB::(upsample|variation|reroll)::(\d+)::/.exec(String(customId ?? ""));
+  if (!match) return null;
+  const action = { upsample: "UPSCALE", variation: "VARIATION", reroll: "REROLL" }[
+    match[1] as "upsample" | "variation" | "reroll"
+  ];
+  return { action, index: Math.max(1, Number(match[2])) };
+}
+
 export interface UpstreamClientOptions {
   baseUrl: string;
   apiKey: string;
+  /** default "proxy" */
+  kind?: UpstreamKind;
   /** default "bearer" */
   auth?: UpstreamAuth;
   timeoutMs?: number;
@@ -152,6 +181,23 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const random = options.random ?? Math.random;
   const credentials = authHeaders(options.auth ?? "bearer", options.apiKey);
+  const hostKind = options.kind ?? "proxy";
+
+  function unsupported(
+    kind: SubmitKind | "image-seed",
+    body: Record<string, unknown> = {},
+  ): string | null {
+    if (hostKind !== "novicezk") return null;
+    // novicezk/midjourney-proxy, controller/SubmitController.java: imagine, change,
+    // simple-change, describe, blend; TaskController.java: fetch, list-by-condition
+    if (kind === "action") {
+      return changeOf(body.customId)
+        ? null
+        : "novicezk runs only U1–U4, V1–V4 and reroll (its /submit/change); this button is not among them";
+    }
+    if (kind === "imagine" || kind === "blend" || kind === "describe") return null;
+    return `novicezk has no ${kind === "image-seed" ? "image-seed" : `/submit/${kind}`} route`;
+  }
 
   async function call(method: "GET" | "POST", path: string, body?: unknown) {
     const response = await doFetch(`${base}${path}`, {
@@ -175,8 +221,18 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     mode?: Speed | null,
   ): Promise<SubmitOutcome> {
     let answer: Awaited<ReturnType<typeof call>>;
+    let route: string = kind;
+    let payload = body;
+    if (hostKind === "novicezk" && kind === "action") {
+      // no /submit/action there: the same click as `{taskId, action, index}` on /submit/change
+      const change = changeOf(body.customId);
+      if (!change) return { kind: "rejected", code: 4, reason: unsupported(kind, body) ?? "" };
+      const { customId: _customId, enableRemix: _remix, ...rest } = body;
+      route = "change";
+      payload = { ...rest, ...change };
+    }
     try {
-      answer = await call("POST", `${basePath(mode)}/submit/${kind}`, body);
+      answer = await call("POST", `${basePath(mode)}/submit/${route}`, payload);
     } catch (error) {
       const timedOut = (error as { name?: string }).name === "TimeoutError";
       return {
@@ -368,5 +424,13 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     return { kind: "failed", reason: `HTTP ${status}${said}` };
   }
 
-  return { submit, fetchTask, listByCondition, imageSeed, cancel };
+  return {
+    submit,
+    fetchTask,
+    listByCondition,
+    imageSeed,
+    cancel,
+    kind: hostKind,
+    unsupported,
+  };
 }

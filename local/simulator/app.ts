@@ -5,6 +5,7 @@ import { PartialFaultConfig } from "./faults.ts";
 import {
   action,
   blend,
+  change,
   describe,
   fetchTask,
   imageSeed,
@@ -83,7 +84,11 @@ function createMjRoutes(engine: Engine, apiKey: string, cancel: CancelBehaviour)
     });
   }
 
-  const submitRoutes = { imagine, action, modal, blend, describe, shorten, video };
+  // novicezk has imagine, change, describe and blend; the plus family has no /change
+  const submitRoutes =
+    engine.profile === "novicezk"
+      ? { imagine, change, blend, describe }
+      : { imagine, action, modal, blend, describe, shorten, video };
   for (const [name, handler] of Object.entries(submitRoutes)) {
     mj.post(`/submit/${name}`, async (c) => {
       const text = await c.req.text();
@@ -94,8 +99,11 @@ function createMjRoutes(engine: Engine, apiKey: string, cancel: CancelBehaviour)
     });
   }
   mj.get("/task/:id/fetch", (c) => send(engine, fetchTask(engine, c.req.param("id"))));
-  mj.get("/task/:id/image-seed", (c) => send(engine, imageSeed(engine, c.req.param("id"))));
-  mj.post("/task/:id/cancel", (c) => send(engine, cancelTask(engine, c.req.param("id"), cancel)));
+  // novicezk has neither (its TaskController: fetch, list-by-condition, queue, list)
+  if (engine.profile !== "novicezk") {
+    mj.get("/task/:id/image-seed", (c) => send(engine, imageSeed(engine, c.req.param("id"))));
+    mj.post("/task/:id/cancel", (c) => send(engine, cancelTask(engine, c.req.param("id"), cancel)));
+  }
   for (const path of ["/task/list-by-condition", "/task/list-by-ids"]) {
     mj.post(path, async (c) => send(engine, listByCondition(engine, await c.req.text())));
   }

@@ -312,7 +312,7 @@ export function createEngine(options: EngineOptions) {
         stats.webhooksDropped++;
       } else {
         const copies = plan.duplicate || chance(job.rng, faults.duplicateWebhooks) ? 2 : 1;
-        const body = JSON.stringify(task);
+        const body = JSON.stringify(view(task));
         const delayMs =
           faults.delayWebhookMs > 0 ? randomInt(job.rng, faults.delayWebhookMs + 1) : 0;
         for (let i = 0; i < copies; i++) {
@@ -326,6 +326,15 @@ export function createEngine(options: EngineOptions) {
       for (const delivery of shuffle(job.rng, job.held.splice(0)))
         dispatcher.enqueue(task.id, delivery);
     }
+  }
+
+  /** The task JSON as this host shows it: novicezk's Task has no `buttons`. */
+  function view(task: SimTask): SimTask {
+    const copy = structuredClone(task);
+    if ((options.profile ?? "cometapi") === "novicezk") {
+      delete (copy as Partial<SimTask>).buttons;
+    }
+    return copy;
   }
 
   function createTask(input: NewTask): SimTask {
@@ -474,9 +483,7 @@ export function createEngine(options: EngineOptions) {
       const job = jobs.get(id);
       if (!job) return undefined;
       const syncMs = options.gatewaySyncMs ?? 0;
-      if ((options.profile ?? "cometapi") !== "cometapi" || syncMs <= 0) {
-        return structuredClone(job.task);
-      }
+      if ((options.profile ?? "cometapi") !== "cometapi" || syncMs <= 0) return view(job.task);
       const now = Date.now();
       if (!job.synced || now - job.synced.at >= syncMs) {
         if (now - job.task.submitTime < syncMs) {
@@ -493,7 +500,7 @@ export function createEngine(options: EngineOptions) {
       return structuredClone(job.synced.task);
     },
     tasks(): SimTask[] {
-      return [...jobs.values()].map((job) => structuredClone(job.task));
+      return [...jobs.values()].map((job) => view(job.task));
     },
     stats(): SimStats {
       return structuredClone(stats);

@@ -326,6 +326,41 @@ export const action: Handler = (engine, body) => {
   return accepted(task);
 };
 
+const Change = z.object({
+  ...Base,
+  taskId: z.string({ error: "taskId不能为空" }).trim().min(1, { error: "taskId不能为空" }),
+  action: z.enum(["UPSCALE", "VARIATION", "REROLL"], { error: "action参数错误" }),
+  index: z.number({ error: "index参数错误" }).int().min(1).max(4).nullish(),
+});
+
+/**
+ * novicezk's `/submit/change` (novicezk/midjourney-proxy, controller/SubmitController.java):
+ * `{taskId, action: UPSCALE|VARIATION|REROLL, index}`. A missing target is code 3 (HTTP 200),
+ * a target not SUCCESS or not a grid (IMAGINE, VARIATION, REROLL, BLEND) code 4.
+ */
+export const change: Handler = (engine, body) => {
+  const input = Change.safeParse(body);
+  if (!input.success) return invalid(input.error);
+  const { taskId, action, state, notifyHook } = input.data;
+  const index = input.data.index ?? 1;
+  const target = engine.job(taskId);
+  if (!target) return submitResult(3, "关联任务不存在或已失效");
+  if (target.task.status !== "SUCCESS") return submitResult(4, PARENT_STATE);
+  if (!["IMAGINE", "VARIATION", "REROLL", "BLEND"].includes(target.task.action)) {
+    return submitResult(4, "关联任务不允许执行变化");
+  }
+  const prompt = target.task.prompt;
+  const task = engine.createTask({
+    action,
+    prompt,
+    description: () => actionDescription(action, target.task.id, index, prompt),
+    state,
+    notifyHook,
+    look: childLook(target, action, index, prompt),
+  });
+  return accepted(task);
+};
+
 const ZOOM = /--zoom\s+(\d+(?:\.\d+)?)/;
 
 /** Completes a MODAL task: Custom Zoom needs `--zoom 1..2`, Vary (Region) a mask. */

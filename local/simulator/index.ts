@@ -107,7 +107,16 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     gatewaySyncMs: opts.gatewaySyncMs,
     stepMs: opts.stepMs ?? 1000,
     progressSteps: opts.progressSteps ?? DEFAULT_PROGRESS_STEPS,
-    faults: mergeFaults(DEFAULT_FAULTS, opts.faults ?? {}),
+    // an unknown id answers as the host does: novicezk 200 with an empty body, trueai 204
+    faults: mergeFaults(
+      {
+        ...DEFAULT_FAULTS,
+        unknownTaskFetch: { cometapi: "400", trueai: "204", novicezk: "empty200" }[
+          opts.profile ?? "cometapi"
+        ] as FaultConfig["unknownTaskFetch"],
+      },
+      opts.faults ?? {},
+    ),
     seed,
     log,
     dataDir: opts.dataDir,

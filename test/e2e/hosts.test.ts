@@ -233,3 +233,87 @@ describe("a remix modal revealed late by the cometapi gateway", () => {
     expect((await stack.pollYoungOnce()).checked).toBe(0);
   });
 });
+
+/**
+ * novicezk's own protocol (novicezk/midjourney-proxy, controller/SubmitController.java: imagine,
+ * change, simple-change, describe, blend; domain/Task.java: no `buttons`): its grids get the
+ * standard nine buttons, U/V/reroll run through /submit/change, and the routes it lacks answer
+ * 422 upstream_unsupported naming the host's kind, without recording or starting anything.
+ */
+describe("novicezk (MJ_API_KIND=novicezk)", () => {
+  let stack: TestStack;
+  let alice: ReturnType<typeof api>;
+  beforeAll(async () => {
+    stack = await startTestStack({ simulator: { profile: "novicezk" } });
+    alice = api(stack, OWNERS.alice.key);
+  });
+  afterAll(() => stack.stop());
+
+  async function finished(id: string) {
+    return (
+      await eventually(
+        () => alice.task(id),
+        (r) => ["SUCCESS", "FAILURE"].includes(r.body?.status),
+      )
+    ).body;
+  }
+
+  it("gives its grids the standard buttons and runs U, V and reroll through /submit/change", async () => {
+    const root = await alice.imagine({ prompt: "a paper crane" });
+    const grid = await finished(root.body.id);
+    const upstreamGrid = stack.simulator?.tasks().find((t) => t.id === grid.upstreamTaskId);
+    expect(upstreamGrid).not.toHaveProperty("buttons");
+    expect(grid.buttons.map((b: { label: string; emoji: string }) => b.label || b.emoji)).toEqual([
+      "U1",
+      "U2",
+      "U3",
+      "U4",
+      "🔄",
+      "V1",
+      "V2",
+      "V3",
+      "V4",
+    ]);
+    for (const [label, action, command] of [
+      ["U2", "UPSCALE", "U2"],
+      ["V3", "VARIATION", "V3"],
+      ["🔄", "REROLL", "R"],
+    ] as const) {
+      const customId = grid.buttons.find(
+        (b: { label: string; emoji: string }) => b.label === label || b.emoji === label,
+      ).customId;
+      const click = await alice.call("POST", `/v1/tasks/${grid.id}/actions`, { customId });
+      expect(click.status).toBe(202);
+      const child = await finished(click.body.id);
+      expect(child).toMatchObject({ status: "SUCCESS", action, parentId: grid.id });
+      const job = stack.simulator?.tasks().find((t) => t.id === child.upstreamTaskId);
+      expect(job?.description).toBe(`/up ${grid.upstreamTaskId} ${command}`);
+    }
+  });
+
+  it.each([
+    ["/v1/shorten", { prompt: "a long prompt about a paper crane" }, "/submit/shorten"],
+    ["/v1/video", { image: "https://example.org/crane.png" }, "/submit/video"],
+  ])(
+    "%s answers 422 upstream_unsupported naming novicezk, recording nothing",
+    async (path, body, route) => {
+      const before = (await alice.list("?limit=100")).body.items.length;
+      const submits = stack.simulator?.stats().submits;
+      const answer = await alice.call("POST", path, body);
+      expect(answer.status).toBe(422);
+      expect(answer.body.error.code).toBe("upstream_unsupported");
+      expect(answer.body.error.message).toContain("novicezk");
+      expect(answer.body.error.message).toContain(route);
+      expect((await alice.list("?limit=100")).body.items.length).toBe(before);
+      expect(stack.simulator?.stats().submits).toBe(submits);
+    },
+  );
+
+  it("has no seed route either: 422, not 502", async () => {
+    const root = await alice.imagine({ prompt: "a seeded crane" });
+    const grid = await finished(root.body.id);
+    const seed = await alice.call("GET", `/v1/tasks/${grid.id}/seed`);
+    expect(seed.status).toBe(422);
+    expect(seed.body.error.code).toBe("upstream_unsupported");
+  });
+});

@@ -70,6 +70,7 @@ function linkProperties(fn: RecordedFunction, omit: string[] = []) {
         MjApiKey: MJ_API_KEY,
         MjApiBaseUrl: simulator.url,
         MjApiAuth: "bearer",
+        MjApiKind: "proxy",
         CallbackSecret: CALLBACK_SECRET,
         ApiKeys: API_KEYS,
         WebhookSecret: WEBHOOK_SECRET,

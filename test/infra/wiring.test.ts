@@ -312,6 +312,7 @@ describe("the secrets", () => {
       MjApiKey: undefined,
       MjApiBaseUrl: "https://api.cometapi.com",
       MjApiAuth: "bearer",
+      MjApiKind: "proxy",
       CallbackSecret: undefined,
       ApiKeys: undefined,
       WebhookSecret: undefined,

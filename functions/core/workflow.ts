@@ -46,8 +46,8 @@ interface ButtonRule {
  * `enableRemix`), which the gateway hides behind a code 1 (docs/upstreams.md §2).
  */
 export const BUTTON_RULES: readonly ButtonRule[] = [
-  { match: /^MJ::Job::PicReader::(\d+)$/, action: "IMAGINE", modal: "maybe", pick: true },
-  { match: /^MJ::Job::PromptAnalyzer::(\d+)$/, action: "IMAGINE", modal: "maybe", pick: true },
+  { match: /^MJ::Job::PicReader::(\d+)$/, action: "IMAGINE", modal: "never", pick: true },
+  { match: /^MJ::Job::PromptAnalyzer::(\d+)$/, action: "IMAGINE", modal: "never", pick: true },
   { match: /^MJ::Picread::Retry/, action: "DESCRIBE", modal: "never" },
   { match: /video_virtual_upscale/, action: "UPSCALE", modal: "never" },
   { match: /animate_/, action: "VIDEO", modal: "maybe" },
@@ -248,17 +248,32 @@ export async function submitAction(
     mode: input.mode ?? parent.mode,
     now: deps.clock.now(),
   });
-  const body = {
-    taskId: parent.upstreamTaskId,
-    customId: input.customId,
-    ...present(input, ["enableRemix"]),
-  };
   const idempotency = idempotencyKey
     ? {
         key: idempotencyKey,
         fingerprint: requestFingerprint(`POST /v1/tasks/${parent.id}/actions`, input),
       }
     : undefined;
+  if (effect.pick !== null) {
+    // A describe or shorten pick is an imagine of the picked prompt. Run as that: new-api
+    // gateways answer these customIds 400 unknown_action (QuantumNous/new-api,
+    // service/midjourney.go CoverPlusActionToNormalAction), trueai refuses PromptAnalyzer and
+    // opens a modal for PicReader; an imagine runs the same job everywhere, as this child.
+    if (!prompt) {
+      throw new InvalidStateError("The task has no prompt at this position to imagine.");
+    }
+    return submitJob(deps, task, "imagine", { prompt }, idempotency);
+  }
+  if (effect.action === "DESCRIBE" && parent.imageUrl) {
+    // "describe again" is a new describe of the same picture (new-api answers the Retry
+    // customId 400 unknown_action, like the picks)
+    return submitJob(deps, task, "describe", { link: parent.imageUrl }, idempotency);
+  }
+  const body = {
+    taskId: parent.upstreamTaskId,
+    customId: input.customId,
+    ...present(input, ["enableRemix"]),
+  };
   const submitDeps =
     effect.modal === "never" ? deps : { ...deps, upstream: withModalCheck(deps.upstream) };
   return submitJob(submitDeps, task, "action", body, idempotency);

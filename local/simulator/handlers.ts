@@ -282,6 +282,17 @@ export const action: Handler = (engine, body) => {
     return submitResult(4, UNKNOWN_ACTION);
   const effect = buttonEffect(customId);
   if (effect.kind === "unknown") return submitResult(4, UNKNOWN_ACTION);
+  const isPickButton =
+    effect.kind === "describeAll" ||
+    /^MJ::(Job::PicReader|Job::PromptAnalyzer|Picread::Retry)/.test(customId);
+  if (engine.profile === "cometapi" && isPickButton) {
+    // new-api maps customIds to its own actions and knows none of these
+    // (QuantumNous/new-api, service/midjourney.go CoverPlusActionToNormalAction)
+    return json({ description: "unknown_action ", type: "upstream_error", code: 4 }, 400);
+  }
+  if (engine.profile === "trueai" && customId.startsWith("MJ::Job::PromptAnalyzer::")) {
+    return submitResult(4, UNKNOWN_ACTION);
+  }
   if (effect.kind === "describeAll") {
     const ids = parent.choices.map(
       (prompt) =>
@@ -317,7 +328,8 @@ export const action: Handler = (engine, body) => {
     look: childLook(parent, effect.action, effect.index, prompt),
     choices: isRetry ? describePrompts(`${parent.look.seed}#retry#${Date.now()}`) : undefined,
   });
-  if (modal === "code21") {
+  // only the new-api gateway rewrites 21 to 1 (relay/mjproxy_handler.go); trueai answers 21
+  if (modal === "code21" || (modal === "code1" && engine.profile !== "cometapi")) {
     return accepted(task, 21, "Waiting for window confirm", {
       finalPrompt: task.properties.finalPrompt,
       remix: true,

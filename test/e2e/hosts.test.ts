@@ -317,3 +317,72 @@ describe("novicezk (MJ_API_KIND=novicezk)", () => {
     expect(seed.body.error.code).toBe("upstream_unsupported");
   });
 });
+
+/**
+ * Describe and shorten picks on every host: new-api answers the pick and retry customIds 400
+ * unknown_action (QuantumNous/new-api, service/midjourney.go CoverPlusActionToNormalAction);
+ * trueai refuses PromptAnalyzer with code 4 and opens a modal for PicReader
+ * (trueai-org/midjourney-proxy, src/Midjourney.Services/TaskService.cs). A pick runs as an
+ * imagine of the picked prompt, a retry as a new describe of the same image, as the child.
+ */
+describe.each(["cometapi", "trueai"] as const)("describe and shorten picks on %s", (profile) => {
+  let stack: TestStack;
+  let alice: ReturnType<typeof api>;
+  beforeAll(async () => {
+    stack = await startTestStack({ simulator: { profile } });
+    alice = api(stack, OWNERS.alice.key);
+  });
+  afterAll(() => stack.stop());
+
+  async function finished(id: string) {
+    return (
+      await eventually(
+        () => alice.task(id),
+        (r) => ["SUCCESS", "FAILURE"].includes(r.body?.status),
+      )
+    ).body;
+  }
+  const pickOf = (task: { buttons: { customId: string; emoji: string }[] }, emoji: string) =>
+    task.buttons.find((b) => b.emoji === emoji)?.customId;
+
+  it("a describe pick and retry, and a shorten pick, all run", async () => {
+    const described = await finished(
+      (await alice.call("POST", "/v1/describe", { link: "https://example.org/boat.png" })).body.id,
+    );
+    expect(described.prompts).toHaveLength(4);
+    const pick = await alice.call("POST", `/v1/tasks/${described.id}/actions`, {
+      customId: pickOf(described, "2️⃣"),
+    });
+    expect(pick.status).toBe(202);
+    expect(pick.body).toMatchObject({
+      action: "IMAGINE",
+      parentId: described.id,
+      prompt: described.prompts[1],
+    });
+    expect((await finished(pick.body.id)).buttons).toHaveLength(9);
+
+    const retry = await alice.call("POST", `/v1/tasks/${described.id}/actions`, {
+      customId: pickOf(described, "🔄"),
+    });
+    expect(retry.status).toBe(202);
+    expect(await finished(retry.body.id)).toMatchObject({
+      action: "DESCRIBE",
+      parentId: described.id,
+      prompts: expect.arrayContaining([expect.any(String)]),
+    });
+
+    const shortened = await finished(
+      (await alice.call("POST", "/v1/shorten", { prompt: "a small paper boat on calm water" })).body
+        .id,
+    );
+    const short = await alice.call("POST", `/v1/tasks/${shortened.id}/actions`, {
+      customId: pickOf(shortened, "3️⃣"),
+    });
+    expect(short.status).toBe(202);
+    expect(await finished(short.body.id)).toMatchObject({
+      status: "SUCCESS",
+      action: "IMAGINE",
+      prompt: shortened.prompts[2],
+    });
+  });
+});

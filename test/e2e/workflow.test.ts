@@ -222,7 +222,10 @@ describe("the other jobs", () => {
     expect(png.width).toBeGreaterThan(png.height);
   });
 
-  it("describes an image into four prompts, then imagines a picked one via its modal", async () => {
+  // a pick runs as an imagine of the picked prompt and a retry as a new describe of the same
+  // image: new-api (CometAPI) answers these customIds 400 unknown_action (QuantumNous/new-api,
+  // service/midjourney.go CoverPlusActionToNormalAction), which the simulator now does too
+  it("describes an image into four prompts, then imagines a picked one", async () => {
     const answer = await alice.call("POST", "/v1/describe", { base64: IMAGE });
     expect(answer.status).toBe(202);
     expect(answer.body).toMatchObject({ action: "DESCRIBE", prompt: null, prompts: [] });
@@ -233,10 +236,9 @@ describe("the other jobs", () => {
     const pick = await click(described, "2️⃣");
     expect(pick).toMatchObject({
       action: "IMAGINE",
-      status: "MODAL",
+      status: "SUBMITTED",
       prompt: described.prompts[1],
     });
-    await modal(pick, {});
     const grid = await finished(pick.id);
     expect(grid.buttons).toHaveLength(9);
 
@@ -269,8 +271,11 @@ describe("the other jobs", () => {
     expect(shortened.prompts[4]?.length).toBeLessThan(prompt.length);
 
     const pick = await click(shortened, "3️⃣");
-    expect(pick).toMatchObject({ status: "MODAL", prompt: shortened.prompts[2] });
-    await modal(pick, {});
+    expect(pick).toMatchObject({
+      action: "IMAGINE",
+      status: "SUBMITTED",
+      prompt: shortened.prompts[2],
+    });
     await finished(pick.id);
   });
 

@@ -341,7 +341,7 @@ export async function submitJob(
   body: Record<string, unknown>,
   idempotency?: IdempotencyRequest,
 ): Promise<Task> {
-  const unsupported = deps.upstream.unsupported?.(kind, body) ?? null;
+  const unsupported = deps.upstream.unsupported?.(kind, body, task.mode) ?? null;
   if (unsupported) throw new UpstreamUnsupportedError(deps.upstream.kind, unsupported);
   if (task.webhookUrl && deps.checkWebhookUrl) {
     const refused = await deps.checkWebhookUrl(task.webhookUrl);

@@ -63,7 +63,11 @@ export interface UpstreamClient {
    * Why this host has no route for a submit (or `image-seed`), or null when it has one: asked
    * before anything is recorded, so a job the host cannot run is refused up front.
    */
-  unsupported(kind: SubmitKind | "image-seed", body?: Record<string, unknown>): string | null;
+  unsupported(
+    kind: SubmitKind | "image-seed",
+    body?: Record<string, unknown>,
+    mode?: Speed | null,
+  ): string | null;
 }
 
 /**
@@ -186,8 +190,11 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   function unsupported(
     kind: SubmitKind | "image-seed",
     body: Record<string, unknown> = {},
+    mode?: Speed | null,
   ): string | null {
     if (hostKind !== "novicezk") return null;
+    // its context path is /mj only: no /mj-fast, /mj-relax, /mj-turbo
+    if (mode) return `novicezk has no speed prefixes (/mj-${mode})`;
     // novicezk/midjourney-proxy, controller/SubmitController.java: imagine, change,
     // simple-change, describe, blend; TaskController.java: fetch, list-by-condition
     if (kind === "action") {

@@ -153,6 +153,33 @@ describe("speed per request (mode)", () => {
     expect(doneIds).not.toContain(plain.body.id);
   });
 
+  // trueai answers a remix click with code 21 itself (no gateway rewrite): MODAL at once
+  // (trueai-org/midjourney-proxy, src/Midjourney.Services/TaskService.cs SubmitAction)
+  it("a remix click waits in MODAL from its answer (code 21) and runs once the modal is sent", async () => {
+    const root = await alice.imagine({ prompt: "a harbor for trueai" });
+    const grid = (
+      await eventually(
+        () => alice.task(root.body.id),
+        (r) => r.body?.status === "SUCCESS",
+      )
+    ).body;
+    const v2 = grid.buttons.find((b: { label: string }) => b.label === "V2").customId;
+    const click = await alice.call("POST", `/v1/tasks/${grid.id}/actions`, {
+      customId: v2,
+      enableRemix: true,
+    });
+    expect(click.body.status).toBe("MODAL");
+    const modal = await alice.call("POST", `/v1/tasks/${click.body.id}/modal`, {
+      prompt: "a harbor at dusk",
+    });
+    expect(modal.status).toBe(202);
+    const done = await eventually(
+      () => alice.task(click.body.id),
+      (r) => r.body?.status === "SUCCESS",
+    );
+    expect(done.body).toMatchObject({ status: "SUCCESS", prompt: "a harbor at dusk" });
+  });
+
   it("refuses an unknown mode with 400", async () => {
     expect((await alice.imagine({ prompt: "a boat", mode: "slow" })).status).toBe(400);
     expect((await alice.list("?mode=slow")).status).toBe(400);
@@ -308,6 +335,13 @@ describe("novicezk (MJ_API_KIND=novicezk)", () => {
       expect(stack.simulator?.stats().submits).toBe(submits);
     },
   );
+
+  it("has no speed prefixes: a mode is 422 upstream_unsupported", async () => {
+    const answer = await alice.imagine({ prompt: "a fast crane", mode: "fast" });
+    expect(answer.status).toBe(422);
+    expect(answer.body.error.code).toBe("upstream_unsupported");
+    expect(answer.body.error.message).toContain("/mj-fast");
+  });
 
   it("has no seed route either: 422, not 502", async () => {
     const root = await alice.imagine({ prompt: "a seeded crane" });

@@ -26,6 +26,26 @@ export function standardGridButtons(hash: string): Button[] {
   ];
 }
 
+const MP4 = /\.mp4(?:[?#]|$)/i;
+
+/**
+ * Pictures and video apart. trueai reports a video with the mp4 as `imageUrl` and the batch in
+ * both `videoUrls` and `imageUrls` (trueai-org/midjourney-proxy, src/Midjourney.Base/Models/
+ * TaskInfo.cs): an mp4 is never an image here, and the video is `videoUrl`, else the first of
+ * `videoUrls`, else an mp4 `imageUrl`.
+ */
+function mediaOf(upstream: UpstreamTask) {
+  const isMp4 = (url: string | null) => url !== null && MP4.test(url);
+  return {
+    imageUrl: isMp4(upstream.imageUrl) ? null : upstream.imageUrl,
+    imageUrls: upstream.imageUrls.filter((url) => !isMp4(url)),
+    videoUrl:
+      upstream.videoUrl ??
+      upstream.videoUrls[0] ??
+      (isMp4(upstream.imageUrl) ? upstream.imageUrl : null),
+  };
+}
+
 function buttonsOf(upstream: UpstreamTask): Button[] {
   if (upstream.buttons.length > 0) return upstream.buttons;
   const action = upstream.action?.trim().toUpperCase() ?? "";
@@ -109,9 +129,10 @@ export function updateFromUpstream(upstream: UpstreamTask, now: Date): TaskUpdat
     // A terminal update defines every result field, so the final task is the same whatever
     // order the earlier webhooks arrived in (a preview image or a progress step never leaks).
     update.progress = 100;
-    update.imageUrl = upstream.imageUrl;
-    update.imageUrls = upstream.imageUrls;
-    update.videoUrl = upstream.videoUrl;
+    const media = mediaOf(upstream);
+    update.imageUrl = media.imageUrl;
+    update.imageUrls = media.imageUrls;
+    update.videoUrl = media.videoUrl;
     update.prompts = status === "SUCCESS" ? promptsOf(upstream) : [];
     update.buttons = status === "SUCCESS" ? buttonsOf(upstream) : [];
     update.finishedAt = new Date(upstream.finishTime ?? now.getTime()).toISOString();

@@ -288,6 +288,20 @@ export function createEngine(options: EngineOptions) {
       case "VIDEO":
         task.videoUrl = `${baseUrl}/mj/video/${task.id}.mp4`;
         task.buttons = videoButtons(hash);
+        if ((options.profile ?? "cometapi") === "trueai") {
+          // trueai (TaskInfo.cs): the mp4 is also imageUrl, the batch in videoUrls and imageUrls,
+          // and a video's grid buttons are video_virtual_upscale
+          const batch = [{ url: task.videoUrl, thumbnail: null }];
+          task.imageUrl = task.videoUrl;
+          Object.assign(task, { videoUrls: batch, imageUrls: batch });
+          task.buttons = [1, 2, 3, 4].map((n) => ({
+            customId: `MJ::JOB::video_virtual_upscale::${n}::${hash}`,
+            emoji: "",
+            label: `U${n}`,
+            type: 2,
+            style: 2,
+          }));
+        }
         break;
       default:
         task.buttons = gridButtons(hash);

@@ -180,6 +180,27 @@ describe("speed per request (mode)", () => {
     expect(done.body).toMatchObject({ status: "SUCCESS", prompt: "a harbor at dusk" });
   });
 
+  // trueai-org/midjourney-proxy, src/Midjourney.Base/Models/TaskInfo.cs: a VIDEO task's
+  // imageUrl is the mp4, and the batch is in both videoUrls and imageUrls
+  it("records trueai's video as the video, not as an image", async () => {
+    const answer = await alice.call("POST", "/v1/video", {
+      image: "https://example.org/boat.png",
+      prompt: "the boat drifts",
+    });
+    expect(answer.status).toBe(202);
+    const done = (
+      await eventually(
+        () => alice.task(answer.body.id),
+        (r) => ["SUCCESS", "FAILURE"].includes(r.body?.status),
+      )
+    ).body;
+    expect(done).toMatchObject({ status: "SUCCESS", imageUrl: null });
+    expect(done.videoUrl).toMatch(/\.mp4$/);
+    expect(done.imageUrls.filter((u: string) => u.endsWith(".mp4"))).toEqual([]);
+    const file = await fetch(done.videoUrl);
+    expect(file.headers.get("content-type")).toBe("video/mp4");
+  });
+
   it("refuses an unknown mode with 400", async () => {
     expect((await alice.imagine({ prompt: "a boat", mode: "slow" })).status).toBe(400);
     expect((await alice.list("?mode=slow")).status).toBe(400);

@@ -2,7 +2,12 @@ import { createImageStore } from "./compose-images.ts";
 import { authenticatorFor } from "./compose-keys.ts";
 import type { Config } from "./config.ts";
 import type { Clock, ImageStore, Logger } from "./core/ports.ts";
-import { type ReconcileReport, reconcile } from "./core/reconcile.ts";
+import {
+  pollYoung,
+  type ReconcileReport,
+  reconcile,
+  type YoungPollReport,
+} from "./core/reconcile.ts";
 import { createDocumentClient, createIdFactory, systemClock } from "./deps.ts";
 import { createCallbackApp } from "./http/callback-app.ts";
 import { createReadApp } from "./http/read-app.ts";
@@ -20,6 +25,8 @@ const SUBMIT_SETTINGS = [
   "DYNAMODB_ENDPOINT",
   "MJ_API_BASE_URL",
   "MJ_API_KEY",
+  "MJ_API_AUTH",
+  "MJ_API_KIND",
   "PUBLIC_URL",
   "CALLBACK_SECRET",
   "API_KEYS",
@@ -71,7 +78,9 @@ export const FUNCTION_SETTINGS = {
     "DYNAMODB_ENDPOINT",
     "MJ_API_BASE_URL",
     "MJ_API_KEY",
+    "MJ_API_AUTH",
     "TASK_DEADLINE_SECONDS",
+    "MODAL_DEADLINE_SECONDS",
     "UPSTREAM_TIMEOUT_MS",
     // the same run copies finished tasks' images (functions/compose-copier.ts)
     "IMAGE_BUCKET",
@@ -127,12 +136,15 @@ function storeFor(
 }
 
 function upstreamFor(
-  config: { MJ_API_BASE_URL: string; MJ_API_KEY: string; UPSTREAM_TIMEOUT_MS: number },
+  config: Pick<Config, "MJ_API_BASE_URL" | "MJ_API_KEY" | "UPSTREAM_TIMEOUT_MS"> &
+    Partial<Pick<Config, "MJ_API_AUTH" | "MJ_API_KIND">>,
   overrides: Overrides,
 ) {
   return createUpstreamClient({
     baseUrl: config.MJ_API_BASE_URL,
     apiKey: config.MJ_API_KEY,
+    auth: config.MJ_API_AUTH,
+    kind: config.MJ_API_KIND,
     timeoutMs: config.UPSTREAM_TIMEOUT_MS,
     fetch: overrides.fetch,
   });
@@ -190,9 +202,16 @@ export function composeReadApp(config: SettingsOf<"read">, overrides: Overrides 
   });
 }
 
+/** The reconciler's settings; the upstream's auth style and the modal deadline have defaults. */
+type ReconcilerConfig = Omit<
+  SettingsOf<"reconcile">,
+  ImageSettingKey | "MJ_API_AUTH" | "MODAL_DEADLINE_SECONDS"
+> &
+  Partial<Pick<Config, "MJ_API_AUTH" | "MODAL_DEADLINE_SECONDS">>;
+
 /** The reconciler as one callable run (a scheduled Lambda, or an interval locally). */
 export function composeReconciler(
-  config: Omit<SettingsOf<"reconcile">, ImageSettingKey>,
+  config: ReconcilerConfig,
   overrides: Overrides = {},
 ): (run?: { timeBudgetMs?: number; batchSize?: number }) => Promise<ReconcileReport> {
   const log = loggerFor(config, overrides, "reconcile");
@@ -202,5 +221,35 @@ export function composeReconciler(
     clock: overrides.clock ?? systemClock,
     log,
   };
-  return (run = {}) => reconcile(deps, { deadlineSeconds: config.TASK_DEADLINE_SECONDS, ...run });
+  return (run = {}) =>
+    reconcile(deps, {
+      deadlineSeconds: config.TASK_DEADLINE_SECONDS,
+      modalDeadlineSeconds: config.MODAL_DEADLINE_SECONDS,
+      ...run,
+    });
+}
+
+/**
+ * The polls soon after a submit (core/reconcile.ts pollYoung) as one callable tick; it
+ * remembers when it last ran, so each task is asked about once per point of its schedule.
+ */
+export function composeYoungPoller(
+  config: ReconcilerConfig,
+  overrides: Overrides = {},
+): () => Promise<YoungPollReport> {
+  const clock = overrides.clock ?? systemClock;
+  const log = loggerFor(config, overrides, "reconcile");
+  const deps = {
+    store: storeFor(config, log),
+    upstream: upstreamFor(config, overrides),
+    clock,
+    log,
+  };
+  let since = new Date(clock.now().getTime() - 10_000);
+  return async () => {
+    const now = clock.now();
+    const report = await pollYoung(deps, { since });
+    since = now;
+    return report;
+  };
 }

@@ -1,5 +1,6 @@
 import * as z from "zod";
 import { LOG_FORMATS, LOG_LEVELS } from "./log.ts";
+import { UPSTREAM_AUTH_STYLES, UPSTREAM_KINDS } from "./upstream/client.ts";
 
 /** One line that names the setting, so a bad deploy or `npm start` fails with something useful. */
 export class ConfigError extends Error {
@@ -45,6 +46,10 @@ export const Config = z.object({
   DYNAMODB_ENDPOINT: url.optional(),
   MJ_API_BASE_URL: url,
   MJ_API_KEY: z.string().min(1),
+  /** How MJ_API_KEY is sent: `bearer` (CometAPI, new-api), `mj-api-secret` (novicezk), `authorization` (trueai). */
+  MJ_API_AUTH: z.enum(UPSTREAM_AUTH_STYLES).default("bearer"),
+  /** The host's protocol: `proxy` (CometAPI, new-api gateways, trueai) or `novicezk`. */
+  MJ_API_KIND: z.enum(UPSTREAM_KINDS).default("proxy"),
   PUBLIC_URL: url,
   CALLBACK_SECRET: z.string().min(16),
   API_KEYS: ApiKeys,
@@ -55,6 +60,8 @@ export const Config = z.object({
   RECONCILE_INTERVAL_SECONDS: positiveInt.default(60),
   /** Unfinished tasks older than this are failed by the reconciler. */
   TASK_DEADLINE_SECONDS: positiveInt.default(3600),
+  /** Tasks left waiting in MODAL (no modal submitted) longer than this are cancelled. */
+  MODAL_DEADLINE_SECONDS: positiveInt.default(86_400),
   UPSTREAM_TIMEOUT_MS: positiveInt.default(10_000),
   /**
    * Every item of a task (the task, its webhook deliveries) is deleted by DynamoDB's TTL this

@@ -9,6 +9,8 @@ export const LINKS = {
   TABLE_NAME: { resource: "Table", property: "name" },
   MJ_API_BASE_URL: { resource: "MjApiBaseUrl", property: "value" },
   MJ_API_KEY: { resource: "MjApiKey", property: "value" },
+  MJ_API_AUTH: { resource: "MjApiAuth", property: "value" },
+  MJ_API_KIND: { resource: "MjApiKind", property: "value" },
   CALLBACK_SECRET: { resource: "CallbackSecret", property: "value" },
   API_KEYS: { resource: "ApiKeys", property: "value" },
   ADMIN_KEY: { resource: "AdminKey", property: "value" },

@@ -20,8 +20,10 @@ import {
   adminKey,
   apiKeys,
   callbackSecret,
+  mjApiAuth,
   mjApiBaseUrl,
   mjApiKey,
+  mjApiKind,
   webhookSecret,
 } from "./secrets.ts";
 import { images, TASK_RETENTION_DAYS, table } from "./storage.ts";
@@ -64,7 +66,7 @@ const HTTP_FUNCTIONS = {
     description: "paperboat: starts Midjourney jobs (POST /v1/...)",
     // One upstream call bounded by UPSTREAM_TIMEOUT_MS, plus two DynamoDB writes.
     timeout: "20 seconds",
-    link: [table, mjApiBaseUrl, mjApiKey, callbackSecret, apiKeys, api],
+    link: [table, mjApiBaseUrl, mjApiKey, mjApiAuth, mjApiKind, callbackSecret, apiKeys, api],
     permissions: tableGrant(table, TABLE_ACCESS.submit),
     concurrency: { reserved: RESERVED_CONCURRENCY.submit },
     // webhookUrls must be https to public addresses (docs/webhooks.md)

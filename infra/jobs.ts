@@ -1,7 +1,7 @@
 import { bucketGrant, TABLE_ACCESS, tableGrant } from "./access.ts";
 import { RESERVED_CONCURRENCY } from "./limits.ts";
 import { FUNCTION_DEFAULTS, LOG_ENVIRONMENT, UPSTREAM_TIMEOUT_MS } from "./runtime.ts";
-import { mjApiBaseUrl, mjApiKey } from "./secrets.ts";
+import { mjApiAuth, mjApiBaseUrl, mjApiKey } from "./secrets.ts";
 import { images, table } from "./storage.ts";
 
 /** EventBridge Scheduler's finest rate is one minute; that is RECONCILE_INTERVAL_SECONDS. */
@@ -31,7 +31,7 @@ export const reconciler = new sst.aws.CronV2("Reconciler", {
     handler: "functions/reconcile.handler",
     description: "paperboat: reconciles unfinished tasks with the upstream",
     timeout: "50 seconds",
-    link: [table, mjApiBaseUrl, mjApiKey, images],
+    link: [table, mjApiBaseUrl, mjApiKey, mjApiAuth, images],
     // it writes image copies, never reads them back
     permissions: [...tableGrant(table, TABLE_ACCESS.reconcile), bucketGrant(images, ["PutObject"])],
     // one run at a time, whatever the scheduler does

@@ -3,7 +3,14 @@ import { TABLE_ACCESS, tableGrant } from "./access.ts";
 import { api } from "./api.ts";
 import { QUEUE_MAX_CONCURRENCY, RESERVED_CONCURRENCY } from "./limits.ts";
 import { FUNCTION_DEFAULTS, LOG_ENVIRONMENT, UPSTREAM_TIMEOUT_MS } from "./runtime.ts";
-import { apiKeys, callbackSecret, mjApiBaseUrl, mjApiKey } from "./secrets.ts";
+import {
+  apiKeys,
+  callbackSecret,
+  mjApiAuth,
+  mjApiBaseUrl,
+  mjApiKey,
+  mjApiKind,
+} from "./secrets.ts";
 import { TASK_RETENTION_DAYS, table } from "./storage.ts";
 
 /**
@@ -41,6 +48,8 @@ imagineQueue.subscribe(
       table,
       mjApiBaseUrl,
       mjApiKey,
+      mjApiAuth,
+      mjApiKind,
       callbackSecret,
       apiKeys,
       api,

@@ -15,6 +15,12 @@ export const mjApiBaseUrl = new sst.Secret(
   "https://api.cometapi.com",
 );
 
+/** How the key is sent (`bearer`, `mj-api-secret`, `authorization`): bearer unless set. */
+export const mjApiAuth = new sst.Secret(LINKS.MJ_API_AUTH.resource, "bearer");
+
+/** The host's protocol (`proxy`, `novicezk`): proxy unless set. Submit only. */
+export const mjApiKind = new sst.Secret(LINKS.MJ_API_KIND.resource, "proxy");
+
 /** Signs (submit) and verifies (callback) the correlation `state` tokens. */
 export const callbackSecret = new sst.Secret(LINKS.CALLBACK_SECRET.resource);
 

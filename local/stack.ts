@@ -10,6 +10,7 @@ import {
   composeReadApp,
   composeReconciler,
   composeSubmitApp,
+  composeYoungPoller,
   type Overrides,
 } from "../functions/compose.ts";
 import { composeAdminApp } from "../functions/compose-admin.ts";
@@ -24,7 +25,7 @@ import {
 import type { DispatchReport } from "../functions/core/dispatch.ts";
 import type { ImageCopyReport } from "../functions/core/image-copy.ts";
 import type { Logger } from "../functions/core/ports.ts";
-import type { ReconcileReport } from "../functions/core/reconcile.ts";
+import type { ReconcileReport, YoungPollReport } from "../functions/core/reconcile.ts";
 import { createDocumentClient } from "../functions/deps.ts";
 import { packagedAssetsDir } from "../functions/http/docs-app.ts";
 import { errorBody } from "../functions/http/errors.ts";
@@ -32,10 +33,16 @@ import type { Resolver } from "../functions/images/source.ts";
 import { silentLogger } from "../functions/log.ts";
 import { createSqsClient } from "../functions/queue/sqs-actions.ts";
 import { ROUTES } from "../functions/routes.ts";
+import type { UpstreamAuth, UpstreamKind } from "../functions/upstream/client.ts";
 import { type LocalEventBridge, startLocalEventBridge } from "./aws/eventbridge.ts";
 import { type LocalSqs, pollQueue, startLocalSqs } from "./aws/sqs.ts";
 import { ensureTable, startDynamoDbLocal } from "./dynamodb.ts";
-import { type Simulator, type SimulatorOptions, startSimulator } from "./simulator/index.ts";
+import {
+  PROFILE_AUTH,
+  type Simulator,
+  type SimulatorOptions,
+  startSimulator,
+} from "./simulator/index.ts";
 
 export interface StackOptions {
   host?: string;
@@ -47,7 +54,7 @@ export interface StackOptions {
   /** With no dynamodbEndpoint: keep DynamoDB Local's data here (else in memory). */
   dynamodbDataDir?: string;
   /** A real upstream; otherwise the simulator is started with `simulator` options. */
-  upstream?: { baseUrl: string; apiKey: string };
+  upstream?: { baseUrl: string; apiKey: string; auth?: UpstreamAuth; kind?: UpstreamKind };
   simulator?: Partial<SimulatorOptions>;
   /** Base URL the upstream calls back; defaults to this server's own URL. */
   publicUrl?: string;
@@ -57,9 +64,13 @@ export interface StackOptions {
   adminKey?: string;
   /** 0 disables the interval (tests call reconcileOnce). */
   reconcileIntervalSeconds: number;
+  /** The polls soon after a submit run this often (npm start: 1000); 0 (default): pollYoungOnce() only. */
+  youngPollIntervalMs?: number;
   taskDeadlineSeconds?: number;
   /** TASK_RETENTION_DAYS (default 90; 0 keeps tasks). Local image copies are not expired. */
   taskRetentionDays?: number;
+  /** MODAL_DEADLINE_SECONDS (default a day) */
+  modalDeadlineSeconds?: number;
   upstreamTimeoutMs?: number;
   log?: Logger;
   overrides?: Overrides;
@@ -128,6 +139,8 @@ export interface Stack {
   upstreamUrl: string;
   simulator: Simulator | null;
   reconcileOnce(): Promise<ReconcileReport>;
+  /** One tick of the polls soon after a submit (3, 10, 20, 40 s). */
+  pollYoungOnce(): Promise<YoungPollReport>;
   /** One run of the image copier (what the reconciler Lambda does after reconciling). */
   copyImagesOnce(): Promise<ImageCopyReport>;
   /** Where the copies are kept on disk (null with an S3 store). */
@@ -169,7 +182,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       const apiKey = options.simulator?.apiKey ?? "sim-local-key";
       simulator = await startSimulator({ ...options.simulator, apiKey });
       stops.push(() => (simulator as Simulator).stop());
-      upstream = { baseUrl: simulator.url, apiKey };
+      upstream = {
+        baseUrl: simulator.url,
+        apiKey,
+        auth: PROFILE_AUTH[simulator.profile],
+        kind: simulator.profile === "novicezk" ? "novicezk" : "proxy",
+      };
     }
 
     const host = options.host ?? "127.0.0.1";
@@ -230,6 +248,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       DYNAMODB_ENDPOINT: dynamodbEndpoint,
       MJ_API_BASE_URL: upstream.baseUrl,
       MJ_API_KEY: upstream.apiKey,
+      MJ_API_AUTH: upstream.auth ?? "bearer",
+      MJ_API_KIND: upstream.kind ?? "proxy",
       PUBLIC_URL: publicUrl,
       CALLBACK_SECRET: options.callbackSecret,
       API_KEYS: options.apiKeys,
@@ -237,6 +257,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       UPSTREAM_TIMEOUT_MS: options.upstreamTimeoutMs ?? 10_000,
       TASK_DEADLINE_SECONDS: options.taskDeadlineSeconds ?? 3600,
       TASK_RETENTION_DAYS: options.taskRetentionDays ?? 90,
+      MODAL_DEADLINE_SECONDS: options.modalDeadlineSeconds ?? 86_400,
       IMAGE_BUCKET: imageOptions.s3?.bucket,
       IMAGE_S3_ENDPOINT: imageOptions.s3?.endpoint,
       IMAGE_DIR: imageDir ?? undefined,
@@ -292,6 +313,24 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       stops.push(async () => {
         clearInterval(timer);
         await running?.catch(() => {});
+      });
+    }
+
+    const pollYoungOnce = composeYoungPoller(common, overrides);
+    if ((options.youngPollIntervalMs ?? 0) > 0) {
+      let polling: Promise<unknown> | null = null;
+      const timer = setInterval(() => {
+        polling ??= pollYoungOnce()
+          .catch((error: Error) =>
+            log.error("young poll failed", { error: error.name, message: error.message }),
+          )
+          .finally(() => {
+            polling = null;
+          });
+      }, options.youngPollIntervalMs);
+      stops.push(async () => {
+        clearInterval(timer);
+        await polling;
       });
     }
 
@@ -362,6 +401,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       upstreamUrl: upstream.baseUrl,
       simulator,
       reconcileOnce,
+      pollYoungOnce,
       copyImagesOnce,
       imageDir,
       dispatchOnce,

@@ -12,6 +12,8 @@ import { join, resolve } from "node:path";
 import * as z from "zod";
 import { ConfigError, loadConfig } from "../functions/config.ts";
 import { createLogger, type LogFormat } from "../functions/log.ts";
+import type { UpstreamAuth, UpstreamKind } from "../functions/upstream/client.ts";
+import { SIM_PROFILES } from "./simulator/index.ts";
 import { startStack } from "./stack.ts";
 
 /**
@@ -22,6 +24,8 @@ const LocalSettings = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   DATA_DIR: z.string().min(1).default(".data"),
   SIMULATOR_STEP_MS: z.coerce.number().int().min(1).max(60_000).default(1500),
+  /** which real host the built-in simulator behaves as (local/simulator/profiles.ts) */
+  SIM_PROFILE: z.enum(SIM_PROFILES).default("cometapi"),
 });
 
 const Secrets = z.object({
@@ -108,12 +112,13 @@ async function main() {
     PORT: blank(env.PORT),
     DATA_DIR: blank(env.DATA_DIR),
     SIMULATOR_STEP_MS: blank(env.SIMULATOR_STEP_MS),
+    SIM_PROFILE: blank(env.SIM_PROFILE),
   });
   if (!local.success) {
     const issue = local.error.issues[0];
     fail(`paperboat: setting ${String(issue?.path[0])} is malformed: ${issue?.message}`);
   }
-  const { PORT, DATA_DIR, SIMULATOR_STEP_MS } = local.data;
+  const { PORT, DATA_DIR, SIMULATOR_STEP_MS, SIM_PROFILE } = local.data;
   if (!(await isPortFree(PORT))) portInUse(PORT);
   const dataDir = resolve(DATA_DIR);
   // DATA_DIR holds secrets, the database and the image copies: only this user reads it. The
@@ -142,12 +147,24 @@ async function main() {
     EVENT_BUS_NAME: blank(env.EVENT_BUS_NAME) ?? "paperboat",
   };
   let config: ReturnType<typeof loadLocalConfig>;
-  let upstream: { baseUrl: string; apiKey: string } | undefined;
+  let upstream:
+    | { baseUrl: string; apiKey: string; auth: UpstreamAuth; kind: UpstreamKind }
+    | undefined;
   try {
     config = loadLocalConfig(withDefaults);
     if (withDefaults.MJ_API_BASE_URL) {
-      const u = loadConfig(withDefaults, ["MJ_API_BASE_URL", "MJ_API_KEY"]);
-      upstream = { baseUrl: u.MJ_API_BASE_URL, apiKey: u.MJ_API_KEY };
+      const u = loadConfig(withDefaults, [
+        "MJ_API_BASE_URL",
+        "MJ_API_KEY",
+        "MJ_API_AUTH",
+        "MJ_API_KIND",
+      ]);
+      upstream = {
+        baseUrl: u.MJ_API_BASE_URL,
+        apiKey: u.MJ_API_KEY,
+        auth: u.MJ_API_AUTH,
+        kind: u.MJ_API_KIND,
+      };
     }
   } catch (error) {
     if (error instanceof ConfigError) fail(error.message);
@@ -164,6 +181,7 @@ async function main() {
     dynamodbDataDir: join(dataDir, "dynamodb"),
     upstream,
     simulator: {
+      profile: SIM_PROFILE,
       stepMs: SIMULATOR_STEP_MS,
       // its jobs outlive a restart, like a real upstream's: running tasks still finish
       dataDir: join(dataDir, "simulator"),
@@ -175,6 +193,7 @@ async function main() {
     apiKeys: config.API_KEYS,
     adminKey: config.ADMIN_KEY,
     reconcileIntervalSeconds: config.RECONCILE_INTERVAL_SECONDS,
+    youngPollIntervalMs: 1000,
     taskDeadlineSeconds: config.TASK_DEADLINE_SECONDS,
     taskRetentionDays: config.TASK_RETENTION_DAYS,
     images: {

@@ -93,6 +93,19 @@ export class UpstreamBusyError extends AppError {
   }
 }
 
+/** The upstream has no route for this job (novicezk: no shorten, video, modal ...); nothing was recorded. */
+export class UpstreamUnsupportedError extends AppError {
+  constructor(
+    readonly hostKind: string,
+    reason: string,
+  ) {
+    super(
+      "upstream_unsupported",
+      `The upstream (MJ_API_KIND ${hostKind}) cannot run this job: ${reason}`,
+    );
+  }
+}
+
 /** The upstream could not be reached or answered garbage. */
 export class UpstreamUnavailableError extends AppError {
   constructor(

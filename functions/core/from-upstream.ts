@@ -1,7 +1,58 @@
 import type { UpstreamTask } from "../upstream/schemas.ts";
 import type { TaskUpdate } from "./ports.ts";
-import { isTerminal, TaskStatus } from "./task.ts";
+import { type Button, isTerminal, TaskStatus } from "./task.ts";
 import { explainUpstreamReason } from "./upstream-reasons.ts";
+
+/** The jobs whose result is a 2×2 grid (novicezk's /submit/change takes these as its target). */
+const GRID_ACTIONS = ["IMAGINE", "VARIATION", "REROLL", "BLEND"];
+
+/**
+ * The nine buttons of a grid (U1–U4, 🔄, V1–V4), for a host that sends none: novicezk's task
+ * has no `buttons` (novicezk/midjourney-proxy, domain/Task.java); its U, V and reroll go
+ * through /submit/change, which the client builds from these customIds.
+ */
+export function standardGridButtons(hash: string): Button[] {
+  const button = (customId: string, label: string, emoji = ""): Button => ({
+    customId,
+    label,
+    emoji,
+    style: 2,
+    type: 2,
+  });
+  return [
+    ...[1, 2, 3, 4].map((n) => button(`MJ::JOB::upsample::${n}::${hash}`, `U${n}`)),
+    button(`MJ::JOB::reroll::0::${hash}::SOLO`, "", "🔄"),
+    ...[1, 2, 3, 4].map((n) => button(`MJ::JOB::variation::${n}::${hash}`, `V${n}`)),
+  ];
+}
+
+const MP4 = /\.mp4(?:[?#]|$)/i;
+
+/**
+ * Pictures and video apart. trueai reports a video with the mp4 as `imageUrl` and the batch in
+ * both `videoUrls` and `imageUrls` (trueai-org/midjourney-proxy, src/Midjourney.Base/Models/
+ * TaskInfo.cs): an mp4 is never an image here, and the video is `videoUrl`, else the first of
+ * `videoUrls`, else an mp4 `imageUrl`.
+ */
+function mediaOf(upstream: UpstreamTask) {
+  const isMp4 = (url: string | null) => url !== null && MP4.test(url);
+  return {
+    imageUrl: isMp4(upstream.imageUrl) ? null : upstream.imageUrl,
+    imageUrls: upstream.imageUrls.filter((url) => !isMp4(url)),
+    videoUrl:
+      upstream.videoUrl ??
+      upstream.videoUrls[0] ??
+      (isMp4(upstream.imageUrl) ? upstream.imageUrl : null),
+  };
+}
+
+function buttonsOf(upstream: UpstreamTask): Button[] {
+  if (upstream.buttons.length > 0) return upstream.buttons;
+  const action = upstream.action?.trim().toUpperCase() ?? "";
+  if (!GRID_ACTIONS.includes(action)) return [];
+  const hash = upstream.properties.messageHash;
+  return standardGridButtons(typeof hash === "string" && hash ? hash : upstream.id);
+}
 
 /** A numbered item's marker at the start of a line: a keycap digit (1️⃣) or `1.` / `1)`. */
 const ITEM_MARKER = /^[ \t]*(?:[1-9]\uFE0F?\u20E3[ \t]*|[1-9][.)][ \t]+)/gmu;
@@ -78,11 +129,12 @@ export function updateFromUpstream(upstream: UpstreamTask, now: Date): TaskUpdat
     // A terminal update defines every result field, so the final task is the same whatever
     // order the earlier webhooks arrived in (a preview image or a progress step never leaks).
     update.progress = 100;
-    update.imageUrl = upstream.imageUrl;
-    update.imageUrls = upstream.imageUrls;
-    update.videoUrl = upstream.videoUrl;
+    const media = mediaOf(upstream);
+    update.imageUrl = media.imageUrl;
+    update.imageUrls = media.imageUrls;
+    update.videoUrl = media.videoUrl;
     update.prompts = status === "SUCCESS" ? promptsOf(upstream) : [];
-    update.buttons = status === "SUCCESS" ? upstream.buttons : [];
+    update.buttons = status === "SUCCESS" ? buttonsOf(upstream) : [];
     update.finishedAt = new Date(upstream.finishTime ?? now.getTime()).toISOString();
   } else {
     if (upstream.imageUrl) update.imageUrl = upstream.imageUrl;

@@ -1,4 +1,4 @@
-import type { Button, Task, TaskAction, TaskImage, TaskStatus } from "./task.ts";
+import type { Button, Task, TaskAction, TaskImage, TaskMode, TaskStatus } from "./task.ts";
 
 /** A move of a task, as the upstream (submit answer, webhook or poll) reported it. */
 export interface TaskUpdate {
@@ -35,7 +35,7 @@ export interface TaskStore {
   get(id: string): Promise<Task | null>;
   listByOwner(
     owner: string,
-    query: { status?: TaskStatus; limit: number; afterId?: string },
+    query: { status?: TaskStatus; mode?: TaskMode; limit: number; afterId?: string },
   ): Promise<Page<Task>>;
   /**
    * One conditional write that moves the task strictly forward (status rank, then progress)
@@ -49,7 +49,13 @@ export interface TaskStore {
     id: string,
     update: TaskUpdate,
     at: Date,
-    options?: { allowModal?: boolean; onlyIfUnbound?: boolean; quiet?: boolean },
+    options?: {
+      allowModal?: boolean;
+      onlyIfUnbound?: boolean;
+      quiet?: boolean;
+      /** the answer to a modal submitted through this API: may move the task out of MODAL */
+      leavingModal?: boolean;
+    },
   ): Promise<AdvanceOutcome>;
   /**
    * The same single conditional write as `advance`, reading nothing back (no ALL_NEW, no
@@ -57,8 +63,28 @@ export interface TaskStore {
    * the reconciler), so the hot path does not unmarshal and parse the whole item.
    */
   apply(id: string, update: TaskUpdate, at: Date): Promise<"applied" | "stale">;
-  /** Unfinished tasks, oldest first, from a sparse index: cost follows the unfinished set only. */
+  /**
+   * Unfinished tasks that can progress, oldest first, from a sparse index: cost follows the
+   * unfinished set only. Tasks waiting in MODAL are not among them (they wait for their owner):
+   * see listModalsCreatedBefore.
+   */
   listUnfinished(query: { limit: number; afterId?: string }): Promise<Page<Task>>;
+  /**
+   * Tasks waiting in MODAL that were created before `before`, oldest first, at most `limit`:
+   * the MODAL partition of the same sparse index, so finding the expired ones costs what they
+   * are, however many younger modals wait.
+   */
+  listModalsCreatedBefore(query: { before: Date; limit: number }): Promise<Task[]>;
+  /**
+   * Unfinished tasks (MODAL aside) created at or after `since`, oldest first, at most `limit`:
+   * the young end of the same index, for the polls soon after a submit.
+   */
+  listUnfinishedCreatedSince(query: { since: Date; limit: number }): Promise<Task[]>;
+  /**
+   * Moves a MODAL task still listed among the unfinished (written before modals had their own
+   * partition) to the MODAL partition. One conditional write; "stale" if it moved on.
+   */
+  parkModal(id: string): Promise<"parked" | "stale">;
   /**
    * The owner's tasks of one action, newest first (an index keyed by owner and action);
    * `status` narrows the page further.
@@ -185,6 +211,7 @@ export interface ImageProcessor {
 export interface TaskFilterQuery {
   status?: TaskStatus;
   action?: TaskAction;
+  mode?: TaskMode;
   limit: number;
   afterId?: string;
 }

@@ -1,6 +1,6 @@
 import { NotFoundError } from "./errors.ts";
 import type { Page, TaskStore } from "./ports.ts";
-import type { Task, TaskAction, TaskStatus, TaskWithChildren } from "./task.ts";
+import type { Task, TaskAction, TaskMode, TaskStatus, TaskWithChildren } from "./task.ts";
 
 /** One task of this owner; another owner's task is "not found", never "forbidden". */
 export async function getTask(
@@ -33,6 +33,8 @@ export async function getTaskWithChildren(
 export interface ListQuery {
   status?: TaskStatus;
   action?: TaskAction;
+  /** narrows any of the listings below (a filter on the index's pages) */
+  mode?: TaskMode;
   parentId?: string;
   limit: number;
   afterId?: string;

@@ -2,7 +2,7 @@ import type { UpstreamClient } from "../upstream/client.ts";
 import type { UpstreamTask } from "../upstream/schemas.ts";
 import { updateFromUpstream } from "./from-upstream.ts";
 import type { Clock, Logger, TaskStore } from "./ports.ts";
-import type { Task } from "./task.ts";
+import type { Task, TaskMode } from "./task.ts";
 
 export interface ReconcileDeps {
   store: TaskStore;
@@ -16,6 +16,8 @@ export interface ReconcileOptions {
   batchSize?: number;
   /** Tasks unfinished for longer than this are failed. */
   deadlineSeconds: number;
+  /** Tasks left waiting in MODAL longer than this are cancelled (default 24 h). */
+  modalDeadlineSeconds?: number;
   /** Stop after this many pages. */
   maxPages?: number;
   /** Start no new page after this long (a scheduled run has a time limit; the next run goes on). */
@@ -26,6 +28,8 @@ export interface ReconcileReport {
   checked: number;
   applied: number;
   expired: number;
+  /** MODAL tasks cancelled because no modal came within the modal deadline */
+  modalsCancelled: number;
   pages: number;
   upstreamErrors: number;
   /** Tasks whose update failed on its own (logged); the rest of their page still applied. */
@@ -52,6 +56,7 @@ export async function reconcile(
     checked: 0,
     applied: 0,
     expired: 0,
+    modalsCancelled: 0,
     pages: 0,
     upstreamErrors: 0,
     taskErrors: 0,
@@ -65,6 +70,13 @@ export async function reconcile(
     await reconcileBatch(deps, page.items, options.deadlineSeconds, report);
     afterId = page.lastId ?? undefined;
   } while (afterId && report.pages < maxPages && inBudget());
+  await cancelAbandonedModals(
+    deps,
+    options.modalDeadlineSeconds ?? DEFAULT_MODAL_DEADLINE_SECONDS,
+    batchSize,
+    inBudget,
+    report,
+  );
   report.durationMs = Date.now() - startedAt;
   deps.log.info("reconcile finished", { ...report });
   return report;
@@ -77,40 +89,16 @@ async function reconcileBatch(
   report: ReconcileReport,
 ): Promise<void> {
   const now = deps.clock.now();
-  const withUpstream = tasks.filter((t) => t.upstreamTaskId !== null);
-  const byUpstreamId = new Map(withUpstream.map((t) => [t.upstreamTaskId as string, t]));
-  let upstreamTasks: UpstreamTask[] = [];
-  if (byUpstreamId.size > 0) {
-    try {
-      upstreamTasks = await deps.upstream.listByCondition([...byUpstreamId.keys()]);
-    } catch (error) {
-      report.upstreamErrors++;
-      deps.log.warn("reconcile: upstream list failed", { error: (error as Error).message });
-    }
-  }
-  for (const upstreamTask of upstreamTasks) {
-    const task = byUpstreamId.get(upstreamTask.id);
-    if (!task) continue;
-    // one task's trouble (what the upstream said of it, or its write) never costs its page
-    try {
-      const update = updateFromUpstream(upstreamTask, now);
-      if (update && (await deps.store.apply(task.id, update, now)) === "applied") {
-        report.applied++;
-      }
-    } catch (error) {
-      report.taskErrors++;
-      deps.log.error("reconcile: task not updated", {
-        taskId: task.id,
-        upstreamTaskId: task.upstreamTaskId,
-        error: (error as Error).name,
-        message: (error as Error).message,
-      });
-    }
-  }
+  const byMode = groupByMode(tasks);
+  await pollGroups(deps, byMode, now, report);
   for (const task of tasks) {
+    if (task.status === "MODAL") {
+      // listed among the unfinished from before modals had their own partition: moved there
+      await deps.store.parkModal(task.id).catch(() => "stale");
+      continue;
+    }
     const ageSeconds = (now.getTime() - Date.parse(task.createdAt)) / 1000;
-    // a task in MODAL waits for its owner's modal submit, not for the upstream
-    if (ageSeconds <= deadlineSeconds || task.status === "MODAL") continue;
+    if (ageSeconds <= deadlineSeconds) continue;
     // If the batch above just finished it, this write is stale and changes nothing.
     try {
       const outcome = await deps.store.apply(
@@ -135,4 +123,138 @@ async function reconcileBatch(
       });
     }
   }
+}
+
+/** How long a task may wait in MODAL for its owner's modal before it is cancelled. */
+export const DEFAULT_MODAL_DEADLINE_SECONDS = 24 * 60 * 60;
+
+/**
+ * A task in MODAL waits for its owner, not for the upstream, so the task deadline does not
+ * apply; one left waiting past the modal deadline is cancelled. Only the expired ones are
+ * read (the MODAL partition, oldest first, up to the cutoff), so younger modals cost nothing.
+ */
+async function cancelAbandonedModals(
+  deps: ReconcileDeps,
+  modalDeadlineSeconds: number,
+  batchSize: number,
+  mayGoOn: () => boolean,
+  report: ReconcileReport,
+): Promise<void> {
+  const now = deps.clock.now();
+  const before = new Date(now.getTime() - modalDeadlineSeconds * 1000);
+  const hours = Math.round((modalDeadlineSeconds / 3600) * 10) / 10;
+  for (;;) {
+    const expired = await deps.store.listModalsCreatedBefore({ before, limit: batchSize });
+    let cancelled = 0;
+    for (const task of expired) {
+      const result = await deps.store.advance(
+        task.id,
+        {
+          status: "CANCEL",
+          failReason: `no modal was submitted within ${hours} h`,
+          finishedAt: now.toISOString(),
+        },
+        now,
+      );
+      if (result.outcome === "applied") {
+        cancelled++;
+        deps.log.info("modal abandoned", { taskId: task.id, upstreamTaskId: task.upstreamTaskId });
+      }
+    }
+    report.modalsCancelled += cancelled;
+    if (expired.length < batchSize || cancelled === 0 || !mayGoOn()) return;
+  }
+}
+
+/** A task is polled under the path prefix of its mode: one list call per mode in a batch. */
+function groupByMode(tasks: Task[]): Map<TaskMode | null, Map<string, Task>> {
+  const byMode = new Map<TaskMode | null, Map<string, Task>>();
+  for (const task of tasks) {
+    if (task.upstreamTaskId === null) continue;
+    const group = byMode.get(task.mode) ?? new Map<string, Task>();
+    group.set(task.upstreamTaskId, task);
+    byMode.set(task.mode, group);
+  }
+  return byMode;
+}
+
+/** Asks the upstream about each group and applies what it says (forward-only writes). */
+async function pollGroups(
+  deps: ReconcileDeps,
+  byMode: Map<TaskMode | null, Map<string, Task>>,
+  now: Date,
+  report: { applied: number; upstreamErrors: number; taskErrors: number },
+): Promise<void> {
+  for (const [mode, byUpstreamId] of byMode) {
+    let upstreamTasks: UpstreamTask[] = [];
+    try {
+      upstreamTasks = await deps.upstream.listByCondition([...byUpstreamId.keys()], mode);
+    } catch (error) {
+      report.upstreamErrors++;
+      deps.log.warn("reconcile: upstream list failed", { error: (error as Error).message });
+    }
+    for (const upstreamTask of upstreamTasks) {
+      const task = byUpstreamId.get(upstreamTask.id);
+      if (!task) continue;
+      // one task's trouble (what the upstream said of it, or its write) never costs its page
+      try {
+        const update = updateFromUpstream(upstreamTask, now);
+        if (update && (await deps.store.apply(task.id, update, now)) === "applied") {
+          report.applied++;
+        }
+      } catch (error) {
+        report.taskErrors++;
+        deps.log.error("reconcile: task not updated", {
+          taskId: task.id,
+          upstreamTaskId: task.upstreamTaskId,
+          error: (error as Error).name,
+          message: (error as Error).message,
+        });
+      }
+    }
+  }
+}
+
+/**
+ * When a young task is polled, in seconds after its submit: soon, because a gateway may hide
+ * what the client must act on (new-api answers a remix click with code 1 and shows MODAL only
+ * once synced, about every 15 s) and webhooks may never come; then the regular interval.
+ */
+export const YOUNG_POLL_AGES = [3, 10, 20, 40] as const;
+
+export interface YoungPollReport {
+  checked: number;
+  applied: number;
+  upstreamErrors: number;
+  taskErrors: number;
+}
+
+/**
+ * The polls soon after a submit: every unfinished task that reached one of YOUNG_POLL_AGES
+ * between `since` (the previous run) and now is asked about, in one list call per mode. Only
+ * the young end of the unfinished index is read. Stateless: a missed run only skips a poll,
+ * which the regular reconcile makes up.
+ */
+export async function pollYoung(
+  deps: ReconcileDeps,
+  options: { since: Date; limit?: number },
+): Promise<YoungPollReport> {
+  const now = deps.clock.now();
+  const oldest = new Date(now.getTime() - (Math.max(...YOUNG_POLL_AGES) + 1) * 1000);
+  const young = await deps.store.listUnfinishedCreatedSince({
+    since: oldest,
+    limit: options.limit ?? 200,
+  });
+  const ageAt = (task: Task, at: Date) => (at.getTime() - Date.parse(task.createdAt)) / 1000;
+  const due = young.filter((task) =>
+    YOUNG_POLL_AGES.some((age) => ageAt(task, options.since) < age && age <= ageAt(task, now)),
+  );
+  const report: YoungPollReport = {
+    checked: due.length,
+    applied: 0,
+    upstreamErrors: 0,
+    taskErrors: 0,
+  };
+  await pollGroups(deps, groupByMode(due), now, report);
+  return report;
 }

@@ -6,6 +6,7 @@ import {
   UpstreamBusyError,
   UpstreamRejectedError,
   UpstreamUnavailableError,
+  UpstreamUnsupportedError,
   ValidationError,
 } from "./errors.ts";
 import { DEFAULT_WEBHOOK_EVENTS, type TaskEventType } from "./events.ts";
@@ -18,7 +19,7 @@ import type {
   TaskUpdate,
 } from "./ports.ts";
 import { createStateToken } from "./state-token.ts";
-import type { Metadata, Task, TaskAction } from "./task.ts";
+import type { Metadata, Task, TaskAction, TaskMode } from "./task.ts";
 import { explainUpstreamReason } from "./upstream-reasons.ts";
 
 export interface SubmitDeps {
@@ -56,6 +57,7 @@ export interface ImagineInput {
   metadata?: Metadata;
   webhookUrl?: string;
   webhookEvents?: TaskEventType[];
+  mode?: TaskMode;
 }
 
 /** A fresh task record in NOT_START, before anything is sent upstream. */
@@ -68,6 +70,8 @@ export function newTask(fields: {
   metadata?: Metadata;
   /** The client's webhookUrl and the events it wants there (default: all but progress). */
   webhook?: { url?: string; events?: readonly TaskEventType[] };
+  /** the speed asked for (its upstream path prefix); null: none */
+  mode?: TaskMode | null;
   now: Date;
 }): Task {
   const at = fields.now.toISOString();
@@ -101,6 +105,7 @@ export function newTask(fields: {
     upstreamImageUrl: null,
     upstreamImageUrls: [],
     upstreamVideoUrl: null,
+    mode: fields.mode ?? null,
   };
 }
 
@@ -336,6 +341,8 @@ export async function submitJob(
   body: Record<string, unknown>,
   idempotency?: IdempotencyRequest,
 ): Promise<Task> {
+  const unsupported = deps.upstream.unsupported?.(kind, body, task.mode) ?? null;
+  if (unsupported) throw new UpstreamUnsupportedError(deps.upstream.kind, unsupported);
   if (task.webhookUrl && deps.checkWebhookUrl) {
     const refused = await deps.checkWebhookUrl(task.webhookUrl);
     if (refused) throw new ValidationError([{ path: "webhookUrl", message: refused }]);
@@ -346,11 +353,15 @@ export async function submitJob(
   } else {
     await deps.store.create(task);
   }
-  const outcome = await deps.upstream.submit(kind, {
-    ...body,
-    state: createStateToken(deps.callbackSecret, task.id),
-    notifyHook: deps.callbackUrl,
-  });
+  const outcome = await deps.upstream.submit(
+    kind,
+    {
+      ...body,
+      state: createStateToken(deps.callbackSecret, task.id),
+      notifyHook: deps.callbackUrl,
+    },
+    task.mode,
+  );
   const result = await recordOutcome(deps, task, outcome);
   if (idempotency) await deps.idempotency.complete(task.owner, idempotency.key, result);
   return answer(result);
@@ -370,6 +381,7 @@ export async function submitImagine(
     prompt: input.prompt,
     metadata: input.metadata,
     webhook: { url: input.webhookUrl, events: input.webhookEvents },
+    mode: input.mode,
     now: deps.clock.now(),
   });
   const body: Record<string, unknown> = { prompt: input.prompt };

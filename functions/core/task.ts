@@ -43,6 +43,10 @@ export const Button = z.object({
 });
 export type Button = z.infer<typeof Button>;
 
+/** The speed a job was asked for (shared/API.md `mode`); null: the upstream's default. */
+export const TaskMode = z.enum(["fast", "relax", "turbo"]);
+export type TaskMode = z.infer<typeof TaskMode>;
+
 /** A small JSON object of the client's, echoed back unchanged. */
 export const Metadata = z.record(z.string(), z.unknown());
 export type Metadata = z.infer<typeof Metadata>;
@@ -153,6 +157,11 @@ export const Task = z.object({
     .nullable()
     .default(null)
     .describe("the upstream's own `videoUrl`, as it sent it (it expires)"),
+  /**
+   * The speed asked for: its upstream path prefix serves the submit and every poll of the
+   * task. Defaults keep older items parsing.
+   */
+  mode: TaskMode.nullable().default(null),
 });
 export type Task = z.infer<typeof Task>;
 
@@ -163,14 +172,21 @@ export function isTerminal(status: TaskStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
 }
 
+/**
+ * NOT_START < SUBMITTED < MODAL < IN_PROGRESS < the terminal states (shared/API.md). MODAL
+ * ranks above SUBMITTED because a gateway may reveal a modal late: new-api answers a remix
+ * click with code 1 (its 21→1 rewrite) and shows MODAL only once it has synced, so the task is
+ * first recorded SUBMITTED. Leaving MODAL (the modal submitted through this API) is the one
+ * move back down, allowed only by that submit's own answer (TaskStore.advance `leavingModal`).
+ */
 const STATUS_RANK: Record<TaskStatus, number> = {
   NOT_START: 0,
-  MODAL: 0,
-  SUBMITTED: 1,
-  IN_PROGRESS: 2,
-  SUCCESS: 3,
-  FAILURE: 3,
-  CANCEL: 3,
+  SUBMITTED: 1000,
+  MODAL: 1500,
+  IN_PROGRESS: 2000,
+  SUCCESS: 3100,
+  FAILURE: 3100,
+  CANCEL: 3100,
 };
 
 /**
@@ -181,7 +197,6 @@ const STATUS_RANK: Record<TaskStatus, number> = {
  */
 export function taskRank(status: TaskStatus, progress: number): number {
   const rank = STATUS_RANK[status];
-  if (rank === 3) return 3 * 1000 + 100;
-  if (rank === 2) return 2 * 1000 + Math.max(0, Math.min(100, Math.trunc(progress)));
-  return rank * 1000;
+  if (status === "IN_PROGRESS") return rank + Math.max(0, Math.min(100, Math.trunc(progress)));
+  return rank;
 }

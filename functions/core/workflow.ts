@@ -3,12 +3,13 @@ import {
   InvalidStateError,
   UpstreamRejectedError,
   UpstreamUnavailableError,
+  UpstreamUnsupportedError,
   ValidationError,
 } from "./errors.ts";
 import type { TaskEventType } from "./events.ts";
 import { getTask } from "./queries.ts";
 import { newTask, requestFingerprint, type SubmitDeps, submitJob } from "./submit.ts";
-import type { Metadata, Task, TaskAction } from "./task.ts";
+import type { Metadata, Task, TaskAction, TaskMode } from "./task.ts";
 
 /**
  * The Midjourney workflow after the first grid: buttons (actions), the MODAL step, blend,
@@ -45,8 +46,8 @@ interface ButtonRule {
  * `enableRemix`), which the gateway hides behind a code 1 (docs/upstreams.md §2).
  */
 export const BUTTON_RULES: readonly ButtonRule[] = [
-  { match: /^MJ::Job::PicReader::(\d+)$/, action: "IMAGINE", modal: "maybe", pick: true },
-  { match: /^MJ::Job::PromptAnalyzer::(\d+)$/, action: "IMAGINE", modal: "maybe", pick: true },
+  { match: /^MJ::Job::PicReader::(\d+)$/, action: "IMAGINE", modal: "never", pick: true },
+  { match: /^MJ::Job::PromptAnalyzer::(\d+)$/, action: "IMAGINE", modal: "never", pick: true },
   { match: /^MJ::Picread::Retry/, action: "DESCRIBE", modal: "never" },
   { match: /video_virtual_upscale/, action: "UPSCALE", modal: "never" },
   { match: /animate_/, action: "VIDEO", modal: "maybe" },
@@ -91,13 +92,17 @@ export function buttonEffect(customId: string): ButtonEffect {
 export const STATUS_CHECK_MS = 2_000;
 
 /** The upstream's status word for a job, or null if it cannot tell within STATUS_CHECK_MS. */
-async function upstreamStatus(upstream: UpstreamClient, id: string): Promise<string | null> {
+async function upstreamStatus(
+  upstream: UpstreamClient,
+  id: string,
+  mode?: TaskMode | null,
+): Promise<string | null> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<null>((resolve) => {
     timer = setTimeout(() => resolve(null), STATUS_CHECK_MS);
   });
   try {
-    const task = await Promise.race([upstream.fetchTask(id), timeout]);
+    const task = await Promise.race([upstream.fetchTask(id, mode), timeout]);
     return task ? task.status.trim().toUpperCase() : null;
   } catch {
     return null;
@@ -114,10 +119,10 @@ async function upstreamStatus(upstream: UpstreamClient, id: string): Promise<str
 function withModalCheck(upstream: UpstreamClient): UpstreamClient {
   return {
     ...upstream,
-    async submit(kind, body) {
-      const outcome = await upstream.submit(kind, body);
+    async submit(kind, body, mode) {
+      const outcome = await upstream.submit(kind, body, mode);
       if (outcome.kind !== "accepted") return outcome;
-      const status = await upstreamStatus(upstream, outcome.upstreamTaskId);
+      const status = await upstreamStatus(upstream, outcome.upstreamTaskId, mode);
       return status === "MODAL"
         ? { kind: "modal", upstreamTaskId: outcome.upstreamTaskId }
         : outcome;
@@ -135,10 +140,10 @@ const STARTED = ["SUBMITTED", "IN_PROGRESS", "SUCCESS", "FAILURE", "CANCEL"];
 function withStartedCheck(upstream: UpstreamClient, upstreamTaskId: string): UpstreamClient {
   return {
     ...upstream,
-    async submit(kind, body) {
-      const outcome = await upstream.submit(kind, body);
+    async submit(kind, body, mode) {
+      const outcome = await upstream.submit(kind, body, mode);
       if (outcome.kind !== "unavailable" && outcome.kind !== "modal") return outcome;
-      const status = await upstreamStatus(upstream, upstreamTaskId);
+      const status = await upstreamStatus(upstream, upstreamTaskId, mode);
       if (status && STARTED.includes(status)) return { kind: "accepted", upstreamTaskId };
       return outcome.kind === "modal"
         ? { kind: "unavailable", reason: "the upstream answered the modal with another modal" }
@@ -153,6 +158,8 @@ interface JobInput {
   /** where the task's events are POSTed (docs/webhooks.md) */
   webhookUrl?: string;
   webhookEvents?: TaskEventType[];
+  /** the speed (shared/API.md `mode`); an action without one runs at its parent's */
+  mode?: TaskMode;
 }
 
 type BotType = "MID_JOURNEY" | "NIJI_JOURNEY";
@@ -180,6 +187,7 @@ function startJob(
     prompt: job.prompt,
     metadata: input.metadata,
     webhook: { url: input.webhookUrl, events: input.webhookEvents },
+    mode: input.mode,
     now: deps.clock.now(),
   });
   const idempotency = idempotencyKey
@@ -237,19 +245,35 @@ export async function submitAction(
     webhook: input.webhookUrl
       ? { url: input.webhookUrl, events: input.webhookEvents }
       : { url: parent.webhookUrl ?? undefined, events: parent.webhookEvents },
+    mode: input.mode ?? parent.mode,
     now: deps.clock.now(),
   });
-  const body = {
-    taskId: parent.upstreamTaskId,
-    customId: input.customId,
-    ...present(input, ["enableRemix"]),
-  };
   const idempotency = idempotencyKey
     ? {
         key: idempotencyKey,
         fingerprint: requestFingerprint(`POST /v1/tasks/${parent.id}/actions`, input),
       }
     : undefined;
+  if (effect.pick !== null) {
+    // A describe or shorten pick is an imagine of the picked prompt. Run as that: new-api
+    // gateways answer these customIds 400 unknown_action (QuantumNous/new-api,
+    // service/midjourney.go CoverPlusActionToNormalAction), trueai refuses PromptAnalyzer and
+    // opens a modal for PicReader; an imagine runs the same job everywhere, as this child.
+    if (!prompt) {
+      throw new InvalidStateError("The task has no prompt at this position to imagine.");
+    }
+    return submitJob(deps, task, "imagine", { prompt }, idempotency);
+  }
+  if (effect.action === "DESCRIBE" && parent.imageUrl) {
+    // "describe again" is a new describe of the same picture (new-api answers the Retry
+    // customId 400 unknown_action, like the picks)
+    return submitJob(deps, task, "describe", { link: parent.imageUrl }, idempotency);
+  }
+  const body = {
+    taskId: parent.upstreamTaskId,
+    customId: input.customId,
+    ...present(input, ["enableRemix"]),
+  };
   const submitDeps =
     effect.modal === "never" ? deps : { ...deps, upstream: withModalCheck(deps.upstream) };
   return submitJob(submitDeps, task, "action", body, idempotency);
@@ -323,7 +347,11 @@ export async function submitModal(
       // The task was bound to its upstream job by the action, so being bound proves nothing
       // here: a lost modal answer is checked against the upstream instead (withStartedCheck).
       advance: (id, update, at, options) =>
-        deps.store.advance(id, update, at, { ...options, onlyIfUnbound: false }),
+        deps.store.advance(id, update, at, {
+          ...options,
+          onlyIfUnbound: false,
+          leavingModal: true,
+        }),
       async create() {
         const claimed = await deps.store.claimModal(task.id, {
           owner,
@@ -484,9 +512,11 @@ export async function getImageSeed(
       `The seed is known once the task is SUCCESS; this one is ${task.status}.`,
     );
   }
+  const unsupported = deps.upstream.unsupported?.("image-seed") ?? null;
+  if (unsupported) throw new UpstreamUnsupportedError(deps.upstream.kind, unsupported);
   let outcome: Awaited<ReturnType<UpstreamClient["imageSeed"]>>;
   try {
-    outcome = await deps.upstream.imageSeed(task.upstreamTaskId);
+    outcome = await deps.upstream.imageSeed(task.upstreamTaskId, task.mode);
   } catch (error) {
     if (error instanceof UpstreamReadError) {
       throw new UpstreamUnavailableError(null, error.message, { cause: error });

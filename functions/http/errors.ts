@@ -21,6 +21,7 @@ export const STATUS_BY_CODE = {
   invalid_state: 409,
   payload_too_large: 413,
   upstream_rejected: 422,
+  upstream_unsupported: 422,
   upstream_busy: 429,
   upstream_unavailable: 502,
   store_unavailable: 503,

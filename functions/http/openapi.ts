@@ -115,7 +115,7 @@ const ERROR_DESCRIPTIONS: Record<ErrorStatus, string> = {
   404: "`not_found`: no such task, or another owner's",
   409: "`invalid_state`: the task is not in a state that allows this; `idempotency_conflict`: the `Idempotency-Key` was used with another body, or its first request is still running",
   413: "`payload_too_large`: the body is over the route's limit",
-  422: "`upstream_rejected`: the upstream refused the job (banned prompt, invalid parameters); `task` is the task as recorded (`FAILURE`)",
+  422: "`upstream_rejected`: the upstream refused the job (banned prompt, invalid parameters); `task` is the task as recorded (`FAILURE`). `upstream_unsupported`: the upstream (its `MJ_API_KIND`) has no route for this job; nothing was recorded",
   429: "`upstream_busy`: the upstream queue is full and nothing was started; retry after `Retry-After` seconds",
   502: "`upstream_unavailable`: the upstream could not be reached or answered garbage; `task`, when present, is the task as recorded",
   503: "`store_unavailable`: storage failed or throttled and nothing was written; retry after `Retry-After` seconds",
@@ -529,6 +529,7 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
 const QUERY_DESCRIPTIONS: Record<keyof typeof ListQuery.shape, string> = {
   status: "only tasks in this status",
   action: "only tasks of this action",
+  mode: "only tasks submitted at this speed (fast, relax, turbo)",
   parentId: "only the tasks started from this task's buttons",
   limit: "page size, 1 to 100 (default 20)",
   cursor: "the previous page's `nextCursor`",

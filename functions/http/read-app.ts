@@ -41,6 +41,7 @@ export function createReadApp(deps: ReadAppDeps) {
     const page = await listTasks(deps, c.get("owner"), {
       status: query.status,
       action: query.action,
+      mode: query.mode,
       parentId: query.parentId,
       limit: query.limit ?? 20,
       afterId: query.cursor,

@@ -1,7 +1,7 @@
 import * as z from "zod";
 import { ApiKeyView, KeyName, OwnerName } from "../core/api-keys.ts";
 import { TaskEventType } from "../core/events.ts";
-import { Metadata, TaskAction, TaskStatus } from "../core/task.ts";
+import { Metadata, TaskAction, TaskMode, TaskStatus } from "../core/task.ts";
 
 const IMAGE_SIGNATURES: [string, number[]][] = [
   ["png", [0x89, 0x50, 0x4e, 0x47]],
@@ -58,6 +58,12 @@ export const WebhookEvents = z
     message: "webhookEvents lists an event twice",
   });
 
+/**
+ * The speed of a job (shared/API.md): sent as the upstream path prefix `/mj-fast`, `/mj-relax`
+ * or `/mj-turbo` for the submit and the task's polls.
+ */
+export const Mode = TaskMode;
+
 /** `webhookEvents` means nothing without a `webhookUrl` to send them to. */
 const eventsNeedUrl: [
   (b: { webhookUrl?: string; webhookEvents?: unknown }) => boolean,
@@ -77,6 +83,7 @@ export const ImagineBody = z
     webhookUrl: WebhookUrl.optional(),
     webhookEvents: WebhookEvents.optional(),
     metadata: ClientMetadata.optional(),
+    mode: Mode.optional(),
   })
   .refine(...eventsNeedUrl);
 export type ImagineBody = z.infer<typeof ImagineBody>;
@@ -93,6 +100,7 @@ export const ActionBody = z
     webhookUrl: WebhookUrl.optional(),
     webhookEvents: WebhookEvents.optional(),
     metadata: ClientMetadata.optional(),
+    mode: Mode.optional(),
   })
   .refine(...eventsNeedUrl);
 export type ActionBody = z.infer<typeof ActionBody>;
@@ -117,6 +125,7 @@ export const BlendBody = z
     webhookUrl: WebhookUrl.optional(),
     webhookEvents: WebhookEvents.optional(),
     metadata: ClientMetadata.optional(),
+    mode: Mode.optional(),
   })
   .refine(...eventsNeedUrl);
 export type BlendBody = z.infer<typeof BlendBody>;
@@ -131,6 +140,7 @@ export const DescribeBody = z
     webhookUrl: WebhookUrl.optional(),
     webhookEvents: WebhookEvents.optional(),
     metadata: ClientMetadata.optional(),
+    mode: Mode.optional(),
   })
   .refine((b) => (b.base64 === undefined) !== (b.link === undefined), {
     message: "describe takes exactly one image: `base64` (a data URI) or `link` (a URL)",
@@ -148,6 +158,7 @@ export const ShortenBody = z
     webhookUrl: WebhookUrl.optional(),
     webhookEvents: WebhookEvents.optional(),
     metadata: ClientMetadata.optional(),
+    mode: Mode.optional(),
   })
   .refine(...eventsNeedUrl);
 export type ShortenBody = z.infer<typeof ShortenBody>;
@@ -168,6 +179,7 @@ export const VideoBody = z
     webhookUrl: WebhookUrl.optional(),
     webhookEvents: WebhookEvents.optional(),
     metadata: ClientMetadata.optional(),
+    mode: Mode.optional(),
   })
   .refine(...eventsNeedUrl);
 export type VideoBody = z.infer<typeof VideoBody>;
@@ -195,9 +207,10 @@ const Cursor = z
     }
   });
 
-/** `GET /v1/tasks?status=&action=&parentId=&limit=&cursor=`. */
+/** `GET /v1/tasks?status=&action=&mode=&parentId=&limit=&cursor=`. */
 export const ListQuery = z.object({
   status: TaskStatus.optional(),
+  mode: TaskMode.optional(),
   action: TaskAction.optional(),
   parentId: TaskId.optional(),
   limit: z

@@ -1,3 +1,4 @@
+import { encodeTime } from "ulid";
 import type { TaskAction, TaskStatus } from "../core/task.ts";
 
 /** Every key value of the single table is built here, and nowhere else. */
@@ -10,8 +11,18 @@ export const keys = {
   /** gsi2 sort key (under gsi1pk): status then id; rewritten on every status change. */
   statusTask: (status: TaskStatus, id: string) => `${status}#${id}`,
   statusPrefix: (status: TaskStatus) => `${status}#`,
-  /** gsi3: unfinished tasks only (sparse); the attributes are removed at a terminal status. */
+  /**
+   * gsi3: unfinished tasks only (sparse); the attributes are removed at a terminal status.
+   * The sort key is the id (a ULID: creation order). A task waiting in MODAL waits for its
+   * owner, not for the upstream, so it lives under its own partition (`modals`) while it
+   * waits: the reconciler's pages of `unfinished` go only to tasks that can progress.
+   */
   unfinished: () => "UNFINISHED",
+  modals: () => "MODAL",
+  /** The gsi3 partition of a task in this (unfinished) status. */
+  unfinishedPartition: (status: TaskStatus) => (status === "MODAL" ? "MODAL" : "UNFINISHED"),
+  /** Every ULID created before `at` sorts below this (its 10-character time prefix). */
+  createdBefore: (at: Date) => encodeTime(Math.max(0, at.getTime()), 10),
   /** gsi4 (sparse, only tasks with a parent): the tasks started from a task's buttons. */
   parentTasks: (parentId: string) => `PARENT#${parentId}`,
   /** gsi5 sort key (under gsi1pk): action then id; written once, an action never changes. */

@@ -29,6 +29,7 @@ import {
   Task,
   type TaskAction,
   TaskImage,
+  type TaskMode,
   type TaskStatus,
   taskRank,
 } from "../core/task.ts";
@@ -168,7 +169,9 @@ export function taskToItem(task: Task, retentionDays?: number): Item {
     gsi1pk: keys.ownerTasks(task.owner),
     gsi1sk: task.id,
     gsi2sk: keys.statusTask(task.status, task.id),
-    ...(isTerminal(task.status) ? {} : { gsi3pk: keys.unfinished(), gsi3sk: task.id }),
+    ...(isTerminal(task.status)
+      ? {}
+      : { gsi3pk: keys.unfinishedPartition(task.status), gsi3sk: task.id }),
     ...(task.parentId ? { gsi4pk: keys.parentTasks(task.parentId), gsi4sk: task.id } : {}),
     gsi5sk: keys.actionTask(task.action, task.id),
     // a task that wants task.progress is indexed for the dispatcher as soon as a progress write
@@ -234,6 +237,7 @@ export function buildAdvance(
   allowModal: boolean,
   onlyIfUnbound = false,
   quiet = false,
+  leavingModal = false,
 ) {
   const update = fitUpdate(given);
   const names: Record<string, string> = {
@@ -266,7 +270,18 @@ export function buildAdvance(
     values[":notStart"] = "NOT_START";
     condition += " OR #status = :notStart";
   }
+  if (leavingModal) {
+    // the answer to the modal submitted through this API: the one move down, out of MODAL
+    names["#modalSubmittedAt"] = "modalSubmittedAt";
+    values[":modal"] = "MODAL";
+    condition += " OR (#status = :modal AND attribute_exists(#modalSubmittedAt))";
+  }
   condition += ")";
+  if (update.status === "MODAL") {
+    // once its modal is submitted, no webhook or poll takes a task back into MODAL
+    names["#modalSubmittedAt"] = "modalSubmittedAt";
+    condition += " AND attribute_not_exists(#modalSubmittedAt)";
+  }
   if (update.upstreamTaskId !== undefined) {
     names["#upstreamTaskId"] = "upstreamTaskId";
     values[":upstreamTaskId"] = update.upstreamTaskId;
@@ -312,6 +327,12 @@ export function buildAdvance(
       values[":dispatch"] = keys.dispatch();
       sets.push("gsi7pk = :dispatch");
     }
+  }
+  if (!isTerminal(update.status)) {
+    // into MODAL's own partition while it waits for its owner, back when it moves on
+    values[":gsi3pk"] = keys.unfinishedPartition(update.status);
+    values[":gsi3sk"] = id;
+    sets.push("gsi3pk = :gsi3pk", "gsi3sk = :gsi3sk");
   }
   let expression = `SET ${sets.join(", ")}`;
   if (isTerminal(update.status)) expression += " REMOVE gsi3pk, gsi3sk";
@@ -436,7 +457,12 @@ export function buildImageCopyFailure(
 const MAX_QUERIES_PER_PAGE = 5;
 
 /** `#status = :status AND ...` for the filters given, or nothing. */
-function filterOf(filters: { owner?: string; status?: TaskStatus; action?: TaskAction }) {
+function filterOf(filters: {
+  owner?: string;
+  status?: TaskStatus;
+  action?: TaskAction;
+  mode?: TaskMode;
+}) {
   const parts: string[] = [];
   const names: Record<string, string> = {};
   const values: Record<string, unknown> = {};
@@ -518,7 +544,12 @@ export function createTaskStore({
     id: string,
     update: TaskUpdate,
     at: Date,
-    options: { allowModal?: boolean; onlyIfUnbound?: boolean; quiet?: boolean } = {},
+    options: {
+      allowModal?: boolean;
+      onlyIfUnbound?: boolean;
+      quiet?: boolean;
+      leavingModal?: boolean;
+    } = {},
   ): Promise<AdvanceOutcome> {
     try {
       const { Attributes } = await client.send(
@@ -531,6 +562,7 @@ export function createTaskStore({
             options.allowModal ?? false,
             options.onlyIfUnbound,
             options.quiet,
+            options.leavingModal,
           ),
           ReturnValues: "ALL_NEW",
           ReturnValuesOnConditionCheckFailure: "ALL_OLD",
@@ -560,10 +592,39 @@ export function createTaskStore({
 
   async function listByOwner(
     owner: string,
-    query: { status?: TaskStatus; limit: number; afterId?: string },
+    query: { status?: TaskStatus; mode?: TaskMode; limit: number; afterId?: string },
   ): Promise<Page<Task>> {
     const { status, limit, afterId } = query;
     const ownerKey = keys.ownerTasks(owner);
+    if (query.mode) {
+      // a mode is a filter on the owner's (or the status') index, filled page by page
+      return status
+        ? queryPage(
+            {
+              IndexName: "gsi2",
+              KeyConditionExpression: "gsi1pk = :owner AND begins_with(gsi2sk, :prefix)",
+              ExpressionAttributeValues: {
+                ":owner": ownerKey,
+                ":prefix": keys.statusPrefix(status),
+              },
+            },
+            (id) => ({ ...keys.task(id), gsi1pk: ownerKey, gsi2sk: keys.statusTask(status, id) }),
+            limit,
+            afterId,
+            filterOf({ mode: query.mode }),
+          )
+        : queryPage(
+            {
+              IndexName: "gsi1",
+              KeyConditionExpression: "gsi1pk = :owner",
+              ExpressionAttributeValues: { ":owner": ownerKey },
+            },
+            (id) => ({ ...keys.task(id), gsi1pk: ownerKey, gsi1sk: id }),
+            limit,
+            afterId,
+            filterOf({ mode: query.mode }),
+          );
+    }
     const after = afterId ? { ...keys.task(afterId), gsi1pk: ownerKey } : undefined;
     const result = await client.send(
       new QueryCommand(
@@ -613,6 +674,67 @@ export function createTaskStore({
       }),
     );
     return { items: tasksOf(result.Items), lastId: lastIdOf(result.LastEvaluatedKey) };
+  }
+
+  async function listModalsCreatedBefore(query: { before: Date; limit: number }): Promise<Task[]> {
+    const result = await client.send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: "gsi3",
+        KeyConditionExpression: "gsi3pk = :modals AND gsi3sk < :before",
+        ExpressionAttributeValues: {
+          ":modals": keys.modals(),
+          ":before": keys.createdBefore(query.before),
+        },
+        ScanIndexForward: true,
+        Limit: query.limit,
+      }),
+    );
+    return (result.Items ?? []).map(itemToTask);
+  }
+
+  async function listUnfinishedCreatedSince(query: {
+    since: Date;
+    limit: number;
+  }): Promise<Task[]> {
+    const result = await client.send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: "gsi3",
+        KeyConditionExpression: "gsi3pk = :unfinished AND gsi3sk >= :since",
+        ExpressionAttributeValues: {
+          ":unfinished": keys.unfinished(),
+          ":since": keys.createdBefore(query.since),
+        },
+        ScanIndexForward: true,
+        Limit: query.limit,
+      }),
+    );
+    return (result.Items ?? []).map(itemToTask);
+  }
+
+  async function parkModal(id: string): Promise<"parked" | "stale"> {
+    try {
+      await client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: keys.task(id),
+          UpdateExpression: "SET gsi3pk = :modals, gsi3sk = :id",
+          ConditionExpression: "#status = :modal AND gsi3pk = :unfinished",
+          ExpressionAttributeNames: { "#status": "status" },
+          ExpressionAttributeValues: {
+            ":modals": keys.modals(),
+            ":id": id,
+            ":modal": "MODAL",
+            ":unfinished": keys.unfinished(),
+          },
+        }),
+      );
+      return "parked";
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return "stale";
+      throw error;
+    }
   }
 
   /**
@@ -680,7 +802,7 @@ export function createTaskStore({
       (id) => ({ ...keys.task(id), gsi1pk: ownerKey, gsi5sk: keys.actionTask(query.action, id) }),
       query.limit,
       query.afterId,
-      filterOf({ status: query.status }),
+      filterOf({ status: query.status, mode: query.mode }),
     );
   }
 
@@ -700,7 +822,7 @@ export function createTaskStore({
       query.limit,
       query.afterId,
       // children share their parent's owner; the filter keeps that true whatever id is asked
-      filterOf({ owner, status: query.status, action: query.action }),
+      filterOf({ owner, status: query.status, action: query.action, mode: query.mode }),
     );
   }
 
@@ -801,6 +923,9 @@ export function createTaskStore({
     recordImageCopyFailure: (id, failure, at) => recordCopy(buildImageCopyFailure(id, failure, at)),
     listByOwner,
     listUnfinished,
+    listModalsCreatedBefore,
+    listUnfinishedCreatedSince,
+    parkModal,
     listByAction,
     listChildren,
     listChildIds,

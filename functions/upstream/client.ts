@@ -9,6 +9,19 @@ export type SubmitKind =
   | "shorten"
   | "video";
 
+/**
+ * Midjourney's speed for one job (shared/API.md `mode`): sent as the path prefix `/mj-fast`,
+ * `/mj-relax` or `/mj-turbo` (trueai serves every route under them; new-api takes the prefix
+ * as the job's mode), for the submit and that task's polls. Absent: plain `/mj`.
+ */
+export const SPEEDS = ["fast", "relax", "turbo"] as const;
+export type Speed = (typeof SPEEDS)[number];
+
+/** The path every call of a job at `mode` goes under. */
+export function basePath(mode?: Speed | null): string {
+  return mode ? `/mj-${mode}/mj` : "/mj";
+}
+
 /** What a submit call came to. Outcomes are values: every caller must branch on them. */
 export type SubmitOutcome =
   | { kind: "accepted"; upstreamTaskId: string }
@@ -23,23 +36,38 @@ export class UpstreamReadError extends Error {
 }
 
 export interface UpstreamClient {
-  submit(kind: SubmitKind, body: Record<string, unknown>): Promise<SubmitOutcome>;
+  submit(
+    kind: SubmitKind,
+    body: Record<string, unknown>,
+    mode?: Speed | null,
+  ): Promise<SubmitOutcome>;
   /** The task, or null for every "unknown task" answer (200 empty, 204, 400 task_no_found, 404). */
-  fetchTask(upstreamTaskId: string): Promise<UpstreamTask | null>;
+  fetchTask(upstreamTaskId: string, mode?: Speed | null): Promise<UpstreamTask | null>;
   /** Tasks for these ids; unknown ids are simply absent. */
-  listByCondition(upstreamTaskIds: string[]): Promise<UpstreamTask[]>;
+  listByCondition(upstreamTaskIds: string[], mode?: Speed | null): Promise<UpstreamTask[]>;
   /**
    * `GET /mj/task/{id}/image-seed`: the seed of a finished task, or a refusal (unknown task,
    * not finished: TA's 404 code 3 / 400 code 4) with the upstream's description. Retried like
    * every read; throws UpstreamReadError when the upstream cannot answer.
    */
-  imageSeed(upstreamTaskId: string): Promise<ImageSeedOutcome>;
+  imageSeed(upstreamTaskId: string, mode?: Speed | null): Promise<ImageSeedOutcome>;
   /**
    * `POST /mj/task/{id}/cancel` (trueai's route; new-api/CometAPI and novicezk have none). One
    * attempt, never retried: the task is cancelled here whatever the upstream says, so the
    * answer only tells whether the upstream job was stopped too.
    */
   cancel(upstreamTaskId: string): Promise<CancelOutcome>;
+  /** Which protocol the host speaks (MJ_API_KIND). */
+  readonly kind: UpstreamKind;
+  /**
+   * Why this host has no route for a submit (or `image-seed`), or null when it has one: asked
+   * before anything is recorded, so a job the host cannot run is refused up front.
+   */
+  unsupported(
+    kind: SubmitKind | "image-seed",
+    body?: Record<string, unknown>,
+    mode?: Speed | null,
+  ): string | null;
 }
 
 /**
@@ -53,9 +81,53 @@ export type CancelOutcome =
 
 export type ImageSeedOutcome = { kind: "seed"; seed: string } | { kind: "refused"; reason: string };
 
+/**
+ * How the key is sent (shared/API.md `MJ_API_AUTH`): `bearer` for new-api gateways (CometAPI)
+ * that strip `Bearer `, `mj-api-secret` for novicezk (the only header it reads), `authorization`
+ * for trueai (which takes the raw `Authorization` value as the token, no `Bearer ` stripping).
+ */
+export const UPSTREAM_AUTH_STYLES = ["bearer", "mj-api-secret", "authorization"] as const;
+export type UpstreamAuth = (typeof UPSTREAM_AUTH_STYLES)[number];
+
+/** The credential header for an auth style. */
+export function authHeaders(auth: UpstreamAuth, apiKey: string): Record<string, string> {
+  switch (auth) {
+    case "bearer":
+      return { authorization: `Bearer ${apiKey}` };
+    case "mj-api-secret":
+      return { "mj-api-secret": apiKey };
+    case "authorization":
+      return { authorization: apiKey };
+  }
+}
+
+/**
+ * Which protocol the host speaks (shared/API.md `MJ_API_KIND`): `proxy` for the
+ * midjourney-proxy-plus family (CometAPI and other new-api gateways, trueai: buttons,
+ * `/submit/action`, `/submit/modal`, shorten, video, image-seed), `novicezk` for the open-source
+ * novicezk/midjourney-proxy (no buttons; U1–4, V1–4 and reroll through `/submit/change`; no
+ * shorten, video, modal or image-seed).
+ */
+export const UPSTREAM_KINDS = ["proxy", "novicezk"] as const;
+export type UpstreamKind = (typeof UPSTREAM_KINDS)[number];
+
+/** A grid button as novicezk's `/submit/change` takes it: `{action, index}`. */
+function changeOf(customId: unknown): { action: string; index: number } | null {
+  const match = /^MJ::JOB::(upsample|variation|reroll)::(\d+)::/.exec(String(customId ?? ""));
+  if (!match) return null;
+  const action = { upsample: "UPSCALE", variation: "VARIATION", reroll: "REROLL" }[
+    match[1] as "upsample" | "variation" | "reroll"
+  ];
+  return { action, index: Math.max(1, Number(match[2])) };
+}
+
 export interface UpstreamClientOptions {
   baseUrl: string;
   apiKey: string;
+  /** default "proxy" */
+  kind?: UpstreamKind;
+  /** default "bearer" */
+  auth?: UpstreamAuth;
   timeoutMs?: number;
   fetch?: typeof fetch;
   /** Attempts for reads (fetch, list); submits are never retried blindly. */
@@ -85,8 +157,16 @@ function parseJson(text: string): unknown {
   }
 }
 
-function isQueueFullText(text: string): boolean {
-  return /队列已满|queue (is )?full/i.test(text);
+/**
+ * The words a busy host uses: a full queue (NZ code 23, TA code 9 "队列已满"), TA's per-user
+ * limits ("并发数已达上限", "队列数已达上限": code 4 from imagine, the `{success:false}` envelope
+ * elsewhere) and its empty account pool (code 3 "无可用的账号实例"). Nothing was started, and
+ * the same job may go through later: busy, not refused.
+ */
+function isBusyText(text: string): boolean {
+  return /队列已满|queue (is )?full|并发数已达上限|队列数已达上限|无可用的账号实例|no available account/i.test(
+    text,
+  );
 }
 
 /**
@@ -104,12 +184,33 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   const retryCapMs = options.retryCapMs ?? 2_000;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const random = options.random ?? Math.random;
+  const credentials = authHeaders(options.auth ?? "bearer", options.apiKey);
+  const hostKind = options.kind ?? "proxy";
+
+  function unsupported(
+    kind: SubmitKind | "image-seed",
+    body: Record<string, unknown> = {},
+    mode?: Speed | null,
+  ): string | null {
+    if (hostKind !== "novicezk") return null;
+    // its context path is /mj only: no /mj-fast, /mj-relax, /mj-turbo
+    if (mode) return `novicezk has no speed prefixes (/mj-${mode})`;
+    // novicezk/midjourney-proxy, controller/SubmitController.java: imagine, change,
+    // simple-change, describe, blend; TaskController.java: fetch, list-by-condition
+    if (kind === "action") {
+      return changeOf(body.customId)
+        ? null
+        : "novicezk runs only U1–U4, V1–V4 and reroll (its /submit/change); this button is not among them";
+    }
+    if (kind === "imagine" || kind === "blend" || kind === "describe") return null;
+    return `novicezk has no ${kind === "image-seed" ? "image-seed" : `/submit/${kind}`} route`;
+  }
 
   async function call(method: "GET" | "POST", path: string, body?: unknown) {
     const response = await doFetch(`${base}${path}`, {
       method,
       headers: {
-        authorization: `Bearer ${options.apiKey}`,
+        ...credentials,
         accept: "application/json",
         ...(body === undefined ? {} : { "content-type": "application/json" }),
       },
@@ -121,10 +222,24 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     return { status: response.status, headers: response.headers, text };
   }
 
-  async function submit(kind: SubmitKind, body: Record<string, unknown>): Promise<SubmitOutcome> {
+  async function submit(
+    kind: SubmitKind,
+    body: Record<string, unknown>,
+    mode?: Speed | null,
+  ): Promise<SubmitOutcome> {
     let answer: Awaited<ReturnType<typeof call>>;
+    let route: string = kind;
+    let payload = body;
+    if (hostKind === "novicezk" && kind === "action") {
+      // no /submit/action there: the same click as `{taskId, action, index}` on /submit/change
+      const change = changeOf(body.customId);
+      if (!change) return { kind: "rejected", code: 4, reason: unsupported(kind, body) ?? "" };
+      const { customId: _customId, enableRemix: _remix, ...rest } = body;
+      route = "change";
+      payload = { ...rest, ...change };
+    }
     try {
-      answer = await call("POST", `/mj/submit/${kind}`, body);
+      answer = await call("POST", `${basePath(mode)}/submit/${route}`, payload);
     } catch (error) {
       const timedOut = (error as { name?: string }).name === "TimeoutError";
       return {
@@ -157,7 +272,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     const envelope = ErrorEnvelope.safeParse(json);
     if (envelope.success) {
       const reason = envelope.data.message ?? "refused";
-      return isQueueFullText(reason)
+      return isBusyText(reason)
         ? { kind: "busy", retryAfterSeconds: DEFAULT_RETRY_AFTER_SECONDS, reason }
         : { kind: "rejected", code: -1, reason };
     }
@@ -165,6 +280,10 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     if (!parsed.success) {
       const gateway = GatewayError.safeParse(json);
       if (status >= 400 && gateway.success) {
+        const reason = gateway.data.description.trim();
+        if (isBusyText(reason)) {
+          return { kind: "busy", retryAfterSeconds: DEFAULT_RETRY_AFTER_SECONDS, reason };
+        }
         return {
           kind: "rejected",
           code: gateway.data.code ?? 4,
@@ -174,6 +293,13 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       return { kind: "unavailable", reason: `answer is not a submit result (HTTP ${status})` };
     }
     const { code, description, result } = parsed.data;
+    if (code !== 1 && code !== 21 && code !== 22 && isBusyText(description)) {
+      return {
+        kind: "busy",
+        retryAfterSeconds: parseRetryAfter(headers.get("retry-after")),
+        reason: description,
+      };
+    }
     if (status >= 400)
       return { kind: "rejected", code, reason: description.trim() || `HTTP ${status}` };
     switch (code) {
@@ -193,13 +319,6 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
           reason: description || "queue full",
         };
       default:
-        if (code === 9 && isQueueFullText(description)) {
-          return {
-            kind: "busy",
-            retryAfterSeconds: DEFAULT_RETRY_AFTER_SECONDS,
-            reason: description,
-          };
-        }
         return { kind: "rejected", code, reason: description.trim() || `code ${code}` };
     }
   }
@@ -220,11 +339,14 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     throw new UpstreamReadError(`${what} failed after ${attempts} attempts (${last})`);
   }
 
-  async function fetchTask(upstreamTaskId: string): Promise<UpstreamTask | null> {
+  async function fetchTask(
+    upstreamTaskId: string,
+    mode?: Speed | null,
+  ): Promise<UpstreamTask | null> {
     return withRetries("fetch", async () => {
       const { status, text } = await call(
         "GET",
-        `/mj/task/${encodeURIComponent(upstreamTaskId)}/fetch`,
+        `${basePath(mode)}/task/${encodeURIComponent(upstreamTaskId)}/fetch`,
       );
       if (status === 204 || status === 404) return null;
       if (status === 429 || status >= 500) return "retry";
@@ -239,10 +361,13 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     });
   }
 
-  async function listByCondition(upstreamTaskIds: string[]): Promise<UpstreamTask[]> {
+  async function listByCondition(
+    upstreamTaskIds: string[],
+    mode?: Speed | null,
+  ): Promise<UpstreamTask[]> {
     if (upstreamTaskIds.length === 0) return [];
     return withRetries("list-by-condition", async () => {
-      const { status, text } = await call("POST", "/mj/task/list-by-condition", {
+      const { status, text } = await call("POST", `${basePath(mode)}/task/list-by-condition`, {
         ids: upstreamTaskIds,
       });
       if (status === 429 || status >= 500) return "retry";
@@ -255,11 +380,11 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     });
   }
 
-  async function imageSeed(upstreamTaskId: string): Promise<ImageSeedOutcome> {
+  async function imageSeed(upstreamTaskId: string, mode?: Speed | null): Promise<ImageSeedOutcome> {
     return withRetries("image-seed", async () => {
       const { status, text } = await call(
         "GET",
-        `/mj/task/${encodeURIComponent(upstreamTaskId)}/image-seed`,
+        `${basePath(mode)}/task/${encodeURIComponent(upstreamTaskId)}/image-seed`,
       );
       if (status === 429 || status >= 500) return "retry";
       const json = parseJson(text);
@@ -306,5 +431,13 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     return { kind: "failed", reason: `HTTP ${status}${said}` };
   }
 
-  return { submit, fetchTask, listByCondition, imageSeed, cancel };
+  return {
+    submit,
+    fetchTask,
+    listByCondition,
+    imageSeed,
+    cancel,
+    kind: hostKind,
+    unsupported,
+  };
 }

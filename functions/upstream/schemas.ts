@@ -92,6 +92,8 @@ export const UpstreamTask = z
     imageUrl: optionalString,
     imageUrls: UrlList,
     videoUrl: optionalString,
+    /** trueai's video batch (`{url, thumbnail}[]`), new-api's copy of it */
+    videoUrls: UrlList,
     failReason: optionalString,
     finishTime: FinishTime,
     buttons: z

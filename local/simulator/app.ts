@@ -5,6 +5,7 @@ import { PartialFaultConfig } from "./faults.ts";
 import {
   action,
   blend,
+  change,
   describe,
   fetchTask,
   imageSeed,
@@ -15,6 +16,7 @@ import {
   submit,
   video,
 } from "./handlers.ts";
+import { isAuthorized, type SimProfile } from "./profiles.ts";
 import type { Reply } from "./reply.ts";
 
 export interface SimulatorAppOptions {
@@ -48,14 +50,18 @@ async function send(engine: Engine, reply: Reply): Promise<Response> {
 }
 
 /**
- * CometAPI's auth: `Authorization: Bearer <key>`, or the key in `mj-api-secret` (NA falls back
- * to it). Failures use the OpenAI-style envelope.
+ * The host's auth (profiles.ts). A refusal looks like that host's: new-api's OpenAI-style
+ * envelope (401), trueai's `未登录` (403), novicezk's 401 with an empty body.
  */
-function requireKey(apiKey: string): MiddlewareHandler {
+function requireKey(profile: SimProfile, apiKey: string): MiddlewareHandler {
   return async (c, next) => {
-    const authorization = c.req.header("authorization") ?? "";
-    const bearer = /^Bearer\s+(.+)$/i.exec(authorization)?.[1]?.trim();
-    if (bearer !== apiKey && c.req.header("mj-api-secret") !== apiKey) {
+    const headers = {
+      authorization: c.req.header("authorization"),
+      mjApiSecret: c.req.header("mj-api-secret"),
+    };
+    if (!isAuthorized(profile, apiKey, headers)) {
+      if (profile === "novicezk") return c.body(null, 401);
+      if (profile === "trueai") return c.json({ success: false, code: -1, message: "未登录" }, 403);
       return c.json(
         { error: { message: "Invalid API key", type: "comet_api_error", code: "invalid_api_key" } },
         401,
@@ -68,18 +74,36 @@ function requireKey(apiKey: string): MiddlewareHandler {
 /** The `/mj` routes: the task API under auth, images and videos without. */
 function createMjRoutes(engine: Engine, apiKey: string, cancel: CancelBehaviour): Hono {
   const mj = new Hono();
-  mj.use("/submit/*", requireKey(apiKey));
-  mj.use("/task/*", requireKey(apiKey));
+  mj.use("/submit/*", requireKey(engine.profile, apiKey));
+  mj.use("/task/*", requireKey(engine.profile, apiKey));
+  const prefixOf = (path: string) => path.split("/")[1] ?? "mj";
+  for (const path of ["/submit/*", "/task/*"]) {
+    mj.use(path, async (c, next) => {
+      engine.countRequest(prefixOf(c.req.path));
+      await next();
+    });
+  }
 
-  const submitRoutes = { imagine, action, modal, blend, describe, shorten, video };
+  // novicezk has imagine, change, describe and blend; the plus family has no /change
+  const submitRoutes =
+    engine.profile === "novicezk"
+      ? { imagine, change, blend, describe }
+      : { imagine, action, modal, blend, describe, shorten, video };
   for (const [name, handler] of Object.entries(submitRoutes)) {
-    mj.post(`/submit/${name}`, async (c) =>
-      send(engine, submit(engine, await c.req.text(), handler)),
-    );
+    mj.post(`/submit/${name}`, async (c) => {
+      const text = await c.req.text();
+      return send(
+        engine,
+        engine.withRequestMode(prefixOf(c.req.path), () => submit(engine, text, handler, name)),
+      );
+    });
   }
   mj.get("/task/:id/fetch", (c) => send(engine, fetchTask(engine, c.req.param("id"))));
-  mj.get("/task/:id/image-seed", (c) => send(engine, imageSeed(engine, c.req.param("id"))));
-  mj.post("/task/:id/cancel", (c) => send(engine, cancelTask(engine, c.req.param("id"), cancel)));
+  // novicezk has neither (its TaskController: fetch, list-by-condition, queue, list)
+  if (engine.profile !== "novicezk") {
+    mj.get("/task/:id/image-seed", (c) => send(engine, imageSeed(engine, c.req.param("id"))));
+    mj.post("/task/:id/cancel", (c) => send(engine, cancelTask(engine, c.req.param("id"), cancel)));
+  }
   for (const path of ["/task/list-by-condition", "/task/list-by-ids"]) {
     mj.post(path, async (c) => send(engine, listByCondition(engine, await c.req.text())));
   }

@@ -3,6 +3,7 @@ import { setMaxListeners } from "node:events";
 import { type FaultConfig, mergeFaults, parseDirectives, stripDirectives } from "./faults.ts";
 import { renderGrid, renderQuadrant, renderVideo, type Size } from "./images.ts";
 import { createJobFile, type SavedJob } from "./persistence.ts";
+import type { SimProfile } from "./profiles.ts";
 import { chance, createRng, deriveSeed, type Rng, randomInt, shuffle } from "./rng.ts";
 import {
   DISCORD_INSTANCE_ID,
@@ -50,6 +51,8 @@ export interface Job {
   plan?: Plan;
   held: Delivery[];
   images: { final?: Buffer; preview?: Buffer; video?: Buffer };
+  /** cometapi: the gateway's copy, as of its last sync */
+  synced?: { at: number; task: SimTask };
 }
 
 interface Plan {
@@ -74,9 +77,19 @@ export interface SimStats {
   webhooksDropped: number;
   /** jobs created per submitted `state` (tasks without a state are not counted) */
   jobsByState: Record<string, number>;
+  /** authenticated `/mj` requests per path prefix: `mj`, `mj-fast`, `mj-relax`, `mj-turbo` */
+  requestsByPrefix: Record<string, number>;
 }
 
 export interface EngineOptions {
+  /** which host to behave as (profiles.ts); default cometapi */
+  profile?: SimProfile;
+  /**
+   * cometapi: how often the gateway syncs its copy of a task from the proxy (new-api's
+   * UpdateMidjourneyTaskBulk loop, about every 15 s). Until the first sync, fetch and
+   * list-by-condition show the copy made at submit: `status: ""`, `buttons: null`. 0: no lag.
+   */
+  gatewaySyncMs?: number;
   stepMs: number;
   progressSteps: readonly number[];
   faults: FaultConfig;
@@ -116,10 +129,13 @@ export function createEngine(options: EngineOptions) {
     webhooksFailed: 0,
     webhooksDropped: 0,
     jobsByState: {},
+    requestsByPrefix: {},
   };
   const jobFile = options.dataDir
     ? createJobFile(options.dataDir, () => [...jobs.values()].map(saveJob))
     : null;
+  // the speed of the submit being handled (its path prefix); handlers run synchronously
+  let requestMode: SimTask["mode"];
 
   const dispatcher = createWebhookDispatcher({
     signal: abort.signal,
@@ -272,6 +288,20 @@ export function createEngine(options: EngineOptions) {
       case "VIDEO":
         task.videoUrl = `${baseUrl}/mj/video/${task.id}.mp4`;
         task.buttons = videoButtons(hash);
+        if ((options.profile ?? "cometapi") === "trueai") {
+          // trueai (TaskInfo.cs): the mp4 is also imageUrl, the batch in videoUrls and imageUrls,
+          // and a video's grid buttons are video_virtual_upscale
+          const batch = [{ url: task.videoUrl, thumbnail: null }];
+          task.imageUrl = task.videoUrl;
+          Object.assign(task, { videoUrls: batch, imageUrls: batch });
+          task.buttons = [1, 2, 3, 4].map((n) => ({
+            customId: `MJ::JOB::video_virtual_upscale::${n}::${hash}`,
+            emoji: "",
+            label: `U${n}`,
+            type: 2,
+            style: 2,
+          }));
+        }
         break;
       default:
         task.buttons = gridButtons(hash);
@@ -296,7 +326,7 @@ export function createEngine(options: EngineOptions) {
         stats.webhooksDropped++;
       } else {
         const copies = plan.duplicate || chance(job.rng, faults.duplicateWebhooks) ? 2 : 1;
-        const body = JSON.stringify(task);
+        const body = JSON.stringify(view(task));
         const delayMs =
           faults.delayWebhookMs > 0 ? randomInt(job.rng, faults.delayWebhookMs + 1) : 0;
         for (let i = 0; i < copies; i++) {
@@ -310,6 +340,15 @@ export function createEngine(options: EngineOptions) {
       for (const delivery of shuffle(job.rng, job.held.splice(0)))
         dispatcher.enqueue(task.id, delivery);
     }
+  }
+
+  /** The task JSON as this host shows it: novicezk's Task has no `buttons`. */
+  function view(task: SimTask): SimTask {
+    const copy = structuredClone(task);
+    if ((options.profile ?? "cometapi") === "novicezk") {
+      delete (copy as Partial<SimTask>).buttons;
+    }
+    return copy;
   }
 
   function createTask(input: NewTask): SimTask {
@@ -335,6 +374,7 @@ export function createEngine(options: EngineOptions) {
         discordInstanceId: DISCORD_INSTANCE_ID,
       },
       buttons: [],
+      ...(requestMode ? { mode: requestMode } : {}),
     };
     const job: Job = {
       task,
@@ -367,6 +407,7 @@ export function createEngine(options: EngineOptions) {
 
   return {
     log,
+    profile: options.profile ?? ("cometapi" as SimProfile),
     get faults(): FaultConfig {
       return faults;
     },
@@ -398,6 +439,19 @@ export function createEngine(options: EngineOptions) {
     submitRng,
     countSubmit(): void {
       stats.submits++;
+    },
+    countRequest(prefix: string): void {
+      stats.requestsByPrefix[prefix] = (stats.requestsByPrefix[prefix] ?? 0) + 1;
+    },
+    /** Runs `fn` with the speed of the request's path prefix given to the tasks it creates. */
+    withRequestMode<T>(prefix: string, fn: () => T): T {
+      const speed = /^mj-(fast|relax|turbo)$/.exec(prefix)?.[1];
+      requestMode = speed ? (speed.toUpperCase() as SimTask["mode"]) : undefined;
+      try {
+        return fn();
+      } finally {
+        requestMode = undefined;
+      }
     },
     nextId,
     createTask,
@@ -433,8 +487,34 @@ export function createEngine(options: EngineOptions) {
       const job = jobs.get(id);
       return job && structuredClone(job.task);
     },
+    /**
+     * The task as fetch and list-by-condition show it. Behind the cometapi gateway that is the
+     * gateway's own copy (QuantumNous/new-api, relay/mjproxy_handler.go inserts it with
+     * `Status: ""`, no buttons; controller/midjourney.go refreshes it in a loop): before its
+     * first sync it says nothing, after it lags by up to `gatewaySyncMs`.
+     */
+    polledTask(id: string): SimTask | undefined {
+      const job = jobs.get(id);
+      if (!job) return undefined;
+      const syncMs = options.gatewaySyncMs ?? 0;
+      if ((options.profile ?? "cometapi") !== "cometapi" || syncMs <= 0) return view(job.task);
+      const now = Date.now();
+      if (!job.synced || now - job.synced.at >= syncMs) {
+        if (now - job.task.submitTime < syncMs) {
+          return {
+            ...structuredClone(job.task),
+            status: "" as SimTask["status"],
+            progress: "0%",
+            imageUrl: null,
+            buttons: null as unknown as SimTask["buttons"],
+          };
+        }
+        job.synced = { at: now, task: structuredClone(job.task) };
+      }
+      return structuredClone(job.synced.task);
+    },
     tasks(): SimTask[] {
-      return [...jobs.values()].map((job) => structuredClone(job.task));
+      return [...jobs.values()].map((job) => view(job.task));
     },
     stats(): SimStats {
       return structuredClone(stats);

@@ -11,6 +11,14 @@ export const SubmitFaultKind = z.enum([
   "envelope",
   /** the job IS created (webhooks follow) but the answer never comes: a lost response */
   "acceptedTimeout",
+  /**
+   * trueai's per-user limits and empty account pool (SubmitController.cs, TaskService.cs):
+   * code 4 "并发数已达上限" / "队列数已达上限" from imagine, the `{success:false}` envelope with
+   * the same text from every other submit route; code 3 "无可用的账号实例". The host is busy.
+   */
+  "concurrencyLimit",
+  "queueLimit",
+  "noAccount",
 ]);
 export type SubmitFaultKind = z.infer<typeof SubmitFaultKind>;
 
@@ -53,7 +61,10 @@ export const DEFAULT_FAULTS: FaultConfig = {
   reorderWebhooks: 0,
   delayWebhookMs: 0,
   submitFailure: 0,
-  submitFailureKinds: [...SubmitFaultKind.options],
+  // the busy kinds added for the trueai profile stay out, so seeded runs keep their dice
+  submitFailureKinds: SubmitFaultKind.options.filter(
+    (k) => !["concurrencyLimit", "queueLimit", "noAccount"].includes(k),
+  ),
   taskFailure: 0,
   neverNotify: false,
   unknownTaskFetch: "400",

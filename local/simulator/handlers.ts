@@ -127,8 +127,16 @@ function acceptedOrQueued(task: SimTask, directives: Directives): Reply {
     : accepted(task);
 }
 
-function faultReply(engine: Engine, kind: SubmitFaultKind, prompt: string): Reply {
+function faultReply(engine: Engine, kind: SubmitFaultKind, prompt: string, route: string): Reply {
   switch (kind) {
+    case "concurrencyLimit":
+    case "queueLimit": {
+      // a LogicException: imagine catches it as code 4, the other routes let the filter wrap it
+      const text = kind === "concurrencyLimit" ? "并发数已达上限" : "队列数已达上限";
+      return route === "imagine" ? submitResult(4, text) : logicEnvelope(text, 200);
+    }
+    case "noAccount":
+      return submitResult(3, "无可用的账号实例");
     case "http500":
       return logicEnvelope("操作失败", 500);
     case "timeout":
@@ -174,7 +182,7 @@ const INVALID_JSON = submitResult(4, "参数错误: 请求体不是合法的 JSO
  * from the run's faults), else run the endpoint's handler. No fault creates a job, except
  * `acceptedTimeout`, which creates it and then withholds the answer.
  */
-export function submit(engine: Engine, raw: string, handler: Handler): Reply {
+export function submit(engine: Engine, raw: string, handler: Handler, route: string): Reply {
   engine.countSubmit();
   const body = parseJson(raw);
   if (!body) return INVALID_JSON;
@@ -191,10 +199,10 @@ export function submit(engine: Engine, raw: string, handler: Handler): Reply {
     // the job starts, the answer is lost: only the webhooks can tell the client's side
     const reply = handler(engine, body, parsed.directives);
     return reply.kind === "json" && (reply.body as { code?: number }).code === 1
-      ? faultReply(engine, fault, prompt)
+      ? faultReply(engine, fault, prompt, route)
       : reply;
   }
-  if (fault) return faultReply(engine, fault, prompt);
+  if (fault) return faultReply(engine, fault, prompt, route);
   return handler(engine, body, parsed.directives);
 }
 
@@ -274,6 +282,17 @@ export const action: Handler = (engine, body) => {
     return submitResult(4, UNKNOWN_ACTION);
   const effect = buttonEffect(customId);
   if (effect.kind === "unknown") return submitResult(4, UNKNOWN_ACTION);
+  const isPickButton =
+    effect.kind === "describeAll" ||
+    /^MJ::(Job::PicReader|Job::PromptAnalyzer|Picread::Retry)/.test(customId);
+  if (engine.profile === "cometapi" && isPickButton) {
+    // new-api maps customIds to its own actions and knows none of these
+    // (QuantumNous/new-api, service/midjourney.go CoverPlusActionToNormalAction)
+    return json({ description: "unknown_action ", type: "upstream_error", code: 4 }, 400);
+  }
+  if (engine.profile === "trueai" && customId.startsWith("MJ::Job::PromptAnalyzer::")) {
+    return submitResult(4, UNKNOWN_ACTION);
+  }
   if (effect.kind === "describeAll") {
     const ids = parent.choices.map(
       (prompt) =>
@@ -309,12 +328,48 @@ export const action: Handler = (engine, body) => {
     look: childLook(parent, effect.action, effect.index, prompt),
     choices: isRetry ? describePrompts(`${parent.look.seed}#retry#${Date.now()}`) : undefined,
   });
-  if (modal === "code21") {
+  // only the new-api gateway rewrites 21 to 1 (relay/mjproxy_handler.go); trueai answers 21
+  if (modal === "code21" || (modal === "code1" && engine.profile !== "cometapi")) {
     return accepted(task, 21, "Waiting for window confirm", {
       finalPrompt: task.properties.finalPrompt,
       remix: true,
     });
   }
+  return accepted(task);
+};
+
+const Change = z.object({
+  ...Base,
+  taskId: z.string({ error: "taskId不能为空" }).trim().min(1, { error: "taskId不能为空" }),
+  action: z.enum(["UPSCALE", "VARIATION", "REROLL"], { error: "action参数错误" }),
+  index: z.number({ error: "index参数错误" }).int().min(1).max(4).nullish(),
+});
+
+/**
+ * novicezk's `/submit/change` (novicezk/midjourney-proxy, controller/SubmitController.java):
+ * `{taskId, action: UPSCALE|VARIATION|REROLL, index}`. A missing target is code 3 (HTTP 200),
+ * a target not SUCCESS or not a grid (IMAGINE, VARIATION, REROLL, BLEND) code 4.
+ */
+export const change: Handler = (engine, body) => {
+  const input = Change.safeParse(body);
+  if (!input.success) return invalid(input.error);
+  const { taskId, action, state, notifyHook } = input.data;
+  const index = input.data.index ?? 1;
+  const target = engine.job(taskId);
+  if (!target) return submitResult(3, "关联任务不存在或已失效");
+  if (target.task.status !== "SUCCESS") return submitResult(4, PARENT_STATE);
+  if (!["IMAGINE", "VARIATION", "REROLL", "BLEND"].includes(target.task.action)) {
+    return submitResult(4, "关联任务不允许执行变化");
+  }
+  const prompt = target.task.prompt;
+  const task = engine.createTask({
+    action,
+    prompt,
+    description: () => actionDescription(action, target.task.id, index, prompt),
+    state,
+    notifyHook,
+    look: childLook(target, action, index, prompt),
+  });
   return accepted(task);
 };
 
@@ -413,7 +468,7 @@ export const video: Handler = (engine, body, directives) => {
 
 /** Unknown ids answer as the configured real server would: NZ 200 empty, TA 204, NA/CometAPI 400. */
 export function fetchTask(engine: Engine, id: string): Reply {
-  const task = engine.task(id);
+  const task = engine.polledTask(id);
   if (task) return json(task);
   switch (engine.faults.unknownTaskFetch) {
     case "empty200":
@@ -431,7 +486,7 @@ export function listByCondition(engine: Engine, raw: string): Reply {
   if (!body) return INVALID_JSON;
   const input = ListByCondition.safeParse(body);
   if (!input.success) return invalid(input.error);
-  const tasks = (input.data.ids ?? []).flatMap((id) => engine.task(id) ?? []);
+  const tasks = (input.data.ids ?? []).flatMap((id) => engine.polledTask(id) ?? []);
   return json(tasks);
 }
 

@@ -5,6 +5,7 @@ import { createSimulatorApp } from "./app.ts";
 import type { CancelBehaviour } from "./cancel.ts";
 import { createEngine, type LogFn, type SimStats } from "./engine.ts";
 import { DEFAULT_FAULTS, type FaultConfig, mergeFaults } from "./faults.ts";
+import type { SimProfile } from "./profiles.ts";
 import type { SimTask } from "./task.ts";
 
 export { createSimulatorApp, type SimulatorAppOptions } from "./app.ts";
@@ -16,11 +17,16 @@ export {
   type SubmitFaultKind,
   type UnknownTaskFetch,
 } from "./faults.ts";
+export { PROFILE_AUTH, SIM_PROFILES, type SimProfile } from "./profiles.ts";
 export type { SimAction, SimButton, SimStatus, SimTask, SimTaskProperties } from "./task.ts";
 
 export interface SimulatorOptions {
-  /** clients send `Authorization: Bearer <apiKey>` (or `mj-api-secret: <apiKey>`) */
+  /** the credential, sent the way the profile's host reads it (profiles.ts) */
   apiKey: string;
+  /** which real host to behave as: cometapi (default), trueai or novicezk */
+  profile?: SimProfile;
+  /** cometapi: the gateway's sync period (fetch shows `status: ""` until then); default 0 */
+  gatewaySyncMs?: number;
   /** default "127.0.0.1" */
   host?: string;
   /** default 0: a free port */
@@ -47,6 +53,7 @@ export interface SimulatorOptions {
 }
 
 export interface Simulator {
+  profile: SimProfile;
   /** the base URL, e.g. "http://127.0.0.1:43123"; the task API is under /mj/... */
   url: string;
   /** the seed in use, to replay a run */
@@ -94,10 +101,22 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const host = opts.host ?? "127.0.0.1";
   const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 32);
   const log = opts.log ?? (() => {});
+  const profile = opts.profile ?? "cometapi";
   const engine = createEngine({
+    profile,
+    gatewaySyncMs: opts.gatewaySyncMs,
     stepMs: opts.stepMs ?? 1000,
     progressSteps: opts.progressSteps ?? DEFAULT_PROGRESS_STEPS,
-    faults: mergeFaults(DEFAULT_FAULTS, opts.faults ?? {}),
+    // an unknown id answers as the host does: novicezk 200 with an empty body, trueai 204
+    faults: mergeFaults(
+      {
+        ...DEFAULT_FAULTS,
+        unknownTaskFetch: { cometapi: "400", trueai: "204", novicezk: "empty200" }[
+          opts.profile ?? "cometapi"
+        ] as FaultConfig["unknownTaskFetch"],
+      },
+      opts.faults ?? {},
+    ),
     seed,
     log,
     dataDir: opts.dataDir,
@@ -110,6 +129,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   engine.resume();
   log("simulator started", { url, seed });
   return {
+    profile,
     url,
     seed,
     async stop() {

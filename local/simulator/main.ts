@@ -1,17 +1,18 @@
 /**
  * Runs the simulator as its own process:
- *   npx tsx local/simulator/main.ts --api-key dev --port 8787 [--step-ms 1000] [--seed 42]
+ *   npx tsx local/simulator/main.ts --api-key dev --port 8787 [--profile trueai] [--step-ms 1000] [--seed 42]
  *     [--faults '{"dropWebhooks":0.2}'] [--public-url http://host:8787] [--verbose]
  * Control it over HTTP: GET /_sim/tasks, GET /_sim/stats, PUT /_sim/faults.
  */
 import { parseArgs } from "node:util";
 import * as z from "zod";
 import { type FaultConfig, PartialFaultConfig } from "./faults.ts";
-import { startSimulator } from "./index.ts";
+import { SIM_PROFILES, startSimulator } from "./index.ts";
 
 const { values } = parseArgs({
   options: {
     "api-key": { type: "string" },
+    profile: { type: "string", default: "cometapi" },
     host: { type: "string", default: "127.0.0.1" },
     port: { type: "string", default: "8787" },
     "public-url": { type: "string" },
@@ -46,8 +47,12 @@ function parseFaults(raw: string): Partial<FaultConfig> {
   return faults.data;
 }
 
+const profile = SIM_PROFILES.find((p) => p === values.profile);
+if (!profile) fail(`--profile must be one of ${SIM_PROFILES.join(", ")}`);
+
 const sim = await startSimulator({
   apiKey,
+  profile,
   host: values.host,
   port: number("port", values.port),
   publicUrl: values["public-url"],

@@ -59,6 +59,8 @@ export interface SimTask {
   failReason: string | null;
   properties: SimTaskProperties;
   buttons: SimButton[];
+  /** trueai's `mode` (TaskInfo.cs): the speed of the path prefix it was submitted under */
+  mode?: "FAST" | "RELAX" | "TURBO";
 }
 
 /** The account instance every simulated task runs on (TA also repeats it as discordChannelId). */

@@ -47,11 +47,11 @@ describe("customId → the child task's action (docs/upstreams.md §7, docs/api.
     ["MJ::Job::PicReader::1", 1],
     ["MJ::Job::PicReader::4", 4],
     ["MJ::Job::PromptAnalyzer::5", 5],
-  ])("the pick %s is an IMAGINE of prompt %i, which may wait in MODAL", (customId, pick) => {
+  ])("the pick %s is an IMAGINE of prompt %i, run as an imagine (no modal)", (customId, pick) => {
     expect(buttonEffect(customId)).toEqual({
       kind: "job",
       action: "IMAGINE",
-      modal: "maybe",
+      modal: "never",
       pick,
     });
   });

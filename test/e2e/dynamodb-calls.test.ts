@@ -215,7 +215,7 @@ describe("the reconciler's DynamoDB requests", () => {
   });
   afterAll(() => own?.stop());
 
-  it("reads 1 Query per page of 50 unfinished tasks and never Scans: 120 tasks → 3 Query, 1 UpdateItem each", async () => {
+  it("reads 1 Query per page of 50 unfinished tasks, 1 for expired modals, and never Scans: 120 tasks → 4 Query, 1 UpdateItem each", async () => {
     const count = 120;
     let next = 0;
     await Promise.all(
@@ -231,12 +231,13 @@ describe("the reconciler's DynamoDB requests", () => {
     proxy.reset();
     const report = await own.reconcileOnce();
     expect(report).toMatchObject({ checked: count, applied: count, pages: 3 });
-    expect(proxy.counts()).toEqual({ Query: 3, UpdateItem: count });
+    // the pages, and one look at the MODAL partition for modals past their deadline
+    expect(proxy.counts()).toEqual({ Query: 4, UpdateItem: count });
 
-    // now nothing is unfinished: an idle run is one Query, whatever the table holds
+    // now nothing is unfinished: an idle run is two Queries, whatever the table holds
     proxy.reset();
     const idle = await own.reconcileOnce();
     expect(idle).toMatchObject({ checked: 0, applied: 0, pages: 1 });
-    expect(proxy.counts()).toEqual({ Query: 1 });
+    expect(proxy.counts()).toEqual({ Query: 2 });
   });
 });

@@ -88,6 +88,7 @@ function buildTask(overrides: Partial<Task> = {}): Task {
     upstreamImageUrl: "https://cdn.example.com/grid.png",
     upstreamImageUrls: ["https://cdn.example.com/1.png", "https://cdn.example.com/2.png"],
     upstreamVideoUrl: null,
+    mode: null,
     ...overrides,
   };
 }

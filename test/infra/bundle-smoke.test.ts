@@ -69,6 +69,8 @@ function linkProperties(fn: RecordedFunction, omit: string[] = []) {
       const secrets: Record<string, string> = {
         MjApiKey: MJ_API_KEY,
         MjApiBaseUrl: simulator.url,
+        MjApiAuth: "bearer",
+        MjApiKind: "proxy",
         CallbackSecret: CALLBACK_SECRET,
         ApiKeys: API_KEYS,
         WebhookSecret: WEBHOOK_SECRET,

@@ -306,11 +306,13 @@ describe("the table", () => {
 });
 
 describe("the secrets", () => {
-  it("are the links functions/platform.ts reads, with a placeholder only for the base URL (and the image retention)", () => {
+  it("are the links functions/platform.ts reads, with a placeholder only for the base URL, the auth style (and the image retention)", () => {
     const secrets = ci.components.filter((c) => c.type === "sst.Secret");
     expect(Object.fromEntries(secrets.map((s) => [s.name, s.args.placeholder]))).toEqual({
       MjApiKey: undefined,
       MjApiBaseUrl: "https://api.cometapi.com",
+      MjApiAuth: "bearer",
+      MjApiKind: "proxy",
       CallbackSecret: undefined,
       ApiKeys: undefined,
       WebhookSecret: undefined,

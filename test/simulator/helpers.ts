@@ -91,7 +91,13 @@ export async function startHarness(options: Partial<SimulatorOptions> = {}): Pro
     await sim.stop();
     await rx.close();
   });
-  const auth = { authorization: `Bearer ${API_KEY}` };
+  // each host reads the key from its own header (local/simulator/profiles.ts)
+  const auth: Record<string, string> =
+    options.profile === "trueai"
+      ? { authorization: API_KEY }
+      : options.profile === "novicezk"
+        ? { "mj-api-secret": API_KEY }
+        : { authorization: `Bearer ${API_KEY}` };
   const harness: Harness = {
     sim,
     rx,

@@ -220,7 +220,7 @@ describe("auth", () => {
   it.each([
     ["no header", {}],
     ["a wrong bearer", { authorization: "Bearer nope" }],
-    ["the key without Bearer", { authorization: API_KEY }],
+    ["the key as a bearer in the wrong header", { "x-api-key": API_KEY }],
     ["a wrong mj-api-secret", { "mj-api-secret": "nope" }],
   ])("refuses %s with the OpenAI-style envelope", async (_, headers) => {
     const h = await startHarness();
@@ -231,6 +231,12 @@ describe("auth", () => {
     });
     expect((await h.get("/mj/task/1/fetch", headers)).status).toBe(401);
     expect(h.sim.stats().submits).toBe(0);
+  });
+
+  it("accepts the raw key as Authorization (new-api strips an optional Bearer: QuantumNous/new-api, middleware/auth.go)", async () => {
+    const h = await startHarness();
+    const res = await h.post("/mj/submit/imagine", { prompt: "x" }, { authorization: API_KEY });
+    expect(res.json.code).toBe(1);
   });
 
   it("accepts mj-api-secret and the speed-mode prefixes", async () => {

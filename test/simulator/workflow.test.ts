@@ -272,8 +272,10 @@ describe("other jobs", () => {
     expect([image.width, image.height]).toEqual([768, 512]);
   });
 
-  it("describes an image into four prompts, and a pick waits in MODAL", async () => {
-    const h = await startHarness();
+  // trueai-org/midjourney-proxy, src/Midjourney.Services/TaskService.cs SubmitAction: a PicReader
+  // pick opens a modal; new-api (the cometapi profile) refuses it (test below)
+  it("describes an image into four prompts, and a pick waits in MODAL (trueai)", async () => {
+    const h = await startHarness({ profile: "trueai" });
     expect((await h.post("/mj/submit/describe", {})).json).toMatchObject({
       code: 4,
       description: "base64或link不能为空",
@@ -297,7 +299,7 @@ describe("other jobs", () => {
       taskId: task.id,
       customId: "MJ::Job::PicReader::2",
     });
-    expect(pick.json.code).toBe(1);
+    expect(pick.json.code).toBe(21);
     expect(await h.fetchTask(pick.json.result)).toMatchObject({
       action: "IMAGINE",
       status: "MODAL",
@@ -308,6 +310,32 @@ describe("other jobs", () => {
       customId: "MJ::Job::PicReader::all",
     });
     expect(all.json.result.split(",")).toHaveLength(4);
+    // trueai refuses a shorten pick (PromptAnalyzer) with code 4
+    const short = await h.post("/mj/submit/shorten", { prompt: "a long paper boat prompt" });
+    await h.sim.idle();
+    const shortened = await h.fetchTask(short.json.result);
+    const analyzer = await h.post("/mj/submit/action", {
+      taskId: shortened.id,
+      customId: shortened.buttons[0]?.customId,
+    });
+    expect(analyzer.json.code).toBe(4);
+  });
+
+  // QuantumNous/new-api, service/midjourney.go CoverPlusActionToNormalAction knows no pick
+  it("behind the cometapi gateway, picks and retry answer 400 unknown_action", async () => {
+    const h = await startHarness();
+    const res = await h.post("/mj/submit/describe", { base64: IMAGE });
+    await h.sim.idle();
+    const task = await h.fetchTask(res.json.result);
+    for (const customId of ["MJ::Job::PicReader::2", "MJ::Picread::Retry"]) {
+      const pick = await h.post("/mj/submit/action", { taskId: task.id, customId });
+      expect(pick.status).toBe(400);
+      expect(pick.json).toEqual({
+        description: "unknown_action ",
+        type: "upstream_error",
+        code: 4,
+      });
+    }
   });
 
   it("describes a link too", async () => {

@@ -68,10 +68,31 @@ describe("task store: one conditional write per state change", () => {
       ],
       ["applied", "stale"],
     ],
+    // shared/API.md: a gateway may reveal a modal late (new-api's 21→1 rewrite, QuantumNous/new-api
+    // relay/mjproxy_handler.go), so MODAL may follow SUBMITTED, never IN_PROGRESS
     [
-      "MODAL from a webhook cannot replace NOT_START",
-      [{ status: "MODAL", progress: 0 }],
-      ["stale"],
+      "MODAL may follow SUBMITTED",
+      [
+        { status: "SUBMITTED", progress: 0 },
+        { status: "MODAL", progress: 0 },
+      ],
+      ["applied", "applied"],
+    ],
+    [
+      "SUBMITTED after MODAL is ignored (only the modal's own answer leaves MODAL)",
+      [
+        { status: "MODAL", progress: 0 },
+        { status: "SUBMITTED", progress: 0 },
+      ],
+      ["applied", "stale"],
+    ],
+    [
+      "MODAL after IN_PROGRESS is ignored",
+      [
+        { status: "IN_PROGRESS", progress: 3 },
+        { status: "MODAL", progress: 0 },
+      ],
+      ["applied", "stale"],
     ],
   ] as const)("%s", async (_name, updates, outcomes) => {
     const task = await fresh();

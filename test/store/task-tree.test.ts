@@ -126,9 +126,18 @@ describe("task trees in the store", () => {
     );
     expect(await store.claimModal(task.id, { owner: "alice", at })).toBe("unclaimable");
     expect(await store.get(task.id)).toMatchObject({ status: "MODAL", prompt: "zoom --zoom 2" });
-    // and the modal's answer moves it on
-    const moved = await store.advance(task.id, { status: "SUBMITTED", upstreamTaskId: "42" }, at);
+    // no poll or webhook takes it back into MODAL, or moves it down to SUBMITTED...
+    expect(
+      (await store.advance(task.id, { status: "SUBMITTED", upstreamTaskId: "42" }, at)).outcome,
+    ).toBe("stale");
+    // ...only the modal's own answer moves it on, and nothing takes it back into MODAL
+    const moved = await store.advance(task.id, { status: "SUBMITTED", upstreamTaskId: "42" }, at, {
+      leavingModal: true,
+    });
     expect(moved.outcome).toBe("applied");
+    expect(
+      (await store.advance(task.id, { status: "MODAL", upstreamTaskId: "42" }, at)).outcome,
+    ).toBe("stale");
   });
 });
 

@@ -168,6 +168,37 @@ describe("submit: every answer of the upstream family maps to one outcome", () =
       { status: 200, body: json({ code: 1, description: "ok", result: null }) },
       { kind: "unavailable", reason: "accepted without a task id" },
     ],
+    // trueai-org/midjourney-proxy, src/Midjourney.API/Controllers/SubmitController.cs: per-user
+    // limits are a LogicException, code 4 from imagine and the {success:false} envelope from
+    // the other routes; src/Midjourney.Services/TaskService.cs: code 3 "无可用的账号实例".
+    [
+      "TA code 4 concurrency limit (busy, not refused)",
+      { status: 200, body: json({ code: 4, description: "并发数已达上限", result: null }) },
+      { kind: "busy", retryAfterSeconds: 30, reason: "并发数已达上限" },
+    ],
+    [
+      "TA code 4 queue limit",
+      { status: 200, body: json({ code: 4, description: "队列数已达上限", result: null }) },
+      { kind: "busy", retryAfterSeconds: 30, reason: "队列数已达上限" },
+    ],
+    [
+      "TA code 3 no account instance",
+      { status: 200, body: json({ code: 3, description: "无可用的账号实例", result: null }) },
+      { kind: "busy", retryAfterSeconds: 30, reason: "无可用的账号实例" },
+    ],
+    [
+      "TA envelope with a limit",
+      {
+        status: 200,
+        body: json({ success: false, code: -1, message: "并发数已达上限", timestamp: "1" }),
+      },
+      { kind: "busy", retryAfterSeconds: 30, reason: "并发数已达上限" },
+    ],
+    [
+      "TA code 4 bad parameters stays a refusal",
+      { status: 200, body: json({ code: 4, description: "prompt不能为空", result: null }) },
+      { kind: "rejected", code: 4, reason: "prompt不能为空" },
+    ],
     [
       "auth refused",
       { status: 401, body: json({ error: { message: "bad key", type: "comet_api_error" } }) },

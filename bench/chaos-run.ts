@@ -43,7 +43,14 @@ export interface ChaosReport {
   regressions: number;
   pollReads: number;
   jobsPerAccepted: { exactlyOne: number; none: number; more: number };
+  /** Jobs started for requests answered with an error, other than lost answers: must be 0. */
   jobsForRefused: number;
+  /**
+   * Jobs started for requests answered 502 because the upstream withheld its answer
+   * (acceptedTimeout) and no webhook proved the job within the upstream timeout: the contract's
+   * "FAILURE unless proven started", the one gap no poll can close.
+   */
+  lostAnswers: number;
   inconsistentReplays: number;
   replays: number;
   conflictsWhileRunning: number;
@@ -238,13 +245,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const simulatorDone = Date.now();
     const jobsByTask = new Map<
       string,
-      { status: string; imageUrl: string | null; buttons: number; finishTime: number }[]
+      { id: string; status: string; imageUrl: string | null; buttons: number; finishTime: number }[]
     >();
     for (const job of simulator.tasks()) {
       const taskId = job.state?.split(".")[1];
       if (!taskId) continue;
       const list = jobsByTask.get(taskId) ?? [];
       list.push({
+        id: job.id,
         status: job.status,
         imageUrl: job.imageUrl,
         buttons: job.buttons.length,
@@ -317,10 +325,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       else if (n === 0) jobsPerAccepted.none++;
       else jobsPerAccepted.more++;
     }
-    const jobsForRefused = refusedTaskIds.reduce(
-      (n, id) => n + (jobsByTask.get(id)?.length ?? 0),
-      0,
-    );
+    const withheld = new Set(simulator.stats().answersWithheld);
+    let jobsForRefused = 0;
+    let lostAnswers = 0;
+    for (const id of refusedTaskIds) {
+      for (const job of jobsByTask.get(id) ?? []) {
+        if (withheld.has(job.id)) lostAnswers++;
+        else jobsForRefused++;
+      }
+    }
 
     const total = proxy.counts();
     const perTask = Object.fromEntries(
@@ -338,6 +351,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       pollReads,
       jobsPerAccepted,
       jobsForRefused,
+      lostAnswers,
       inconsistentReplays,
       replays,
       conflictsWhileRunning,

@@ -53,7 +53,8 @@ and once more after the answer). Four readers poll tasks throughout and watch fo
 | lost (accepted, not converged) | ${r.lost.length} | 0 |
 | status regressions seen by readers (${r.pollReads} reads) | ${r.regressions} | 0 |
 | upstream jobs per accepted request | exactly 1: ${r.jobsPerAccepted.exactlyOne}, none: ${r.jobsPerAccepted.none}, more: ${r.jobsPerAccepted.more} | exactly 1 |
-| upstream jobs for refused requests | ${r.jobsForRefused} | 0, except lost answers (acceptedTimeout) that no webhook proved within the 1 s upstream timeout: answered 502 as the contract says |
+| upstream jobs for refused requests, lost answers aside | ${r.jobsForRefused} | 0 |
+| lost answers: jobs started whose answer the upstream withheld (acceptedTimeout), no webhook proving them within the 1 s upstream timeout | ${r.lostAnswers} | answered 502 as the contract says; the one gap no poll can close |
 | replayed answers that differed from the first | ${r.inconsistentReplays} of ${r.replays} | 0 |
 | retries answered 409 "still running" | ${r.conflictsWhileRunning} | |
 | last task converged after the simulator finished | ${r.convergenceMs} ms | ≤ ${r.options.reconcileIntervalSeconds * 1000} ms interval + one batch |

@@ -79,6 +79,8 @@ export interface SimStats {
   jobsByState: Record<string, number>;
   /** authenticated `/mj` requests per path prefix: `mj`, `mj-fast`, `mj-relax`, `mj-turbo` */
   requestsByPrefix: Record<string, number>;
+  /** ids of jobs that started while their submit's answer was withheld (acceptedTimeout) */
+  answersWithheld: string[];
 }
 
 export interface EngineOptions {
@@ -130,6 +132,7 @@ export function createEngine(options: EngineOptions) {
     webhooksDropped: 0,
     jobsByState: {},
     requestsByPrefix: {},
+    answersWithheld: [],
   };
   const jobFile = options.dataDir
     ? createJobFile(options.dataDir, () => [...jobs.values()].map(saveJob))
@@ -439,6 +442,10 @@ export function createEngine(options: EngineOptions) {
     submitRng,
     countSubmit(): void {
       stats.submits++;
+    },
+    /** A job started but its submit's answer was withheld: only its webhooks can tell. */
+    countWithheld(jobId: string): void {
+      stats.answersWithheld.push(jobId);
     },
     countRequest(prefix: string): void {
       stats.requestsByPrefix[prefix] = (stats.requestsByPrefix[prefix] ?? 0) + 1;

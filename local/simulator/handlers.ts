@@ -198,9 +198,9 @@ export function submit(engine: Engine, raw: string, handler: Handler, route: str
   if (fault === "acceptedTimeout") {
     // the job starts, the answer is lost: only the webhooks can tell the client's side
     const reply = handler(engine, body, parsed.directives);
-    return reply.kind === "json" && (reply.body as { code?: number }).code === 1
-      ? faultReply(engine, fault, prompt, route)
-      : reply;
+    if (reply.kind !== "json" || (reply.body as { code?: number }).code !== 1) return reply;
+    engine.countWithheld(String((reply.body as { result?: unknown }).result));
+    return faultReply(engine, fault, prompt, route);
   }
   if (fault) return faultReply(engine, fault, prompt, route);
   return handler(engine, body, parsed.directives);

@@ -43,7 +43,7 @@ export const Button = z.object({
 });
 export type Button = z.infer<typeof Button>;
 
-/** The speed a job was asked for (shared/API.md `mode`); null: the upstream's default. */
+/** The speed a job was asked for (docs/api.md `mode`); null: the upstream's default. */
 export const TaskMode = z.enum(["fast", "relax", "turbo"]);
 export type TaskMode = z.infer<typeof TaskMode>;
 
@@ -173,7 +173,7 @@ export function isTerminal(status: TaskStatus): boolean {
 }
 
 /**
- * NOT_START < SUBMITTED < MODAL < IN_PROGRESS < the terminal states (shared/API.md). MODAL
+ * NOT_START < SUBMITTED < MODAL < IN_PROGRESS < the terminal states (docs/api.md). MODAL
  * ranks above SUBMITTED because a gateway may reveal a modal late: new-api answers a remix
  * click with code 1 (its 21→1 rewrite) and shows MODAL only once it has synced, so the task is
  * first recorded SUBMITTED. Leaving MODAL (the modal submitted through this API) is the one

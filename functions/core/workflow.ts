@@ -42,8 +42,9 @@ interface ButtonRule {
  * customId → the action the child task gets, first match wins (specific names before their
  * substrings), after the NA/CometAPI gateway's `CoverPlusActionToNormalAction` (docs/upstreams.md §7)
  * extended to the describe, shorten and animate buttons. `modal`: Custom Zoom and Vary (Region)
- * always wait in MODAL; picks, remixable clicks and animate may (an account with Remix on, or
- * `enableRemix`), which the gateway hides behind a code 1 (docs/upstreams.md §2).
+ * always wait in MODAL; remixable clicks and animate may (an account with Remix on, or
+ * `enableRemix`), which the gateway hides behind a code 1 (docs/upstreams.md §2). Describe and
+ * shorten picks never do: they run as an imagine of the picked prompt.
  */
 export const BUTTON_RULES: readonly ButtonRule[] = [
   { match: /^MJ::Job::PicReader::(\d+)$/, action: "IMAGINE", modal: "never", pick: true },
@@ -158,7 +159,7 @@ interface JobInput {
   /** where the task's events are POSTed (docs/webhooks.md) */
   webhookUrl?: string;
   webhookEvents?: TaskEventType[];
-  /** the speed (shared/API.md `mode`); an action without one runs at its parent's */
+  /** the speed (docs/api.md `mode`); an action without one runs at its parent's */
   mode?: TaskMode;
 }
 

@@ -59,7 +59,7 @@ export const WebhookEvents = z
   });
 
 /**
- * The speed of a job (shared/API.md): sent as the upstream path prefix `/mj-fast`, `/mj-relax`
+ * The speed of a job (docs/api.md): sent as the upstream path prefix `/mj-fast`, `/mj-relax`
  * or `/mj-turbo` for the submit and the task's polls.
  */
 export const Mode = TaskMode;

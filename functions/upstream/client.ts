@@ -10,7 +10,7 @@ export type SubmitKind =
   | "video";
 
 /**
- * Midjourney's speed for one job (shared/API.md `mode`): sent as the path prefix `/mj-fast`,
+ * Midjourney's speed for one job (docs/api.md `mode`): sent as the path prefix `/mj-fast`,
  * `/mj-relax` or `/mj-turbo` (trueai serves every route under them; new-api takes the prefix
  * as the job's mode), for the submit and that task's polls. Absent: plain `/mj`.
  */
@@ -82,7 +82,7 @@ export type CancelOutcome =
 export type ImageSeedOutcome = { kind: "seed"; seed: string } | { kind: "refused"; reason: string };
 
 /**
- * How the key is sent (shared/API.md `MJ_API_AUTH`): `bearer` for new-api gateways (CometAPI)
+ * How the key is sent (docs/upstreams.md `MJ_API_AUTH`): `bearer` for new-api gateways (CometAPI)
  * that strip `Bearer `, `mj-api-secret` for novicezk (the only header it reads), `authorization`
  * for trueai (which takes the raw `Authorization` value as the token, no `Bearer ` stripping).
  */
@@ -102,7 +102,7 @@ export function authHeaders(auth: UpstreamAuth, apiKey: string): Record<string, 
 }
 
 /**
- * Which protocol the host speaks (shared/API.md `MJ_API_KIND`): `proxy` for the
+ * Which protocol the host speaks (docs/upstreams.md `MJ_API_KIND`): `proxy` for the
  * midjourney-proxy-plus family (CometAPI and other new-api gateways, trueai: buttons,
  * `/submit/action`, `/submit/modal`, shorten, video, image-seed), `novicezk` for the open-source
  * novicezk/midjourney-proxy (no buttons; U1–4, V1–4 and reroll through `/submit/change`; no

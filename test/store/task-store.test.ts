@@ -68,7 +68,7 @@ describe("task store: one conditional write per state change", () => {
       ],
       ["applied", "stale"],
     ],
-    // shared/API.md: a gateway may reveal a modal late (new-api's 21→1 rewrite, QuantumNous/new-api
+    // docs/api.md: a gateway may reveal a modal late (new-api's 21→1 rewrite, QuantumNous/new-api
     // relay/mjproxy_handler.go), so MODAL may follow SUBMITTED, never IN_PROGRESS
     [
       "MODAL may follow SUBMITTED",

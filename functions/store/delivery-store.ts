@@ -99,6 +99,20 @@ function isConditionFailure(error: unknown): boolean {
   return (error as { name?: string }).name === "TransactionConflictException";
 }
 
+/**
+ * The deliveries of a cancelled outbox transaction that failed only because they already
+ * exist (the task's own update passed): empty when the task's condition failed, or for any
+ * other cancellation.
+ */
+function alreadyQueued(error: unknown, deliveries: StoredDelivery[]): Set<StoredDelivery> {
+  if (!(error instanceof TransactionCanceledException)) return new Set();
+  const [taskReason, ...putReasons] = error.CancellationReasons ?? [];
+  if (taskReason?.Code && taskReason.Code !== "None") return new Set();
+  if (putReasons.some((r) => r.Code && r.Code !== "None" && r.Code !== "ConditionalCheckFailed"))
+    return new Set();
+  return new Set(deliveries.filter((_, i) => putReasons[i]?.Code === "ConditionalCheckFailed"));
+}
+
 /** DynamoDB implementation of DeliveryStore and WebhookSecretStore (the same single table). */
 export function createDeliveryStore(options: {
   client: DynamoDBDocumentClient;
@@ -174,8 +188,8 @@ export function createDeliveryStore(options: {
         consume.outboxSize === 0
           ? "attribute_exists(pk) AND (attribute_not_exists(#outbox) OR size(#outbox) = :size)"
           : "attribute_exists(pk) AND size(#outbox) = :size";
-      try {
-        await client.send(
+      const transact = (puts: StoredDelivery[]) =>
+        client.send(
           new TransactWriteCommand({
             TransactItems: [
               {
@@ -188,7 +202,7 @@ export function createDeliveryStore(options: {
                   ExpressionAttributeValues: values,
                 },
               },
-              ...deliveries.map((delivery) => ({
+              ...puts.map((delivery) => ({
                 Put: {
                   TableName: tableName,
                   Item: {
@@ -201,8 +215,24 @@ export function createDeliveryStore(options: {
             ],
           }),
         );
+      try {
+        await transact(deliveries);
         return deliveries;
       } catch (error) {
+        // The outbox still holds what it held, but some of its events are already deliveries
+        // (the same transition written twice, e.g. by a poll after an upgrade changed the
+        // ranks): those are done, and the rest go in without them, so the outbox drains.
+        const existing = alreadyQueued(error, deliveries);
+        if (existing.size > 0) {
+          const rest = deliveries.filter((d) => !existing.has(d));
+          try {
+            await transact(rest);
+            return rest;
+          } catch (retryError) {
+            if (isConditionFailure(retryError)) return "stale";
+            throw retryError;
+          }
+        }
         if (isConditionFailure(error)) return "stale";
         throw error;
       }

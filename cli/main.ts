@@ -7,6 +7,7 @@ import {
   type Task,
   type TaskWithChildren,
 } from "../client/index.ts";
+import { TaskEventType } from "../functions/core/events.ts";
 import { TaskAction, TaskStatus } from "../functions/core/task.ts";
 import packageJson from "../package.json" with { type: "json" };
 import {
@@ -505,6 +506,51 @@ export async function run(
       throw error;
     }
   };
+
+  const endpoints = program
+    .command("endpoints")
+    .description("account webhook endpoints: every task event of yours goes there too");
+  endpoints
+    .command("add")
+    .description("a new endpoint; it gets the events of your tasks from now on")
+    .argument("<url>", "where to POST (https; the local stack also takes http on loopback)")
+    .option(
+      "--events <events>",
+      `comma-separated, of ${TaskEventType.options.join(", ")} (default: all but task.progress)`,
+    )
+    .action(async (url: string, flags: { events?: string }) => {
+      const ctx = context();
+      const events = flags.events?.split(",").map((e) => e.trim()) as TaskEventType[] | undefined;
+      const made = await ctx.client.addWebhookEndpoint(
+        { url, ...(events ? { events } : {}) },
+        { signal },
+      );
+      print(ctx, `${made.id}  ${made.url}  ${made.events.join(",")}`, made);
+    });
+  endpoints
+    .command("list")
+    .description("your endpoints, oldest first")
+    .action(async () => {
+      const ctx = context();
+      const items = await ctx.client.webhookEndpoints({ signal });
+      const human = items.length
+        ? renderTable(
+            ["ID", "URL", "EVENTS"],
+            items.map((e) => [e.id, e.url, e.events.join(",")]),
+            streams.out.columns ?? 120,
+          )
+        : "No endpoints: `paperboat endpoints add <url>`.";
+      print(ctx, human, { items });
+    });
+  endpoints
+    .command("remove")
+    .description("delete an endpoint: no later event goes there")
+    .argument("<id>", "the endpoint's id (ep_…)")
+    .action(async (id: string) => {
+      const ctx = context();
+      await ctx.client.removeWebhookEndpoint(id, { signal });
+      print(ctx, `removed ${id}`, { id, removed: true });
+    });
 
   const adminKeys = program
     .command("admin")

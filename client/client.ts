@@ -23,6 +23,8 @@ import type {
   VideoBody,
 } from "../functions/http/schemas.ts";
 import type {
+  EndpointBody,
+  EndpointView,
   RotateBody,
   WebhookSecret as WebhookSecretSchema,
 } from "../functions/http/webhooks-app.ts";
@@ -65,6 +67,10 @@ export type {
 };
 export type WebhookSecret = z.infer<typeof WebhookSecretSchema>;
 export type RotateWebhookSecretRequest = z.input<typeof RotateBody>;
+export type CreateWebhookEndpointRequest = z.input<typeof EndpointBody>;
+export type WebhookEndpoint = Omit<z.infer<typeof EndpointView>, "events"> & {
+  events: TaskEventType[];
+};
 /** `POST /v1/admin/keys` (operator only). */
 export type CreateKeyRequest = z.input<typeof CreateKeyBody>;
 /** A key just made: `key` is shown this once. */
@@ -335,13 +341,40 @@ export function createClient(options: ClientOptions) {
         })
       ).items,
 
-    /** `POST /v1/tasks/{id}/deliveries/{deliveryId}/retry`: send a delivery again, now. */
-    retryDelivery: (taskId: string, deliveryId: string, opts: RequestOptions = {}) =>
+    /**
+     * `POST /v1/tasks/{id}/deliveries/{deliveryId}/retry`: send a delivery again, now; `target`
+     * names an account endpoint's delivery of the event (default: the task's webhookUrl).
+     */
+    retryDelivery: (
+      taskId: string,
+      deliveryId: string,
+      opts: RequestOptions & { target?: string } = {},
+    ) =>
       request<Delivery>(
         "POST",
-        `${taskPath(taskId)}/deliveries/${encodeURIComponent(deliveryId)}/retry`,
+        `${taskPath(taskId)}/deliveries/${encodeURIComponent(deliveryId)}/retry${
+          opts.target ? `?${new URLSearchParams({ target: opts.target })}` : ""
+        }`,
         { signal: opts.signal },
       ),
+
+    /** `POST /v1/webhook-endpoints`: every later event of your tasks in `events` goes there too. */
+    addWebhookEndpoint: (body: CreateWebhookEndpointRequest, opts: RequestOptions = {}) =>
+      request<WebhookEndpoint>("POST", "/v1/webhook-endpoints", { body, signal: opts.signal }),
+
+    /** `GET /v1/webhook-endpoints`: your account webhook endpoints, oldest first. */
+    webhookEndpoints: async (opts: RequestOptions = {}) =>
+      (
+        await request<{ items: WebhookEndpoint[] }>("GET", "/v1/webhook-endpoints", {
+          signal: opts.signal,
+        })
+      ).items,
+
+    /** `DELETE /v1/webhook-endpoints/{id}`: no later event goes there. */
+    removeWebhookEndpoint: (id: string, opts: RequestOptions = {}) =>
+      request<void>("DELETE", `/v1/webhook-endpoints/${encodeURIComponent(id)}`, {
+        signal: opts.signal,
+      }),
 
     /** `GET /v1/webhook-secret`: the `whsec_` secret that signs your webhooks. */
     webhookSecret: (opts: RequestOptions = {}) =>

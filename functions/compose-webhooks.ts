@@ -3,17 +3,19 @@ import { authenticatorFor } from "./compose-keys.ts";
 import { type DispatchDeps, dispatchDue, dispatchItems } from "./core/dispatch.ts";
 import type { Logger } from "./core/ports.ts";
 import { signingSecrets } from "./core/webhook-admin.ts";
-import { createDocumentClient, systemClock } from "./deps.ts";
+import { createDocumentClient, createIdFactory, systemClock } from "./deps.ts";
 import { createEventBus } from "./events/bus.ts";
 import { createWebhooksApp } from "./http/webhooks-app.ts";
 import type { Resolver } from "./images/source.ts";
 import { loggerFor } from "./log.ts";
 import { createApiKeyStore } from "./store/api-key-store.ts";
 import { createDeliveryStore } from "./store/delivery-store.ts";
+import { createEndpointStore } from "./store/endpoint-store.ts";
 import { createTaskStore } from "./store/task-store.ts";
 import { MAX_ATTEMPTS, nextAttemptDelaySeconds } from "./webhooks/schedule.ts";
 import { createWebhookSender } from "./webhooks/sender.ts";
 import { deriveWebhookSecret, webhookHeaders } from "./webhooks/signing.ts";
+import { checkWebhookHost } from "./webhooks/url-policy.ts";
 
 /**
  * Outbound webhooks and bus events (docs/webhooks.md): the webhooks function's
@@ -30,16 +32,21 @@ function storesFor(
   return {
     store: createTaskStore({ ...table, log }),
     deliveries: createDeliveryStore({ ...table, log }),
+    endpoints: createEndpointStore({ client, tableName: config.TABLE_NAME, log }),
     keys: createApiKeyStore({ client, tableName: config.TABLE_NAME }),
   };
 }
 
 export function composeWebhooksApp(config: SettingsOf<"webhooks">, overrides: Overrides = {}) {
   const log = loggerFor(config, overrides, "webhooks");
-  const { store, deliveries, keys } = storesFor(config, log);
+  const { store, deliveries, endpoints, keys } = storesFor(config, log);
   return createWebhooksApp({
     store,
     deliveries,
+    endpoints,
+    checkUrl: (url) => checkWebhookHost(url, { allowPrivate: config.ALLOW_PRIVATE_WEBHOOK_URLS }),
+    // endpoint ids are `ep_` + a ULID whatever ids tasks get
+    newId: createIdFactory(),
     secrets: deliveries.secrets,
     secretOf: (owner, version) => deriveWebhookSecret(config.WEBHOOK_SECRET, owner, version),
     clock: overrides.clock ?? systemClock,
@@ -74,13 +81,14 @@ export function composeDispatcher(
   overrides: DispatcherOverrides = {},
 ): Dispatcher {
   const log = loggerFor(config, overrides, "dispatch");
-  const { deliveries } = storesFor(config, log);
+  const { deliveries, endpoints } = storesFor(config, log);
   const clock = overrides.clock ?? systemClock;
   const secretOf = (owner: string, version: number) =>
     deriveWebhookSecret(config.WEBHOOK_SECRET, owner, version);
   const random = overrides.random ?? Math.random;
   const deps: DispatchDeps = {
     deliveries,
+    endpoints: (owner) => endpoints.list(owner),
     async sign(owner, message) {
       const secrets = await signingSecrets({ secrets: deliveries.secrets, secretOf, clock }, owner);
       return webhookHeaders({

@@ -58,7 +58,15 @@ export const FUNCTION_SETTINGS = {
   ],
   docs: ["LOG_LEVEL"],
   /** Delivery logs, redelivery and the signing secret (functions/webhooks.ts). */
-  webhooks: ["TABLE_NAME", "DYNAMODB_ENDPOINT", "API_KEYS", "WEBHOOK_SECRET", "LOG_LEVEL"],
+  webhooks: [
+    "TABLE_NAME",
+    "DYNAMODB_ENDPOINT",
+    "API_KEYS",
+    "WEBHOOK_SECRET",
+    // account endpoints' URLs are checked as webhookUrls are
+    "ALLOW_PRIVATE_WEBHOOK_URLS",
+    "LOG_LEVEL",
+  ],
   /** Owners' API keys, with the operator's ADMIN_KEY (functions/admin.ts). */
   admin: ["TABLE_NAME", "DYNAMODB_ENDPOINT", "ADMIN_KEY", "LOG_LEVEL"],
   /** Outbound webhooks and bus events (functions/dispatch.ts). */

@@ -41,6 +41,10 @@ export const ROUTES = [
   { method: "POST", path: "/v1/tasks/{id}/deliveries/{deliveryId}/retry", fn: "webhooks" },
   { method: "GET", path: "/v1/webhook-secret", fn: "webhooks" },
   { method: "POST", path: "/v1/webhook-secret/rotate", fn: "webhooks" },
+  // account endpoints: every task event of the owner (docs/webhooks.md)
+  { method: "POST", path: "/v1/webhook-endpoints", fn: "webhooks" },
+  { method: "GET", path: "/v1/webhook-endpoints", fn: "webhooks" },
+  { method: "DELETE", path: "/v1/webhook-endpoints/{id}", fn: "webhooks" },
   // the operator's (ADMIN_KEY): owners' API keys kept in the table
   { method: "POST", path: "/v1/admin/keys", fn: "admin" },
   { method: "GET", path: "/v1/admin/keys", fn: "admin" },

@@ -13,10 +13,11 @@
  * The actions per function come from the store methods each one calls (functions/store/*):
  * - GetItem: get, getTree, getWork, secrets.get, retryNow's read;
  * - Query: listByOwner, listByAction, listChildren, listUnfinished, listImageCopiesDue, listDue,
- *   deliveries.list (the index queries need `<table>/index/*`);
- * - PutItem: create, the idempotency key, queued deliveries, secrets.rotate;
+ *   deliveries.list, endpoints.list (the index queries need `<table>/index/*`);
+ * - PutItem: create, the idempotency key, queued deliveries, secrets.rotate, endpoints.create;
  * - UpdateItem: apply, advance, claimModal, idempotency completion, claims and attempts,
- *   image copy records, and the parent's child list inside create's transaction.
+ *   image copy records, the parent's child list inside create's transaction, and an
+ *   endpoint's count and its deletion mark (endpoints.create/remove: no item is deleted).
  * - an API key (functions/store/api-key-store.ts): get and touch (lastUsedAt) by every function
  *   that authenticates owners; create, list and revoke (an UpdateItem) by admin.
  * TransactWriteItems has no IAM action of its own: each Put/Update inside it needs PutItem/
@@ -38,9 +39,12 @@ export const TABLE_ACCESS = {
   callback: ["UpdateItem"],
   /** get, getTree, listByOwner, listByAction, listChildren; a table key's get and touch. */
   read: ["GetItem", "Query", "UpdateItem"],
-  /** deliveries.list, retryNow, secrets.get and secrets.rotate. */
+  /** deliveries.list, retryNow, secrets.get and secrets.rotate; endpoints create, list, remove. */
   webhooks: ["GetItem", "Query", "PutItem", "UpdateItem"],
-  /** listDue, getWork, queueDeliveries, claim, recordAttempt, stopWebhook, secrets.get. */
+  /**
+   * listDue, getWork, queueDeliveries, claim, recordAttempt, stopWebhook, secrets.get, and
+   * endpoints.list (an owner's account endpoints, once per owner per run).
+   */
   dispatch: ["GetItem", "Query", "PutItem", "UpdateItem"],
   /** Owners' API keys: create, list, revoke (a write: revoked items expire by TTL). */
   admin: ["PutItem", "Query", "UpdateItem"],

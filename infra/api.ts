@@ -114,7 +114,8 @@ const HTTP_FUNCTIONS = {
     link: [table, apiKeys, webhookSecret],
     permissions: tableGrant(table, TABLE_ACCESS.webhooks),
     concurrency: { reserved: RESERVED_CONCURRENCY.webhooks },
-    environment: {},
+    // account endpoints' URLs: https to public addresses, as webhookUrls (docs/webhooks.md)
+    environment: { ALLOW_PRIVATE_WEBHOOK_URLS: "false" },
   },
   admin: {
     description: "paperboat: owners' API keys, for the operator (/v1/admin/*)",

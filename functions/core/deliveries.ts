@@ -1,13 +1,14 @@
 import * as z from "zod";
+import { EndpointId } from "./endpoints.ts";
 import { type OutboxEvent, TaskEventType } from "./events.ts";
 import type { Task } from "./task.ts";
 
 /**
- * Deliveries of task events: one per event and target (the client's webhookUrl, or the event
- * bus). Each keeps its frozen payload (every attempt sends the same bytes under the same
+ * Deliveries of task events: one per event and target (the client's webhookUrl, the event
+ * bus, or one of the owner's account endpoints, named by its id). Each keeps its frozen payload (every attempt sends the same bytes under the same
  * `webhook-id`) and the log of its attempts (docs/webhooks.md).
  */
-export const DeliveryTarget = z.enum(["webhook", "bus"]);
+export const DeliveryTarget = z.union([z.enum(["webhook", "bus"]), EndpointId]);
 export type DeliveryTarget = z.infer<typeof DeliveryTarget>;
 
 /** pending → delivered (2xx) | dead (every attempt failed) | stopped (the receiver said 410). */
@@ -35,7 +36,7 @@ export const Delivery = z.object({
   owner: z.string(),
   target: DeliveryTarget,
   type: TaskEventType,
-  /** The webhookUrl (null for the bus). */
+  /** The webhookUrl or the endpoint's URL (null for the bus). */
   url: z.string().nullable(),
   status: DeliveryStatus,
   /** Attempts made, all of them; `attempts` keeps the newest MAX_LOGGED_ATTEMPTS. */
@@ -117,14 +118,20 @@ export interface DeliveryStore {
     record: AttemptRecord,
     at: Date,
   ): Promise<"recorded" | "stale">;
-  /** A task's deliveries of one target, oldest event first. */
-  list(taskId: string, target: DeliveryTarget): Promise<StoredDelivery[]>;
+  /** A task's deliveries of one target (every target when not given), oldest event first. */
+  list(taskId: string, target?: DeliveryTarget): Promise<StoredDelivery[]>;
   get(taskId: string, target: DeliveryTarget, id: string): Promise<StoredDelivery | null>;
   /**
    * Makes a delivery due now, for one more attempt if it had ended (dead, stopped, delivered).
    * Null when the task has no such delivery for this owner.
    */
-  retryNow(owner: string, taskId: string, id: string, at: Date): Promise<StoredDelivery | null>;
+  retryNow(
+    owner: string,
+    taskId: string,
+    id: string,
+    at: Date,
+    target?: DeliveryTarget,
+  ): Promise<StoredDelivery | null>;
   /**
    * The receiver answered 410: the task's later events are not sent to its webhookUrl, and its
    * webhook deliveries still pending are stopped unsent.

@@ -7,6 +7,7 @@ import type {
   NewDelivery,
   StoredDelivery,
 } from "./deliveries.ts";
+import type { WebhookEndpoint } from "./endpoints.ts";
 import { type OutboxEvent, type TaskEvent, taskEvent } from "./events.ts";
 import type { Clock, Logger } from "./ports.ts";
 import { isTerminal, type Task } from "./task.ts";
@@ -50,6 +51,10 @@ export interface DispatchDeps {
     message: { id: string; timestampSeconds: number; body: string },
   ): Promise<Record<string, string>>;
   webhooks: WebhookTransport;
+  /**
+   * An owner's account webhook endpoints (read once per owner per run); not given: none.
+   */
+  endpoints?: (owner: string) => Promise<WebhookEndpoint[]>;
   /** null: no bus configured (events go to webhooks only). */
   bus: EventBusPort | null;
   /** The delay before the next attempt after `failedAttempts` failures, or null: no more. */
@@ -115,7 +120,12 @@ interface Run {
   timedOut: Set<string>;
   /** The run's time is up: nothing new starts. */
   overBudget: () => boolean;
+  /** The owners' endpoints this run has read (one Query per owner per run). */
+  endpointsOf: (owner: string) => Promise<WebhookEndpoint[]>;
 }
+
+/** A delivery to a URL (the task's webhookUrl or an account endpoint), not the bus. */
+const isHttp = (target: string) => target !== "bus";
 
 /** The receiver host a webhook URL names, port included (`hook.example.com:8443`); or null. */
 export function receiverHost(url: string | null): string | null {
@@ -138,14 +148,18 @@ function fairKey(item: DispatchWork): FairKey {
   const { delivery } = item;
   return {
     owner: delivery.owner,
-    host: delivery.target === "webhook" ? receiverHost(delivery.url) : null,
+    host: isHttp(delivery.target) ? receiverHost(delivery.url) : null,
   };
 }
 
-/** The deliveries one event makes: the client's webhookUrl if it asked for it, and the bus. */
+/**
+ * The deliveries one event makes: the client's webhookUrl if it asked for it, each of the
+ * owner's endpoints that wants the event, and the bus.
+ */
 function deliveriesOf(
   deps: DispatchDeps,
   work: { task: Task; webhookStopped: boolean },
+  endpoints: WebhookEndpoint[],
   event: OutboxEvent,
   now: Date,
 ): NewDelivery[] {
@@ -169,6 +183,11 @@ function deliveriesOf(
   if (task.webhookUrl && task.webhookEvents.includes(event.type) && !work.webhookStopped) {
     out.push({ ...base, target: "webhook", url: task.webhookUrl });
   }
+  for (const endpoint of endpoints) {
+    if (endpoint.events.includes(event.type)) {
+      out.push({ ...base, target: endpoint.id, url: endpoint.url });
+    }
+  }
   if (deps.bus && event.type !== "task.progress") {
     out.push({ ...base, target: "bus", url: null });
   }
@@ -182,13 +201,15 @@ function deliveriesOf(
 async function dispatchOutbox(
   deps: DispatchDeps,
   work: Extract<DispatchWork, { kind: "outbox" }>,
-  report: DispatchReport,
+  run: Run,
 ): Promise<StoredDelivery[]> {
+  const { report } = run;
+  const endpoints = await run.endpointsOf(work.task.owner);
   const now = deps.clock.now();
   const deliveries: NewDelivery[] = [];
   let count = 0;
   for (const event of work.outbox) {
-    const made = deliveriesOf(deps, work, event, now);
+    const made = deliveriesOf(deps, work, endpoints, event, now);
     if (deliveries.length + made.length > MAX_DELIVERIES_PER_QUEUE) break;
     deliveries.push(...made);
     count++;
@@ -226,7 +247,7 @@ function judge(
 }
 
 async function send(deps: DispatchDeps, delivery: StoredDelivery): Promise<AttemptResult> {
-  if (delivery.target === "webhook") {
+  if (isHttp(delivery.target)) {
     const headers = await deps.sign(delivery.owner, {
       id: delivery.id,
       timestampSeconds: Math.floor(deps.clock.now().getTime() / 1000),
@@ -248,6 +269,22 @@ async function send(deps: DispatchDeps, delivery: StoredDelivery): Promise<Attem
   }
 }
 
+/** What a retry to an endpoint deleted since it was queued records, without sending. */
+const DELETED = {
+  ok: false,
+  statusCode: null,
+  responseBody: null,
+  error: "the webhook endpoint was deleted",
+  retryAfterSeconds: null,
+  gone: true,
+} as const;
+
+async function endpointDeleted(delivery: StoredDelivery, run: Run): Promise<boolean> {
+  if (!isHttp(delivery.target) || delivery.target === "webhook") return false;
+  const endpoints = await run.endpointsOf(delivery.owner);
+  return !endpoints.some((e) => e.id === delivery.target);
+}
+
 /** One attempt of one delivery: claim it, send, record. Returns its new status, or null. */
 async function attempt(deps: DispatchDeps, delivery: StoredDelivery, run: Run): Promise<void> {
   const { report } = run;
@@ -257,8 +294,10 @@ async function attempt(deps: DispatchDeps, delivery: StoredDelivery, run: Run): 
     report.skipped++;
     return;
   }
-  const result = await send(deps, claimed);
-  if (claimed.target === "webhook" && result.error?.startsWith("timeout")) {
+  const result = (await endpointDeleted(claimed, run))
+    ? { ...DELETED, latencyMs: 0 }
+    : await send(deps, claimed);
+  if (isHttp(claimed.target) && result.error?.startsWith("timeout")) {
     const host = receiverHost(claimed.url);
     if (host) run.timedOut.add(host);
   }
@@ -302,18 +341,16 @@ async function attempt(deps: DispatchDeps, delivery: StoredDelivery, run: Run): 
 async function work(deps: DispatchDeps, item: DispatchWork, run: Run): Promise<void> {
   try {
     if (item.kind === "outbox") {
-      const queued = await dispatchOutbox(deps, item, run.report);
+      const queued = await dispatchOutbox(deps, item, run);
       // in the order of the transitions, per target (a receiver sees progress go up); the
       // webhook and the bus do not wait for each other. Once the webhook's host has timed out
       // the rest wait, due, for the next run (still in order: they are due in this order).
-      const byTarget = [
-        queued.filter((d) => d.target === "webhook"),
-        queued.filter((d) => d.target === "bus"),
-      ];
+      const byTarget = new Map<string, StoredDelivery[]>();
+      for (const d of queued) byTarget.set(d.target, [...(byTarget.get(d.target) ?? []), d]);
       await Promise.all(
-        byTarget.map(async (deliveries) => {
+        [...byTarget.values()].map(async (deliveries) => {
           for (const d of deliveries) {
-            const host = d.target === "webhook" ? receiverHost(d.url) : null;
+            const host = isHttp(d.target) ? receiverHost(d.url) : null;
             if ((host && run.timedOut.has(host)) || run.overBudget()) run.report.deferred++;
             else await attempt(deps, d, run);
           }
@@ -339,7 +376,7 @@ export async function dispatchDue(
   deps: DispatchDeps,
   options: { limit?: number; timeBudgetMs?: number } = {},
 ): Promise<DispatchReport> {
-  const run = startRun(options.timeBudgetMs);
+  const run = startRun(deps, options.timeBudgetMs);
   let after: Record<string, unknown> | undefined;
   let done = false;
   await runFairlyIn(deps, run, async () => {
@@ -356,12 +393,24 @@ export async function dispatchDue(
   return run.report;
 }
 
-function startRun(timeBudgetMs = Number.POSITIVE_INFINITY): Run {
+function startRun(deps: DispatchDeps, timeBudgetMs = Number.POSITIVE_INFINITY): Run {
   const started = Date.now();
+  const endpoints = new Map<string, Promise<WebhookEndpoint[]>>();
   return {
     report: emptyReport(),
     timedOut: new Set(),
     overBudget: () => Date.now() - started >= timeBudgetMs,
+    endpointsOf(owner) {
+      if (!deps.endpoints) return Promise.resolve([]);
+      let found = endpoints.get(owner);
+      if (!found) {
+        found = deps.endpoints(owner);
+        // a failed read is not kept: the next item of this owner asks again
+        found.catch(() => endpoints.delete(owner));
+        endpoints.set(owner, found);
+      }
+      return found;
+    },
   };
 }
 
@@ -391,7 +440,7 @@ export async function dispatchItems(
   keys: { pk: string; sk: string }[],
   options: { timeBudgetMs?: number } = {},
 ): Promise<DispatchReport> {
-  const run = startRun(options.timeBudgetMs);
+  const run = startRun(deps, options.timeBudgetMs);
   const now = deps.clock.now().toISOString();
   const unique = [...new Map(keys.map((k) => [`${k.pk}\n${k.sk}`, k])).values()];
   const found: (DispatchWork | null)[] = unique.map(() => null);

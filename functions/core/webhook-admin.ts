@@ -19,14 +19,17 @@ export function deliveryView(delivery: StoredDelivery): Delivery {
   return view;
 }
 
-/** `GET /v1/tasks/{id}/deliveries`: the task's webhook deliveries, oldest event first. */
+/**
+ * `GET /v1/tasks/{id}/deliveries`: the task's deliveries to URLs (its webhookUrl and the
+ * owner's endpoints; never the bus), oldest event first.
+ */
 export async function listDeliveries(
   deps: WebhookAdminDeps,
   owner: string,
   taskId: string,
 ): Promise<Delivery[]> {
   await getTask(deps, owner, taskId);
-  return (await deps.deliveries.list(taskId, "webhook")).map(deliveryView);
+  return (await deps.deliveries.list(taskId)).filter((d) => d.target !== "bus").map(deliveryView);
 }
 
 /** `POST /v1/tasks/{id}/deliveries/{deliveryId}/retry`: one more attempt, now. */
@@ -35,8 +38,10 @@ export async function retryDelivery(
   owner: string,
   taskId: string,
   deliveryId: string,
+  target: "webhook" | `ep_${string}` = "webhook",
 ): Promise<Delivery> {
-  const delivery = await deps.deliveries.retryNow(owner, taskId, deliveryId, deps.clock.now());
+  const at = deps.clock.now();
+  const delivery = await deps.deliveries.retryNow(owner, taskId, deliveryId, at, target);
   if (!delivery) throw new NotFoundError("The task has no delivery with this id.");
   return deliveryView(delivery);
 }

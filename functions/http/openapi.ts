@@ -32,7 +32,7 @@ import {
   VideoBody,
 } from "./schemas.ts";
 import { SUBMIT_LIMITS } from "./submit-app.ts";
-import { RotateBody, WebhookSecret } from "./webhooks-app.ts";
+import { EndpointBody, EndpointView, RotateBody, WebhookSecret } from "./webhooks-app.ts";
 
 /**
  * The OpenAPI 3.1 document of the API, built from the zod schemas the apps validate with
@@ -85,6 +85,7 @@ interface OperationSpec {
 const REQUESTS = {
   CreateKeyRequest: CreateKeyBody,
   RotateSecretRequest: RotateBody,
+  CreateEndpointRequest: EndpointBody,
   ImagineRequest: ImagineBody,
   ActionRequest: ActionBody,
   ModalRequest: ModalBody,
@@ -136,6 +137,8 @@ const ANSWERS = {
   Delivery,
   DeliveryList: z.object({ items: z.array(Delivery) }),
   WebhookSecret,
+  WebhookEndpoint: EndpointView,
+  WebhookEndpointList: z.object({ items: z.array(EndpointView) }),
   Task,
   TaskWithChildren,
   TaskPage,
@@ -344,7 +347,7 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
     operationId: "listDeliveries",
     summary: "The task's webhook deliveries and every attempt",
     description:
-      "One delivery per event sent to the task's `webhookUrl` (its `id` is the `webhook-id` header), oldest first, with each attempt's status code, latency, error and the first 1 KB of the answer. `status`: `pending` (retrying on an exponential schedule for about 25 h), `delivered`, `dead` (every attempt failed) or `stopped` (the receiver answered 410).",
+      "One delivery per event and URL: the task's `webhookUrl` (`target`: `webhook`) and each of the owner's webhook endpoints (`target`: the endpoint's id). Its `id` is the `webhook-id` header; oldest first, with each attempt's status code, latency, error and the first 1 KB of the answer. `status`: `pending` (retrying on an exponential schedule for about 25 h), `delivered`, `dead` (every attempt failed) or `stopped` (the receiver answered 410).",
     tag: "webhooks",
     auth: true,
     path: TASK_ID,
@@ -359,6 +362,9 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
     tag: "webhooks",
     auth: true,
     path: { ...TASK_ID, deliveryId: "a delivery's `id` (from the delivery log)" },
+    optionalQuery: {
+      target: "`webhook` (the default: the task's webhookUrl) or a webhook endpoint's id",
+    },
     ok: { status: 202, description: "the delivery, pending", schema: "Delivery" },
     errors: [401, 404, 503],
   },
@@ -382,6 +388,42 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
     body: { schema: "RotateSecretRequest", limit: 1024, example: { gracePeriodSeconds: 86400 } },
     ok: { status: 200, description: "the new secret", schema: "WebhookSecret" },
     errors: [400, 401, 409, 503],
+  },
+  "POST /v1/webhook-endpoints": {
+    operationId: "createWebhookEndpoint",
+    summary: "Add an account webhook endpoint",
+    description:
+      "Every later event of your tasks that is in `events` (default: all but `task.progress`) is POSTed to `url`, signed and retried as a task's `webhookUrl` is, with its own delivery log entry (`target`: the endpoint's id). `url` follows the webhookUrl rules (https to a public address). At most 10 per account (409 beyond). `task.progress` reaches an endpoint only for tasks whose own `webhookEvents` asked for it.",
+    tag: "webhooks",
+    auth: true,
+    body: {
+      schema: "CreateEndpointRequest",
+      limit: 8192,
+      example: { url: "https://example.com/hooks/paperboat", events: ["task.succeeded"] },
+    },
+    ok: { status: 201, description: "the endpoint", schema: "WebhookEndpoint" },
+    errors: [400, 401, 409, 413, 503],
+  },
+  "GET /v1/webhook-endpoints": {
+    operationId: "listWebhookEndpoints",
+    summary: "Your account webhook endpoints",
+    tag: "webhooks",
+    auth: true,
+    ok: { status: 200, description: "the endpoints, oldest first", schema: "WebhookEndpointList" },
+    errors: [401, 503],
+  },
+  "DELETE /v1/webhook-endpoints/{id}": {
+    operationId: "deleteWebhookEndpoint",
+    summary: "Delete an account webhook endpoint",
+    description:
+      "No later event is sent to it, and its deliveries still retrying stop (`stopped`) unsent.",
+    tag: "webhooks",
+    auth: true,
+    path: {
+      id: "the endpoint's `id` (`ep_` + a ULID); an unknown one, or another owner's, is 404",
+    },
+    ok: { status: 204, description: "deleted" },
+    errors: [401, 404, 503],
   },
   "POST /v1/admin/keys": {
     operationId: "createKey",

@@ -1,5 +1,12 @@
 import * as z from "zod";
 import type { Authenticate } from "../core/api-keys.ts";
+import {
+  createEndpoint,
+  deleteEndpoint,
+  type EndpointDeps,
+  EndpointId,
+  listEndpoints,
+} from "../core/endpoints.ts";
 import { NotFoundError } from "../core/errors.ts";
 import type { Logger } from "../core/ports.ts";
 import {
@@ -11,9 +18,10 @@ import {
 } from "../core/webhook-admin.ts";
 import { type AuthEnv, createApiKeyAuth } from "./auth.ts";
 import { createBaseApp } from "./base.ts";
+import { WebhookEvents, WebhookUrl } from "./schemas.ts";
 import { limitBody, pathTaskId, readBody } from "./validate.ts";
 
-export interface WebhooksAppDeps extends WebhookAdminDeps {
+export interface WebhooksAppDeps extends WebhookAdminDeps, Omit<EndpointDeps, "clock"> {
   /** Who a Bearer key belongs to (functions/core/api-keys.ts createAuthenticator). */
   authenticate: Authenticate;
   log: Logger;
@@ -21,6 +29,25 @@ export interface WebhooksAppDeps extends WebhookAdminDeps {
 
 /** A delivery id as the API makes them (`evt_<task id>_<status>[_<progress>]`). */
 const DeliveryId = z.string().regex(/^evt_[0-9A-HJKMNP-TV-Z]{26}_[A-Z_]+(?:_\d{1,3})?$/);
+
+/** `POST /v1/webhook-endpoints`: where, and which events (default: all but task.progress). */
+export const EndpointBody = z.strictObject({
+  url: WebhookUrl,
+  events: WebhookEvents.optional(),
+});
+
+/** An endpoint as the API shows it. */
+export const EndpointView = z.object({
+  id: z.string(),
+  url: z.string(),
+  events: z.array(z.string()),
+});
+
+/** `?target=` of a redelivery: the task's webhookUrl (default) or an endpoint's id. */
+const RetryTarget = z.union([
+  z.literal("webhook"),
+  EndpointId.transform((id) => id as `ep_${string}`),
+]);
 
 /** `POST /v1/webhook-secret/rotate`: how long the old secret keeps signing (default a day). */
 export const RotateBody = z.strictObject({
@@ -58,8 +85,25 @@ export function createWebhooksApp(deps: WebhooksAppDeps) {
   app.post("/v1/tasks/:id/deliveries/:deliveryId/retry", async (c) => {
     const id = pathTaskId(c.req.param("id"));
     const deliveryId = DeliveryId.safeParse(c.req.param("deliveryId"));
-    if (!deliveryId.success) throw new NotFoundError("The task has no delivery with this id.");
-    return c.json(await retryDelivery(deps, c.get("owner"), id, deliveryId.data), 202);
+    const target = RetryTarget.safeParse(c.req.query("target") ?? "webhook");
+    if (!deliveryId.success || !target.success) {
+      throw new NotFoundError("The task has no delivery with this id.");
+    }
+    const owner = c.get("owner");
+    const retried = await retryDelivery(deps, owner, id, deliveryId.data, target.data);
+    return c.json(retried, 202);
+  });
+
+  app.post("/v1/webhook-endpoints", limitBody(8 * 1024), async (c) => {
+    const body = await readBody(c, EndpointBody);
+    return c.json(await createEndpoint(deps, c.get("owner"), body), 201);
+  });
+
+  app.get("/v1/webhook-endpoints", async (c) => c.json(await listEndpoints(deps, c.get("owner"))));
+
+  app.delete("/v1/webhook-endpoints/:id", async (c) => {
+    await deleteEndpoint(deps, c.get("owner"), c.req.param("id"));
+    return c.body(null, 204);
   });
 
   app.get("/v1/webhook-secret", async (c) => c.json(await getWebhookSecret(deps, c.get("owner"))));

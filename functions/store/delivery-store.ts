@@ -297,7 +297,7 @@ export function createDeliveryStore(options: {
             KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
             ExpressionAttributeValues: {
               ":pk": keys.task(taskId).pk,
-              ":prefix": keys.deliveryPrefix(target),
+              ":prefix": target ? keys.deliveryPrefix(target) : keys.deliveriesPrefix(),
             },
             ExclusiveStartKey: start,
           }),
@@ -315,8 +315,8 @@ export function createDeliveryStore(options: {
       return Item ? itemToDelivery(Item) : null;
     },
 
-    async retryNow(owner, taskId, id, at) {
-      const key = keys.delivery(taskId, "webhook", id);
+    async retryNow(owner, taskId, id, at, target = "webhook") {
+      const key = keys.delivery(taskId, target, id);
       // read, then one write conditional on what was read (a racing attempt makes it retry)
       for (let round = 0; round < 3; round++) {
         const { Item } = await client.send(
@@ -345,7 +345,7 @@ export function createDeliveryStore(options: {
         });
         if (item) return itemToDelivery(item);
       }
-      return store.get(taskId, "webhook", id);
+      return store.get(taskId, target, id);
     },
 
     async stopWebhook(taskId, at) {

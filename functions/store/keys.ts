@@ -40,12 +40,22 @@ export const keys = {
   dispatchDue: (due: Date, pk: string, sk: string) => `${due.toISOString()}#${pk}#${sk}`,
   /** The last gsi7 sort key due by `at`. */
   dispatchDueBy: (at: Date) => `${at.toISOString()}#~`,
-  /** One delivery of one event of a task, kept next to the task (a task's log is one Query). */
-  delivery: (taskId: string, target: "webhook" | "bus", eventId: string) => ({
+  /**
+   * One delivery of one event of a task, kept next to the task (a task's log is one Query).
+   * The target is `webhook` (the task's webhookUrl), `bus`, or an account endpoint's id.
+   */
+  delivery: (taskId: string, target: string, eventId: string) => ({
     pk: `TASK#${taskId}`,
     sk: `DELIVERY#${target}#${eventId}`,
   }),
-  deliveryPrefix: (target: "webhook" | "bus") => `DELIVERY#${target}#`,
+  deliveryPrefix: (target: string) => `DELIVERY#${target}#`,
+  /** Every delivery of a task, whatever its target. */
+  deliveriesPrefix: () => "DELIVERY#",
+  /** An account webhook endpoint, under its owner (an owner's endpoints are one Query). */
+  endpoint: (owner: string, id: string) => ({ pk: `OWNER#${owner}`, sk: `ENDPOINT#${id}` }),
+  endpointPrefix: () => "ENDPOINT#",
+  /** How many endpoints an owner has (the cap's count, written with each add and delete). */
+  endpointCount: (owner: string) => ({ pk: `OWNER#${owner}`, sk: "ENDPOINTS" }),
   /** An owner's webhook signing secret: which version is current, and the previous one's grace. */
   webhookSecret: (owner: string) => ({ pk: `OWNER#${owner}`, sk: "WEBHOOK_SECRET" }),
   /**

@@ -327,6 +327,31 @@ describe("bad input gets a clear sentence and an exit code", () => {
   });
 });
 
+describe("paperboat endpoints", () => {
+  it("add, list and remove an account webhook endpoint; a bad URL and an unknown id fail clearly", async () => {
+    const added = await cli(
+      ["endpoints", "add", "http://127.0.0.1:9/all", "--events", "task.failed", "--json"],
+      asAlice(),
+    );
+    expect(added.code).toBe(0);
+    const endpoint = JSON.parse(added.stdout);
+    expect(endpoint).toMatchObject({ id: expect.stringMatching(/^ep_/), events: ["task.failed"] });
+    const listed = await cli(["endpoints", "list"], asAlice());
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain(endpoint.id);
+    expect(listed.stdout).toContain("http://127.0.0.1:9/all");
+    const bad = await cli(["endpoints", "add", "ftp://example.com/x", "--json"], asAlice());
+    expect(bad.code).toBe(4);
+    expect(JSON.parse(bad.stderr).error.code).toBe("validation_failed");
+    expect((await cli(["endpoints", "remove", endpoint.id], asAlice())).code).toBe(0);
+    const again = await cli(["endpoints", "remove", endpoint.id, "--json"], asAlice());
+    expect(again.code).toBe(4);
+    expect(JSON.parse(again.stderr).error.code).toBe("not_found");
+    const empty = await cli(["endpoints", "list"], asAlice());
+    expect(empty.stdout).toContain("No endpoints");
+  });
+});
+
 describe("paperboat admin keys (the operator's ADMIN_KEY)", () => {
   const asOperator = () => ({ PAPERBOAT_URL: stack.url, PAPERBOAT_ADMIN_KEY: stack.adminKey });
 

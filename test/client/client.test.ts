@@ -160,6 +160,30 @@ describe("webhooks from the client", () => {
       expect(rotated.previousValidUntil).toEqual(expect.any(String));
       const missing = await thrown(pb.deliveries("01ARZ3NDEKTSV4RRFFQ69G5FAV"));
       expect(missing).toBeInstanceOf(ApiError);
+
+      // an account endpoint gets the next task's event; its delivery is retried by target
+      const endpoint = await pb.addWebhookEndpoint({
+        url: `http://127.0.0.1:${port}/all`,
+        events: ["task.succeeded"],
+      });
+      expect(endpoint).toMatchObject({
+        id: expect.stringMatching(/^ep_/),
+        events: ["task.succeeded"],
+      });
+      expect((await pb.webhookEndpoints()).map((e) => e.id)).toContain(endpoint.id);
+      const next = await pb.imagine({ prompt: "a boat for every endpoint" });
+      await pb.waitForTask(next.id, { intervalMs: 20 });
+      await stack.dispatchOnce();
+      const [toEndpoint] = await pb.deliveries(next.id);
+      expect(toEndpoint).toMatchObject({ target: endpoint.id, status: "delivered" });
+      const retried = await pb.retryDelivery(next.id, toEndpoint?.id ?? "", {
+        target: endpoint.id,
+      });
+      expect(retried).toMatchObject({ target: endpoint.id, status: "pending" });
+      await pb.removeWebhookEndpoint(endpoint.id);
+      expect((await pb.webhookEndpoints()).map((e) => e.id)).not.toContain(endpoint.id);
+      const gone = await thrown(pb.removeWebhookEndpoint(endpoint.id));
+      expect(gone).toMatchObject({ status: 404 });
     } finally {
       receiver.close();
       receiver.closeAllConnections();

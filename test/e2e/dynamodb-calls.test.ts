@@ -166,7 +166,7 @@ describe("DynamoDB requests per operation", () => {
 });
 
 describe("outbound webhooks' DynamoDB requests", () => {
-  it("the upstream's webhook for a task with a webhookUrl is still 1 UpdateItem; delivering it costs 1 Query, 1 TransactWriteItems, 1 GetItem (the secret) and 2 UpdateItem", async () => {
+  it("the upstream's webhook for a task with a webhookUrl is still 1 UpdateItem; delivering it costs 2 Query, 1 TransactWriteItems, 1 GetItem (the secret) and 2 UpdateItem", async () => {
     const receiver = createServer((req, res) => {
       req.resume();
       req.on("end", () => res.writeHead(204).end());
@@ -185,12 +185,13 @@ describe("outbound webhooks' DynamoDB requests", () => {
       expect(applied.body).toEqual({ result: "applied" });
       expect(counts).toEqual({ UpdateItem: 1 });
 
-      // the dispatcher: the index, the outbox → delivery transaction, the owner's secret
-      // version, the claim and the record of the attempt
+      // the dispatcher: the index, the owner's account endpoints (once per owner per run), the
+      // outbox → delivery transaction, the owner's secret version, the claim and the record of
+      // the attempt
       const [dispatchCounts, report] = await requestsOf(() => stack.dispatchOnce());
       expect(report).toMatchObject({ queued: 1, delivered: 1 });
       expect(dispatchCounts).toEqual({
-        Query: 1,
+        Query: 2,
         TransactWriteItems: 1,
         GetItem: 1,
         UpdateItem: 2,

@@ -494,11 +494,13 @@ describe("real answers validate against the document", () => {
         "/v1/tasks/{id}/deliveries",
         `/v1/tasks/${submitted.body.id}/deliveries`,
       );
-      expect(log.body.items[0].status).toBe("delivered");
+      // the task's webhookUrl (the owner may also have an account endpoint from its example)
+      const own = log.body.items.find((d: Json) => d.target === "webhook");
+      expect(own.status).toBe("delivered");
       const retried = await call(
         "POST",
         "/v1/tasks/{id}/deliveries/{deliveryId}/retry",
-        `/v1/tasks/${submitted.body.id}/deliveries/${log.body.items[0].id}/retry`,
+        `/v1/tasks/${submitted.body.id}/deliveries/${own.id}/retry`,
       );
       expect(retried.status).toBe(202);
       const secret = await call("GET", "/v1/webhook-secret", "/v1/webhook-secret");
@@ -507,6 +509,14 @@ describe("real answers validate against the document", () => {
         body: { gracePeriodSeconds: 60 },
       });
       expect(rotated.body.version).toBe(secret.body.version + 1);
+      // account endpoints: list them, delete each (one was added by its example)
+      const endpoints = await call("GET", "/v1/webhook-endpoints", "/v1/webhook-endpoints");
+      expect(endpoints.status).toBe(200);
+      for (const e of endpoints.body.items) {
+        const gone = `/v1/webhook-endpoints/${e.id}`;
+        expect((await call("DELETE", "/v1/webhook-endpoints/{id}", gone)).status).toBe(204);
+        expect((await call("DELETE", "/v1/webhook-endpoints/{id}", gone)).status).toBe(404);
+      }
     } finally {
       receiver.close();
       receiver.closeAllConnections();

@@ -62,6 +62,7 @@ export async function cancelTask(deps: CancelDeps, owner: string, id: string): P
       imageUrl: null,
       imageUrls: [],
       videoUrl: null,
+      videoUrls: [],
       prompts: [],
       buttons: [],
       finishedAt: now.toISOString(),

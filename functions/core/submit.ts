@@ -87,6 +87,7 @@ export function newTask(fields: {
     imageUrl: null,
     imageUrls: [],
     videoUrl: null,
+    videoUrls: [],
     prompts: [],
     buttons: [],
     failReason: null,
@@ -105,6 +106,7 @@ export function newTask(fields: {
     upstreamImageUrl: null,
     upstreamImageUrls: [],
     upstreamVideoUrl: null,
+    upstreamVideoUrls: [],
     mode: fields.mode ?? null,
   };
 }

@@ -20,6 +20,7 @@ export default $config({
   async run() {
     const { table, images } = await import("./infra/storage.ts");
     await import("./infra/secrets.ts");
+    await import("./infra/young-polls.ts");
     const { api, callbackUrl } = await import("./infra/api.ts");
     await import("./infra/jobs.ts");
     const { bus } = await import("./infra/events.ts");

@@ -3,6 +3,7 @@ import { authenticatorFor } from "./compose-keys.ts";
 import type { Config } from "./config.ts";
 import type { Clock, ImageStore, Logger } from "./core/ports.ts";
 import {
+  pollTasks,
   pollYoung,
   type ReconcileReport,
   reconcile,
@@ -13,6 +14,8 @@ import { createCallbackApp } from "./http/callback-app.ts";
 import { createReadApp } from "./http/read-app.ts";
 import { createSubmitApp } from "./http/submit-app.ts";
 import { loggerFor } from "./log.ts";
+import type { QueueRecord } from "./queue/consumer.ts";
+import { consumeYoungPolls } from "./queue/young-polls.ts";
 import { CALLBACK_PATH } from "./routes.ts";
 import { createApiKeyStore } from "./store/api-key-store.ts";
 import { createIdempotencyStore } from "./store/idempotency-store.ts";
@@ -34,13 +37,27 @@ const SUBMIT_SETTINGS = [
   "ALLOW_PRIVATE_WEBHOOK_URLS",
   "LOG_LEVEL",
   "TASK_RETENTION_DAYS",
+  // a new task's young polls (functions/compose-young-polls.ts)
+  "YOUNG_POLLS_QUEUE_URL",
+  "SQS_ENDPOINT",
 ] as const;
 
 /** The settings each function needs, and no more (read never sees the upstream key). */
 export const FUNCTION_SETTINGS = {
   submit: SUBMIT_SETTINGS,
   /** The queue consumer: submit's code, fed by SQS instead of HTTP (functions/queue.ts). */
-  queue: [...SUBMIT_SETTINGS, "IMAGINE_QUEUE_URL", "IMAGINE_DLQ_URL", "SQS_ENDPOINT"],
+  queue: [...SUBMIT_SETTINGS, "IMAGINE_QUEUE_URL", "IMAGINE_DLQ_URL"],
+  /** The young-polls queue's consumer: polls the tasks its messages name (functions/young-polls.ts). */
+  youngPolls: [
+    "TABLE_NAME",
+    "DYNAMODB_ENDPOINT",
+    "MJ_API_BASE_URL",
+    "MJ_API_KEY",
+    "MJ_API_AUTH",
+    "MJ_API_KIND",
+    "UPSTREAM_TIMEOUT_MS",
+    "LOG_LEVEL",
+  ],
   callback: ["TABLE_NAME", "DYNAMODB_ENDPOINT", "CALLBACK_SECRET", "LOG_LEVEL"],
   read: [
     "TABLE_NAME",
@@ -119,6 +136,8 @@ export interface Overrides {
   fetch?: typeof fetch;
   /** The image store (durable copies); by default the one the settings name. */
   images?: ImageStore;
+  /** Sends a new task's young polls (AWS: functions/compose-young-polls.ts); absent: none. */
+  scheduleYoungPolls?: (taskId: string) => Promise<void>;
 }
 
 function storesFor(
@@ -174,6 +193,7 @@ export function submitDepsFor(config: SettingsOf<"submit">, overrides: Overrides
     callbackUrl: `${config.PUBLIC_URL.replace(/\/+$/, "")}${CALLBACK_PATH}`,
     checkWebhookUrl: (url: string) =>
       checkWebhookHost(url, { allowPrivate: config.ALLOW_PRIVATE_WEBHOOK_URLS }),
+    scheduleYoungPolls: overrides.scheduleYoungPolls,
   };
 }
 
@@ -235,6 +255,24 @@ export function composeReconciler(
       modalDeadlineSeconds: config.MODAL_DEADLINE_SECONDS,
       ...run,
     });
+}
+
+/**
+ * The young-polls queue's consumer (AWS): polls the tasks its delayed messages name
+ * (functions/queue/young-polls.ts, core/reconcile.ts pollTasks).
+ */
+export function composeYoungPollConsumer(
+  config: SettingsOf<"youngPolls">,
+  overrides: Overrides = {},
+): (records: QueueRecord[]) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }> {
+  const log = loggerFor(config, overrides, "young-polls");
+  const deps = {
+    store: storeFor(config, log),
+    upstream: upstreamFor(config, overrides),
+    clock: overrides.clock ?? systemClock,
+    log,
+  };
+  return (records) => consumeYoungPolls({ pollTasks: (ids) => pollTasks(deps, ids), log }, records);
 }
 
 /**

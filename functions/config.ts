@@ -105,6 +105,8 @@ export const Config = z.object({
   /** Queue-fed submissions: the queue (for re-queueing a busy attempt) and its dead letters. */
   IMAGINE_QUEUE_URL: url.optional(),
   IMAGINE_DLQ_URL: url.optional(),
+  /** The young-polls queue (AWS): submit sends a new task's polls there, delayed; unset: none. */
+  YOUNG_POLLS_QUEUE_URL: url.optional(),
   /** An SQS-compatible endpoint instead of AWS (the local stack, tests). */
   SQS_ENDPOINT: url.optional(),
   /** Lines below this level are dropped (debug | info | warn | error); unset: info. */

@@ -20,6 +20,7 @@ export const LINKS = {
   EVENT_BUS_NAME: { resource: "Events", property: "name" },
   IMAGINE_QUEUE_URL: { resource: "ImagineQueue", property: "url" },
   IMAGINE_DLQ_URL: { resource: "ImagineDeadLetters", property: "url" },
+  YOUNG_POLLS_QUEUE_URL: { resource: "YoungPolls", property: "url" },
 } as const;
 
 export type LinkedSetting = keyof typeof LINKS;

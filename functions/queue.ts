@@ -1,10 +1,12 @@
 import { FUNCTION_SETTINGS } from "./compose.ts";
 import { composeQueueConsumer } from "./compose-queue.ts";
+import { youngPollSchedulerFor } from "./compose-young-polls.ts";
 import { loadConfig } from "./config.ts";
 import { readSettings } from "./platform.ts";
 import type { QueueRecord } from "./queue/consumer.ts";
 
-const consume = composeQueueConsumer(loadConfig(readSettings(), FUNCTION_SETTINGS.queue));
+const config = loadConfig(readSettings(), FUNCTION_SETTINGS.queue);
+const consume = composeQueueConsumer(config, { scheduleYoungPolls: youngPollSchedulerFor(config) });
 
 /**
  * Lambda entry of the imagine queue's consumer (docs/queue-and-bus.md): submit's code

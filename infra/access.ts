@@ -13,7 +13,8 @@
  * The actions per function come from the store methods each one calls (functions/store/*):
  * - GetItem: get, getTree, getWork, secrets.get, retryNow's read;
  * - Query: listByOwner, listByAction, listChildren, listUnfinished, listImageCopiesDue, listDue,
- *   deliveries.list, endpoints.list (the index queries need `<table>/index/*`);
+ *   deliveries.list, endpoints.list (the index queries need `<table>/index/*`); the young
+ *   polls' get by id;
  * - PutItem: create, the idempotency key, queued deliveries, secrets.rotate, endpoints.create;
  * - UpdateItem: apply, advance, claimModal, idempotency completion, claims and attempts,
  *   image copy records, the parent's child list inside create's transaction, and an
@@ -50,6 +51,8 @@ export const TABLE_ACCESS = {
   admin: ["PutItem", "Query", "UpdateItem"],
   /** listUnfinished, listImageCopiesDue, apply, advance, the image copy records. */
   reconcile: ["Query", "UpdateItem"],
+  /** get (the task each young poll names), apply. */
+  youngPolls: ["GetItem", "UpdateItem"],
 } as const satisfies Record<string, readonly DynamoAction[]>;
 
 /** One IAM statement, as sst.aws.Function's `permissions` takes it. */

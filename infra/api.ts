@@ -27,6 +27,7 @@ import {
   webhookSecret,
 } from "./secrets.ts";
 import { images, TASK_RETENTION_DAYS, table } from "./storage.ts";
+import { youngPolls } from "./young-polls.ts";
 
 /**
  * The HTTP API: API Gateway HTTP API (ApiGatewayV2) rather than Function URLs behind
@@ -66,8 +67,22 @@ const HTTP_FUNCTIONS = {
     description: "paperboat: starts Midjourney jobs (POST /v1/...)",
     // One upstream call bounded by UPSTREAM_TIMEOUT_MS, plus two DynamoDB writes.
     timeout: "20 seconds",
-    link: [table, mjApiBaseUrl, mjApiKey, mjApiAuth, mjApiKind, callbackSecret, apiKeys, api],
-    permissions: tableGrant(table, TABLE_ACCESS.submit),
+    // youngPolls: a started task's four delayed polls (infra/young-polls.ts)
+    link: [
+      table,
+      mjApiBaseUrl,
+      mjApiKey,
+      mjApiAuth,
+      mjApiKind,
+      callbackSecret,
+      apiKeys,
+      api,
+      youngPolls,
+    ],
+    permissions: [
+      ...tableGrant(table, TABLE_ACCESS.submit),
+      { actions: ["sqs:SendMessage"], resources: [youngPolls.arn] },
+    ],
     concurrency: { reserved: RESERVED_CONCURRENCY.submit },
     // webhookUrls must be https to public addresses (docs/webhooks.md)
     environment: {

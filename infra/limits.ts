@@ -11,13 +11,15 @@ export const API_THROTTLE = { rateLimit: 100, burstLimit: 200 } as const;
 /**
  * Reserved concurrency per function: at most this many instances run at once, and the same
  * number is set aside for it, so a flood on one function (submit) cannot take the concurrency
- * that another needs (the callback). Their sum (185) must leave the account's 100 unreserved
+ * that another needs (the callback). Their sum (190) must leave the account's 100 unreserved
  * executions: accounts still on a raised-on-request limit below ~300 must raise it first.
  * - reconcile 1: runs never overlap (every minute, each under a minute);
  * - admin 2: one operator managing keys;
  * - dispatch schedule 2, dispatch stream 5: a run works through the whole index itself;
  * - queue 10, with the SQS source capped at 5 (QUEUE_MAX_CONCURRENCY): a consumer at its
- *   reserved limit would make SQS count throttled receives toward the dead-letter redrive.
+ *   reserved limit would make SQS count throttled receives toward the dead-letter redrive;
+ * - young polls 5, its SQS source capped at 2 (YOUNG_POLLS_MAX_CONCURRENCY): batches of up to
+ *   10 polls, one list call per mode each; a throttled batch only waits.
  */
 export const RESERVED_CONCURRENCY = {
   submit: 50,
@@ -30,7 +32,11 @@ export const RESERVED_CONCURRENCY = {
   dispatchStream: 5,
   dispatchSchedule: 2,
   reconcile: 1,
+  youngPolls: 5,
 } as const;
+
+/** The young-polls consumer's event source scales to at most this many concurrent batches. */
+export const YOUNG_POLLS_MAX_CONCURRENCY = 2;
 
 /** The queue consumer's event source scales to at most this many concurrent batches. */
 export const QUEUE_MAX_CONCURRENCY = 5;

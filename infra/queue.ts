@@ -12,6 +12,7 @@ import {
   mjApiKind,
 } from "./secrets.ts";
 import { TASK_RETENTION_DAYS, table } from "./storage.ts";
+import { youngPolls } from "./young-polls.ts";
 
 /**
  * Queue-fed submissions (docs/queue-and-bus.md): pipelines send imagine requests as
@@ -55,12 +56,17 @@ imagineQueue.subscribe(
       api,
       imagineQueue,
       imagineDeadLetters,
+      youngPolls,
     ],
     // submit's table calls; re-sending a busy message and moving a malformed one are SendMessage
-    // (SST's subscriber adds the receive, delete and visibility calls on the queue itself)
+    // (SST's subscriber adds the receive, delete and visibility calls on the queue itself), and
+    // a started task's young polls (a SendMessageBatch is authorised as SendMessage)
     permissions: [
       ...tableGrant(table, TABLE_ACCESS.submit),
-      { actions: ["sqs:SendMessage"], resources: [imagineQueue.arn, imagineDeadLetters.arn] },
+      {
+        actions: ["sqs:SendMessage"],
+        resources: [imagineQueue.arn, imagineDeadLetters.arn, youngPolls.arn],
+      },
     ],
     concurrency: { reserved: RESERVED_CONCURRENCY.queue },
     environment: {

@@ -49,7 +49,7 @@ export async function cancelTask(deps: CancelDeps, owner: string, id: string): P
   }
   let outcome: CancelOutcome | null = null;
   if (task.status !== "MODAL" && task.upstreamTaskId) {
-    outcome = await deps.upstream.cancel(task.upstreamTaskId);
+    outcome = await deps.upstream.cancel(task.upstreamTaskId, task.mode);
   }
   const now = deps.clock.now();
   // like every terminal update it defines each result field: no preview image stays behind
@@ -62,6 +62,7 @@ export async function cancelTask(deps: CancelDeps, owner: string, id: string): P
       imageUrl: null,
       imageUrls: [],
       videoUrl: null,
+      videoUrls: [],
       prompts: [],
       buttons: [],
       finishedAt: now.toISOString(),

@@ -32,17 +32,18 @@ const MP4 = /\.mp4(?:[?#]|$)/i;
  * Pictures and video apart. trueai reports a video with the mp4 as `imageUrl` and the batch in
  * both `videoUrls` and `imageUrls` (trueai-org/midjourney-proxy, src/Midjourney.Base/Models/
  * TaskInfo.cs): an mp4 is never an image here, and the video is `videoUrl`, else the first of
- * `videoUrls`, else an mp4 `imageUrl`.
+ * `videoUrls`, else an mp4 `imageUrl`. The batch is `videoUrls`, else the mp4s of `imageUrls`.
  */
 function mediaOf(upstream: UpstreamTask) {
   const isMp4 = (url: string | null) => url !== null && MP4.test(url);
+  const videoUrls =
+    upstream.videoUrls.length > 0 ? upstream.videoUrls : upstream.imageUrls.filter(isMp4);
   return {
     imageUrl: isMp4(upstream.imageUrl) ? null : upstream.imageUrl,
     imageUrls: upstream.imageUrls.filter((url) => !isMp4(url)),
     videoUrl:
-      upstream.videoUrl ??
-      upstream.videoUrls[0] ??
-      (isMp4(upstream.imageUrl) ? upstream.imageUrl : null),
+      upstream.videoUrl ?? videoUrls[0] ?? (isMp4(upstream.imageUrl) ? upstream.imageUrl : null),
+    videoUrls,
   };
 }
 
@@ -133,6 +134,7 @@ export function updateFromUpstream(upstream: UpstreamTask, now: Date): TaskUpdat
     update.imageUrl = media.imageUrl;
     update.imageUrls = media.imageUrls;
     update.videoUrl = media.videoUrl;
+    update.videoUrls = media.videoUrls;
     update.prompts = status === "SUCCESS" ? promptsOf(upstream) : [];
     update.buttons = status === "SUCCESS" ? buttonsOf(upstream) : [];
     update.finishedAt = new Date(upstream.finishTime ?? now.getTime()).toISOString();
@@ -140,6 +142,7 @@ export function updateFromUpstream(upstream: UpstreamTask, now: Date): TaskUpdat
     if (upstream.imageUrl) update.imageUrl = upstream.imageUrl;
     if (upstream.imageUrls.length > 0) update.imageUrls = upstream.imageUrls;
     if (upstream.videoUrl) update.videoUrl = upstream.videoUrl;
+    if (upstream.videoUrls.length > 0) update.videoUrls = upstream.videoUrls;
   }
   return update;
 }

@@ -206,7 +206,14 @@ export async function copyTaskImages(
     };
     if (source.kind === "video") {
       await put(
-        { kind: "video", name: `video.${ext}`, index: null, width: null, height: null, ...common },
+        {
+          kind: "video",
+          name: source.index === null ? `video.${ext}` : `video-${source.index}.${ext}`,
+          index: source.index,
+          width: null,
+          height: null,
+          ...common,
+        },
         file.bytes,
       );
       continue;

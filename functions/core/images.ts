@@ -80,10 +80,16 @@ export function needsImageCopy(update: {
   imageUrl?: string | null;
   imageUrls?: string[];
   videoUrl?: string | null;
+  videoUrls?: string[];
 }): boolean {
   return (
     update.status === "SUCCESS" &&
-    Boolean(update.imageUrl || (update.imageUrls?.length ?? 0) > 0 || update.videoUrl)
+    Boolean(
+      update.imageUrl ||
+        (update.imageUrls?.length ?? 0) > 0 ||
+        update.videoUrl ||
+        (update.videoUrls?.length ?? 0) > 0,
+    )
   );
 }
 
@@ -91,7 +97,10 @@ export function needsImageCopy(update: {
 export interface CopySource {
   kind: "grid" | "image" | "video";
   url: string;
-  /** position in `imageUrls` (1-based) for its entries; null for `imageUrl` and the video */
+  /**
+   * position in `imageUrls` (or, for a video, `videoUrls`; 1-based) for their entries; null for
+   * `imageUrl` and `videoUrl`
+   */
   index: number | null;
 }
 
@@ -104,10 +113,12 @@ export const MAX_COPIED_IMAGE_URLS = 16;
 /**
  * What to copy from a SUCCESS task: `imageUrl` (a grid for grid actions, split later into its
  * quadrants; else a single image), each other entry among the first
- * {@link MAX_COPIED_IMAGE_URLS} of `imageUrls`, and `videoUrl`.
+ * {@link MAX_COPIED_IMAGE_URLS} of `imageUrls`, `videoUrl`, and each other entry among as many
+ * of `videoUrls` (a video is stored as it came: no grid, no thumbnail).
  */
 export function planImageCopy(
-  task: Pick<Task, "action" | "buttons" | "imageUrl" | "imageUrls" | "videoUrl">,
+  task: Pick<Task, "action" | "buttons" | "imageUrl" | "imageUrls" | "videoUrl"> &
+    Partial<Pick<Task, "videoUrls">>,
 ): CopySource[] {
   const plan: CopySource[] = [];
   if (task.imageUrl) {
@@ -119,15 +130,18 @@ export function planImageCopy(
     }
   });
   if (task.videoUrl) plan.push({ kind: "video", url: task.videoUrl, index: null });
+  (task.videoUrls ?? []).slice(0, MAX_COPIED_IMAGE_URLS).forEach((url, i) => {
+    if (url && !plan.some((p) => p.url === url)) plan.push({ kind: "video", url, index: i + 1 });
+  });
   return plan;
 }
 
 /**
  * The task as the API shows it: a fresh, expiring link on each durable copy (signed now: links
- * are never stored, so a stored task never carries a dead one), and `imageUrl`, `imageUrls` and
- * `videoUrl` pointing at the copies of the upstream files they named, which outlive the
- * upstream's links. The originals stay in `upstreamImageUrl`, `upstreamImageUrls` and
- * `upstreamVideoUrl`. A URL without a copy (none made yet, or the copy failed) is left as it is.
+ * are never stored, so a stored task never carries a dead one), and `imageUrl`, `imageUrls`,
+ * `videoUrl` and `videoUrls` pointing at the copies of the upstream files they named, which
+ * outlive the upstream's links. The originals stay in `upstreamImageUrl`, `upstreamImageUrls`,
+ * `upstreamVideoUrl` and `upstreamVideoUrls`. A URL without a copy (none made yet, or the copy failed) is left as it is.
  */
 export async function withCopyUrls<T extends Task>(
   store: ImageStore | undefined,
@@ -153,6 +167,7 @@ export async function withCopyUrls<T extends Task>(
     imageUrl: task.upstreamImageUrl === null ? null : copyOf(task.upstreamImageUrl),
     imageUrls: task.upstreamImageUrls.map(copyOf),
     videoUrl: task.upstreamVideoUrl === null ? null : copyOf(task.upstreamVideoUrl),
+    videoUrls: task.upstreamVideoUrls.map(copyOf),
   };
 }
 

@@ -9,6 +9,7 @@ export interface TaskUpdate {
   imageUrl?: string | null;
   imageUrls?: string[];
   videoUrl?: string | null;
+  videoUrls?: string[];
   /** describe/shorten text results; a terminal update always defines it. */
   prompts?: string[];
   buttons?: Button[];

@@ -2,7 +2,7 @@ import type { UpstreamClient } from "../upstream/client.ts";
 import type { UpstreamTask } from "../upstream/schemas.ts";
 import { updateFromUpstream } from "./from-upstream.ts";
 import type { Clock, Logger, TaskStore } from "./ports.ts";
-import type { Task, TaskMode } from "./task.ts";
+import { isTerminal, type Task, type TaskMode } from "./task.ts";
 
 export interface ReconcileDeps {
   store: TaskStore;
@@ -256,5 +256,33 @@ export async function pollYoung(
     taskErrors: 0,
   };
   await pollGroups(deps, groupByMode(due), now, report);
+  return report;
+}
+
+/**
+ * One young poll per task named (AWS: the young-polls queue's delayed messages, one per
+ * YOUNG_POLL_AGES point, sent at submit). Each task is read by id; the finished, unknown and
+ * not yet bound ones are skipped, the rest asked about in one list call per mode. A failure only
+ * skips this poll: the regular reconcile makes it up.
+ */
+export async function pollTasks(deps: ReconcileDeps, taskIds: string[]): Promise<YoungPollReport> {
+  const now = deps.clock.now();
+  const report: YoungPollReport = { checked: 0, applied: 0, upstreamErrors: 0, taskErrors: 0 };
+  const tasks: Task[] = [];
+  for (const id of new Set(taskIds)) {
+    try {
+      const task = await deps.store.get(id);
+      if (task && !isTerminal(task.status) && task.upstreamTaskId) tasks.push(task);
+    } catch (error) {
+      report.taskErrors++;
+      deps.log.error("young poll: task not read", {
+        taskId: id,
+        error: (error as Error).name,
+        message: (error as Error).message,
+      });
+    }
+  }
+  report.checked = tasks.length;
+  await pollGroups(deps, groupByMode(tasks), now, report);
   return report;
 }

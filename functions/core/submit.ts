@@ -45,6 +45,12 @@ export interface SubmitDeps {
    * get the 429 and decide themselves, so for them it stays off.
    */
   quietWhenBusy?: boolean;
+  /**
+   * Sends a started task's polls soon after its submit (AWS: delayed messages to the young-polls
+   * queue, functions/queue/young-polls.ts); absent where something else runs them (the local
+   * stack's composeYoungPoller). A failure is logged: the regular reconcile still polls.
+   */
+  scheduleYoungPolls?: (taskId: string) => Promise<void>;
   /** Waits out a backoff (the answer-write's retries); tests pass one that does not sleep. */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -87,6 +93,7 @@ export function newTask(fields: {
     imageUrl: null,
     imageUrls: [],
     videoUrl: null,
+    videoUrls: [],
     prompts: [],
     buttons: [],
     failReason: null,
@@ -105,6 +112,7 @@ export function newTask(fields: {
     upstreamImageUrl: null,
     upstreamImageUrls: [],
     upstreamVideoUrl: null,
+    upstreamVideoUrls: [],
     mode: fields.mode ?? null,
   };
 }
@@ -185,6 +193,17 @@ async function recordOutcome(
     status: recorded.status,
     failReason: recorded.failReason ?? undefined,
   });
+  if ((outcome.kind === "accepted" || outcome.kind === "modal") && deps.scheduleYoungPolls) {
+    try {
+      await deps.scheduleYoungPolls(task.id);
+    } catch (error) {
+      deps.log.warn("young polls not scheduled", {
+        taskId: task.id,
+        error: (error as Error).name,
+        message: (error as Error).message,
+      });
+    }
+  }
   const english = (reason: string) => explainUpstreamReason(reason).failReason;
   switch (outcome.kind) {
     case "rejected":

@@ -67,7 +67,10 @@ export const TaskImage = z.object({
   kind: ImageKind,
   /** The file's name within the task (`grid.png`, `quadrant-2.png`, `thumbnail.webp` …). */
   name: z.string(),
-  /** Quadrant 1–4 (left to right, top to bottom), or the position in `imageUrls`; else null. */
+  /**
+   * Quadrant 1–4 (left to right, top to bottom), or the position in `imageUrls` (a video: in
+   * `videoUrls`); else null.
+   */
   index: z.number().int().min(1).nullable(),
   url: z.string().nullable().default(null),
   /** Pixels; null for a video. */
@@ -105,6 +108,11 @@ export const Task = z.object({
     .string()
     .nullable()
     .describe("the video; a link to our durable copy once it exists, else the upstream's"),
+  /** The video batch (trueai's `videoUrls`); defaults keep older items parsing. */
+  videoUrls: z
+    .array(z.string())
+    .default([])
+    .describe("every video of the batch; links to our copies once they exist, else the upstream's"),
   /**
    * The text results of DESCRIBE (the four prompts) and SHORTEN (the shortened prompts), in the
    * upstream's order; `[]` for every other task. Defaults to `[]` so that items and replayed
@@ -157,6 +165,10 @@ export const Task = z.object({
     .nullable()
     .default(null)
     .describe("the upstream's own `videoUrl`, as it sent it (it expires)"),
+  upstreamVideoUrls: z
+    .array(z.string())
+    .default([])
+    .describe("the upstream's own `videoUrls`, as it sent them (they expire)"),
   /**
    * The speed asked for: its upstream path prefix serves the submit and every poll of the
    * task. Defaults keep older items parsing.

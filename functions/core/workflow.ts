@@ -468,33 +468,86 @@ export function submitShorten(
 }
 
 export interface VideoInput extends JobInput {
-  /** the first frame: a data URI or an http(s) URL */
-  image: string;
+  /** the first frame: a data URI or an http(s) URL; an extend may leave it out */
+  image?: string;
   /** the last frame, likewise */
   endImage?: string;
   prompt?: string;
   motion?: "low" | "high";
   loop?: boolean;
+  /** 480 (SD) or 720 (HD) */
+  videoType?: 480 | 720;
+  /** how many videos the batch holds */
+  batchSize?: 1 | 2 | 4;
+  /** extend the video at `index` (0–3) of the batch of our video task `taskId` */
+  action?: "extend";
+  index?: number;
+  taskId?: string;
   accountFilter?: Record<string, unknown>;
 }
 
-/** `POST /v1/video`: animates an image; the result is the task's `videoUrl`. */
-export function submitVideo(
+/**
+ * `POST /v1/video`: animates an image; the result is the task's `videoUrl` and the batch its
+ * `videoUrls`. Field names follow trueai's video DTO (trueai-org/midjourney-proxy,
+ * src/Midjourney.Base/Dto/SubmitVideoDTO.cs). An extend is a child of the video task it names
+ * (the owner's, SUCCESS, else 404 / 409 invalid_state) and runs with its prompt unless given one.
+ */
+export async function submitVideo(
   deps: SubmitDeps,
   owner: string,
   input: VideoInput,
   idempotencyKey?: string,
 ): Promise<Task> {
-  return startJob(
-    deps,
+  const body: Record<string, unknown> = {
+    ...present(input, ["prompt", "image", "endImage", "loop", "batchSize", "accountFilter"]),
+    motion: input.motion ?? "low",
+    ...(input.videoType ? { videoType: `vid_1.1_i2v_${input.videoType}` } : {}),
+  };
+  if (input.action !== "extend" || !input.taskId) {
+    return startJob(
+      deps,
+      owner,
+      { route: "POST /v1/video", kind: "video", action: "VIDEO", prompt: input.prompt ?? null },
+      input,
+      body,
+      idempotencyKey,
+    );
+  }
+  const parent = await getTask(deps, owner, input.taskId);
+  if (parent.action !== "VIDEO" || parent.status !== "SUCCESS" || !parent.upstreamTaskId) {
+    throw new InvalidStateError(
+      `Only a finished video can be extended; this task is a ${parent.action} in ${parent.status}.`,
+    );
+  }
+  const prompt = input.prompt ?? parent.prompt;
+  const task = newTask({
+    id: deps.newId(),
     owner,
-    { route: "POST /v1/video", kind: "video", action: "VIDEO", prompt: input.prompt ?? null },
-    input,
+    action: "VIDEO",
+    prompt,
+    parentId: parent.id,
+    metadata: input.metadata,
+    webhook: input.webhookUrl
+      ? { url: input.webhookUrl, events: input.webhookEvents }
+      : { url: parent.webhookUrl ?? undefined, events: parent.webhookEvents },
+    mode: input.mode ?? parent.mode,
+    now: deps.clock.now(),
+  });
+  const idempotency = idempotencyKey
+    ? { key: idempotencyKey, fingerprint: requestFingerprint("POST /v1/video", input) }
+    : undefined;
+  return submitJob(
+    deps,
+    task,
+    "video",
     {
-      ...present(input, ["prompt", "image", "endImage", "loop", "accountFilter"]),
-      motion: input.motion ?? "low",
+      ...body,
+      ...(prompt ? { prompt } : {}),
+      action: "extend",
+      index: input.index ?? 0,
+      taskId: parent.upstreamTaskId,
     },
-    idempotencyKey,
+    idempotency,
   );
 }
 

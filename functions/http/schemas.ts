@@ -167,21 +167,52 @@ const ImageRef = z.union([ImageDataUri, HttpUrl], {
   message: "expected an image data URI (PNG, JPEG, GIF or WebP) or an http(s) URL",
 });
 
-/** `POST /v1/video`: animate an image (docs/upstreams.md §3). */
+/**
+ * `POST /v1/video`: animate an image, or extend a finished video (`action: "extend"` with the
+ * video task's `taskId` and the batch `index`, 0–3) (docs/upstreams.md §3).
+ */
 export const VideoBody = z
   .strictObject({
-    image: ImageRef,
+    image: ImageRef.optional(),
     endImage: ImageRef.optional(),
     prompt: Prompt.optional(),
     motion: z.enum(["low", "high"]).optional(),
     loop: z.boolean().optional(),
+    videoType: z
+      .union([z.literal(480), z.literal(720)], { message: "videoType is 480 or 720" })
+      .optional(),
+    batchSize: z
+      .union([z.literal(1), z.literal(2), z.literal(4)], { message: "batchSize is 1, 2 or 4" })
+      .optional(),
+    action: z.literal("extend").optional(),
+    index: z.number().int().min(0).max(3).optional(),
+    taskId: z
+      .string()
+      .regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, { message: "not a task id" })
+      .optional(),
     accountFilter: AccountFilter.optional(),
     webhookUrl: WebhookUrl.optional(),
     webhookEvents: WebhookEvents.optional(),
     metadata: ClientMetadata.optional(),
     mode: Mode.optional(),
   })
-  .refine(...eventsNeedUrl);
+  .refine(...eventsNeedUrl)
+  .refine((b) => b.action === "extend" || b.image !== undefined, {
+    message: "image is required (unless action is extend)",
+    path: ["image"],
+  })
+  .refine((b) => b.action !== "extend" || b.taskId !== undefined, {
+    message: "an extend needs the video task's taskId",
+    path: ["taskId"],
+  })
+  .refine((b) => b.action !== "extend" || b.index !== undefined, {
+    message: "an extend needs the index (0-3) of the video to extend",
+    path: ["index"],
+  })
+  .refine((b) => b.action === "extend" || (b.taskId === undefined && b.index === undefined), {
+    message: "taskId and index are only for action extend",
+    path: ["action"],
+  });
 export type VideoBody = z.infer<typeof VideoBody>;
 
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;

@@ -1,10 +1,12 @@
-import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { YOUNG_POLL_AGES } from "../core/reconcile.ts";
 import {
   ATTEMPT_ATTRIBUTE,
   ORIGIN_ATTRIBUTE,
   type QueueConsumerDeps,
   type QueueRecord,
 } from "./consumer.ts";
+import type { YoungPollMessage } from "./young-polls.ts";
 
 /** Why a message was dead-lettered (at most REASON_MAX_CHARS characters). */
 export const REASON_ATTRIBUTE = "paperboat-reason";
@@ -72,5 +74,25 @@ export function createQueueActions(options: {
         }),
       );
     },
+  };
+}
+
+/** Sends a task's young polls: one message per age, delayed by it. Throws when SQS refuses. */
+export function createYoungPollScheduler(options: { client: SQSClient; queueUrl: string }) {
+  return async (taskId: string): Promise<void> => {
+    const body = JSON.stringify({ taskId } satisfies YoungPollMessage);
+    const answer = await options.client.send(
+      new SendMessageBatchCommand({
+        QueueUrl: options.queueUrl,
+        Entries: YOUNG_POLL_AGES.map((age) => ({
+          Id: `at-${age}s`,
+          MessageBody: body,
+          DelaySeconds: age,
+        })),
+      }),
+    );
+    if ((answer.Failed ?? []).length > 0) {
+      throw new Error(`SQS took ${answer.Successful?.length ?? 0} of ${YOUNG_POLL_AGES.length}`);
+    }
   };
 }

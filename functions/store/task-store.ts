@@ -52,6 +52,8 @@ function fallbackOf(field: string, value: unknown): unknown {
         : 0;
     case "imageUrls":
     case "upstreamImageUrls":
+    case "videoUrls":
+    case "upstreamVideoUrls":
     case "prompts":
       return entries(z.string());
     case "buttons":
@@ -91,6 +93,7 @@ export function repairTaskItem(item: Item): { task: Task | null; badFields: stri
     upstreamImageUrl: item.imageUrl ?? null,
     upstreamImageUrls: item.imageUrls ?? [],
     upstreamVideoUrl: item.videoUrl ?? null,
+    upstreamVideoUrls: item.videoUrls ?? [],
     metadata,
   };
   const first = Task.safeParse(candidate);
@@ -158,10 +161,11 @@ export function taskToItem(task: Task, retentionDays?: number): Item {
     images,
     imagesStatus,
     imagesError,
-    // derived from imageUrl, imageUrls and videoUrl as the item is read
+    // derived from imageUrl, imageUrls, videoUrl and videoUrls as the item is read
     upstreamImageUrl: _image,
     upstreamImageUrls: _images,
     upstreamVideoUrl: _video,
+    upstreamVideoUrls: _videos,
     ...rest
   } = task;
   return {
@@ -203,6 +207,7 @@ const OPTIONAL_FIELDS = [
   "imageUrl",
   "imageUrls",
   "videoUrl",
+  "videoUrls",
   "prompts",
   "buttons",
   "failReason",

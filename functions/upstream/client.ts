@@ -52,11 +52,12 @@ export interface UpstreamClient {
    */
   imageSeed(upstreamTaskId: string, mode?: Speed | null): Promise<ImageSeedOutcome>;
   /**
-   * `POST /mj/task/{id}/cancel` (trueai's route; new-api/CometAPI and novicezk have none). One
-   * attempt, never retried: the task is cancelled here whatever the upstream says, so the
-   * answer only tells whether the upstream job was stopped too.
+   * `POST /mj/task/{id}/cancel` (trueai's route; new-api/CometAPI and novicezk have none), under
+   * the job's speed prefix as its polls are. One attempt, never retried: the task is cancelled
+   * here whatever the upstream says, so the answer only tells whether the upstream job was
+   * stopped too.
    */
-  cancel(upstreamTaskId: string): Promise<CancelOutcome>;
+  cancel(upstreamTaskId: string, mode?: Speed | null): Promise<CancelOutcome>;
   /** Which protocol the host speaks (MJ_API_KIND). */
   readonly kind: UpstreamKind;
   /**
@@ -405,10 +406,13 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     });
   }
 
-  async function cancel(upstreamTaskId: string): Promise<CancelOutcome> {
+  async function cancel(upstreamTaskId: string, mode?: Speed | null): Promise<CancelOutcome> {
     let answer: Awaited<ReturnType<typeof call>>;
     try {
-      answer = await call("POST", `/mj/task/${encodeURIComponent(upstreamTaskId)}/cancel`);
+      answer = await call(
+        "POST",
+        `${basePath(mode)}/task/${encodeURIComponent(upstreamTaskId)}/cancel`,
+      );
     } catch (error) {
       const timedOut = (error as { name?: string }).name === "TimeoutError";
       return {

@@ -39,12 +39,15 @@ export interface NewTask {
   look: Look;
   /** describe/shorten: the prompts a later pick button chooses from */
   choices?: string[];
+  /** video: how many videos the batch holds (trueai reports them all) */
+  batchSize?: number;
 }
 
 export interface Job {
   task: SimTask;
   look: Look;
   choices: string[];
+  batchSize: number;
   rng: Rng;
   step: number;
   timer?: NodeJS.Timeout;
@@ -222,6 +225,8 @@ export function createEngine(options: EngineOptions) {
         task: entry.task,
         look: entry.look,
         choices: entry.choices,
+        // a saved task shows its batch; the size is only needed to serve the batch's files
+        batchSize: Math.max(1, (entry.task as { videoUrls?: unknown[] }).videoUrls?.length ?? 1),
         rng: createRng(deriveSeed(options.seed, -3 - i)),
         step: entry.step,
         plan: entry.plan ?? undefined,
@@ -294,7 +299,10 @@ export function createEngine(options: EngineOptions) {
         if ((options.profile ?? "cometapi") === "trueai") {
           // trueai (TaskInfo.cs): the mp4 is also imageUrl, the batch in videoUrls and imageUrls,
           // and a video's grid buttons are video_virtual_upscale
-          const batch = [{ url: task.videoUrl, thumbnail: null }];
+          const batch = Array.from({ length: job.batchSize }, (_, i) => ({
+            url: i === 0 ? task.videoUrl : `${baseUrl}/mj/video/${task.id}-${i + 1}.mp4`,
+            thumbnail: null,
+          }));
           task.imageUrl = task.videoUrl;
           Object.assign(task, { videoUrls: batch, imageUrls: batch });
           task.buttons = [1, 2, 3, 4].map((n) => ({
@@ -383,6 +391,7 @@ export function createEngine(options: EngineOptions) {
       task,
       look: input.look,
       choices: input.choices ?? [],
+      batchSize: input.batchSize ?? 1,
       rng: createRng(deriveSeed(options.seed, stats.jobsCreated)),
       step: 0,
       held: [],
@@ -537,9 +546,12 @@ export function createEngine(options: EngineOptions) {
       job.images.preview ??= render(job, true);
       return job.images.preview;
     },
-    video(id: string): Buffer | undefined {
+    /** `<id>` is the batch's first video, `<id>-<n>` its n-th. */
+    video(file: string): Buffer | undefined {
+      const [, id = "", n = "1"] = /^(.*?)(?:-([2-4]))?$/.exec(file) ?? [];
       const job = jobs.get(id);
-      if (!job?.task.videoUrl) return undefined;
+      if (!job?.task.videoUrl || Number(n) > job.batchSize) return undefined;
+      if (n !== "1") return renderVideo(`${job.look.seed}:${n}`);
       job.images.video ??= renderVideo(job.look.seed);
       return job.images.video;
     },

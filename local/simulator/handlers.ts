@@ -94,13 +94,20 @@ const Shorten = z.object({ ...Base, prompt: Prompt });
 const Video = z.object({
   ...Base,
   prompt: z.string({ error: "prompt参数错误" }).nullish(),
+  // an extend may leave the first frame out (trueai-org/midjourney-proxy, SubmitVideoDTO.cs)
   image: z
     .string({ error: "image不能为空" })
-    .refine((s) => DATA_URI.test(s) || HTTP_URL.test(s), { error: "image参数错误" }),
+    .refine((s) => DATA_URI.test(s) || HTTP_URL.test(s), { error: "image参数错误" })
+    .nullish(),
   motion: z
     .enum(["low", "high"], { error: "motion参数错误" })
     .optional()
     .transform((m) => m ?? "low"),
+  videoType: z.enum(["vid_1.1_i2v_480", "vid_1.1_i2v_720"]).nullish(),
+  batchSize: z.union([z.literal(1), z.literal(2), z.literal(4)]).nullish(),
+  action: z.string().nullish(),
+  index: z.number().int().min(0).max(3).nullish(),
+  taskId: z.string().nullish(),
 });
 
 const ListByCondition = z.object({
@@ -450,18 +457,40 @@ export const shorten: Handler = (engine, body, directives) => {
 export const video: Handler = (engine, body, directives) => {
   const input = Video.safeParse(body);
   if (!input.success) return invalid(input.error);
-  const { image, motion, state, notifyHook } = input.data;
+  const { image, motion, state, notifyHook, taskId } = input.data;
   const prompt = input.data.prompt?.trim() ?? "";
   const refusal = checkBanned(prompt);
   if (refusal) return refusal;
-  const seed = createHash("sha256").update(image).digest("hex");
+  // trueai's checks (SubmitController.cs, Video): an extend names a SUCCESS video task
+  if (taskId) {
+    if (input.data.action !== "extend") return submitResult(4, "任务类型错误");
+    const parent = engine.job(taskId);
+    if (!parent) return PARENT_MISSING;
+    if (parent.task.status !== "SUCCESS") return submitResult(4, "关联任务状态错误");
+  } else if (!image) {
+    return submitResult(4, "image不能为空");
+  }
+  const seed = createHash("sha256")
+    .update(image ?? `${taskId}:${input.data.index ?? 0}`)
+    .digest("hex");
   const task = engine.createTask({
     action: "VIDEO",
     prompt,
-    description: () => `/video ${motion} ${prompt}`.trim(),
+    // the simulator's own words: what was asked, for tests to read back
+    description: () =>
+      [
+        "/video",
+        taskId ? `extend ${taskId} ${input.data.index ?? 0}` : null,
+        motion,
+        input.data.videoType ?? null,
+        prompt,
+      ]
+        .filter(Boolean)
+        .join(" "),
     state,
     notifyHook,
     look: { kind: "quadrant", seed, index: 1, size: SQUARE },
+    batchSize: input.data.batchSize ?? 4,
   });
   return acceptedOrQueued(task, directives);
 };

@@ -48,7 +48,10 @@ export interface SimulatorOptions {
    * finish the unfinished ones (npm start: DATA_DIR/simulator); absent: in memory only.
    */
   dataDir?: string;
-  /** How the cancel route answers: trueai's, or none (new-api's web page, novicezk's 404). */
+  /**
+   * How the cancel route answers: trueai's, or none (new-api's web page, novicezk's 404);
+   * default: trueai's for the trueai profile, else new-api's.
+   */
   cancel?: CancelBehaviour;
 }
 
@@ -121,7 +124,9 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     log,
     dataDir: opts.dataDir,
   });
-  const app = createSimulatorApp(engine, { apiKey: opts.apiKey, cancel: opts.cancel });
+  // the trueai profile cancels as trueai does; the others answer as their hosts (app.ts default)
+  const cancel = opts.cancel ?? (opts.profile === "trueai" ? "trueai" : undefined);
+  const app = createSimulatorApp(engine, { apiKey: opts.apiKey, cancel });
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   const address = await listen(server, opts.port ?? 0, host);
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;

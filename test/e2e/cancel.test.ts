@@ -195,3 +195,23 @@ describe("cancel when the upstream cannot be asked", () => {
     }
   });
 });
+
+describe("the trueai profile cancels as trueai (npm start with SIM_PROFILE=trueai)", () => {
+  it("stops a relax job upstream without a cancel option", async () => {
+    const stack = await startTestStack({ simulator: { stepMs: STEP_MS, profile: "trueai" } });
+    try {
+      const alice = api(stack, OWNERS.alice.key);
+      const submitted = await alice.imagine({ prompt: "a slow boat", mode: "relax" });
+      expect(submitted.body.status).toBe("SUBMITTED");
+      const cancelled = await alice.call("POST", `/v1/tasks/${submitted.body.id}/cancel`);
+      expect(cancelled.body).toMatchObject({
+        status: "CANCEL",
+        failReason: expect.stringMatching(/the upstream was asked to stop/),
+      });
+      const job = stack.simulator?.tasks().find((t) => t.id === submitted.body.upstreamTaskId);
+      expect(job).toMatchObject({ status: "FAILURE", failReason: "取消任务" });
+    } finally {
+      await stack.stop();
+    }
+  });
+});

@@ -201,6 +201,120 @@ describe("speed per request (mode)", () => {
     expect(file.headers.get("content-type")).toBe("video/mp4");
   });
 
+  // trueai-org/midjourney-proxy, src/Midjourney.Base/Dto/SubmitVideoDTO.cs (videoType
+  // vid_1.1_i2v_480|720, batchSize 1|2|4, action "extend" with index and taskId) and
+  // src/Midjourney.API/Controllers/SubmitController.cs (Video: an extend names a SUCCESS task)
+  it("records the whole batch in videoUrls and copies every video as it came", async () => {
+    const answer = await alice.call("POST", "/v1/video", {
+      image: "https://example.org/boat.png",
+      prompt: "the boat drifts",
+      videoType: 720,
+      batchSize: 2,
+    });
+    expect(answer.status).toBe(202);
+    const done = (
+      await eventually(
+        () => alice.task(answer.body.id),
+        (r) => ["SUCCESS", "FAILURE"].includes(r.body?.status),
+      )
+    ).body;
+    expect(done.status).toBe("SUCCESS");
+    expect(done.videoUrls).toHaveLength(2);
+    expect(done.videoUrls[0]).toBe(done.videoUrl);
+    expect(done.upstreamVideoUrls).toEqual(done.videoUrls);
+    const job = stack.simulator?.tasks().find((t) => t.id === done.upstreamTaskId);
+    expect(job?.description).toBe("/video low vid_1.1_i2v_720 the boat drifts");
+
+    await stack.copyImagesOnce();
+    const copied = (await alice.task(done.id)).body;
+    expect(copied.imagesStatus).toBe("done");
+    const videos = copied.images.filter((i: { kind: string }) => i.kind === "video");
+    expect(videos.map((v: { name: string; source: string }) => [v.name, v.source])).toEqual([
+      ["video.mp4", done.upstreamVideoUrls[0]],
+      ["video-2.mp4", done.upstreamVideoUrls[1]],
+    ]);
+    // no grid split and no thumbnail: a video is stored as it came
+    expect(copied.images).toHaveLength(2);
+    // the read shows the copies; the upstream's own links stay beside them
+    expect(copied.videoUrls).toEqual(videos.map((v: { url: string }) => v.url));
+    expect(copied.videoUrl).toBe(videos[0].url);
+    expect(copied.upstreamVideoUrls).toEqual(done.upstreamVideoUrls);
+    for (const video of videos) {
+      const file = await fetch(video.url);
+      expect(file.headers.get("content-type")).toBe("video/mp4");
+      expect((await file.arrayBuffer()).byteLength).toBe(video.bytes);
+    }
+  });
+
+  it("extends a finished video: a child VIDEO sent with action extend, index and taskId", async () => {
+    const first = await alice.call("POST", "/v1/video", {
+      image: "https://example.org/crane.png",
+      prompt: "the crane unfolds",
+      batchSize: 1,
+    });
+    const parent = (
+      await eventually(
+        () => alice.task(first.body.id),
+        (r) => r.body?.status === "SUCCESS",
+      )
+    ).body;
+    const extend = await alice.call("POST", "/v1/video", {
+      action: "extend",
+      taskId: parent.id,
+      index: 0,
+    });
+    expect(extend.status).toBe(202);
+    expect(extend.body).toMatchObject({
+      action: "VIDEO",
+      parentId: parent.id,
+      prompt: "the crane unfolds",
+    });
+    const child = (
+      await eventually(
+        () => alice.task(extend.body.id),
+        (r) => ["SUCCESS", "FAILURE"].includes(r.body?.status),
+      )
+    ).body;
+    expect(child.status).toBe("SUCCESS");
+    const job = stack.simulator?.tasks().find((t) => t.id === child.upstreamTaskId);
+    expect(job?.description).toBe(`/video extend ${parent.upstreamTaskId} 0 low the crane unfolds`);
+    expect((await alice.task(parent.id)).body.children).toContain(child.id);
+  });
+
+  it("refuses a bad video request with 400, and an extend of a non-video with 409", async () => {
+    const bad = [
+      { prompt: "no image" },
+      { image: "https://example.org/a.png", videoType: 1080 },
+      { image: "https://example.org/a.png", batchSize: 3 },
+      { action: "extend", index: 0 },
+      { action: "extend", taskId: "01JTASK0000000000000000001" },
+      { image: "https://example.org/a.png", index: 1 },
+    ];
+    for (const body of bad) {
+      const answer = await alice.call("POST", "/v1/video", body);
+      expect(answer.status, JSON.stringify(body)).toBe(400);
+      expect(answer.body.error.code).toBe("validation_failed");
+    }
+    const grid = await alice.imagine({ prompt: "a still boat" });
+    const done = await eventually(
+      () => alice.task(grid.body.id),
+      (r) => r.body?.status === "SUCCESS",
+    );
+    const extend = await alice.call("POST", "/v1/video", {
+      action: "extend",
+      taskId: done.body.id,
+      index: 0,
+    });
+    expect(extend.status).toBe(409);
+    expect(extend.body.error.code).toBe("invalid_state");
+    const missing = await alice.call("POST", "/v1/video", {
+      action: "extend",
+      taskId: "01JTASK0000000000000000001",
+      index: 0,
+    });
+    expect(missing.status).toBe(404);
+  });
+
   it("refuses an unknown mode with 400", async () => {
     expect((await alice.imagine({ prompt: "a boat", mode: "slow" })).status).toBe(400);
     expect((await alice.list("?mode=slow")).status).toBe(400);

@@ -60,6 +60,7 @@ function buildTask(overrides: Partial<Task> = {}): Task {
     imageUrl: "https://cdn.example.com/grid.png",
     imageUrls: ["https://cdn.example.com/1.png", "https://cdn.example.com/2.png"],
     videoUrl: null,
+    videoUrls: [],
     prompts: [],
     buttons: [{ customId: "MJ::JOB::upsample::1::abc", label: "U1", emoji: "", style: 2, type: 2 }],
     failReason: null,
@@ -88,6 +89,7 @@ function buildTask(overrides: Partial<Task> = {}): Task {
     upstreamImageUrl: "https://cdn.example.com/grid.png",
     upstreamImageUrls: ["https://cdn.example.com/1.png", "https://cdn.example.com/2.png"],
     upstreamVideoUrl: null,
+    upstreamVideoUrls: [],
     mode: null,
     ...overrides,
   };

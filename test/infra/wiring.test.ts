@@ -45,6 +45,7 @@ const DEPLOYED_AS: Record<keyof typeof FUNCTION_SETTINGS, string[]> = {
   admin: ["Admin"],
   dispatch: ["DispatchStream", "DispatcherHandler"],
   reconcile: ["ReconcilerHandler"],
+  youngPolls: ["YoungPollsSubscriber"],
 };
 const ALL_FUNCTIONS = Object.values(DEPLOYED_AS).flat();
 const DEPLOYED_PAIRS = Object.entries(DEPLOYED_AS).flatMap(([fn, names]) =>
@@ -277,6 +278,27 @@ describe("task events (docs/webhooks.md)", () => {
   });
 });
 
+describe("the young-polls queue", () => {
+  it("is consumed by the young-polls entry, fed by submit and the imagine queue's consumer", () => {
+    expect(ci.fn("YoungPollsSubscriber").handler).toBe("functions/young-polls.handler");
+    // the senders: each may send to it, and is linked to its URL
+    for (const name of ["Submit", "ImagineQueueSubscriber"]) {
+      const sends = grantsOf(name).filter((g) => g.actions.includes("sqs:SendMessage"));
+      expect(sends.flatMap((g) => g.resources).map(String)).toContain(
+        String(new OutputRef("YoungPolls", "arn")),
+      );
+      expect(ci.fn(name).links).toContain("YoungPolls");
+    }
+    // a lost poll is made up by the reconcile: no redrive, and messages outlive the 40 s delay
+    const queue = ci.component("sst.aws.Queue", "YoungPolls").args as {
+      dlq?: unknown;
+      transform?: { queue?: { messageRetentionSeconds?: number } };
+    };
+    expect(queue.dlq).toBeUndefined();
+    expect(queue.transform?.queue?.messageRetentionSeconds).toBeGreaterThan(40);
+  });
+});
+
 describe("the imagine queue", () => {
   it("is consumed by the queue entry (submit's code) with partial batch responses, and has a DLQ", () => {
     const consumer = ci.fn("ImagineQueueSubscriber");
@@ -421,8 +443,8 @@ const DISPATCHER = [
   "events:PutEvents",
 ];
 const GRANTED: Record<string, string[]> = {
-  // create, get, advance, claimModal, the idempotency key
-  Submit: TASK_WRITER,
+  // create, get, advance, claimModal, the idempotency key; a new task's young polls
+  Submit: [...TASK_WRITER, "sqs:SendMessage"],
   ImagineQueueSubscriber: [...TASK_WRITER, "sqs:SendMessage"],
   // apply: one conditional write, nothing read
   Callback: ["dynamodb:UpdateItem"],
@@ -438,6 +460,8 @@ const GRANTED: Record<string, string[]> = {
   DispatcherHandler: DISPATCHER,
   // listUnfinished / listImageCopiesDue, apply / advance / copy records, image uploads
   ReconcilerHandler: ["dynamodb:Query", "dynamodb:UpdateItem", "s3:PutObject"],
+  // get (the task a young poll names), apply
+  YoungPollsSubscriber: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
 };
 
 interface Grant {
@@ -472,7 +496,7 @@ describe("least privilege (IAM)", () => {
       dynamodb: [arn("Table"), indexes],
       s3: [`${arn("Images")}/*`],
       events: [arn("Events")],
-      sqs: [arn("ImagineQueue"), arn("ImagineDeadLetters")],
+      sqs: [arn("ImagineQueue"), arn("ImagineDeadLetters"), arn("YoungPolls")],
     };
     for (const grant of grantsOf(name)) {
       const services = new Set(grant.actions.map((a) => a.split(":")[0] ?? ""));

@@ -62,6 +62,15 @@ describe("cancel", () => {
     expect(seen).toEqual([{ method: "POST", path: "/mj/task/1748339029401828/cancel", body: "" }]);
   });
 
+  // trueai-org/midjourney-proxy, src/Midjourney.API/Controllers/TaskController.cs routes its
+  // task calls, cancel among them, under mj/task and mj-fast|mj-turbo|mj-relax/mj/task
+  it("cancels a job under its mode's prefix, as its polls are", async () => {
+    queue.push({ status: 200 });
+    seen.length = 0;
+    expect(await client().cancel("1748339029401828", "relax")).toEqual({ kind: "cancelled" });
+    expect(seen.map((s) => s.path)).toEqual(["/mj-relax/mj/task/1748339029401828/cancel"]);
+  });
+
   it("an upstream that cannot be reached is a failed cancel, not an error", async () => {
     expect(await client("http://127.0.0.1:9").cancel("1")).toEqual({
       kind: "failed",

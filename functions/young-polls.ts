@@ -1,0 +1,12 @@
+import { composeYoungPollConsumer, FUNCTION_SETTINGS } from "./compose.ts";
+import { loadConfig } from "./config.ts";
+import { readSettings } from "./platform.ts";
+import type { QueueRecord } from "./queue/consumer.ts";
+
+const consume = composeYoungPollConsumer(loadConfig(readSettings(), FUNCTION_SETTINGS.youngPolls));
+
+/**
+ * Lambda entry of the young-polls queue's consumer (docs/architecture.md): each message names a
+ * task submitted 3, 10, 20 or 40 s ago; the batch's tasks are polled together.
+ */
+export const handler = async (event: { Records?: QueueRecord[] }) => consume(event.Records ?? []);

@@ -24,6 +24,7 @@ import {
   renderTable,
   renderTask,
   renderTree,
+  renderUsage,
   type Streams,
   TASK_HEADERS,
   type TaskNode,
@@ -456,6 +457,17 @@ export async function run(
       const ctx = context();
       const task = await ctx.client.cancel(id, { signal });
       print(ctx, renderTask(task), task);
+    });
+
+  program
+    .command("usage")
+    .description("your jobs per UTC day (by action and mode) and failures, with a chart")
+    .option("--from <date>", "first UTC day, YYYY-MM-DD (default: 29 days before --to)")
+    .option("--to <date>", "last UTC day, YYYY-MM-DD (default: today)")
+    .action(async (flags: { from?: string; to?: string }) => {
+      const ctx = context();
+      const usage = await ctx.client.usage({ from: flags.from, to: flags.to }, { signal });
+      print(ctx, renderUsage(usage, streams.out.columns ?? 120), usage);
     });
 
   program

@@ -129,3 +129,50 @@ export function renderTask(task: Task): string {
   }
   return lines.join("\n");
 }
+
+/** One owner's usage as `GET /v1/usage` answers it (client/ Usage). */
+interface UsageView {
+  days: {
+    date: string;
+    jobs: Record<string, number>;
+    modes: Record<string, number>;
+    failed: number;
+  }[];
+  totals: { jobs: Record<string, number>; modes: Record<string, number>; failed: number };
+}
+
+const sumOf = (counts: Record<string, number>) =>
+  Object.values(counts).reduce((sum, n) => sum + n, 0);
+const listOf = (counts: Record<string, number>) =>
+  Object.entries(counts)
+    .sort(([, a], [, b]) => b - a)
+    .map(([name, n]) => `${name} ${n}`)
+    .join(", ");
+
+/**
+ * Usage as a table of days (jobs, failures, a bar of the day's jobs against the busiest day's,
+ * the jobs by action), then the totals by action and by mode.
+ */
+export function renderUsage(usage: UsageView, width = 120): string {
+  if (usage.days.length === 0) return "No jobs in this range.";
+  const busiest = Math.max(1, ...usage.days.map((day) => sumOf(day.jobs)));
+  const rows = usage.days.map((day) => {
+    const jobs = sumOf(day.jobs);
+    const filled = Math.max(jobs > 0 ? 1 : 0, Math.round((jobs / busiest) * BAR_WIDTH));
+    return [
+      day.date,
+      String(jobs),
+      String(day.failed),
+      "█".repeat(filled).padEnd(BAR_WIDTH),
+      listOf(day.jobs),
+    ];
+  });
+  const { totals } = usage;
+  return [
+    renderTable(["DATE", "JOBS", "FAILED", "CHART", "BY ACTION"], rows, width),
+    "",
+    `total:   ${sumOf(totals.jobs)} jobs, ${totals.failed} failed`,
+    `actions: ${listOf(totals.jobs) || "-"}`,
+    `modes:   ${listOf(totals.modes) || "-"}`,
+  ].join("\n");
+}

@@ -17,9 +17,12 @@ import type {
   CreateKeyBody,
   DescribeBody,
   ImagineBody,
+  LimitsBody,
   ListQuery,
   ModalBody,
+  OwnerLimits as OwnerLimitsSchema,
   ShortenBody,
+  UsageAnswer,
   VideoBody,
 } from "../functions/http/schemas.ts";
 import type {
@@ -77,6 +80,17 @@ export type CreateKeyRequest = z.input<typeof CreateKeyBody>;
 export type CreatedKey = z.infer<typeof CreatedKeySchema>;
 /** A key as listed: never the key itself. */
 export type ApiKeyInfo = z.infer<typeof ApiKeyInfoSchema>;
+/** `PUT /v1/admin/owners/{owner}/limits` (operator only): null removes a limit. */
+export type LimitsRequest = z.input<typeof LimitsBody>;
+/** An owner's limits: tasks unfinished at once, jobs per UTC day (null: no limit). */
+export type OwnerLimits = z.infer<typeof OwnerLimitsSchema>;
+/** `GET /v1/usage`: jobs per UTC day by action and mode, failures, and the totals. */
+export type Usage = z.infer<typeof UsageAnswer>;
+/** A UTC date range, `YYYY-MM-DD`, both ends included (default: the last 30 days). */
+export interface UsageQuery {
+  from?: string;
+  to?: string;
+}
 
 export interface ClientOptions {
   /** where the API is, e.g. `http://127.0.0.1:3000` (a path prefix is kept) */
@@ -173,6 +187,14 @@ function describeFailure(error: unknown): string {
   }
 }
 
+/** `?owner=&from=&to=` of the fields given. */
+function usageQuery(query: UsageQuery & { owner?: string }): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) if (value) params.set(name, value);
+  const qs = params.toString();
+  return qs ? `?${qs}` : "";
+}
+
 function retryAfter(headers: Headers): number | null {
   const value = headers.get("retry-after");
   return value !== null && /^\d+$/.test(value) ? Number(value) : null;
@@ -206,7 +228,7 @@ export function createClient(options: ClientOptions) {
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
 
   async function request<T>(
-    method: "GET" | "POST" | "DELETE",
+    method: "GET" | "POST" | "PUT" | "DELETE",
     path: string,
     init: {
       body?: unknown;
@@ -402,6 +424,25 @@ export function createClient(options: ClientOptions) {
     /** `DELETE /v1/admin/keys/{id}` (ADMIN_KEY): refused everywhere within 30 s. */
     revokeKey: (id: string, opts: RequestOptions = {}) =>
       request<void>("DELETE", `/v1/admin/keys/${encodeURIComponent(id)}`, {
+        signal: opts.signal,
+        auth: "admin",
+      }),
+
+    /** `GET /v1/usage`: your jobs per UTC day, by action and by mode, and failures. */
+    usage: (query: UsageQuery = {}, opts: RequestOptions = {}) =>
+      request<Usage>("GET", `/v1/usage${usageQuery(query)}`, { signal: opts.signal }),
+
+    /** `GET /v1/admin/usage` (ADMIN_KEY): any owner's usage. */
+    ownerUsage: (owner: string, query: UsageQuery = {}, opts: RequestOptions = {}) =>
+      request<Usage>("GET", `/v1/admin/usage${usageQuery({ owner, ...query })}`, {
+        signal: opts.signal,
+        auth: "admin",
+      }),
+
+    /** `PUT /v1/admin/owners/{owner}/limits` (ADMIN_KEY): a field left out keeps its limit. */
+    setLimits: (owner: string, limits: LimitsRequest, opts: RequestOptions = {}) =>
+      request<OwnerLimits>("PUT", `/v1/admin/owners/${encodeURIComponent(owner)}/limits`, {
+        body: limits,
         signal: opts.signal,
         auth: "admin",
       }),

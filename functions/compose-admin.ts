@@ -3,6 +3,7 @@ import { createDocumentClient, systemClock } from "./deps.ts";
 import { createAdminApp } from "./http/admin-app.ts";
 import { loggerFor } from "./log.ts";
 import { createApiKeyStore } from "./store/api-key-store.ts";
+import { createQuotaStore } from "./store/quota-store.ts";
 
 /** The admin function's app: owners' API keys, with ADMIN_KEY (docs: keys). */
 export function composeAdminApp(config: SettingsOf<"admin">, overrides: Overrides = {}) {
@@ -12,5 +13,6 @@ export function composeAdminApp(config: SettingsOf<"admin">, overrides: Override
     clock: overrides.clock ?? systemClock,
     log: loggerFor(config, overrides, "admin"),
     adminKey: config.ADMIN_KEY,
+    quota: createQuotaStore({ client, tableName: config.TABLE_NAME }),
   });
 }

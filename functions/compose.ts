@@ -19,6 +19,7 @@ import { consumeYoungPolls } from "./queue/young-polls.ts";
 import { CALLBACK_PATH } from "./routes.ts";
 import { createApiKeyStore } from "./store/api-key-store.ts";
 import { createIdempotencyStore } from "./store/idempotency-store.ts";
+import { createQuotaStore } from "./store/quota-store.ts";
 import { createTaskStore } from "./store/task-store.ts";
 import { createUpstreamClient } from "./upstream/client.ts";
 import { checkWebhookHost } from "./webhooks/url-policy.ts";
@@ -224,6 +225,11 @@ export function composeReadApp(config: SettingsOf<"read">, overrides: Overrides 
     log,
     authenticate: authenticatorFor(config, keys, overrides, log),
     publicUrl: config.PUBLIC_URL,
+    quota: createQuotaStore({
+      client: createDocumentClient({ endpoint: config.DYNAMODB_ENDPOINT }),
+      tableName: config.TABLE_NAME,
+    }),
+    clock: overrides.clock ?? systemClock,
     images:
       overrides.images ??
       createImageStore(config, { clock: overrides.clock ?? systemClock, signsLinks: true }),

@@ -36,6 +36,8 @@ export const ROUTES = [
   { method: "GET", path: "/v1/tasks/{id}/images/{name}", fn: "read" },
   { method: "GET", path: "/images/{id}/{name}", fn: "read" },
   { method: "GET", path: "/health", fn: "read" },
+  // the owner's usage counters (docs/operating.md)
+  { method: "GET", path: "/v1/usage", fn: "read" },
   // our webhooks to clients (docs/webhooks.md)
   { method: "GET", path: "/v1/tasks/{id}/deliveries", fn: "webhooks" },
   { method: "POST", path: "/v1/tasks/{id}/deliveries/{deliveryId}/retry", fn: "webhooks" },
@@ -49,6 +51,9 @@ export const ROUTES = [
   { method: "POST", path: "/v1/admin/keys", fn: "admin" },
   { method: "GET", path: "/v1/admin/keys", fn: "admin" },
   { method: "DELETE", path: "/v1/admin/keys/{id}", fn: "admin" },
+  // owners' limits and any owner's usage
+  { method: "PUT", path: "/v1/admin/owners/{owner}/limits", fn: "admin" },
+  { method: "GET", path: "/v1/admin/usage", fn: "admin" },
   // the gallery page and its two assets (functions/http/gallery.ts), no API key
   { method: "GET", path: "/", fn: "read" },
   { method: "GET", path: "/gallery.js", fn: "read" },

@@ -18,7 +18,10 @@
  * - PutItem: create, the idempotency key, queued deliveries, secrets.rotate, endpoints.create;
  * - UpdateItem: apply, advance, claimModal, idempotency completion, claims and attempts,
  *   image copy records, the parent's child list inside create's transaction, and an
- *   endpoint's count and its deletion mark (endpoints.create/remove: no item is deleted).
+ *   endpoint's count and its deletion mark (endpoints.create/remove: no item is deleted); the
+ *   owner's quota item and day of usage inside create's transaction, and a finished task's slot
+ *   given back after apply/advance (functions/store/quota-store.ts); an owner's limits (admin).
+ * - Query: also an owner's days of usage (read: `GET /v1/usage`, admin: `GET /v1/admin/usage`).
  * - an API key (functions/store/api-key-store.ts): get and touch (lastUsedAt) by every function
  *   that authenticates owners; create, list and revoke (an UpdateItem) by admin.
  * TransactWriteItems has no IAM action of its own: each Put/Update inside it needs PutItem/

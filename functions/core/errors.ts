@@ -128,3 +128,21 @@ export class StoreUnavailableError extends AppError {
     );
   }
 }
+
+/** Which of the owner's limits a submit met (docs/operating.md, limits). */
+export type QuotaLimit = "concurrent" | "perDay";
+
+/** The owner's limit is reached; nothing was recorded or started. */
+export class QuotaExceededError extends AppError {
+  constructor(
+    readonly limit: QuotaLimit,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(
+      "quota_exceeded",
+      limit === "concurrent"
+        ? "Too many of your tasks are unfinished at once; retry when one finishes."
+        : "Your jobs for today (UTC) are used up; retry after midnight UTC.",
+    );
+  }
+}

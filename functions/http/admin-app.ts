@@ -3,19 +3,23 @@ import {
   createApiKey,
   KeyId,
   listApiKeys,
+  OwnerName,
   revokeApiKey,
 } from "../core/api-keys.ts";
 import { NotFoundError } from "../core/errors.ts";
 import type { Logger } from "../core/ports.ts";
+import { getUsage, type QuotaStore } from "../core/quota.ts";
 import { createAdminAuth } from "./auth.ts";
 import { createBaseApp } from "./base.ts";
-import { CreateKeyBody, KeyListQuery } from "./schemas.ts";
+import { AdminUsageQuery, CreateKeyBody, KeyListQuery, LimitsBody } from "./schemas.ts";
 import { limitBody, readBody, readQuery } from "./validate.ts";
 
 export interface AdminAppDeps extends ApiKeyAdminDeps {
   /** The operator's credential; owners' keys are never accepted here. */
   adminKey: string;
   log: Logger;
+  /** Owners' limits and usage (docs/operating.md). */
+  quota: QuotaStore;
 }
 
 /**
@@ -47,6 +51,20 @@ export function createAdminApp(deps: AdminAppDeps) {
     await revokeApiKey(deps, id.data);
     deps.log.info("api key revoked", { keyId: id.data });
     return c.body(null, 204);
+  });
+
+  app.put("/v1/admin/owners/:owner/limits", limitBody(4096), async (c) => {
+    const owner = OwnerName.safeParse(c.req.param("owner"));
+    if (!owner.success) throw new NotFoundError("No such owner.");
+    const body = await readBody(c, LimitsBody);
+    const limits = await deps.quota.setLimits(owner.data, body);
+    deps.log.info("owner limits set", { ...limits });
+    return c.json(limits);
+  });
+
+  app.get("/v1/admin/usage", async (c) => {
+    const query = readQuery(c, AdminUsageQuery);
+    return c.json(await getUsage(deps, query.owner, query));
   });
 
   return app;

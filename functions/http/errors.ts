@@ -3,6 +3,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import {
   AppError,
   type ErrorDetail,
+  QuotaExceededError,
   StoreUnavailableError,
   UpstreamBusyError,
   UpstreamRejectedError,
@@ -20,6 +21,7 @@ export const STATUS_BY_CODE = {
   idempotency_conflict: 409,
   invalid_state: 409,
   payload_too_large: 413,
+  quota_exceeded: 429,
   upstream_rejected: 422,
   upstream_unsupported: 422,
   upstream_busy: 429,
@@ -49,7 +51,8 @@ export function createErrorHandler(log: Logger) {
       ) {
         body.task = err.task;
       }
-      if (err instanceof UpstreamBusyError) c.header("Retry-After", String(err.retryAfterSeconds));
+      if (err instanceof UpstreamBusyError || err instanceof QuotaExceededError)
+        c.header("Retry-After", String(err.retryAfterSeconds));
       if (err instanceof StoreUnavailableError) {
         c.header("Retry-After", "1");
         log.warn("store unavailable", { path: c.req.path, cause: (err.cause as Error)?.name });

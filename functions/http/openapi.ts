@@ -26,9 +26,12 @@ import {
   CreateKeyBody,
   DescribeBody,
   ImagineBody,
+  LimitsBody,
   ListQuery,
   ModalBody,
+  OwnerLimits,
   ShortenBody,
+  UsageAnswer,
   VideoBody,
 } from "./schemas.ts";
 import { SUBMIT_LIMITS } from "./submit-app.ts";
@@ -84,6 +87,7 @@ interface OperationSpec {
 
 const REQUESTS = {
   CreateKeyRequest: CreateKeyBody,
+  LimitsRequest: LimitsBody,
   RotateSecretRequest: RotateBody,
   CreateEndpointRequest: EndpointBody,
   ImagineRequest: ImagineBody,
@@ -117,7 +121,7 @@ const ERROR_DESCRIPTIONS: Record<ErrorStatus, string> = {
   409: "`invalid_state`: the task is not in a state that allows this; `idempotency_conflict`: the `Idempotency-Key` was used with another body, or its first request is still running",
   413: "`payload_too_large`: the body is over the route's limit",
   422: "`upstream_rejected`: the upstream refused the job (banned prompt, invalid parameters); `task` is the task as recorded (`FAILURE`). `upstream_unsupported`: the upstream (its `MJ_API_KIND`) has no route for this job; nothing was recorded",
-  429: "`upstream_busy`: the upstream queue is full and nothing was started; retry after `Retry-After` seconds",
+  429: "`upstream_busy`: the upstream queue is full and nothing was started; `quota_exceeded`: the owner's limit (tasks unfinished at once, or jobs per UTC day) is reached and nothing was recorded; retry after `Retry-After` seconds",
   502: "`upstream_unavailable`: the upstream could not be reached or answered garbage; `task`, when present, is the task as recorded",
   503: "`store_unavailable`: storage failed or throttled and nothing was written; retry after `Retry-After` seconds",
 };
@@ -133,6 +137,8 @@ const TaskEventBody = z.object({
 const ANSWERS = {
   CreatedKey,
   ApiKeyList,
+  OwnerLimits,
+  Usage: UsageAnswer,
   TaskEvent: TaskEventBody,
   Delivery,
   DeliveryList: z.object({ items: z.array(Delivery) }),
@@ -461,6 +467,46 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
     path: { id: "the key's `id` (`key_` + 24 hex digits); an unknown one is 404" },
     ok: { status: 204, description: "revoked" },
     errors: [401, 404, 503],
+  },
+  "PUT /v1/admin/owners/{owner}/limits": {
+    operationId: "setLimits",
+    summary: "Set an owner's limits",
+    description:
+      "Needs `ADMIN_KEY`. `concurrent`: tasks unfinished at once; `perDay`: jobs started per UTC day; `null` removes a limit, a field left out keeps it. A submit over a limit is answered 429 `quota_exceeded` with `Retry-After` (the concurrent limit: 30 s; the daily one: the seconds to the next UTC midnight). The check and the count ride in the transaction that creates the task, so two submits racing for the last slot never both pass.",
+    tag: "admin",
+    auth: "admin",
+    path: { owner: "the owner, as in its keys" },
+    body: { schema: "LimitsRequest", limit: 4096, example: { concurrent: 5, perDay: 100 } },
+    ok: { status: 200, description: "the owner's limits as they now stand", schema: "OwnerLimits" },
+    errors: [400, 401, 404, 413, 503],
+  },
+  "GET /v1/admin/usage": {
+    operationId: "ownerUsage",
+    summary: "Any owner's usage",
+    description: "Needs `ADMIN_KEY`. The answer of `GET /v1/usage`, for the owner named.",
+    tag: "admin",
+    auth: "admin",
+    query: { owner: "the owner" },
+    optionalQuery: {
+      from: "first UTC day, YYYY-MM-DD (default: 29 days before `to`)",
+      to: "last UTC day, YYYY-MM-DD (default: today)",
+    },
+    ok: { status: 200, description: "the owner's usage", schema: "Usage" },
+    errors: [400, 401, 503],
+  },
+  "GET /v1/usage": {
+    operationId: "usage",
+    summary: "Your usage per UTC day",
+    description:
+      "Jobs created per UTC day, by action and by mode, and the tasks that failed (counted the day they failed), from counters kept as tasks are created and finish. Days without any are left out. A range covers at most 366 days.",
+    tag: "service",
+    auth: true,
+    optionalQuery: {
+      from: "first UTC day, YYYY-MM-DD (default: 29 days before `to`)",
+      to: "last UTC day, YYYY-MM-DD (default: today)",
+    },
+    ok: { status: 200, description: "days and totals", schema: "Usage" },
+    errors: [400, 401, 503],
   },
   "GET /health": {
     operationId: "health",

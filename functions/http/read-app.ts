@@ -1,13 +1,14 @@
 import type { Authenticate } from "../core/api-keys.ts";
 import { NotFoundError } from "../core/errors.ts";
 import { withCopyUrls } from "../core/images.ts";
-import type { ImageStore, Logger, TaskStore } from "../core/ports.ts";
+import type { Clock, ImageStore, Logger, TaskStore } from "../core/ports.ts";
 import { getTaskWithChildren, listTasks } from "../core/queries.ts";
+import { getUsage, type QuotaStore } from "../core/quota.ts";
 import { type AuthEnv, createApiKeyAuth } from "./auth.ts";
 import { createBaseApp } from "./base.ts";
 import { mountGallery } from "./gallery.ts";
 import { linkOrigin, mountImageLinks, mountTaskImages } from "./image-routes.ts";
-import { encodeCursor, ListQuery, TaskId } from "./schemas.ts";
+import { encodeCursor, ListQuery, TaskId, UsageQuery } from "./schemas.ts";
 import { readQuery } from "./validate.ts";
 
 export interface ReadAppDeps {
@@ -19,6 +20,9 @@ export interface ReadAppDeps {
   images?: ImageStore;
   /** PUBLIC_URL: the base of the signed links (never the request's Host). */
   publicUrl: string;
+  /** The owners' usage counters (docs/operating.md); absent: no usage route. */
+  quota?: QuotaStore;
+  clock?: Clock;
 }
 
 /** The read function: tasks, health and the gallery page. */
@@ -59,6 +63,15 @@ export function createReadApp(deps: ReadAppDeps) {
     const task = await getTaskWithChildren(deps, c.get("owner"), id.data);
     return c.json(await withCopyUrls(deps.images, task, origin));
   });
+
+  const quota = deps.quota;
+  if (quota) {
+    app.get("/v1/usage", async (c) => {
+      const query = readQuery(c, UsageQuery);
+      const clock = deps.clock ?? { now: () => new Date() };
+      return c.json(await getUsage({ quota, clock }, c.get("owner"), query));
+    });
+  }
 
   return app;
 }

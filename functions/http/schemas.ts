@@ -280,3 +280,55 @@ export type ApiKeyList = z.infer<typeof ApiKeyList>;
 
 /** `GET /v1/admin/keys?owner=`: every owner's keys without it. */
 export const KeyListQuery = z.strictObject({ owner: OwnerName.optional() });
+
+/** A limit: a whole number of tasks or jobs, 0 or more; null removes it (no limit). */
+const Limit = z
+  .number({ message: "a limit is a whole number, 0 or more, or null for no limit" })
+  .int({ message: "a limit is a whole number" })
+  .min(0, { message: "a limit cannot be negative" })
+  .max(1_000_000_000, { message: "a limit is at most 1000000000" })
+  .nullable();
+
+/** `PUT /v1/admin/owners/{owner}/limits`: a field left out keeps its limit. */
+export const LimitsBody = z.strictObject({
+  concurrent: Limit.optional().meta({ description: "tasks unfinished at once; null: no limit" }),
+  perDay: Limit.optional().meta({ description: "jobs started per UTC day; null: no limit" }),
+});
+export type LimitsBody = z.infer<typeof LimitsBody>;
+
+/** The owner's limits as set. */
+export const OwnerLimits = z.strictObject({
+  owner: z.string(),
+  concurrent: z.number().int().nullable(),
+  perDay: z.number().int().nullable(),
+});
+
+const UsageDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, { message: "a date is YYYY-MM-DD" })
+  .refine((d) => !Number.isNaN(Date.parse(d)) && new Date(d).toISOString().startsWith(d), {
+    message: "not a calendar date",
+  });
+
+/** `GET /v1/usage`: a UTC date range, both ends included (default: the last 30 days). */
+export const UsageQuery = z.strictObject({
+  from: UsageDate.optional(),
+  to: UsageDate.optional(),
+});
+
+/** `GET /v1/admin/usage`: the same, for one owner. */
+export const AdminUsageQuery = UsageQuery.extend({ owner: OwnerName });
+
+const Counters = z.object({
+  jobs: z.record(z.string(), z.number().int()).meta({ description: "jobs created, by action" }),
+  modes: z
+    .record(z.string(), z.number().int())
+    .meta({ description: "jobs created, by mode (jobs without a mode are not listed)" }),
+  failed: z.number().int().meta({ description: "tasks that ended in FAILURE" }),
+});
+
+/** `GET /v1/usage`: days with jobs, oldest first, and the totals over the range. */
+export const UsageAnswer = z.strictObject({
+  days: z.array(Counters.extend({ date: z.string() })),
+  totals: Counters,
+});

@@ -2,6 +2,7 @@ import * as z from "zod";
 import { forEachLimited } from "../core/concurrency.ts";
 import {
   IdempotencyConflictError,
+  QuotaExceededError,
   UpstreamBusyError,
   UpstreamRejectedError,
   UpstreamUnavailableError,
@@ -180,6 +181,28 @@ async function consumeRecord(deps: QueueConsumerDeps, record: QueueRecord): Prom
     });
     return true;
   } catch (error) {
+    if (error instanceof QuotaExceededError) {
+      // the owner's limit (docs/operating.md): nothing was recorded under this attempt's key,
+      // so the same attempt is sent again once the limit may allow it; it never dead-letters
+      const delaySeconds = clamp(error.retryAfterSeconds, MIN_DELAY_SECONDS, MAX_DELAY_SECONDS);
+      try {
+        await deps.requeue(record, delaySeconds, attempt);
+      } catch (requeueError) {
+        deps.log.error("queued imagine not re-queued", {
+          messageId,
+          attempt,
+          error: (requeueError as Error).name,
+        });
+        return false;
+      }
+      deps.log.warn("queued imagine re-queued: owner's limit reached", {
+        messageId,
+        limit: error.limit,
+        attempt,
+        delaySeconds,
+      });
+      return true;
+    }
     if (error instanceof UpstreamBusyError) {
       if (attempt >= MAX_BUSY_ATTEMPTS) {
         return deadLetter(deps, record, `upstream busy after ${MAX_BUSY_ATTEMPTS} attempts`);
@@ -247,6 +270,8 @@ async function consumeRecord(deps: QueueConsumerDeps, record: QueueRecord): Prom
  *   the field, handled;
  * - upstream busy → re-sent with the upstream's delay (1–900 s) as attempt n + 1, handled;
  *   after MAX_BUSY_ATTEMPTS → dead-lettered;
+ * - the owner's limit reached (quota_exceeded) → re-sent as the same attempt after its
+ *   Retry-After (at most 900 s), handled; never dead-lettered;
  * - upstream rejected or unavailable → handled: the task is FAILURE, never retried;
  * - the idempotency key used with another body → dead-lettered; its first request still
  *   running, a store outage or anything unknown → a batch item failure, delivered again;

@@ -2,7 +2,6 @@ import { createHash } from "node:crypto";
 import { type CancellationReason, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import {
   type DynamoDBDocumentClient,
-  TransactWriteCommand,
   type TransactWriteCommandInput,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
@@ -18,6 +17,7 @@ import type {
 } from "../core/ports.ts";
 import { Task } from "../core/task.ts";
 import { keys } from "./keys.ts";
+import { creationWrites, quotaErrorOf, sendCreating } from "./quota-store.ts";
 import { TABLE } from "./table.ts";
 import { appendChildToParent, buildClaimModal, taskToItem } from "./task-store.ts";
 
@@ -101,11 +101,10 @@ export function createIdempotencyStore(options: {
     ReserveOutcome | { outcome: "cancelled"; reasons: CancellationReason[]; error: unknown }
   > {
     try {
-      await client.send(
-        new TransactWriteCommand({
-          TransactItems: [{ Put: putKey(record, Math.floor(now.getTime() / 1000)) }, ...others],
-        }),
-      );
+      // again when it only met another submit's transaction on the owner's quota item
+      await sendCreating(client, {
+        TransactItems: [{ Put: putKey(record, Math.floor(now.getTime() / 1000)) }, ...others],
+      });
       return { outcome: "reserved" };
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
@@ -128,13 +127,17 @@ export function createIdempotencyStore(options: {
       {
         Put: {
           TableName: tableName,
-          Item: taskToItem(task, options.retentionDays),
+          Item: { ...taskToItem(task, options.retentionDays), slot: true },
           ConditionExpression: "attribute_not_exists(pk)",
         },
       },
+      // the owner's slot and day count (docs/operating.md): the quota item is third
+      ...creationWrites(tableName, task),
       ...(task.parentId ? [appendChildToParent(tableName, task)] : []),
     ]);
-    if (result.outcome === "cancelled") throw result.error;
+    if (result.outcome === "cancelled") {
+      throw quotaErrorOf(result.reasons, 2, task) ?? result.error;
+    }
     return result;
   }
 

@@ -69,6 +69,14 @@ export const keys = {
   ownerApiKey: (owner: string, createdAt: string, id: string) => `${owner}#${createdAt}#${id}`,
   /** An owner's keys under gsi4 (`#` cannot be part of an owner name). */
   ownerApiKeyPrefix: (owner: string) => `${owner}#`,
+  /**
+   * An owner's limits and the counters they are checked against (tasks holding a slot, jobs of
+   * the current UTC day): one item, so a submit's check and count are one conditional write.
+   */
+  quota: (owner: string) => ({ pk: `OWNER#${owner}`, sk: "QUOTA" }),
+  /** An owner's usage of one UTC day (YYYY-MM-DD): one item of counters per owner per day. */
+  usageDay: (owner: string, date: string) => ({ pk: `USAGE#${owner}`, sk: `DAY#${date}` }),
+  usageDayPrefix: () => "DAY#",
   /** An Idempotency-Key of an owner; the key is hashed so any printable key fits. */
   idempotency: (owner: string, keyHash: string) => ({
     pk: `IDEMPOTENCY#${owner}#${keyHash}`,

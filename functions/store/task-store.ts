@@ -1,11 +1,12 @@
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import {
+  ConditionalCheckFailedException,
+  TransactionCanceledException,
+} from "@aws-sdk/client-dynamodb";
 import {
   type DynamoDBDocumentClient,
   GetCommand,
-  PutCommand,
   QueryCommand,
   type QueryCommandInput,
-  TransactWriteCommand,
   UpdateCommand,
   type UpdateCommandInput,
 } from "@aws-sdk/lib-dynamodb";
@@ -34,6 +35,7 @@ import {
   taskRank,
 } from "../core/task.ts";
 import { keys } from "./keys.ts";
+import { creationWrites, quotaErrorOf, releaseSlot, sendCreating } from "./quota-store.ts";
 import { expiresAtOf, TABLE } from "./table.ts";
 
 type Item = Record<string, unknown>;
@@ -509,20 +511,43 @@ export function createTaskStore({
   const tasksOf = (items: Item[] | undefined): Task[] =>
     (items ?? []).flatMap((item) => readTaskItem(item, log) ?? []);
   async function create(task: Task): Promise<void> {
-    const put = {
-      TableName: tableName,
-      Item: taskToItem(task, retentionDays),
-      ConditionExpression: "attribute_not_exists(pk)",
-    };
-    if (!task.parentId) {
-      await client.send(new PutCommand(put));
-      return;
+    // the owner's slot and day count ride in the creating transaction (docs/operating.md)
+    const quota = creationWrites(tableName, task);
+    try {
+      await sendCreating(client, {
+        TransactItems: [
+          {
+            Put: {
+              TableName: tableName,
+              Item: { ...taskToItem(task, retentionDays), slot: true },
+              ConditionExpression: "attribute_not_exists(pk)",
+            },
+          },
+          ...quota,
+          ...(task.parentId ? [appendChildToParent(tableName, task)] : []),
+        ],
+      });
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) {
+        const exceeded = quotaErrorOf(error.CancellationReasons ?? [], 1, task);
+        if (exceeded) throw exceeded;
+      }
+      throw error;
     }
-    await client.send(
-      new TransactWriteCommand({
-        TransactItems: [{ Put: put }, appendChildToParent(tableName, task)],
-      }),
-    );
+  }
+
+  /** After a terminal write that applied: the task's slot back, once (see releaseSlot). */
+  async function release(item: Item | undefined, at: Date): Promise<void> {
+    if (!item?.slot || typeof item.owner !== "string" || typeof item.status !== "string") return;
+    try {
+      await releaseSlot(client, tableName, { owner: item.owner, status: item.status }, at);
+    } catch (error) {
+      // the task's own write stands; the owner's counter keeps this slot (logged for repair)
+      log.error("task slot not released", {
+        taskId: typeof item.id === "string" ? item.id : null,
+        error: (error as Error).name,
+      });
+    }
   }
 
   async function getTree(id: string): Promise<{ task: Task; childIds: string[] } | null> {
@@ -573,6 +598,7 @@ export function createTaskStore({
           ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         }),
       );
+      if (isTerminal(update.status)) await release(Attributes, at);
       return { outcome: "applied", task: itemToTask(Attributes ?? {}) };
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
@@ -585,9 +611,16 @@ export function createTaskStore({
 
   async function apply(id: string, update: TaskUpdate, at: Date): Promise<"applied" | "stale"> {
     try {
-      await client.send(
-        new UpdateCommand({ TableName: tableName, ...buildAdvance(id, update, at, false) }),
+      const terminal = isTerminal(update.status);
+      const { Attributes } = await client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          ...buildAdvance(id, update, at, false),
+          // a finished task gives its slot back: the write tells whose and whether it held one
+          ...(terminal ? { ReturnValues: "ALL_NEW" as const } : {}),
+        }),
       );
+      if (terminal) await release(Attributes, at);
       return "applied";
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return "stale";

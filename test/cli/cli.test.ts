@@ -424,6 +424,47 @@ describe("paperboat admin keys (the operator's ADMIN_KEY)", () => {
   });
 });
 
+describe("paperboat usage", () => {
+  it("prints the owner's days as a table with a bar chart, and the totals; --json is the API's answer", async () => {
+    const asOperator = { PAPERBOAT_URL: stack.url, PAPERBOAT_ADMIN_KEY: stack.adminKey };
+    const created = await cli(
+      ["admin", "keys", "create", "--owner", "cli-usage", "--json"],
+      asOperator,
+    );
+    const key = JSON.parse(created.stdout).key as string;
+    const post = (body: unknown) =>
+      fetch(`${stack.url}/v1/imagine`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    expect((await post({ prompt: "a counted boat", mode: "relax" })).status).toBe(202);
+    expect((await post({ prompt: "another counted boat" })).status).toBe(202);
+    expect((await post({ prompt: "a refused boat --sim-banned" })).status).toBe(422);
+    const asOwner = { PAPERBOAT_URL: stack.url, PAPERBOAT_API_KEY: key };
+    const today = new Date().toISOString().slice(0, 10);
+
+    const human = await cli(["usage"], asOwner);
+    expect(human.code).toBe(0);
+    const [header, day] = human.stdout.split("\n");
+    expect(header).toMatch(/^DATE +JOBS +FAILED +CHART +BY ACTION$/);
+    // the only day is the busiest: a full bar
+    expect(day).toMatch(new RegExp(`^${today} +3 +1 +█{24} +IMAGINE 3$`));
+    expect(human.stdout).toMatch(/^total: +3 jobs, 1 failed$/m);
+    expect(human.stdout).toMatch(/^modes: +relax 1$/m);
+
+    const json = await cli(["usage", "--from", today, "--to", today, "--json"], asOwner);
+    expect(JSON.parse(json.stdout)).toEqual({
+      days: [{ date: today, jobs: { IMAGINE: 3 }, modes: { relax: 1 }, failed: 1 }],
+      totals: { jobs: { IMAGINE: 3 }, modes: { relax: 1 }, failed: 1 },
+    });
+
+    const bad = await cli(["usage", "--from", "yesterday"], asOwner);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain("YYYY-MM-DD");
+  });
+});
+
 describe("settings: flags > environment > config file", () => {
   it("config set saves the file (0600), and each source wins over the next", async () => {
     const file = join(home, "custom", "config.json");

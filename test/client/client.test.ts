@@ -10,9 +10,11 @@ import {
   type ErrorCode,
   findButton,
   isFinished,
+  type OwnerLimits,
   type Task,
   type TaskWithChildren,
   UnexpectedResponseError,
+  type Usage,
   WaitTimeoutError,
 } from "paperboat";
 import { PNG } from "pngjs";
@@ -221,6 +223,30 @@ describe("the operator's keys from the client", () => {
     const refused = await notOperator.listKeys().catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(ApiError);
     expect((refused as ApiError).code).toBe("unauthorized");
+  });
+});
+
+describe("limits and usage from the client", () => {
+  it("setLimits, a submit over the limit is quota_exceeded with retryAfterSeconds; usage and ownerUsage agree", async () => {
+    const operator = createClient({ baseUrl: stack.url, adminKey: stack.adminKey });
+    const created = await operator.createKey({ owner: "client-limited" });
+    const owner = createClient({ baseUrl: stack.url, apiKey: created.key });
+    const limits = await operator.setLimits("client-limited", { perDay: 1 });
+    expectTypeOf(limits).toEqualTypeOf<OwnerLimits>();
+    expect(limits).toEqual({ owner: "client-limited", concurrent: null, perDay: 1 });
+
+    await owner.imagine({ prompt: "the day's one boat", mode: "relax" });
+    const refused = await owner.imagine({ prompt: "one more" }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ApiError);
+    expect((refused as ApiError).status).toBe(429);
+    expect((refused as ApiError).code).toBe("quota_exceeded");
+    expect((refused as ApiError).retryAfterSeconds).toBeGreaterThan(0);
+
+    const today = new Date().toISOString().slice(0, 10);
+    const usage = await owner.usage({ from: today, to: today });
+    expectTypeOf(usage).toEqualTypeOf<Usage>();
+    expect(usage.totals).toEqual({ jobs: { IMAGINE: 1 }, modes: { relax: 1 }, failed: 0 });
+    expect(await operator.ownerUsage("client-limited")).toEqual(await owner.usage());
   });
 });
 

@@ -53,15 +53,17 @@ const postWebhook = (body: unknown) =>
   }).then(async (r) => ({ status: r.status, body: await r.json() }));
 
 describe("DynamoDB requests per operation", () => {
-  it("a submit without Idempotency-Key: 1 PutItem (the task) + 1 UpdateItem (the answer), no read", async () => {
+  // the task, the owner's slot and day count (checked against its limits) and the day's usage
+  // are one transaction (docs/operating.md)
+  it("a submit without Idempotency-Key: 1 TransactWriteItems (task, slot, usage) + 1 UpdateItem (the answer), no read", async () => {
     const [counts, answer] = await requestsOf(() =>
       alice.imagine({ prompt: "a paper boat at sunrise --sim-drop-hooks" }),
     );
     expect(answer.status).toBe(202);
-    expect(counts).toEqual({ PutItem: 1, UpdateItem: 1 });
+    expect(counts).toEqual({ TransactWriteItems: 1, UpdateItem: 1 });
   });
 
-  it("a submit with an Idempotency-Key: 1 TransactWriteItems (key + task) + 2 UpdateItem (answer, kept result), no read", async () => {
+  it("a submit with an Idempotency-Key: 1 TransactWriteItems (key, task, slot, usage) + 2 UpdateItem (answer, kept result), no read", async () => {
     const key = `calls-${Date.now()}`;
     const [counts, answer] = await requestsOf(() =>
       alice.imagine({ prompt: "an idempotent boat --sim-drop-hooks" }, { "idempotency-key": key }),
@@ -78,18 +80,36 @@ describe("DynamoDB requests per operation", () => {
     expect(retryCounts).toEqual({ TransactWriteItems: 1 });
   });
 
-  it("a webhook: exactly 1 UpdateItem and no read, whether it applies or is a duplicate", async () => {
+  it("a webhook: 1 UpdateItem and no read; one that finishes the task adds 1 write (its slot back), a duplicate does not", async () => {
     const { task, truth } = await finishedUpstreamWithoutWebhooks("a webhook's boat");
 
     const [counts, applied] = await requestsOf(() => postWebhook(truth));
     expect(applied).toEqual({ status: 200, body: { result: "applied" } });
-    expect(counts).toEqual({ UpdateItem: 1 });
+    expect(counts).toEqual({ UpdateItem: 2 });
 
     const [duplicateCounts, duplicate] = await requestsOf(() => postWebhook(truth));
     expect(duplicate).toEqual({ status: 200, body: { result: "stale" } });
     expect(duplicateCounts).toEqual({ UpdateItem: 1 });
 
     expect((await alice.task(task.id)).body.status).toBe("SUCCESS");
+  });
+
+  it("a webhook that fails the task: 1 UpdateItem + 1 TransactWriteItems (its slot back and the day's failure count)", async () => {
+    const submitted = await alice.imagine({ prompt: "a failing boat --sim-fail --sim-drop-hooks" });
+    expect(submitted.status).toBe(202);
+    await stack.simulator?.idle();
+    const truth = stack.simulator?.tasks().find((t) => t.id === submitted.body.upstreamTaskId);
+    expect(truth?.status).toBe("FAILURE");
+    const [counts, applied] = await requestsOf(() => postWebhook(truth));
+    expect(applied.body).toEqual({ result: "applied" });
+    expect(counts).toEqual({ UpdateItem: 1, TransactWriteItems: 1 });
+  });
+
+  it("usage: 1 Query (GET /v1/usage, one item per owner per day)", async () => {
+    const [counts, usage] = await requestsOf(() => alice.call("GET", "/v1/usage"));
+    expect(usage.status).toBe(200);
+    expect(usage.body.totals.jobs.IMAGINE).toBeGreaterThan(0);
+    expect(counts).toEqual({ Query: 1 });
   });
 
   it("a webhook whose state does not verify makes no request at all", async () => {
@@ -123,7 +143,7 @@ describe("DynamoDB requests per operation", () => {
     expect(otherCounts).toEqual({ GetItem: 1 });
   });
 
-  it("a cancel: 1 GetItem + 1 UpdateItem (the CANCEL, its event inside); 1 GetItem when refused (finished: 409, another owner's: 404)", async () => {
+  it("a cancel: 1 GetItem + 2 UpdateItem (the CANCEL, its event inside; its slot back); 1 GetItem when refused (finished: 409, another owner's: 404)", async () => {
     const submitted = await alice.imagine({ prompt: "a cancelled boat --sim-drop-hooks" });
     const cancel = (key = OWNERS.alice.key) =>
       api(stack, key).call("POST", `/v1/tasks/${submitted.body.id}/cancel`);
@@ -134,7 +154,7 @@ describe("DynamoDB requests per operation", () => {
     const [counts, cancelled] = await requestsOf(() => cancel());
     expect(cancelled.status).toBe(202);
     expect(cancelled.body.status).toBe("CANCEL");
-    expect(counts).toEqual({ GetItem: 1, UpdateItem: 1 });
+    expect(counts).toEqual({ GetItem: 1, UpdateItem: 2 });
 
     const [againCounts, again] = await requestsOf(() => cancel());
     expect(again.status).toBe(409);
@@ -166,7 +186,7 @@ describe("DynamoDB requests per operation", () => {
 });
 
 describe("outbound webhooks' DynamoDB requests", () => {
-  it("the upstream's webhook for a task with a webhookUrl is still 1 UpdateItem; delivering it costs 2 Query, 1 TransactWriteItems, 1 GetItem (the secret) and 2 UpdateItem", async () => {
+  it("the upstream's webhook for a task with a webhookUrl is still 2 UpdateItem (the SUCCESS, its slot); delivering it costs 2 Query, 1 TransactWriteItems, 1 GetItem (the secret) and 2 UpdateItem", async () => {
     const receiver = createServer((req, res) => {
       req.resume();
       req.on("end", () => res.writeHead(204).end());
@@ -183,7 +203,7 @@ describe("outbound webhooks' DynamoDB requests", () => {
       const truth = stack.simulator?.tasks().find((t) => t.id === submitted.body.upstreamTaskId);
       const [counts, applied] = await requestsOf(() => postWebhook(truth));
       expect(applied.body).toEqual({ result: "applied" });
-      expect(counts).toEqual({ UpdateItem: 1 });
+      expect(counts).toEqual({ UpdateItem: 2 });
 
       // the dispatcher: the index, the owner's account endpoints (once per owner per run), the
       // outbox → delivery transaction, the owner's secret version, the claim and the record of
@@ -216,7 +236,7 @@ describe("the reconciler's DynamoDB requests", () => {
   });
   afterAll(() => own?.stop());
 
-  it("reads 1 Query per page of 50 unfinished tasks, 1 for expired modals, and never Scans: 120 tasks → 4 Query, 1 UpdateItem each", async () => {
+  it("reads 1 Query per page of 50 unfinished tasks, 1 for expired modals, and never Scans: 120 tasks → 4 Query, 2 UpdateItem each (the SUCCESS, its slot back)", async () => {
     const count = 120;
     let next = 0;
     await Promise.all(
@@ -233,7 +253,7 @@ describe("the reconciler's DynamoDB requests", () => {
     const report = await own.reconcileOnce();
     expect(report).toMatchObject({ checked: count, applied: count, pages: 3 });
     // the pages, and one look at the MODAL partition for modals past their deadline
-    expect(proxy.counts()).toEqual({ Query: 4, UpdateItem: count });
+    expect(proxy.counts()).toEqual({ Query: 4, UpdateItem: 2 * count });
 
     // now nothing is unfinished: an idle run is two Queries, whatever the table holds
     proxy.reset();

@@ -318,6 +318,7 @@ describe("real answers validate against the document", () => {
         } else if (route.startsWith("/v1/admin/")) {
           // the operator's routes take ADMIN_KEY
           key = stack.adminKey;
+          path = route.replace("{owner}", "openapi-owner");
         }
         const answer = await call(method.toUpperCase() as "POST", route, path, { body, key });
         expect(answer.status, `${method} ${route}: ${JSON.stringify(answer.body)}`).toBeLessThan(
@@ -542,6 +543,17 @@ describe("real answers validate against the document", () => {
     expect(bad.status).toBe(400);
     // an owner's key is not the admin key
     expect((await call("GET", "/v1/admin/keys", "/v1/admin/keys")).status).toBe(401);
+  });
+
+  it("usage: the owner's and, with ADMIN_KEY, any owner's; a bad date is 400", async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    const mine = await call("GET", "/v1/usage", `/v1/usage?from=${today}&to=${today}`);
+    expect(mine.body.totals.jobs.IMAGINE).toBeGreaterThan(0);
+    const theirs = await call("GET", "/v1/admin/usage", "/v1/admin/usage?owner=alice", {
+      key: stack.adminKey,
+    });
+    expect(theirs.body.totals.jobs.IMAGINE).toBeGreaterThan(0);
+    expect((await call("GET", "/v1/usage", "/v1/usage?from=2026-02-30")).status).toBe(400);
   });
 
   it("covered every JSON operation's success answer, and each documented error status somewhere", () => {

@@ -393,6 +393,39 @@ describe("upstream answers", () => {
     expect(simulator.stats().jobsCreated).toBe(jobsBefore);
   });
 
+  it("the owner's limit reached: re-sent as the same attempt after its Retry-After, submitted once the limit allows", async () => {
+    const { deps, queue, deadLettered, lines } = consumer();
+    const admin = api(stack, stack.adminKey);
+    const prompt = uniquePrompt("over the owner's limit");
+    const message = record({ owner: "alice", prompt });
+    expect(
+      (await admin.call("PUT", "/v1/admin/owners/alice/limits", { concurrent: 0 })).status,
+    ).toBe(200);
+    try {
+      expect(await consumeImagineBatch(deps, [message])).toEqual({ batchItemFailures: [] });
+      const [requeued, ...more] = sqs.messages(queue);
+      expect(more).toEqual([]);
+      expect(requeued?.body).toBe(message.body);
+      expect(deadLettered().size).toBe(0);
+      expect(
+        lines.find((l) => l.message === "queued imagine re-queued: owner's limit reached")?.fields,
+      ).toMatchObject({ limit: "concurrent", attempt: 1, delaySeconds: 30 });
+      expect(await tasksWithPrompt(prompt)).toEqual([]);
+
+      expect(
+        (await admin.call("PUT", "/v1/admin/owners/alice/limits", { concurrent: null })).status,
+      ).toBe(200);
+      expect(await consumeImagineBatch(deps, [delivered(requeued as LocalSqsMessage)])).toEqual({
+        batchItemFailures: [],
+      });
+      const tasks = await tasksWithPrompt(prompt);
+      expect(tasks).toHaveLength(1);
+      expect(tasks[0]?.status).not.toBe("FAILURE");
+    } finally {
+      await admin.call("PUT", "/v1/admin/owners/alice/limits", { concurrent: null });
+    }
+  });
+
   it("busy on attempt 20: dead-lettered, not re-queued", async () => {
     const { deps, queue, deadLettered } = consumer();
     const message: QueueRecord = {

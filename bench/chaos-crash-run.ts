@@ -1,10 +1,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { openSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import process_ from "node:process";
 import { TaskStatus, taskRank } from "../functions/core/task.ts";
 import { freePort, startDynamoDbLocal } from "../local/dynamodb.ts";
 import { startDynamoDbProxy } from "../local/dynamodb-proxy.ts";
@@ -181,10 +183,12 @@ export async function runCrashChaos(options: CrashChaosOptions): Promise<CrashCh
   let child: ChildProcess | null = null;
   let up: Promise<void> = Promise.resolve();
   async function startChild(): Promise<void> {
+    // CHAOS_STACK_LOG=<file>: the stack's own log lines (JSON), appended across restarts
+    const logFile = process_.env.CHAOS_STACK_LOG;
     const process = spawn("node", ["--import", "tsx", "local/start.ts"], {
       cwd: ROOT,
       env,
-      stdio: ["ignore", "ignore", "pipe"],
+      stdio: ["ignore", logFile ? openSync(logFile, "a") : "ignore", "pipe"],
     });
     let stderr = "";
     process.stderr?.on("data", (chunk: Buffer) => {

@@ -24,6 +24,8 @@ export const ROUTES = [
   { method: "POST", path: "/v1/describe", fn: "submit" },
   { method: "POST", path: "/v1/shorten", fn: "submit" },
   { method: "POST", path: "/v1/video", fn: "submit" },
+  { method: "POST", path: "/v1/edits", fn: "submit" },
+  { method: "POST", path: "/v1/retexture", fn: "submit" },
   // cancel asks the upstream to stop the job: submit, which holds the upstream key
   { method: "POST", path: "/v1/tasks/{id}/cancel", fn: "submit" },
   // the seed asks the upstream, so it runs where the upstream key is: submit

@@ -215,6 +215,35 @@ export const VideoBody = z
   });
 export type VideoBody = z.infer<typeof VideoBody>;
 
+/** `POST /v1/edits`: Midjourney's editor (docs/upstreams.md §3). */
+export const EditBody = z
+  .strictObject({
+    image: ImageRef,
+    prompt: Prompt,
+    mask: ImageDataUri.optional(),
+    accountFilter: AccountFilter.optional(),
+    webhookUrl: WebhookUrl.optional(),
+    webhookEvents: WebhookEvents.optional(),
+    metadata: ClientMetadata.optional(),
+    mode: Mode.optional(),
+  })
+  .refine(...eventsNeedUrl);
+export type EditBody = z.infer<typeof EditBody>;
+
+/** `POST /v1/retexture`. */
+export const RetextureBody = z
+  .strictObject({
+    image: ImageRef,
+    prompt: Prompt,
+    accountFilter: AccountFilter.optional(),
+    webhookUrl: WebhookUrl.optional(),
+    webhookEvents: WebhookEvents.optional(),
+    metadata: ClientMetadata.optional(),
+    mode: Mode.optional(),
+  })
+  .refine(...eventsNeedUrl);
+export type RetextureBody = z.infer<typeof RetextureBody>;
+
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 export const TaskId = z.string().regex(ULID, { message: "not a task id" });

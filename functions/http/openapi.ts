@@ -7,6 +7,7 @@ import { CALLBACK_PATH, ROUTES } from "../routes.ts";
 import { UpstreamTask } from "../upstream/schemas.ts";
 import { CALLBACK_LIMIT } from "./callback-app.ts";
 import { DOCS_CONTENT_TYPES } from "./docs-app.ts";
+import { UPLOAD_BODY_LIMIT } from "./image-routes.ts";
 import {
   codesOfStatus,
   ErrorBody,
@@ -33,6 +34,8 @@ import {
   OwnerLimits,
   RetextureBody,
   ShortenBody,
+  UploadBody,
+  UploadResponse,
   UsageAnswer,
   VideoBody,
 } from "./schemas.ts";
@@ -101,6 +104,7 @@ const REQUESTS = {
   VideoRequest: VideoBody,
   EditRequest: EditBody,
   RetextureRequest: RetextureBody,
+  UploadRequest: UploadBody,
   UpstreamTask,
 };
 
@@ -154,6 +158,7 @@ const ANSWERS = {
   TaskPage,
   Seed,
   Health,
+  Upload: UploadResponse,
   WebhookAnswer,
   Error: ErrorBody,
   ...(Object.fromEntries(
@@ -583,6 +588,31 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
       status: 200,
       description: "the file",
       content: { "image/png": {}, "image/webp": {}, "image/jpeg": {}, "video/mp4": {} },
+    },
+    errors: [404],
+  },
+  "POST /v1/uploads": {
+    operationId: "upload",
+    summary: "Keep an image of yours and get a link a prompt can use",
+    description:
+      "`201` with `url`, an https link to our own copy that opens without a key (the upstream fetches it), and `expiresAt`, the end of the owner's retention (`TASK_RETENTION_DAYS`). Put the link in a prompt: an image prompt, `--sref <url>`, `--cref <url>`. The type comes from the bytes (PNG, JPEG, GIF, WebP); anything else is `400`.",
+    tag: "jobs",
+    auth: true,
+    body: { schema: "UploadRequest", limit: UPLOAD_BODY_LIMIT, example: { image: EXAMPLE_IMAGE } },
+    ok: { status: 201, description: "the upload's link", schema: "Upload" },
+    errors: [400, 401, 413, 503],
+  },
+  "GET /uploads/{name}": {
+    operationId: "uploadLink",
+    summary: "An upload at its link (no key: the unguessable name is the credential)",
+    description: "An unknown or expired link is `404`.",
+    tag: "jobs",
+    auth: false,
+    path: { name: "the upload's name, from the `url` that `POST /v1/uploads` answered" },
+    ok: {
+      status: 200,
+      description: "the image",
+      content: { "image/png": {}, "image/jpeg": {}, "image/gif": {}, "image/webp": {} },
     },
     errors: [404],
   },

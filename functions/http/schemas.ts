@@ -244,6 +244,16 @@ export const RetextureBody = z
   .refine(...eventsNeedUrl);
 export type RetextureBody = z.infer<typeof RetextureBody>;
 
+/** `POST /v1/uploads`: one image, kept as our own copy (docs/images.md "Uploads"). */
+export const UploadBody = z.strictObject({ image: ImageDataUri });
+export type UploadBody = z.infer<typeof UploadBody>;
+
+/** `201` of `POST /v1/uploads`. */
+export const UploadResponse = z.object({
+  url: z.url(),
+  expiresAt: z.iso.datetime(),
+});
+
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 export const TaskId = z.string().regex(ULID, { message: "not a task id" });

@@ -376,6 +376,49 @@ export async function run(
       },
     );
 
+  job("edit", "edit an image with Midjourney's editor")
+    .argument("<image>", "an image file or URL")
+    .argument("<prompt>", "what the picture should become")
+    .option("--mask <file>", "what to repaint: a PNG mask, white is repainted")
+    .action(async (image: string, prompt: string, flags: FollowFlags & { mask?: string }) => {
+      const ctx = context();
+      const task = await ctx.client.edit(
+        {
+          image: await imageArgument(image),
+          prompt,
+          ...(flags.mask ? { mask: await imageArgument(flags.mask) } : {}),
+        },
+        { idempotencyKey: flags.idempotencyKey, signal },
+      );
+      exitCode = await follow(ctx, task, flags);
+    });
+
+  job("retexture", "keep an image's shapes, redo its surfaces from a prompt")
+    .argument("<image>", "an image file or URL")
+    .argument("<prompt>", "the new surfaces")
+    .action(async (image: string, prompt: string, flags: FollowFlags) => {
+      const ctx = context();
+      const task = await ctx.client.retexture(
+        { image: await imageArgument(image), prompt },
+        { idempotencyKey: flags.idempotencyKey, signal },
+      );
+      exitCode = await follow(ctx, task, flags);
+    });
+
+  program
+    .command("upload")
+    .description("keep an image on the server; prints a link a prompt can use (--sref <url>)")
+    .argument("<file>", "a PNG, JPEG, GIF or WebP file")
+    .action(async (file: string) => {
+      const ctx = context();
+      const image = await imageArgument(file);
+      if (!image.startsWith("data:")) {
+        throw new CliError(EXIT.usage, "not_a_file", "upload takes a file, not a URL.");
+      }
+      const upload = await ctx.client.upload(image, { signal });
+      print(ctx, upload.url, upload);
+    });
+
   program
     .command("wait")
     .description("follow a task until it is finished (progress bar), then print its results")

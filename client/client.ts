@@ -16,12 +16,16 @@ import type {
   CreatedKey as CreatedKeySchema,
   CreateKeyBody,
   DescribeBody,
+  EditBody,
   ImagineBody,
   LimitsBody,
   ListQuery,
   ModalBody,
   OwnerLimits as OwnerLimitsSchema,
+  RetextureBody,
   ShortenBody,
+  UploadBody,
+  UploadResponse,
   UsageAnswer,
   VideoBody,
 } from "../functions/http/schemas.ts";
@@ -51,6 +55,11 @@ export type BlendRequest = z.input<typeof BlendBody>;
 export type DescribeRequest = z.input<typeof DescribeBody>;
 export type ShortenRequest = z.input<typeof ShortenBody>;
 export type VideoRequest = z.input<typeof VideoBody>;
+export type EditRequest = z.input<typeof EditBody>;
+export type RetextureRequest = z.input<typeof RetextureBody>;
+export type UploadRequest = z.input<typeof UploadBody>;
+/** `POST /v1/uploads`' answer: a keyless link to the copy, and when it stops working. */
+export type Upload = z.output<typeof UploadResponse>;
 /** `GET /v1/tasks` filters; `limit` 1-100 (default 20), `cursor` a previous page's `nextCursor`. */
 export type ListTasksQuery = Omit<z.input<typeof ListQuery>, "limit"> & {
   limit?: z.output<typeof ListQuery>["limit"];
@@ -330,6 +339,20 @@ export function createClient(options: ClientOptions) {
 
     /** `POST /v1/video`. */
     video: (body: VideoRequest, opts?: SubmitOptions) => submit("/v1/video", body, opts),
+
+    /** `POST /v1/edits`: Midjourney's editor on an image (a data URI or an https URL). */
+    edit: (body: EditRequest, opts?: SubmitOptions) => submit("/v1/edits", body, opts),
+
+    /** `POST /v1/retexture`. */
+    retexture: (body: RetextureRequest, opts?: SubmitOptions) =>
+      submit("/v1/retexture", body, opts),
+
+    /**
+     * `POST /v1/uploads`: keeps an image (a data URI) and answers a link a prompt can use
+     * (`--sref <url>`) until `expiresAt`. Not a job: no task, no Idempotency-Key.
+     */
+    upload: (image: string, opts: RequestOptions = {}) =>
+      request<Upload>("POST", "/v1/uploads", { body: { image }, signal: opts.signal }),
 
     /** `GET /v1/tasks/{id}`: the task and its children's ids. */
     getTask: (id: string, opts: RequestOptions = {}) =>

@@ -73,6 +73,8 @@ export const FUNCTION_SETTINGS = {
     "IMAGE_URL_SECRET",
     "IMAGE_URL_TTL_SECONDS",
     "LOG_LEVEL",
+    // how long an upload's link lives (POST /v1/uploads)
+    "TASK_RETENTION_DAYS",
   ],
   docs: ["LOG_LEVEL"],
   /** Delivery logs, redelivery and the signing secret (functions/webhooks.ts). */
@@ -229,6 +231,7 @@ export function composeReadApp(config: SettingsOf<"read">, overrides: Overrides 
       client: createDocumentClient({ endpoint: config.DYNAMODB_ENDPOINT }),
       tableName: config.TABLE_NAME,
     }),
+    retentionDays: config.TASK_RETENTION_DAYS,
     clock: overrides.clock ?? systemClock,
     images:
       overrides.images ??

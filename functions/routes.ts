@@ -24,6 +24,8 @@ export const ROUTES = [
   { method: "POST", path: "/v1/describe", fn: "submit" },
   { method: "POST", path: "/v1/shorten", fn: "submit" },
   { method: "POST", path: "/v1/video", fn: "submit" },
+  { method: "POST", path: "/v1/edits", fn: "submit" },
+  { method: "POST", path: "/v1/retexture", fn: "submit" },
   // cancel asks the upstream to stop the job: submit, which holds the upstream key
   { method: "POST", path: "/v1/tasks/{id}/cancel", fn: "submit" },
   // the seed asks the upstream, so it runs where the upstream key is: submit
@@ -35,6 +37,10 @@ export const ROUTES = [
   // (no key: an <img src> cannot send one; the local disk store's links point here)
   { method: "GET", path: "/v1/tasks/{id}/images/{name}", fn: "read" },
   { method: "GET", path: "/images/{id}/{name}", fn: "read" },
+  // owners' uploads: read holds the image store (s3:PutObject on uploads/ only), so submit's
+  // bundle stays without the S3 client; the link itself needs no key (the upstream fetches it)
+  { method: "POST", path: "/v1/uploads", fn: "read" },
+  { method: "GET", path: "/uploads/{name}", fn: "read" },
   { method: "GET", path: "/health", fn: "read" },
   // the owner's usage counters (docs/operating.md)
   { method: "GET", path: "/v1/usage", fn: "read" },

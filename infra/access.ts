@@ -80,10 +80,17 @@ export function tableGrant(table: sst.aws.Dynamo, actions: readonly DynamoAction
   return statements;
 }
 
-/** Objects of the image bucket (not the bucket itself: nothing lists or configures it). */
-export function bucketGrant(bucket: sst.aws.Bucket, actions: ("GetObject" | "PutObject")[]) {
+/**
+ * Objects of the image bucket (not the bucket itself: nothing lists or configures it), all of
+ * them or those under one key prefix (read writes owners' uploads, under `uploads/`, only).
+ */
+export function bucketGrant(
+  bucket: sst.aws.Bucket,
+  actions: ("GetObject" | "PutObject")[],
+  prefix = "",
+) {
   return {
     actions: actions.map((a) => `s3:${a}`),
-    resources: [$interpolate`${bucket.arn}/*`],
+    resources: [$interpolate`${bucket.arn}/${prefix}*`],
   } satisfies Statement;
 }

@@ -1,3 +1,4 @@
+import { UPLOAD_KEY_PREFIX } from "../functions/core/image-keys.ts";
 import { LINKS } from "../functions/platform.ts";
 import {
   CALLBACK_PATH,
@@ -105,9 +106,16 @@ const HTTP_FUNCTIONS = {
     timeout: "5 seconds",
     // images: to presign the links to a task's durable image copies; api: PUBLIC_URL
     link: [table, apiKeys, images, api],
-    permissions: [...tableGrant(table, TABLE_ACCESS.read), bucketGrant(images, ["GetObject"])],
+    // GetObject: presigned links and uploads' bytes; PutObject on uploads/ only (POST /v1/uploads
+    // is read's, so submit's bundle carries no S3 client)
+    permissions: [
+      ...tableGrant(table, TABLE_ACCESS.read),
+      bucketGrant(images, ["GetObject"]),
+      bucketGrant(images, ["PutObject"], UPLOAD_KEY_PREFIX),
+    ],
     concurrency: { reserved: RESERVED_CONCURRENCY.read },
-    environment: {},
+    // an upload's link lives as long as the owner's tasks
+    environment: { TASK_RETENTION_DAYS: String(TASK_RETENTION_DAYS) },
   },
   docs: {
     description: "paperboat: the API reference (GET /openapi.json, /docs)",

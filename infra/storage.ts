@@ -1,4 +1,4 @@
-import { IMAGE_KEY_PREFIX } from "../functions/core/image-keys.ts";
+import { IMAGE_KEY_PREFIX, UPLOAD_KEY_PREFIX } from "../functions/core/image-keys.ts";
 import { LINKS } from "../functions/platform.ts";
 import { TABLE } from "../functions/store/table.ts";
 // first: its Linkable.wrap calls must run before any linkable component is created
@@ -55,10 +55,10 @@ export const TASK_RETENTION_DAYS = retentionDaysOf(
   process.env.TASK_RETENTION_DAYS ?? "90",
 );
 
-function expiryRule(id: string, days: number) {
+function expiryRule(id: string, days: number, prefix = IMAGE_KEY_PREFIX) {
   if (days === 0) return [];
   const expiresIn = `${days} ${days === 1 ? "day" : "days"}` as const;
-  return [{ id, prefix: IMAGE_KEY_PREFIX, expiresIn }];
+  return [{ id, prefix, expiresIn }];
 }
 
 /**
@@ -69,6 +69,8 @@ function lifecycleRules(raw: string) {
   return [
     ...expiryRule("expire-task-images", retentionDaysOf("ImageRetentionDays", raw)),
     ...expiryRule("expire-with-tasks", TASK_RETENTION_DAYS),
+    // owners' uploads: their links end then too (functions/core/uploads.ts)
+    ...expiryRule("expire-uploads", TASK_RETENTION_DAYS, UPLOAD_KEY_PREFIX),
   ];
 }
 

@@ -28,3 +28,29 @@ export function parseImageKey(key: string): { taskId: string; name: string } | n
   if (rest.length > 0 || !TASK_ID.test(taskId) || !isImageName(name)) return null;
   return { taskId, name };
 }
+
+/** Where owners' uploads (`POST /v1/uploads`) live: `uploads/<expires>.<random>.<ext>`. */
+export const UPLOAD_KEY_PREFIX = "uploads/";
+
+/**
+ * An upload's file name: the epoch second it expires at, 128 random bits (base64url: the name is
+ * the credential, unguessable) and its type's extension.
+ */
+const UPLOAD_NAME = /^([0-9]{10,12})\.([A-Za-z0-9_-]{22})\.(png|jpeg|gif|webp)$/;
+
+export function isUploadName(name: string): boolean {
+  return UPLOAD_NAME.test(name);
+}
+
+/** The store key of an upload named by {@link isUploadName}. */
+export function uploadKey(name: string): string {
+  if (!isUploadName(name)) throw new Error(`not an upload name: ${name}`);
+  return `${UPLOAD_KEY_PREFIX}${name}`;
+}
+
+/** The name and expiry (epoch seconds) inside an upload key, else null. */
+export function parseUploadKey(key: string): { name: string; expires: number } | null {
+  if (!key.startsWith(UPLOAD_KEY_PREFIX)) return null;
+  const match = UPLOAD_NAME.exec(key.slice(UPLOAD_KEY_PREFIX.length));
+  return match ? { name: match[0], expires: Number(match[1]) } : null;
+}

@@ -65,6 +65,8 @@ const GRID_ACTIONS: ReadonlySet<TaskAction> = new Set([
   "PAN",
   "INPAINT",
   "BLEND",
+  "EDIT",
+  "RETEXTURE",
 ]);
 
 export function isGridTask(task: { action: TaskAction; buttons: Button[] }): boolean {

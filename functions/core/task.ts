@@ -30,6 +30,9 @@ export const TaskAction = z.enum([
   "DESCRIBE",
   "BLEND",
   "SHORTEN",
+  // trueai's TaskAction names for /submit/edits and /submit/retexture
+  "EDIT",
+  "RETEXTURE",
   "ACTION",
 ]);
 export type TaskAction = z.infer<typeof TaskAction>;

@@ -551,6 +551,63 @@ export async function submitVideo(
   );
 }
 
+export interface EditInput extends JobInput {
+  /** the picture to edit: a data URI or an http(s) URL */
+  image: string;
+  prompt: string;
+  /** what to repaint (a data URI; sent as `maskBase64`); absent: the whole picture */
+  mask?: string;
+  accountFilter?: Record<string, unknown>;
+}
+
+/** `POST /v1/edits`: Midjourney's editor on an image of the client's (EDIT, a grid). */
+export function submitEdit(
+  deps: SubmitDeps,
+  owner: string,
+  input: EditInput,
+  idempotencyKey?: string,
+): Promise<Task> {
+  return startJob(
+    deps,
+    owner,
+    { route: "POST /v1/edits", kind: "edits", action: "EDIT", prompt: input.prompt },
+    input,
+    {
+      ...present(input, ["prompt", "image", "accountFilter"]),
+      ...(input.mask ? { maskBase64: input.mask } : {}),
+    },
+    idempotencyKey,
+  );
+}
+
+export interface RetextureInput extends JobInput {
+  image: string;
+  prompt: string;
+  accountFilter?: Record<string, unknown>;
+}
+
+/** `POST /v1/retexture`: the image's shapes kept, its surface redone from the prompt. */
+export function submitRetexture(
+  deps: SubmitDeps,
+  owner: string,
+  input: RetextureInput,
+  idempotencyKey?: string,
+): Promise<Task> {
+  return startJob(
+    deps,
+    owner,
+    {
+      route: "POST /v1/retexture",
+      kind: "retexture",
+      action: "RETEXTURE",
+      prompt: input.prompt,
+    },
+    input,
+    present(input, ["prompt", "image", "accountFilter"]),
+    idempotencyKey,
+  );
+}
+
 /**
  * `GET /v1/tasks/{id}/seed`: the upstream's seed of a finished task. 409 before SUCCESS, 422
  * when the upstream has none for it, 502 when it cannot be asked.

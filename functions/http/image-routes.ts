@@ -1,10 +1,12 @@
 import type { Env, Hono } from "hono";
 import { NotFoundError } from "../core/errors.ts";
 import { imageKey, isImageName } from "../core/image-keys.ts";
-import type { ImageStore, TaskStore } from "../core/ports.ts";
+import type { Clock, ImageStore, TaskStore } from "../core/ports.ts";
 import { getTask } from "../core/queries.ts";
+import { createUpload, uploadKeyOf } from "../core/uploads.ts";
 import type { AuthEnv } from "./auth.ts";
-import { TaskId } from "./schemas.ts";
+import { TaskId, UploadBody } from "./schemas.ts";
+import { limitBody, readBody } from "./validate.ts";
 
 /**
  * The base of the links this API signs: PUBLIC_URL (any path kept, no trailing slash), never
@@ -65,5 +67,51 @@ export function mountTaskImages(
     });
     c.header("cache-control", "no-store");
     return c.redirect(url, 302);
+  });
+}
+
+/**
+ * Body limit of `POST /v1/uploads`: like every route with an image, the whole request must fit
+ * Lambda's 6 MB synchronous payload, so 5 MiB of JSON (about 3.7 MB of image).
+ */
+export const UPLOAD_BODY_LIMIT = 5 * 1024 * 1024;
+
+/**
+ * `POST /v1/uploads` (the owner's key) and `GET /uploads/{name}` (no key: the upstream fetches
+ * it from a prompt, and the unguessable name is the credential). Served by read, which already
+ * holds the image store; the bytes go through the function both ways, so its body limit bounds
+ * them (docs/images.md "Uploads").
+ */
+export function mountUploads<E extends Env>(
+  app: Hono<E>,
+  deps: { images?: ImageStore; publicUrl: string; clock?: Clock; retentionDays?: number },
+) {
+  const now = () => deps.clock?.now() ?? new Date();
+  app.get("/uploads/:name", async (c) => {
+    const key = uploadKeyOf(c.req.param("name"), now());
+    const object = key ? await deps.images?.get(key) : null;
+    if (!object) throw new NotFoundError("No such upload, or it has expired.");
+    return c.body(object.body, 200, {
+      "content-type": object.contentType,
+      "content-length": String(object.bytes),
+      "cache-control": "public, max-age=86400, immutable",
+      "x-content-type-options": "nosniff",
+      "content-security-policy": "default-src 'none'; sandbox",
+    });
+  });
+  app.post("/v1/uploads", limitBody(UPLOAD_BODY_LIMIT), async (c) => {
+    const body = await readBody(c, UploadBody);
+    if (!deps.images)
+      throw new NotFoundError("Uploads need an image store (IMAGE_DIR or IMAGE_BUCKET).");
+    const upload = await createUpload(
+      {
+        images: deps.images,
+        clock: { now },
+        retentionDays: deps.retentionDays ?? 90,
+        origin: linkOrigin(deps.publicUrl),
+      },
+      body.image,
+    );
+    return c.json(upload, 201);
   });
 }

@@ -7,6 +7,7 @@ import { CALLBACK_PATH, ROUTES } from "../routes.ts";
 import { UpstreamTask } from "../upstream/schemas.ts";
 import { CALLBACK_LIMIT } from "./callback-app.ts";
 import { DOCS_CONTENT_TYPES } from "./docs-app.ts";
+import { UPLOAD_BODY_LIMIT } from "./image-routes.ts";
 import {
   codesOfStatus,
   ErrorBody,
@@ -25,12 +26,16 @@ import {
   CreatedKey,
   CreateKeyBody,
   DescribeBody,
+  EditBody,
   ImagineBody,
   LimitsBody,
   ListQuery,
   ModalBody,
   OwnerLimits,
+  RetextureBody,
   ShortenBody,
+  UploadBody,
+  UploadResponse,
   UsageAnswer,
   VideoBody,
 } from "./schemas.ts";
@@ -97,6 +102,9 @@ const REQUESTS = {
   DescribeRequest: DescribeBody,
   ShortenRequest: ShortenBody,
   VideoRequest: VideoBody,
+  EditRequest: EditBody,
+  RetextureRequest: RetextureBody,
+  UploadRequest: UploadBody,
   UpstreamTask,
 };
 
@@ -150,6 +158,7 @@ const ANSWERS = {
   TaskPage,
   Seed,
   Health,
+  Upload: UploadResponse,
   WebhookAnswer,
   Error: ErrorBody,
   ...(Object.fromEntries(
@@ -281,6 +290,38 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
       schema: "VideoRequest",
       limit: SUBMIT_LIMITS.video,
       example: { image: EXAMPLE_IMAGE, prompt: "the boat drifts slowly", motion: "low" },
+    },
+    idempotent: true,
+    ok: { status: 202, description: "the new task", schema: "Task" },
+    errors: SUBMIT_ERRORS,
+  },
+  "POST /v1/edits": {
+    operationId: "edit",
+    summary: "Edit an image with Midjourney's editor",
+    description:
+      "`image` is a data URI or an https URL; `mask` (a data URI, optional) marks what to repaint. The task (`EDIT`) answers as imagine's: a grid with buttons. A host without the route (novicezk) is `422 upstream_unsupported`.",
+    tag: "jobs",
+    auth: true,
+    body: {
+      schema: "EditRequest",
+      limit: SUBMIT_LIMITS.edits,
+      example: { image: EXAMPLE_IMAGE, prompt: "a paper boat on a calm lake at dawn" },
+    },
+    idempotent: true,
+    ok: { status: 202, description: "the new task", schema: "Task" },
+    errors: SUBMIT_ERRORS,
+  },
+  "POST /v1/retexture": {
+    operationId: "retexture",
+    summary: "Retexture an image",
+    description:
+      "Keeps the image's shapes and redoes its surfaces from the prompt (`RETEXTURE`, a grid with buttons). trueai has the route; new-api gateways (CometAPI) and novicezk do not.",
+    tag: "jobs",
+    auth: true,
+    body: {
+      schema: "RetextureRequest",
+      limit: SUBMIT_LIMITS.retexture,
+      example: { image: EXAMPLE_IMAGE, prompt: "made of folded newspaper" },
     },
     idempotent: true,
     ok: { status: 202, description: "the new task", schema: "Task" },
@@ -547,6 +588,31 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
       status: 200,
       description: "the file",
       content: { "image/png": {}, "image/webp": {}, "image/jpeg": {}, "video/mp4": {} },
+    },
+    errors: [404],
+  },
+  "POST /v1/uploads": {
+    operationId: "upload",
+    summary: "Keep an image of yours and get a link a prompt can use",
+    description:
+      "`201` with `url`, an https link to our own copy that opens without a key (the upstream fetches it), and `expiresAt`, the end of the owner's retention (`TASK_RETENTION_DAYS`). Put the link in a prompt: an image prompt, `--sref <url>`, `--cref <url>`. The type comes from the bytes (PNG, JPEG, GIF, WebP); anything else is `400`.",
+    tag: "jobs",
+    auth: true,
+    body: { schema: "UploadRequest", limit: UPLOAD_BODY_LIMIT, example: { image: EXAMPLE_IMAGE } },
+    ok: { status: 201, description: "the upload's link", schema: "Upload" },
+    errors: [400, 401, 413, 503],
+  },
+  "GET /uploads/{name}": {
+    operationId: "uploadLink",
+    summary: "An upload at its link (no key: the unguessable name is the credential)",
+    description: "An unknown or expired link is `404`.",
+    tag: "jobs",
+    auth: false,
+    path: { name: "the upload's name, from the `url` that `POST /v1/uploads` answered" },
+    ok: {
+      status: 200,
+      description: "the image",
+      content: { "image/png": {}, "image/jpeg": {}, "image/gif": {}, "image/webp": {} },
     },
     errors: [404],
   },

@@ -7,7 +7,7 @@ import { getUsage, type QuotaStore } from "../core/quota.ts";
 import { type AuthEnv, createApiKeyAuth } from "./auth.ts";
 import { createBaseApp } from "./base.ts";
 import { mountGallery } from "./gallery.ts";
-import { linkOrigin, mountImageLinks, mountTaskImages } from "./image-routes.ts";
+import { linkOrigin, mountImageLinks, mountTaskImages, mountUploads } from "./image-routes.ts";
 import { encodeCursor, ListQuery, TaskId, UsageQuery } from "./schemas.ts";
 import { readQuery } from "./validate.ts";
 
@@ -22,6 +22,8 @@ export interface ReadAppDeps {
   publicUrl: string;
   /** The owners' usage counters (docs/operating.md); absent: no usage route. */
   quota?: QuotaStore;
+  /** TASK_RETENTION_DAYS: how long an upload's link lives (default 90). */
+  retentionDays?: number;
   clock?: Clock;
 }
 
@@ -39,6 +41,8 @@ export function createReadApp(deps: ReadAppDeps) {
 
   app.use("/v1/*", createApiKeyAuth(deps.authenticate));
   mountTaskImages(app, deps);
+  // uploads: POST under the key; their GET, like the signed links, without
+  mountUploads(app, deps);
 
   app.get("/v1/tasks", async (c) => {
     const query = readQuery(c, ListQuery);

@@ -215,6 +215,45 @@ export const VideoBody = z
   });
 export type VideoBody = z.infer<typeof VideoBody>;
 
+/** `POST /v1/edits`: Midjourney's editor (docs/upstreams.md §3). */
+export const EditBody = z
+  .strictObject({
+    image: ImageRef,
+    prompt: Prompt,
+    mask: ImageDataUri.optional(),
+    accountFilter: AccountFilter.optional(),
+    webhookUrl: WebhookUrl.optional(),
+    webhookEvents: WebhookEvents.optional(),
+    metadata: ClientMetadata.optional(),
+    mode: Mode.optional(),
+  })
+  .refine(...eventsNeedUrl);
+export type EditBody = z.infer<typeof EditBody>;
+
+/** `POST /v1/retexture`. */
+export const RetextureBody = z
+  .strictObject({
+    image: ImageRef,
+    prompt: Prompt,
+    accountFilter: AccountFilter.optional(),
+    webhookUrl: WebhookUrl.optional(),
+    webhookEvents: WebhookEvents.optional(),
+    metadata: ClientMetadata.optional(),
+    mode: Mode.optional(),
+  })
+  .refine(...eventsNeedUrl);
+export type RetextureBody = z.infer<typeof RetextureBody>;
+
+/** `POST /v1/uploads`: one image, kept as our own copy (docs/images.md "Uploads"). */
+export const UploadBody = z.strictObject({ image: ImageDataUri });
+export type UploadBody = z.infer<typeof UploadBody>;
+
+/** `201` of `POST /v1/uploads`. */
+export const UploadResponse = z.object({
+  url: z.url(),
+  expiresAt: z.iso.datetime(),
+});
+
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 export const TaskId = z.string().regex(ULID, { message: "not a task id" });

@@ -7,7 +7,9 @@ import {
   submitAction,
   submitBlend,
   submitDescribe,
+  submitEdit,
   submitModal,
+  submitRetexture,
   submitShorten,
   submitVideo,
 } from "../core/workflow.ts";
@@ -17,8 +19,10 @@ import {
   ActionBody,
   BlendBody,
   DescribeBody,
+  EditBody,
   ImagineBody,
   ModalBody,
+  RetextureBody,
   ShortenBody,
   VideoBody,
 } from "./schemas.ts";
@@ -46,6 +50,8 @@ export const SUBMIT_LIMITS = {
   describe: 5 * MiB,
   shorten: 64 * KiB,
   video: 5 * MiB,
+  edits: 5 * MiB,
+  retexture: 5 * MiB,
   cancel: KiB,
 } as const;
 
@@ -97,6 +103,18 @@ export function createSubmitApp(deps: SubmitAppDeps) {
     const key = readIdempotencyKey(c);
     const body = await readBody(c, VideoBody);
     return c.json(await submitVideo(deps, c.get("owner"), body, key), 202);
+  });
+
+  app.post("/v1/edits", limitBody(SUBMIT_LIMITS.edits), async (c) => {
+    const key = readIdempotencyKey(c);
+    const body = await readBody(c, EditBody);
+    return c.json(await submitEdit(deps, c.get("owner"), body, key), 202);
+  });
+
+  app.post("/v1/retexture", limitBody(SUBMIT_LIMITS.retexture), async (c) => {
+    const key = readIdempotencyKey(c);
+    const body = await readBody(c, RetextureBody);
+    return c.json(await submitRetexture(deps, c.get("owner"), body, key), 202);
   });
 
   // served by submit: it asks the upstream to stop the job, and only submit holds the upstream key

@@ -3,7 +3,7 @@ import { createReadStream } from "node:fs";
 import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, extname, resolve, sep } from "node:path";
 import { Readable } from "node:stream";
-import { parseImageKey } from "../core/image-keys.ts";
+import { parseImageKey, parseUploadKey } from "../core/image-keys.ts";
 import { signImageLink, verifyImageLink } from "../core/image-links.ts";
 import { CONTENT_TYPES, linkWindow } from "../core/images.ts";
 import type { Clock, ImageStore, StoredObject } from "../core/ports.ts";
@@ -29,7 +29,7 @@ export function createFsImageStore(options: FsImageStoreOptions): ImageStore {
   const root = resolve(options.dir);
 
   function pathOf(key: string): string {
-    if (!parseImageKey(key)) throw new Error(`not an image key: ${key}`);
+    if (!parseImageKey(key) && !parseUploadKey(key)) throw new Error(`not an image key: ${key}`);
     const path = resolve(root, ...key.split("/"));
     if (!path.startsWith(root + sep)) throw new Error(`not an image key: ${key}`);
     return path;

@@ -7,7 +7,9 @@ export type SubmitKind =
   | "blend"
   | "describe"
   | "shorten"
-  | "video";
+  | "video"
+  | "edits"
+  | "retexture";
 
 /**
  * Midjourney's speed for one job (docs/api.md `mode`): sent as the path prefix `/mj-fast`,
@@ -260,6 +262,14 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       };
     }
     if (status >= 500) return { kind: "unavailable", reason: `HTTP ${status}` };
+    // no such route (a host without retexture, say): nothing was started there
+    if ((status === 404 || status === 405) && json === undefined) {
+      return {
+        kind: "rejected",
+        code: status,
+        reason: `the upstream has no /submit/${route} route`,
+      };
+    }
     if (status === 401 || status === 403) {
       return {
         kind: "unavailable",

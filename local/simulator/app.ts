@@ -7,11 +7,13 @@ import {
   blend,
   change,
   describe,
+  edits,
   fetchTask,
   imageSeed,
   imagine,
   listByCondition,
   modal,
+  retexture,
   shorten,
   submit,
   video,
@@ -84,11 +86,15 @@ function createMjRoutes(engine: Engine, apiKey: string, cancel: CancelBehaviour)
     });
   }
 
-  // novicezk has imagine, change, describe and blend; the plus family has no /change
+  // novicezk has imagine, change, describe and blend; the plus family has no /change; edits
+  // goes through new-api's relay (router/relay-router.go), retexture only to trueai
+  const plus = { imagine, action, modal, blend, describe, shorten, video, edits };
   const submitRoutes =
     engine.profile === "novicezk"
       ? { imagine, change, blend, describe }
-      : { imagine, action, modal, blend, describe, shorten, video };
+      : engine.profile === "trueai"
+        ? { ...plus, retexture }
+        : plus;
   for (const [name, handler] of Object.entries(submitRoutes)) {
     mj.post(`/submit/${name}`, async (c) => {
       const text = await c.req.text();

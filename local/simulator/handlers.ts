@@ -110,6 +110,21 @@ const Video = z.object({
   taskId: z.string().nullish(),
 });
 
+// trueai-org/midjourney-proxy, src/Midjourney.Base/Dto/SubmitEditsDTO.cs: prompt and image
+// (an http URL or a data URI) for both /submit/edits and /submit/retexture; the mask some
+// gateways document is `maskBase64`
+const Edit = z.object({
+  ...Base,
+  prompt: z
+    .string({ error: "image或prompt不能为空" })
+    .trim()
+    .min(1, { error: "image或prompt不能为空" }),
+  image: z
+    .string({ error: "image或prompt不能为空" })
+    .refine((s) => DATA_URI.test(s) || HTTP_URL.test(s), { error: "base64格式错误" }),
+  maskBase64: DataUri.nullish(),
+});
+
 const ListByCondition = z.object({
   ids: z.array(z.union([z.string(), z.number()]).transform(String)).nullish(),
 });
@@ -494,6 +509,34 @@ export const video: Handler = (engine, body, directives) => {
   });
   return acceptedOrQueued(task, directives);
 };
+
+function imageJob(action: "EDIT" | "RETEXTURE", command: string): Handler {
+  return (engine, body, directives) => {
+    const input = Edit.safeParse(body);
+    if (!input.success) return invalid(input.error);
+    const { prompt, image, maskBase64, state, notifyHook } = input.data;
+    const refusal = checkBanned(prompt);
+    if (refusal) return refusal;
+    const seed = createHash("sha256")
+      .update(`${action}|${image}|${maskBase64 ?? ""}|${prompt}`)
+      .digest("hex");
+    const task = engine.createTask({
+      action,
+      prompt,
+      description: () => `/${command} ${prompt}`,
+      state,
+      notifyHook,
+      look: gridLook(seed),
+    });
+    return acceptedOrQueued(task, directives);
+  };
+}
+
+/** `/submit/edits` (trueai also answers `/submit/edit`): a grid, like imagine's. */
+export const edits: Handler = imageJob("EDIT", "edit");
+
+/** `/submit/retexture`: trueai only (new-api's relay forwards no such route). */
+export const retexture: Handler = imageJob("RETEXTURE", "retexture");
 
 /** Unknown ids answer as the configured real server would: NZ 200 empty, TA 204, NA/CometAPI 400. */
 export function fetchTask(engine: Engine, id: string): Reply {

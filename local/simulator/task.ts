@@ -22,7 +22,9 @@ export type SimAction =
   | "BLEND"
   | "DESCRIBE"
   | "SHORTEN"
-  | "VIDEO";
+  | "VIDEO"
+  | "EDIT"
+  | "RETEXTURE";
 
 export interface SimButton {
   customId: string;

@@ -521,3 +521,55 @@ describe("npx paperboat", () => {
     expect(run.stdout.trim()).toBe(`${stack.url}: ok`);
   });
 });
+
+describe("paperboat upload, edit, retexture", () => {
+  const png = () => {
+    const file = join(home, "boat.png");
+    const image = new PNG({ width: 4, height: 4 });
+    image.data.fill(200);
+    writeFileSync(file, PNG.sync.write(image));
+    return file;
+  };
+
+  it("upload <file> prints a link that opens without a key and gives back the same bytes", async () => {
+    const file = png();
+    const run = await cli(["upload", file], asAlice());
+    expect(run.code).toBe(0);
+    const url = run.stdout.trim();
+    expect(url.startsWith(`${stack.url}/uploads/`)).toBe(true);
+    const answer = await fetch(url);
+    expect(Buffer.from(await answer.arrayBuffer()).equals(readFileSync(file))).toBe(true);
+    const json = await cli(["upload", file, "--json"], asAlice());
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      url: expect.any(String),
+      expiresAt: expect.any(String),
+    });
+  });
+
+  it("upload of a file that is not an image is a usage error (exit 2)", async () => {
+    const file = join(home, "notes.txt");
+    writeFileSync(file, "not a picture");
+    const run = await cli(["upload", file], asAlice());
+    expect(run.code).toBe(2);
+    expectOneSentence(run.stderr, "is not a PNG, JPEG, GIF or WebP image");
+  });
+
+  it("edit <file> <prompt> --wait: an EDIT task, followed to SUCCESS", async () => {
+    const run = await cli(
+      ["edit", png(), "the boat at night", "--mask", png(), "--wait", "--json", ...FAST],
+      asAlice(),
+    );
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      action: "EDIT",
+      status: "SUCCESS",
+      prompt: "the boat at night",
+    });
+  });
+
+  it("retexture on a host without the route (the cometapi simulator) is exit 4, naming it", async () => {
+    const run = await cli(["retexture", png(), "made of newspaper"], asAlice());
+    expect(run.code).toBe(4);
+    expect(run.stderr).toContain("/submit/retexture");
+  });
+});

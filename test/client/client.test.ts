@@ -399,3 +399,29 @@ async function serve(
       }),
   };
 }
+
+describe("uploads and image jobs from the client", () => {
+  const PNG_1x1 =
+    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
+
+  it("upload answers a keyless link; an edit using it runs to SUCCESS", async () => {
+    const pb = client();
+    const upload = await pb.upload(PNG_1x1);
+    expectTypeOf(upload.expiresAt).toEqualTypeOf<string>();
+    expect((await fetch(upload.url)).status).toBe(200);
+    const task = await pb.edit({ image: upload.url, prompt: "the boat in fog" });
+    expect(task.action).toBe("EDIT");
+    const done = await pb.waitForTask(task.id, { intervalMs: 30 });
+    expect(done.status).toBe("SUCCESS");
+  });
+
+  it("a refused upload and a refused retexture are typed ApiErrors", async () => {
+    const pb = client();
+    const notImage = await pb.upload("data:image/png;base64,aGVsbG8gd29ybGQ=").catch((e) => e);
+    expect(notImage).toBeInstanceOf(ApiError);
+    expect(notImage).toMatchObject({ status: 400, code: "validation_failed" });
+    // the default simulator speaks for a new-api gateway, which has no /submit/retexture
+    const refused = await pb.retexture({ image: PNG_1x1, prompt: "paper" }).catch((e) => e);
+    expect(refused).toMatchObject({ status: 422, code: "upstream_rejected" });
+  });
+});

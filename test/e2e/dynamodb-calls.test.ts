@@ -80,6 +80,30 @@ describe("DynamoDB requests per operation", () => {
     expect(retryCounts).toEqual({ TransactWriteItems: 1 });
   });
 
+  it("an edit costs what imagine does: 1 TransactWriteItems + 1 UpdateItem, no read", async () => {
+    const [counts, answer] = await requestsOf(() =>
+      alice.call("POST", "/v1/edits", {
+        image: "https://example.org/boat.png",
+        prompt: "an edited boat --sim-drop-hooks",
+      }),
+    );
+    expect(answer.status).toBe(202);
+    expect(counts).toEqual({ TransactWriteItems: 1, UpdateItem: 1 });
+  });
+
+  it("an upload and a GET of its link touch no table: 0 requests", async () => {
+    const png =
+      "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
+    const [counts, answer] = await requestsOf(() =>
+      alice.call("POST", "/v1/uploads", { image: png }),
+    );
+    expect(answer.status).toBe(201);
+    expect(counts).toEqual({});
+    const [getCounts, file] = await requestsOf(() => fetch(answer.body.url));
+    expect(file.status).toBe(200);
+    expect(getCounts).toEqual({});
+  });
+
   it("a webhook: 1 UpdateItem and no read; one that finishes the task adds 1 write (its slot back), a duplicate does not", async () => {
     const { task, truth } = await finishedUpstreamWithoutWebhooks("a webhook's boat");
 

@@ -66,7 +66,12 @@ const callbackSecret = randomBytes(32).toString("base64url");
 
 beforeAll(async () => {
   proxy = await startDynamoDbProxy(dynamodbEndpoint());
-  stack = await startTestStack({ dynamodbEndpoint: proxy.endpoint, callbackSecret });
+  // trueai: the host with every submit route the document has (retexture included)
+  stack = await startTestStack({
+    dynamodbEndpoint: proxy.endpoint,
+    callbackSecret,
+    simulator: { profile: "trueai" },
+  });
 });
 afterAll(async () => {
   await stack?.stop();

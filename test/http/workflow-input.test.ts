@@ -483,6 +483,8 @@ describe("413 for bodies over the route's limit", () => {
     ["describe", () => "/v1/describe", SUBMIT_LIMITS.describe, "base64"],
     ["shorten", () => "/v1/shorten", SUBMIT_LIMITS.shorten, "prompt"],
     ["video", () => "/v1/video", SUBMIT_LIMITS.video, "image"],
+    ["edits", () => "/v1/edits", SUBMIT_LIMITS.edits, "image"],
+    ["retexture", () => "/v1/retexture", SUBMIT_LIMITS.retexture, "image"],
   ])("%s", async (_name, path, limit, field) => {
     const before = [submits(), await count()];
     const value =
@@ -498,7 +500,7 @@ describe("413 for bodies over the route's limit", () => {
   });
 
   it("keeps the image routes within Lambda's 6 MB request payload", () => {
-    for (const route of ["modal", "blend", "describe", "video"] as const) {
+    for (const route of ["modal", "blend", "describe", "video", "edits", "retexture"] as const) {
       expect(SUBMIT_LIMITS[route]).toBeLessThanOrEqual(5 * 1024 * 1024);
     }
   });

@@ -277,6 +277,26 @@ describe("the bundled reconciler's image copies", () => {
       404,
     );
   });
+
+  it("keeps an upload in the bucket (read's PutObject under uploads/) and serves it at its keyless link", async () => {
+    const alice = api(gateway, OWNERS.alice.key);
+    const png = Buffer.from(
+      "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==",
+      "base64",
+    );
+    const upload = await alice.call("POST", "/v1/uploads", {
+      image: `data:image/png;base64,${png.toString("base64")}`,
+    });
+    expect(upload.status).toBe(201);
+    const name = new URL(upload.body.url).pathname.split("/").pop();
+    // our own copy in the bucket, under uploads/
+    const stored = await fetch(`${s3.endpoint}/${s3.bucket}/uploads/${name}`);
+    expect(stored.status).toBe(200);
+    const file = await fetch(`${gateway.url}/uploads/${name}`);
+    expect(file.status).toBe(200);
+    expect(file.headers.get("content-type")).toBe("image/png");
+    expect(Buffer.from(await file.arrayBuffer()).equals(png)).toBe(true);
+  });
 });
 
 describe("the bundled dispatcher, queue consumer and webhooks function", () => {

@@ -4,7 +4,7 @@ import { build } from "esbuild";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { FUNCTION_SETTINGS } from "../../functions/compose.ts";
 import { Config } from "../../functions/config.ts";
-import { IMAGE_KEY_PREFIX } from "../../functions/core/image-keys.ts";
+import { IMAGE_KEY_PREFIX, UPLOAD_KEY_PREFIX } from "../../functions/core/image-keys.ts";
 import { LINKS } from "../../functions/platform.ts";
 import {
   CALLBACK_PATH,
@@ -361,6 +361,8 @@ describe("the image bucket (docs/images.md)", () => {
 
   // the copies also expire with their task, after TASK_RETENTION_DAYS (90 unless set at deploy)
   const withTasks = { id: "expire-with-tasks", prefix: IMAGE_KEY_PREFIX, expiresIn: "90 days" };
+  // owners' uploads (POST /v1/uploads) end with the owner's retention too
+  const uploads = { id: "expire-uploads", prefix: UPLOAD_KEY_PREFIX, expiresIn: "90 days" };
 
   it("is private, with no CORS, and expires task images after ImageRetentionDays", () => {
     const bucket = ci.component("sst.aws.Bucket", "Images").args;
@@ -369,17 +371,19 @@ describe("the image bucket (docs/images.md)", () => {
     expect(rulesFor("365")).toEqual([
       { id: "expire-task-images", prefix: IMAGE_KEY_PREFIX, expiresIn: "365 days" },
       withTasks,
+      uploads,
     ]);
     expect(rulesFor("1")).toEqual([
       { id: "expire-task-images", prefix: IMAGE_KEY_PREFIX, expiresIn: "1 day" },
       withTasks,
+      uploads,
     ]);
     // 0: no rule of its own; the copies still go with their task
-    expect(rulesFor("0")).toEqual([withTasks]);
+    expect(rulesFor("0")).toEqual([withTasks, uploads]);
   });
 
   it("expires a task's items and its copies alike: TASK_RETENTION_DAYS reaches every function that creates them", () => {
-    for (const name of ["Submit", "ImagineQueueSubscriber", "DispatchStream"]) {
+    for (const name of ["Submit", "ImagineQueueSubscriber", "DispatchStream", "Read"]) {
       const fn = ci.functions.find((f) => f.name.startsWith(name));
       expect(fn?.environment.TASK_RETENTION_DAYS, name).toBe("90");
     }
@@ -450,7 +454,14 @@ const GRANTED: Record<string, string[]> = {
   Callback: ["dynamodb:UpdateItem"],
   // get, list queries; presigned image links are GetObject signed by read's role; a table
   // key's lastUsedAt (submit and webhooks write already)
-  Read: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "s3:GetObject"],
+  // uploads: PutObject under uploads/ only (POST /v1/uploads), GetObject to serve them
+  Read: [
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:UpdateItem",
+    "s3:GetObject",
+    "s3:PutObject",
+  ],
   Docs: [],
   // delivery logs, retryNow, the secret versions and their rotation
   Webhooks: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"],
@@ -494,7 +505,7 @@ describe("least privilege (IAM)", () => {
     const indexes = `${arn("Table")}/index/*`;
     const allowed: Record<string, string[]> = {
       dynamodb: [arn("Table"), indexes],
-      s3: [`${arn("Images")}/*`],
+      s3: [`${arn("Images")}/*`, `${arn("Images")}/${UPLOAD_KEY_PREFIX}*`],
       events: [arn("Events")],
       sqs: [arn("ImagineQueue"), arn("ImagineDeadLetters"), arn("YoungPolls")],
     };

@@ -68,6 +68,8 @@ export interface CrashChaosReport {
     received: number;
     /** Distinct events beyond one terminal event per task (a second id for the same change). */
     extra: number;
+    /** From the upstream going idle to the last expected event received; -1 if some never came. */
+    drainedMs: number;
   };
   dynamodb: { total: Record<string, number>; throttled: number };
   durationMs: number;
@@ -413,6 +415,9 @@ export async function runCrashChaos(options: CrashChaosOptions): Promise<CrashCh
     let wrongType = 0;
     let extra = 0;
     let delivered = 0;
+    let lastReceived = -1;
+    let lastProgressAt = Date.now();
+    let eventsDrainedMs = -1;
     for (;;) {
       const byTask = new Map<string, string[]>();
       for (const event of receiver.events.values()) {
@@ -433,7 +438,18 @@ export async function runCrashChaos(options: CrashChaosOptions): Promise<CrashCh
         wrongType += got.filter((type) => type !== want).length;
         extra += Math.max(0, got.filter((type) => type === want).length - 1);
       }
-      if (missing.length === 0 || Date.now() > deadline) break;
+      // The local stack runs every function in one process: under load its dispatcher falls
+      // behind and drains the backlog once the clients stop. Wait while deliveries still
+      // arrive; give up only after a minute without a new one (or past the settle time, then).
+      if (receiver.received() !== lastReceived) {
+        lastReceived = receiver.received();
+        lastProgressAt = Date.now();
+      }
+      if (missing.length === 0) {
+        eventsDrainedMs = Date.now() - simulatorDone;
+        break;
+      }
+      if (Date.now() > deadline && Date.now() - lastProgressAt > 60_000) break;
       await sleep(500);
     }
     const expected = [...finalStatus.values()].filter((s) => expectedType(s) !== null).length;
@@ -472,6 +488,7 @@ export async function runCrashChaos(options: CrashChaosOptions): Promise<CrashCh
         wrongType,
         received: receiver.received(),
         extra,
+        drainedMs: eventsDrainedMs,
       },
       dynamodb: { total: proxy.counts(), throttled },
       durationMs: Date.now() - started,

@@ -69,6 +69,7 @@ and watch for a step backwards.
 | terminal events delivered (distinct webhook-id) | ${r.events.delivered} of ${r.events.expected} (missing ${r.events.missing.length}) | all |
 | events of the wrong type / second ids for one change | ${r.events.wrongType} / ${r.events.extra} | 0 / 0 |
 | deliveries received (redeliveries included) | ${r.events.received} | |
+| last expected event received, after the upstream went idle | ${r.events.drainedMs < 0 ? "not all came" : `${(r.events.drainedMs / 1000).toFixed(0)} s`} | the local stack's one process drains its dispatcher backlog once the clients stop |
 | whole run | ${(r.durationMs / 1000).toFixed(1)} s | |
 
 DynamoDB requests (counted by the proxy, throttled ones included):

@@ -295,6 +295,9 @@ const state = {
   /** nextCursor after the pages loaded so far */
   cursor: /** @type {string | null} */ (null),
   pagesLoaded: 0,
+  /** whether the usage panel has been read since sign-in, and must be read again next poll */
+  usageShown: false,
+  usageAgain: false,
   /** the task shown in the dialog */
   openId: /** @type {string | null} */ (null),
   rootId: /** @type {string | null} */ (null),
@@ -403,6 +406,9 @@ function signOut(reason) {
   state.order = [];
   state.cursor = null;
   state.pagesLoaded = 0;
+  state.usageShown = false;
+  $("usage-days").replaceChildren();
+  setText($("usage-summary"), "");
   cards.clear();
   treeNodes.clear();
   $("grid").replaceChildren();
@@ -629,6 +635,12 @@ async function poll() {
     renderGrid();
     renderDialog();
     setReachable(true);
+    // and once more on the poll after a change: a finished task's counters are written just
+    // after its status, so the poll that sees the status may still read the old counts
+    if (state.changed || !state.usageShown || state.usageAgain) {
+      state.usageAgain = state.changed;
+      await loadUsage();
+    }
     if (!state.changed) state.quietPolls++;
     delay = somethingRuns() ? busyDelay() : IDLE_POLL_MS;
   } catch (error) {
@@ -645,6 +657,62 @@ async function poll() {
     delay = 0;
   }
   schedulePoll(delay);
+}
+
+const USAGE_DAYS = 7;
+
+/** `{IMAGINE: 3, UPSCALE: 1}` → "3 imagine, 1 upscale" (largest first). */
+function countsText(counts) {
+  return Object.entries(counts)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, n]) => `${n} ${name.toLowerCase()}`)
+    .join(", ");
+}
+
+/**
+ * The owner's jobs per UTC day over the last week (GET /v1/usage): one line a day with a bar
+ * (a <meter>, no inline style) and the jobs by action. Read on sign-in and when tasks change;
+ * a failure to read it says so in the panel and never stops the grid's polling.
+ */
+async function loadUsage() {
+  const epoch = state.epoch;
+  const day = (ms) => new Date(ms).toISOString().slice(0, 10);
+  const now = Date.now();
+  const dates = Array.from({ length: USAGE_DAYS }, (_, i) =>
+    day(now - (USAGE_DAYS - 1 - i) * 86_400_000),
+  );
+  let usage;
+  try {
+    usage = await call("GET", `/v1/usage?from=${dates[0]}&to=${dates[USAGE_DAYS - 1]}`);
+  } catch (error) {
+    if (epoch !== state.epoch || !(error instanceof ApiError) || error.status === 401) return;
+    setText($("usage-summary"), `Usage could not be read: ${error.describe()}`);
+    return;
+  }
+  if (epoch !== state.epoch) return;
+  state.usageShown = true;
+  const byDate = new Map(usage.days.map((d) => [d.date, d]));
+  const total = (d) => Object.values(d?.jobs ?? {}).reduce((a, b) => a + b, 0);
+  const most = Math.max(1, ...dates.map((date) => total(byDate.get(date))));
+  const jobs = total(usage.totals);
+  setText(
+    $("usage-summary"),
+    jobs === 0
+      ? "No jobs in the last 7 days."
+      : `${jobs} job${jobs === 1 ? "" : "s"} (${countsText(usage.totals.jobs)}), ${usage.totals.failed} failed.`,
+  );
+  $("usage-days").replaceChildren(
+    ...dates.map((date) => {
+      const d = byDate.get(date);
+      const n = total(d);
+      const label = `${date}: ${n} job${n === 1 ? "" : "s"}${d?.failed ? `, ${d.failed} failed` : ""}`;
+      return h("li", {}, [
+        h("span", { className: "usage-date" }, [date.slice(5)]),
+        h("meter", { min: 0, max: most, value: n, attrs: { "aria-label": label } }),
+        h("span", { className: "usage-count" }, [n === 0 ? "–" : countsText(d?.jobs ?? {})]),
+      ]);
+    }),
+  );
 }
 
 /** Unfinished tasks that are in the grid but no longer on the first page. */

@@ -132,6 +132,39 @@ describe("the gallery in Chromium", { timeout: 60_000 }, () => {
     await page.close();
   });
 
+  it("shows the owner's jobs of the last 7 days, and counts a new one", async () => {
+    const page = await newPage();
+    await signIn(page, OWNERS.bob.key);
+    await page.locator("#workspace").waitFor({ state: "visible", timeout: WAIT });
+    const jobsSoFar = async () => {
+      const usage = await api(stack, OWNERS.bob.key).call("GET", "/v1/usage");
+      return Object.values(usage.body.totals.jobs as Record<string, number>).reduce(
+        (a, b) => a + b,
+        0,
+      );
+    };
+    const summary = () => page.locator("#usage-summary").textContent();
+    const before = await jobsSoFar();
+    await expect
+      .poll(summary, { timeout: WAIT })
+      .toMatch(before === 0 ? /^No jobs/ : new RegExp(`^${before} jobs? \\(`));
+    expect(await page.locator("#usage-days li").count()).toBe(7);
+
+    const prompt = "a boat counted in the usage";
+    await imagine(page, prompt);
+    await page.locator(`#grid li[data-status="SUCCESS"]`).filter({ hasText: prompt }).waitFor({
+      timeout: WAIT,
+    });
+    expect(await jobsSoFar()).toBe(before + 1);
+    await expect
+      .poll(summary, { timeout: WAIT })
+      .toMatch(new RegExp(`^${before + 1} jobs? \\(.*imagine`));
+    // today is the last line: its bar is not empty
+    const today = page.locator("#usage-days li").last().locator("meter");
+    expect(Number(await today.getAttribute("value"))).toBeGreaterThanOrEqual(1);
+    expect(await today.getAttribute("aria-label")).toMatch(/job/);
+  });
+
   it("signs in, imagines, shows the grid image, runs U1 and shows the upscale", async () => {
     const page = await newPage();
     await signIn(page, OWNERS.alice.key);

@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { startDynamoDbProxy } from "../local/dynamodb-proxy.ts";
 import { startStack } from "../local/stack.ts";
 import { table } from "./lib/markdown.ts";
@@ -9,6 +11,8 @@ type Counts = Record<string, number>;
 /** The fields of our API's answers this file reads. */
 interface Answer {
   id?: string;
+  key?: string;
+  status?: string;
   upstreamTaskId?: string;
   nextCursor?: string | null;
 }
@@ -53,11 +57,18 @@ export async function benchRequestCounts(options: {
     });
   const stack = await start();
   const reconcilerStack = await start();
-  const call = (s: { url: string }, method: string, path: string, body?: unknown, headers = {}) =>
+  const call = (
+    s: { url: string },
+    method: string,
+    path: string,
+    body?: unknown,
+    headers = {},
+    key = apiKey,
+  ) =>
     fetch(`${s.url}${path}`, {
       method,
       headers: {
-        authorization: `Bearer ${apiKey}`,
+        authorization: `Bearer ${key}`,
         ...(body === undefined ? {} : { "content-type": "application/json" }),
         ...headers,
       },
@@ -119,10 +130,10 @@ export async function benchRequestCounts(options: {
     if ((applied as { result?: string }).result !== "applied")
       throw new Error("counts: webhook not applied");
     record(
-      "webhook (applies)",
+      "webhook (applies, finishes the task)",
       hookCounts,
-      "1 UpdateItem",
-      describe(hookCounts) === "1 UpdateItem",
+      "2 UpdateItem (the SUCCESS, its slot back)",
+      describe(hookCounts) === "2 UpdateItem",
     );
     const [dupCounts] = await counted(stack, hook);
     record(
@@ -161,6 +172,181 @@ export async function benchRequestCounts(options: {
     );
     record("list page by status", statusCounts, "1 Query", describe(statusCounts) === "1 Query");
 
+    // Issue 16's routes; the exact counts are asserted by test/e2e/dynamodb-calls.test.ts and
+    // test/e2e/api-keys.test.ts
+    const owner = `counted-${randomBytes(3).toString("hex")}`;
+    const admin = (method: string, path: string, body?: unknown) =>
+      call(stack, method, path, body, {}, stack.adminKey);
+    const [createCounts, created] = await counted(stack, () =>
+      admin("POST", "/v1/admin/keys", { owner }),
+    );
+    if (created.status !== 201 || !created.body.key)
+      throw new Error(`counts: admin key ${created.status}`);
+    record(
+      "admin: POST /v1/admin/keys",
+      createCounts,
+      "≤ 1 write, 0 reads",
+      total(createCounts, WRITES) <= 1 && total(createCounts, READS) === 0 && !createCounts.Query,
+    );
+    const tableKey = created.body.key;
+    const [firstKeyCounts] = await counted(stack, () =>
+      call(stack, "GET", "/v1/tasks?limit=1", undefined, {}, tableKey),
+    );
+    record(
+      "list page, table key's first use (lookup + lastUsedAt)",
+      firstKeyCounts,
+      "1 GetItem + 1 UpdateItem + 1 Query",
+      describe(firstKeyCounts) === "1 GetItem + 1 Query + 1 UpdateItem",
+    );
+    const [cachedKeyCounts] = await counted(stack, () =>
+      call(stack, "GET", "/v1/tasks?limit=1", undefined, {}, tableKey),
+    );
+    record(
+      "list page, table key cached",
+      cachedKeyCounts,
+      "1 Query (no key lookup)",
+      describe(cachedKeyCounts) === "1 Query",
+    );
+    const limited = await admin("PUT", `/v1/admin/owners/${owner}/limits`, {
+      concurrent: 5,
+      perDay: 100,
+    });
+    if (limited.status !== 200) throw new Error(`counts: limits ${limited.status}`);
+    // the write function's container looks the table key up on its first use: out of the count
+    await call(
+      stack,
+      "POST",
+      "/v1/imagine",
+      { prompt: "a limited warm-up boat --sim-drop-hooks" },
+      {},
+      tableKey,
+    );
+    const [limitedCounts, limitedTask] = await counted(stack, () =>
+      call(
+        stack,
+        "POST",
+        "/v1/imagine",
+        { prompt: "a limited counted boat --sim-drop-hooks" },
+        {},
+        tableKey,
+      ),
+    );
+    if (limitedTask.status !== 202) throw new Error(`counts: limited ${limitedTask.status}`);
+    record(
+      "submit, owner with limits (issue 16)",
+      limitedCounts,
+      "≤ 1 TransactWriteItems + 1 UpdateItem",
+      (limitedCounts.TransactWriteItems ?? 0) <= 1 &&
+        (limitedCounts.UpdateItem ?? 0) <= 1 &&
+        total(limitedCounts, WRITES) <=
+          (limitedCounts.TransactWriteItems ?? 0) + (limitedCounts.UpdateItem ?? 0) &&
+        total(limitedCounts, READS) === 0 &&
+        !limitedCounts.Query,
+    );
+    await stack.simulator?.idle();
+    const limitedTruth = stack.simulator
+      ?.tasks()
+      .find((t) => t.id === limitedTask.body.upstreamTaskId);
+    const [limitedHookCounts, limitedApplied] = await counted(stack, () =>
+      fetch(`${stack.url}/hooks/midjourney`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(limitedTruth),
+      }).then((r) => r.json()),
+    );
+    if ((limitedApplied as { result?: string }).result !== "applied")
+      throw new Error("counts: limited webhook not applied");
+    record(
+      "webhook finishing a task, SUCCESS (issue 16)",
+      limitedHookCounts,
+      "≤ 2 writes (the task, slot + usage), 0 reads",
+      total(limitedHookCounts, WRITES) <= 2 &&
+        total(limitedHookCounts, READS) === 0 &&
+        !limitedHookCounts.Query,
+    );
+
+    const failing = await call(stack, "POST", "/v1/imagine", {
+      prompt: "a failing counted boat --sim-fail --sim-drop-hooks",
+    });
+    await stack.simulator?.idle();
+    const failedTruth = stack.simulator?.tasks().find((t) => t.id === failing.body.upstreamTaskId);
+    const [failCounts, failApplied] = await counted(stack, () =>
+      fetch(`${stack.url}/hooks/midjourney`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(failedTruth),
+      }).then((r) => r.json()),
+    );
+    if ((failApplied as { result?: string }).result !== "applied")
+      throw new Error("counts: failing webhook not applied");
+    record(
+      "webhook finishing a task, FAILURE (issue 16)",
+      failCounts,
+      "≤ 2 writes (the task, slot + failure count), 0 reads",
+      total(failCounts, WRITES) <= 2 && total(failCounts, READS) === 0 && !failCounts.Query,
+    );
+
+    const toCancel = await call(stack, "POST", "/v1/imagine", {
+      prompt: "a cancelled counted boat --sim-drop-hooks",
+    });
+    const [cancelCounts, cancelled] = await counted(stack, () =>
+      call(stack, "POST", `/v1/tasks/${toCancel.body.id}/cancel`),
+    );
+    if (cancelled.status !== 202) throw new Error(`counts: cancel ${cancelled.status}`);
+    record(
+      "POST /v1/tasks/{id}/cancel",
+      cancelCounts,
+      "1 GetItem + 2 UpdateItem (the CANCEL, its slot)",
+      describe(cancelCounts) === "1 GetItem + 2 UpdateItem",
+    );
+    const [usageCounts, usage] = await counted(stack, () => call(stack, "GET", "/v1/usage"));
+    if (usage.status !== 200) throw new Error(`counts: usage ${usage.status}`);
+    record("GET /v1/usage", usageCounts, "1 Query", describe(usageCounts) === "1 Query");
+
+    const receiver = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => res.writeHead(204).end());
+    });
+    await new Promise<void>((ok) => receiver.listen(0, "127.0.0.1", ok));
+    try {
+      const port = (receiver.address() as AddressInfo).port;
+      await stack.dispatchOnce(); // whatever the scenarios above queued, out of the counts
+      const [endpointCounts, endpoint] = await counted(stack, () =>
+        call(stack, "POST", "/v1/webhook-endpoints", { url: `http://127.0.0.1:${port}/hook` }),
+      );
+      if (endpoint.status !== 201) throw new Error(`counts: endpoint ${endpoint.status}`);
+      record(
+        "POST /v1/webhook-endpoints",
+        endpointCounts,
+        "≤ 1 write",
+        total(endpointCounts, WRITES) <= 1,
+      );
+      const hooked = await call(stack, "POST", "/v1/imagine", {
+        prompt: "a boat for an endpoint --sim-drop-hooks",
+      });
+      await stack.dispatchOnce();
+      await stack.simulator?.idle();
+      const hookedTruth = stack.simulator?.tasks().find((t) => t.id === hooked.body.upstreamTaskId);
+      await fetch(`${stack.url}/hooks/midjourney`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(hookedTruth),
+      }).then((r) => r.json());
+      const [dispatchCounts, report] = await counted(stack, () => stack.dispatchOnce());
+      record(
+        `dispatchOnce, one event to an endpoint (delivered: ${report.delivered})`,
+        dispatchCounts,
+        "2 Query, 1 TransactWriteItems, 1 GetItem, 2 UpdateItem",
+        report.delivered === 1 &&
+          describe(dispatchCounts) === "1 GetItem + 2 Query + 1 TransactWriteItems + 2 UpdateItem",
+      );
+      const [idleDispatch] = await counted(stack, () => stack.dispatchOnce());
+      record("dispatchOnce, idle", idleDispatch, "1 Query", describe(idleDispatch) === "1 Query");
+    } finally {
+      receiver.close();
+      receiver.closeAllConnections();
+    }
+
     let next = 0;
     await Promise.all(
       Array.from({ length: 6 }, async () => {
@@ -179,18 +365,18 @@ export async function benchRequestCounts(options: {
     record(
       `reconciler run, ${unfinished} unfinished tasks (batch 50)`,
       runCounts,
-      `${pages} Query (1 per page), no Scan, 1 UpdateItem per changed task`,
-      runCounts.Query === pages &&
+      `${pages + 1} Query (1 per page, 1 for expired modals), no Scan, 2 UpdateItem per changed task (the SUCCESS, its slot back)`,
+      runCounts.Query === pages + 1 &&
         !runCounts.Scan &&
-        runCounts.UpdateItem === report.applied &&
+        runCounts.UpdateItem === 2 * report.applied &&
         !runCounts.GetItem,
     );
     const [idleCounts] = await counted(reconcilerStack, () => reconcilerStack.reconcileOnce());
     record(
       "reconciler run, nothing unfinished",
       idleCounts,
-      "1 Query",
-      describe(idleCounts) === "1 Query",
+      "2 Query (the first page, the modals)",
+      describe(idleCounts) === "2 Query",
     );
   } finally {
     await reconcilerStack.stop();

@@ -274,7 +274,7 @@ describe("other results", () => {
 });
 
 describe("the webhook path", () => {
-  it("is still exactly one UpdateItem, which also marks the SUCCESS for copying", async () => {
+  it("marks the SUCCESS for copying in its one status write (the second gives the owner's slot back)", async () => {
     const submitted = await alice.imagine({ prompt: "a counted boat --sim-drop-hooks" });
     await stack.simulator?.idle();
     const truth = stack.simulator?.tasks().find((t) => t.id === submitted.body.upstreamTaskId);
@@ -286,7 +286,8 @@ describe("the webhook path", () => {
       body: JSON.stringify(truth),
     });
     expect(hook.status).toBe(200);
-    expect(proxy.counts()).toEqual({ UpdateItem: 1 });
+    // the status write marks the copy; one more UpdateItem returns the task's slot (operating.md)
+    expect(proxy.counts()).toEqual({ UpdateItem: 2 });
     expect((await alice.task(submitted.body.id)).body.imagesStatus).toBe("pending");
 
     // and the copy costs one Query and one UpdateItem, never a GetItem

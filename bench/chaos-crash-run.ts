@@ -374,6 +374,7 @@ export async function runCrashChaos(options: CrashChaosOptions): Promise<CrashCh
     let pending = [...accepted.values()];
     let lost: CrashChaosReport["lost"] = [];
     let matching = 0;
+    let convergedLastAt = Date.now();
     for (;;) {
       lost = [];
       const read = await readTasks(url, headers, pending);
@@ -389,8 +390,13 @@ export async function runCrashChaos(options: CrashChaosOptions): Promise<CrashCh
         if (same) matching++;
         else lost.push({ taskId: id, ours: task.status, truth: truth?.status ?? "no job" });
       }
+      // as for the events below: the one local process drains its reconciler and webhook
+      // backlog after the clients stop, so wait while tasks still converge, and past the settle
+      // time give up only after a minute in which none did
+      if (lost.length < pending.length) convergedLastAt = Date.now();
       pending = lost.map((l) => l.taskId);
-      if (lost.length === 0 || Date.now() > deadline) break;
+      if (lost.length === 0) break;
+      if (Date.now() > deadline && Date.now() - convergedLastAt > 60_000) break;
       await sleep(500);
     }
     polling = false;

@@ -73,17 +73,22 @@ const eventsNeedUrl: [
   { message: "webhookEvents needs a webhookUrl", path: ["webhookEvents"] },
 ];
 
+/** What every submit route takes besides its own fields, in this order. */
+const SUBMIT_OPTIONS = {
+  accountFilter: AccountFilter.optional(),
+  webhookUrl: WebhookUrl.optional(),
+  webhookEvents: WebhookEvents.optional(),
+  metadata: ClientMetadata.optional(),
+  mode: Mode.optional(),
+};
+
 /** `POST /v1/imagine` (docs/api.md). */
 export const ImagineBody = z
   .strictObject({
     prompt: z.string().trim().min(1, { message: "prompt must not be empty" }).max(8000),
     botType: z.enum(["MID_JOURNEY", "NIJI_JOURNEY"]).optional(),
     base64Array: z.array(ImageDataUri).max(5).optional(),
-    accountFilter: AccountFilter.optional(),
-    webhookUrl: WebhookUrl.optional(),
-    webhookEvents: WebhookEvents.optional(),
-    metadata: ClientMetadata.optional(),
-    mode: Mode.optional(),
+    ...SUBMIT_OPTIONS,
   })
   .refine(...eventsNeedUrl);
 export type ImagineBody = z.infer<typeof ImagineBody>;
@@ -121,11 +126,7 @@ export const BlendBody = z
       .max(5, { message: "blend takes 2 to 5 images" }),
     dimensions: z.enum(["PORTRAIT", "SQUARE", "LANDSCAPE"]).optional(),
     botType: BotType.optional(),
-    accountFilter: AccountFilter.optional(),
-    webhookUrl: WebhookUrl.optional(),
-    webhookEvents: WebhookEvents.optional(),
-    metadata: ClientMetadata.optional(),
-    mode: Mode.optional(),
+    ...SUBMIT_OPTIONS,
   })
   .refine(...eventsNeedUrl);
 export type BlendBody = z.infer<typeof BlendBody>;
@@ -136,11 +137,7 @@ export const DescribeBody = z
     base64: ImageDataUri.optional(),
     link: HttpUrl.optional(),
     botType: BotType.optional(),
-    accountFilter: AccountFilter.optional(),
-    webhookUrl: WebhookUrl.optional(),
-    webhookEvents: WebhookEvents.optional(),
-    metadata: ClientMetadata.optional(),
-    mode: Mode.optional(),
+    ...SUBMIT_OPTIONS,
   })
   .refine((b) => (b.base64 === undefined) !== (b.link === undefined), {
     message: "describe takes exactly one image: `base64` (a data URI) or `link` (a URL)",
@@ -154,11 +151,7 @@ export const ShortenBody = z
   .strictObject({
     prompt: Prompt,
     botType: BotType.optional(),
-    accountFilter: AccountFilter.optional(),
-    webhookUrl: WebhookUrl.optional(),
-    webhookEvents: WebhookEvents.optional(),
-    metadata: ClientMetadata.optional(),
-    mode: Mode.optional(),
+    ...SUBMIT_OPTIONS,
   })
   .refine(...eventsNeedUrl);
 export type ShortenBody = z.infer<typeof ShortenBody>;
@@ -190,11 +183,7 @@ export const VideoBody = z
       .string()
       .regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, { message: "not a task id" })
       .optional(),
-    accountFilter: AccountFilter.optional(),
-    webhookUrl: WebhookUrl.optional(),
-    webhookEvents: WebhookEvents.optional(),
-    metadata: ClientMetadata.optional(),
-    mode: Mode.optional(),
+    ...SUBMIT_OPTIONS,
   })
   .refine(...eventsNeedUrl)
   .refine((b) => b.action === "extend" || b.image !== undefined, {
@@ -221,11 +210,7 @@ export const EditBody = z
     image: ImageRef,
     prompt: Prompt,
     mask: ImageDataUri.optional(),
-    accountFilter: AccountFilter.optional(),
-    webhookUrl: WebhookUrl.optional(),
-    webhookEvents: WebhookEvents.optional(),
-    metadata: ClientMetadata.optional(),
-    mode: Mode.optional(),
+    ...SUBMIT_OPTIONS,
   })
   .refine(...eventsNeedUrl);
 export type EditBody = z.infer<typeof EditBody>;
@@ -235,11 +220,7 @@ export const RetextureBody = z
   .strictObject({
     image: ImageRef,
     prompt: Prompt,
-    accountFilter: AccountFilter.optional(),
-    webhookUrl: WebhookUrl.optional(),
-    webhookEvents: WebhookEvents.optional(),
-    metadata: ClientMetadata.optional(),
-    mode: Mode.optional(),
+    ...SUBMIT_OPTIONS,
   })
   .refine(...eventsNeedUrl);
 export type RetextureBody = z.infer<typeof RetextureBody>;

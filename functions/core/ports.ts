@@ -77,6 +77,16 @@ export interface TaskStore {
    */
   listModalsCreatedBefore(query: { before: Date; limit: number }): Promise<Task[]>;
   /**
+   * Gives back the slots of finished tasks (created before `createdBefore`, at most `limit`)
+   * whose release did not happen after their terminal write: each one conditional write, so
+   * a slot is never given back twice, whoever gets there first. Returns the ids released.
+   */
+  releaseHeldSlots(query: {
+    createdBefore: Date;
+    limit: number;
+    at: Date;
+  }): Promise<{ released: string[]; errors: number }>;
+  /**
    * Unfinished tasks (MODAL aside) created at or after `since`, oldest first, at most `limit`:
    * the young end of the same index, for the polls soon after a submit.
    */

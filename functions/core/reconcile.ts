@@ -30,6 +30,8 @@ export interface ReconcileReport {
   expired: number;
   /** MODAL tasks cancelled because no modal came within the modal deadline */
   modalsCancelled: number;
+  /** Finished tasks whose slot had not come back (their release failed) and now has. */
+  slotsReleased: number;
   pages: number;
   upstreamErrors: number;
   /** Tasks whose update failed on its own (logged); the rest of their page still applied. */
@@ -57,6 +59,7 @@ export async function reconcile(
     applied: 0,
     expired: 0,
     modalsCancelled: 0,
+    slotsReleased: 0,
     pages: 0,
     upstreamErrors: 0,
     taskErrors: 0,
@@ -77,6 +80,7 @@ export async function reconcile(
     inBudget,
     report,
   );
+  if (inBudget()) await releaseHeldSlots(deps, batchSize, report);
   report.durationMs = Date.now() - startedAt;
   deps.log.info("reconcile finished", { ...report });
   return report;
@@ -122,6 +126,37 @@ async function reconcileBatch(
         message: (error as Error).message,
       });
     }
+  }
+}
+
+/** A finished task's slot is looked for only this long after creation (its own release first). */
+export const SLOT_RELEASE_GRACE_SECONDS = 120;
+
+/**
+ * A finished task gives its owner's slot back in a second write after its terminal one; when
+ * that write failed (the store throttled, the process killed in between), the task waits in
+ * the index's RELEASE partition and is released here: one Query, one conditional transaction
+ * per task found (never twice: the task's `slot` is the condition). Only tasks older than the
+ * grace period are read, so a release in flight is rarely raced (and harmless when it is).
+ */
+async function releaseHeldSlots(
+  deps: ReconcileDeps,
+  batchSize: number,
+  report: ReconcileReport,
+): Promise<void> {
+  const now = deps.clock.now();
+  try {
+    const { released, errors } = await deps.store.releaseHeldSlots({
+      createdBefore: new Date(now.getTime() - SLOT_RELEASE_GRACE_SECONDS * 1000),
+      limit: batchSize,
+      at: now,
+    });
+    report.slotsReleased += released.length;
+    report.taskErrors += errors;
+    for (const taskId of released) deps.log.warn("task slot given back late", { taskId });
+  } catch (error) {
+    report.taskErrors++;
+    deps.log.error("reconcile: held slots not read", { error: (error as Error).name });
   }
 }
 

@@ -12,13 +12,21 @@ export const keys = {
   statusTask: (status: TaskStatus, id: string) => `${status}#${id}`,
   statusPrefix: (status: TaskStatus) => `${status}#`,
   /**
-   * gsi3: unfinished tasks only (sparse); the attributes are removed at a terminal status.
+   * gsi3: unfinished tasks (sparse); a terminal status moves the task to `slotRelease` until
+   * its slot is back, then the attributes are removed.
    * The sort key is the id (a ULID: creation order). A task waiting in MODAL waits for its
    * owner, not for the upstream, so it lives under its own partition (`modals`) while it
    * waits: the reconciler's pages of `unfinished` go only to tasks that can progress.
    */
   unfinished: () => "UNFINISHED",
   modals: () => "MODAL",
+  /**
+   * gsi3 partition of a finished task whose slot may not be back yet: the terminal write puts
+   * it here and the write that returns the slot takes it out, so a release that failed (the
+   * store throttled, the process killed between the two writes) is found and done again by the
+   * reconciler instead of holding the owner's slot for ever.
+   */
+  slotRelease: () => "RELEASE",
   /** The gsi3 partition of a task in this (unfinished) status. */
   unfinishedPartition: (status: TaskStatus) => (status === "MODAL" ? "MODAL" : "UNFINISHED"),
   /** Every ULID created before `at` sorts below this (its 10-character time prefix). */

@@ -85,16 +85,25 @@ export function creationWrites(tableName: string, task: Task): TransactItem[] {
 
 /**
  * The write that gives a finished task's slot back, and counts a failure on the day's usage:
- * one request (an UpdateItem, or a transaction of two for a failure). It follows the terminal
- * write that applied, which the forward-only rule lets happen once per task: so it runs once.
- * Only tasks created holding a slot (`slot` on their item) give one back.
+ * one transaction that also takes the task out of the RELEASE partition and drops its `slot`,
+ * on condition that it still holds it. The terminal write that precedes it happens once per
+ * task (the forward-only rule), and this condition makes the release itself happen once, so
+ * the reconciler can do it again for a task whose release failed without ever giving a slot
+ * back twice. Only tasks created holding a slot (`slot` on their item) give one back.
  */
 export async function releaseSlot(
   client: DynamoDBDocumentClient,
   tableName: string,
-  finished: { owner: string; status: string },
+  finished: { id: string; owner: string; status: string },
   at: Date,
-): Promise<void> {
+): Promise<"released" | "already"> {
+  const task = {
+    TableName: tableName,
+    Key: keys.task(finished.id),
+    UpdateExpression: "REMOVE #slot, gsi3pk, gsi3sk",
+    ConditionExpression: "attribute_exists(#slot)",
+    ExpressionAttributeNames: { "#slot": "slot" },
+  };
   const slot = {
     TableName: tableName,
     Key: keys.quota(finished.owner),
@@ -102,29 +111,59 @@ export async function releaseSlot(
     ExpressionAttributeNames: { "#running": "running" },
     ExpressionAttributeValues: { ":minusOne": -1 },
   };
-  if (finished.status !== "FAILURE") {
-    await retryConflicts(() => client.send(new UpdateCommand(slot)));
-    return;
-  }
   const date = utcDate(at);
-  await retryConflicts(() =>
-    client.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          { Update: slot },
-          {
-            Update: {
-              TableName: tableName,
-              Key: keys.usageDay(finished.owner, date),
-              UpdateExpression: "SET #owner = :owner, #date = :date ADD #failed :one",
-              ExpressionAttributeNames: { "#owner": "owner", "#date": "date", "#failed": "failed" },
-              ExpressionAttributeValues: { ":owner": finished.owner, ":date": date, ":one": 1 },
-            },
-          },
-        ],
+  const failed = {
+    TableName: tableName,
+    Key: keys.usageDay(finished.owner, date),
+    UpdateExpression: "SET #owner = :owner, #date = :date ADD #failed :one",
+    ExpressionAttributeNames: { "#owner": "owner", "#date": "date", "#failed": "failed" },
+    ExpressionAttributeValues: { ":owner": finished.owner, ":date": date, ":one": 1 },
+  };
+  try {
+    await retryConflicts(() =>
+      client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Update: task },
+            { Update: slot },
+            ...(finished.status === "FAILURE" ? [{ Update: failed }] : []),
+          ],
+        }),
+      ),
+    );
+    return "released";
+  } catch (error) {
+    const reasons = error instanceof TransactionCanceledException ? error.CancellationReasons : [];
+    if (reasons?.[0]?.Code === "ConditionalCheckFailed") return "already";
+    throw error;
+  }
+}
+
+/**
+ * Takes a finished task that holds no slot (created before limits existed) out of the RELEASE
+ * partition: one conditional write, nothing counted.
+ */
+export async function leaveRelease(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  id: string,
+): Promise<"released" | "already"> {
+  try {
+    await client.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: keys.task(id),
+        UpdateExpression: "REMOVE gsi3pk, gsi3sk",
+        ConditionExpression: "attribute_not_exists(#slot) AND gsi3pk = :release",
+        ExpressionAttributeNames: { "#slot": "slot" },
+        ExpressionAttributeValues: { ":release": keys.slotRelease() },
       }),
-    ),
-  );
+    );
+    return "already";
+  } catch (error) {
+    if ((error as { name?: string }).name === "ConditionalCheckFailedException") return "already";
+    throw error;
+  }
 }
 
 /** Runs `send` again while it only meets another transaction on the same item. */

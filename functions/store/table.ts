@@ -7,9 +7,10 @@
  * - gsi2 (owner's tasks by status):     gsi1pk = OWNER#<owner>, gsi2sk = <status>#<task id>;
  *   the sort key only needs the status and the id, so a webhook's single write can move it
  *   without knowing (or reading) the owner.
- * - gsi3 (sparse: unfinished tasks):    gsi3pk = UNFINISHED, gsi3sk = <task id>;
- *   removed when the task reaches a terminal status, so the reconciler's cost follows the
- *   unfinished set, not the table.
+ * - gsi3 (sparse: unfinished tasks):    gsi3pk = UNFINISHED, gsi3sk = <task id>; MODAL for
+ *   tasks waiting for their owner; a terminal status moves the task to RELEASE, and the write
+ *   that gives its slot back removes the attributes, so the reconciler's cost follows the
+ *   unfinished set (and slots not yet back), not the table.
  * - gsi4 (sparse: a task's children):   gsi4pk = PARENT#<parent id>, gsi4sk = <task id>; only
  *   tasks started from a button (actions) have it. `GET /v1/tasks/{id}` reads `children` here.
  *   Also the table's API keys (APIKEY#<id> / APIKEY): gsi4pk = APIKEYS,

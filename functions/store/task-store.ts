@@ -35,7 +35,13 @@ import {
   taskRank,
 } from "../core/task.ts";
 import { keys } from "./keys.ts";
-import { creationWrites, quotaErrorOf, releaseSlot, sendCreating } from "./quota-store.ts";
+import {
+  creationWrites,
+  leaveRelease,
+  quotaErrorOf,
+  releaseSlot,
+  sendCreating,
+} from "./quota-store.ts";
 import { expiresAtOf, TABLE } from "./table.ts";
 
 type Item = Record<string, unknown>;
@@ -335,14 +341,14 @@ export function buildAdvance(
       sets.push("gsi7pk = :dispatch");
     }
   }
-  if (!isTerminal(update.status)) {
-    // into MODAL's own partition while it waits for its owner, back when it moves on
-    values[":gsi3pk"] = keys.unfinishedPartition(update.status);
-    values[":gsi3sk"] = id;
-    sets.push("gsi3pk = :gsi3pk", "gsi3sk = :gsi3sk");
-  }
-  let expression = `SET ${sets.join(", ")}`;
-  if (isTerminal(update.status)) expression += " REMOVE gsi3pk, gsi3sk";
+  // into MODAL's own partition while it waits for its owner, back when it moves on; a finished
+  // task waits in RELEASE until the write that gives its slot back (releaseSlot) removes it
+  values[":gsi3pk"] = isTerminal(update.status)
+    ? keys.slotRelease()
+    : keys.unfinishedPartition(update.status);
+  values[":gsi3sk"] = id;
+  sets.push("gsi3pk = :gsi3pk", "gsi3sk = :gsi3sk");
+  const expression = `SET ${sets.join(", ")}`;
   return {
     Key: keys.task(id),
     UpdateExpression: expression,
@@ -539,15 +545,56 @@ export function createTaskStore({
   /** After a terminal write that applied: the task's slot back, once (see releaseSlot). */
   async function release(item: Item | undefined, at: Date): Promise<void> {
     if (!item?.slot || typeof item.owner !== "string" || typeof item.status !== "string") return;
+    if (typeof item.id !== "string") return;
     try {
-      await releaseSlot(client, tableName, { owner: item.owner, status: item.status }, at);
+      await releaseSlot(
+        client,
+        tableName,
+        { id: item.id, owner: item.owner, status: item.status },
+        at,
+      );
     } catch (error) {
-      // the task's own write stands; the owner's counter keeps this slot (logged for repair)
-      log.error("task slot not released", {
-        taskId: typeof item.id === "string" ? item.id : null,
-        error: (error as Error).name,
-      });
+      // the task's own write stands; it stays in the RELEASE partition, where the reconciler's
+      // next run finds it and gives the slot back (releaseHeldSlots)
+      log.warn("task slot not released yet", { taskId: item.id, error: (error as Error).name });
     }
+  }
+
+  async function releaseHeldSlots(query: {
+    createdBefore: Date;
+    limit: number;
+    at: Date;
+  }): Promise<{ released: string[]; errors: number }> {
+    const { Items } = await client.send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: "gsi3",
+        KeyConditionExpression: "gsi3pk = :release AND gsi3sk < :before",
+        ExpressionAttributeValues: {
+          ":release": keys.slotRelease(),
+          ":before": keys.createdBefore(query.createdBefore),
+        },
+        Limit: query.limit,
+      }),
+    );
+    const released: string[] = [];
+    let errors = 0;
+    for (const item of Items ?? []) {
+      if (typeof item.id !== "string") continue;
+      try {
+        const owner = typeof item.owner === "string" ? item.owner : null;
+        const status = typeof item.status === "string" ? item.status : null;
+        const outcome =
+          item.slot && owner && status
+            ? await releaseSlot(client, tableName, { id: item.id, owner, status }, query.at)
+            : await leaveRelease(client, tableName, item.id);
+        if (outcome === "released") released.push(item.id);
+      } catch (error) {
+        errors++;
+        log.error("task slot not released", { taskId: item.id, error: (error as Error).name });
+      }
+    }
+    return { released, errors };
   }
 
   async function getTree(id: string): Promise<{ task: Task; childIds: string[] } | null> {
@@ -962,6 +1009,7 @@ export function createTaskStore({
     listByOwner,
     listUnfinished,
     listModalsCreatedBefore,
+    releaseHeldSlots,
     listUnfinishedCreatedSince,
     parkModal,
     listByAction,

@@ -104,12 +104,12 @@ describe("DynamoDB requests per operation", () => {
     expect(getCounts).toEqual({});
   });
 
-  it("a webhook: 1 UpdateItem and no read; one that finishes the task adds 1 write (its slot back), a duplicate does not", async () => {
+  it("a webhook: 1 UpdateItem and no read; one that finishes the task adds 1 TransactWriteItems (its slot back, the task out of the release index), a duplicate does not", async () => {
     const { task, truth } = await finishedUpstreamWithoutWebhooks("a webhook's boat");
 
     const [counts, applied] = await requestsOf(() => postWebhook(truth));
     expect(applied).toEqual({ status: 200, body: { result: "applied" } });
-    expect(counts).toEqual({ UpdateItem: 2 });
+    expect(counts).toEqual({ UpdateItem: 1, TransactWriteItems: 1 });
 
     const [duplicateCounts, duplicate] = await requestsOf(() => postWebhook(truth));
     expect(duplicate).toEqual({ status: 200, body: { result: "stale" } });
@@ -167,7 +167,7 @@ describe("DynamoDB requests per operation", () => {
     expect(otherCounts).toEqual({ GetItem: 1 });
   });
 
-  it("a cancel: 1 GetItem + 2 UpdateItem (the CANCEL, its event inside; its slot back); 1 GetItem when refused (finished: 409, another owner's: 404)", async () => {
+  it("a cancel: 1 GetItem + 1 UpdateItem (the CANCEL, its event inside) + 1 TransactWriteItems (its slot back); 1 GetItem when refused (finished: 409, another owner's: 404)", async () => {
     const submitted = await alice.imagine({ prompt: "a cancelled boat --sim-drop-hooks" });
     const cancel = (key = OWNERS.alice.key) =>
       api(stack, key).call("POST", `/v1/tasks/${submitted.body.id}/cancel`);
@@ -178,7 +178,7 @@ describe("DynamoDB requests per operation", () => {
     const [counts, cancelled] = await requestsOf(() => cancel());
     expect(cancelled.status).toBe(202);
     expect(cancelled.body.status).toBe("CANCEL");
-    expect(counts).toEqual({ GetItem: 1, UpdateItem: 2 });
+    expect(counts).toEqual({ GetItem: 1, UpdateItem: 1, TransactWriteItems: 1 });
 
     const [againCounts, again] = await requestsOf(() => cancel());
     expect(again.status).toBe(409);
@@ -210,7 +210,7 @@ describe("DynamoDB requests per operation", () => {
 });
 
 describe("outbound webhooks' DynamoDB requests", () => {
-  it("the upstream's webhook for a task with a webhookUrl is still 2 UpdateItem (the SUCCESS, its slot); delivering it costs 2 Query, 1 TransactWriteItems, 1 GetItem (the secret) and 2 UpdateItem", async () => {
+  it("the upstream's webhook for a task with a webhookUrl is still 2 writes (the SUCCESS, its slot); delivering it costs 2 Query, 1 TransactWriteItems, 1 GetItem (the secret) and 2 UpdateItem", async () => {
     const receiver = createServer((req, res) => {
       req.resume();
       req.on("end", () => res.writeHead(204).end());
@@ -227,7 +227,7 @@ describe("outbound webhooks' DynamoDB requests", () => {
       const truth = stack.simulator?.tasks().find((t) => t.id === submitted.body.upstreamTaskId);
       const [counts, applied] = await requestsOf(() => postWebhook(truth));
       expect(applied.body).toEqual({ result: "applied" });
-      expect(counts).toEqual({ UpdateItem: 2 });
+      expect(counts).toEqual({ UpdateItem: 1, TransactWriteItems: 1 });
 
       // the dispatcher: the index, the owner's account endpoints (once per owner per run), the
       // outbox → delivery transaction, the owner's secret version, the claim and the record of
@@ -260,7 +260,7 @@ describe("the reconciler's DynamoDB requests", () => {
   });
   afterAll(() => own?.stop());
 
-  it("reads 1 Query per page of 50 unfinished tasks, 1 for expired modals, and never Scans: 120 tasks → 4 Query, 2 UpdateItem each (the SUCCESS, its slot back)", async () => {
+  it("reads 1 Query per page of 50 unfinished tasks, 1 for expired modals, 1 for slots not yet back, and never Scans: 120 tasks → 5 Query, 1 UpdateItem + 1 TransactWriteItems each (the SUCCESS, its slot back)", async () => {
     const count = 120;
     let next = 0;
     await Promise.all(
@@ -277,12 +277,12 @@ describe("the reconciler's DynamoDB requests", () => {
     const report = await own.reconcileOnce();
     expect(report).toMatchObject({ checked: count, applied: count, pages: 3 });
     // the pages, and one look at the MODAL partition for modals past their deadline
-    expect(proxy.counts()).toEqual({ Query: 4, UpdateItem: 2 * count });
+    expect(proxy.counts()).toEqual({ Query: 5, UpdateItem: count, TransactWriteItems: count });
 
-    // now nothing is unfinished: an idle run is two Queries, whatever the table holds
+    // now nothing is unfinished: an idle run is three Queries, whatever the table holds
     proxy.reset();
     const idle = await own.reconcileOnce();
     expect(idle).toMatchObject({ checked: 0, applied: 0, pages: 1 });
-    expect(proxy.counts()).toEqual({ Query: 2 });
+    expect(proxy.counts()).toEqual({ Query: 3 });
   });
 });

@@ -286,8 +286,8 @@ describe("the webhook path", () => {
       body: JSON.stringify(truth),
     });
     expect(hook.status).toBe(200);
-    // the status write marks the copy; one more UpdateItem returns the task's slot (operating.md)
-    expect(proxy.counts()).toEqual({ UpdateItem: 2 });
+    // the status write marks the copy; one transaction returns the task's slot (operating.md)
+    expect(proxy.counts()).toEqual({ UpdateItem: 1, TransactWriteItems: 1 });
     expect((await alice.task(submitted.body.id)).body.imagesStatus).toBe("pending");
 
     // and the copy costs one Query and one UpdateItem, never a GetItem

@@ -2,6 +2,7 @@ import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDocumentClient } from "../../functions/deps.ts";
 import { keys } from "../../functions/store/keys.ts";
+import { type DynamoDbProxy, startDynamoDbProxy } from "../../local/dynamodb-proxy.ts";
 import { manualClock } from "../clock.ts";
 import { api, dynamodbEndpoint, eventually } from "../helpers.ts";
 import { startTestStack, type TestStack } from "../stack.ts";
@@ -12,14 +13,22 @@ import { startTestStack, type TestStack } from "../stack.ts";
  * `--sim-drop-hooks` where a test sends the simulator's own task JSON as webhooks by hand.
  */
 let stack: TestStack;
+/** In front of DynamoDB Local, forwarding everything until a test asks it to throttle. */
+let proxy: DynamoDbProxy;
 const clock = manualClock(Date.parse("2026-06-01T12:00:00.000Z"));
 const client = createDocumentClient({ endpoint: dynamodbEndpoint() });
 
 beforeAll(async () => {
-  stack = await startTestStack({ overrides: { clock }, simulator: { stepMs: 15, seed: 7 } });
+  proxy = await startDynamoDbProxy(dynamodbEndpoint());
+  stack = await startTestStack({
+    dynamodbEndpoint: proxy.endpoint,
+    overrides: { clock },
+    simulator: { stepMs: 15, seed: 7 },
+  });
 });
 afterAll(async () => {
   await stack?.stop();
+  await proxy?.stop();
 });
 
 const admin = () => api(stack, stack.adminKey);
@@ -150,6 +159,37 @@ describe("the concurrent limit", () => {
     expect(await running(owner)).toBe(0);
 
     expect((await alice.imagine({ prompt: "the next boat --sim-drop-hooks" })).status).toBe(202);
+    expect(await running(owner)).toBe(1);
+  });
+});
+
+describe("a slot whose release failed", () => {
+  it("comes back at the reconciler's next run, once: the owner is not stuck at its limit", async () => {
+    const { owner, client: alice } = await ownerWith({ concurrent: 1 });
+    const first = await alice.imagine({ prompt: "a boat whose slot sticks --sim-drop-hooks" });
+    expect(first.status).toBe(202);
+    const truth = await upstreamFinished(first.body.upstreamTaskId);
+
+    // the finishing webhook's second write (the slot's return) is throttled past the SDK's retries
+    proxy.setFault({ kind: "throttle", operations: ["TransactWriteItems"], times: 3 });
+    expect((await postWebhook(truth)).body).toEqual({ result: "applied" });
+    proxy.setFault(null);
+    expect((await alice.task(first.body.id)).body.status).toBe("SUCCESS");
+    expect(await running(owner)).toBe(1);
+    const stuck = await alice.imagine({ prompt: "waits for the slot --sim-drop-hooks" });
+    expect(stuck.status).toBe(429);
+
+    // past the grace period the reconciler finds it in the index and gives the slot back (the
+    // index is sorted by task id, a ULID stamped with the real time: the clock moves past that)
+    clock.advance(Math.max(0, Date.now() - clock.now().getTime()) + 3 * 60_000);
+    const report = await stack.reconcileOnce();
+    expect(report.slotsReleased).toBe(1);
+    expect(await running(owner)).toBe(0);
+
+    // once: a second run, and the webhook again, give nothing more back
+    expect((await alice.imagine({ prompt: "takes the slot --sim-drop-hooks" })).status).toBe(202);
+    expect((await stack.reconcileOnce()).slotsReleased).toBe(0);
+    expect((await postWebhook(truth)).body).toEqual({ result: "stale" });
     expect(await running(owner)).toBe(1);
   });
 });

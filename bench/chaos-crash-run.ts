@@ -7,7 +7,11 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process_ from "node:process";
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { SLOT_RELEASE_GRACE_SECONDS } from "../functions/core/reconcile.ts";
 import { TaskStatus, taskRank } from "../functions/core/task.ts";
+import { createDocumentClient } from "../functions/deps.ts";
+import { keys } from "../functions/store/keys.ts";
 import { freePort, startDynamoDbLocal } from "../local/dynamodb.ts";
 import { startDynamoDbProxy } from "../local/dynamodb-proxy.ts";
 import { startSimulator } from "../local/simulator/index.ts";
@@ -41,6 +45,12 @@ export interface CrashChaosOptions {
   settleSeconds: number;
   /** An existing DynamoDB Local; otherwise one is started (in memory) and stopped. */
   dynamodbEndpoint?: string;
+  /**
+   * Wait, after everything converged, for the owner's slots to come back (a release lost to a
+   * throttle or a kill is redone by the reconciler past its grace period): minutes, so the
+   * full run only.
+   */
+  waitForSlots?: boolean;
   log?: (line: string) => void;
 }
 
@@ -72,6 +82,8 @@ export interface CrashChaosReport {
     drainedMs: number;
   };
   dynamodb: { total: Record<string, number>; throttled: number };
+  /** The owner's slots still taken once every task is finished (the quota item's `running`). */
+  slotsHeld: number;
   durationMs: number;
 }
 
@@ -460,6 +472,24 @@ export async function runCrashChaos(options: CrashChaosOptions): Promise<CrashCh
     }
     const expected = [...finalStatus.values()].filter((s) => expectedType(s) !== null).length;
 
+    // every task is finished: the owner's slots must all be back (read past the proxy's faults)
+    const store = createDocumentClient({ endpoint: options.dynamodbEndpoint ?? db?.endpoint });
+    const slotsHeld = async () => {
+      const { Item } = await store.send(
+        new GetCommand({ TableName: env.TABLE_NAME, Key: keys.quota("chaos") }),
+      );
+      return Number(Item?.running ?? 0);
+    };
+    let held = await slotsHeld();
+    if (options.waitForSlots) {
+      const until = Date.now() + (SLOT_RELEASE_GRACE_SECONDS + 60) * 1000;
+      while (held > 0 && Date.now() < until) {
+        await sleep(2000);
+        held = await slotsHeld();
+      }
+    }
+    log(`slots still held: ${held}`);
+
     const jobsPerAccepted = { exactlyOne: 0, none: 0, more: 0 };
     for (const id of accepted.values()) {
       const n = jobsByTask.get(id)?.length ?? 0;
@@ -497,6 +527,7 @@ export async function runCrashChaos(options: CrashChaosOptions): Promise<CrashCh
         drainedMs: eventsDrainedMs,
       },
       dynamodb: { total: proxy.counts(), throttled },
+      slotsHeld: held,
       durationMs: Date.now() - started,
     };
   } finally {

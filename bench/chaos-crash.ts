@@ -24,6 +24,7 @@ const report = await runCrashChaos({
   stepMs: 40,
   seed: 20261201,
   settleSeconds: 240,
+  waitForSlots: true,
   log: (line) => process.stdout.write(`${line}\n`),
 });
 
@@ -67,6 +68,7 @@ and watch for a step backwards.
 | upstream jobs for refused requests | ${r.jobsForRefused} | 0, except lost answers: the job started but its answer never reached us (simulator's acceptedTimeout, or a kill between the upstream's answer and our write) and no webhook proved it |
 | replayed answers that differed from the first | ${r.inconsistentReplays} of ${r.replays} | 0 |
 | terminal events delivered (distinct webhook-id) | ${r.events.delivered} of ${r.events.expected} (missing ${r.events.missing.length}) | all |
+| owner's slots still taken at the end | ${r.slotsHeld ?? "not measured"} | 0 (a release lost to a throttle or a kill is redone by the reconciler) |
 | events of the wrong type / second ids for one change | ${r.events.wrongType} / ${r.events.extra} | 0 / 0 |
 | deliveries received (redeliveries included) | ${r.events.received} | |
 | last expected event received, after the upstream went idle | ${r.events.drainedMs < 0 ? "not all came" : `${(r.events.drainedMs / 1000).toFixed(0)} s`} | the local stack's one process drains its dispatcher backlog once the clients stop |

@@ -525,11 +525,17 @@ export async function run(
 
   program
     .command("health")
-    .description("is the server there? (no key needed)")
+    .description("is the server there, and each upstream? (no key needed)")
     .action(async () => {
       const ctx = context(false);
       const health = await ctx.client.health({ signal });
-      print(ctx, `${ctx.config.url}: ${health.status}`, health);
+      // one line per upstream: its place in MJ_API_BASE_URL, id, state and why
+      const lines = (health.upstreams ?? []).map((u) => {
+        const why = u.reason ? ` (${u.reason})` : "";
+        const until = u.retryAt ? `, retry at ${u.retryAt}` : "";
+        return `upstream ${u.position} ${u.id}: ${u.state}${why}${until}`;
+      });
+      print(ctx, [`${ctx.config.url}: ${health.status}`, ...lines].join("\n"), health);
     });
 
   /** The operator's client: ADMIN_KEY from --admin-key or PAPERBOAT_ADMIN_KEY, never a file. */

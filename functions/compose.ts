@@ -1,6 +1,6 @@
 import { createImageStore } from "./compose-images.ts";
 import { authenticatorFor } from "./compose-keys.ts";
-import type { Config } from "./config.ts";
+import { type Config, upstreamSettingsOf } from "./config.ts";
 import type { Clock, ImageStore, Logger } from "./core/ports.ts";
 import {
   pollTasks,
@@ -9,6 +9,7 @@ import {
   reconcile,
   type YoungPollReport,
 } from "./core/reconcile.ts";
+import type { UpstreamHealthStore } from "./core/upstream-port.ts";
 import { createDocumentClient, createIdFactory, systemClock } from "./deps.ts";
 import { createCallbackApp } from "./http/callback-app.ts";
 import { createReadApp } from "./http/read-app.ts";
@@ -21,7 +22,10 @@ import { createApiKeyStore } from "./store/api-key-store.ts";
 import { createIdempotencyStore } from "./store/idempotency-store.ts";
 import { createQuotaStore } from "./store/quota-store.ts";
 import { createTaskStore } from "./store/task-store.ts";
+import { createUpstreamHealthStore } from "./store/upstream-health-store.ts";
 import { createUpstreamClient } from "./upstream/client.ts";
+import { type BreakerOptions, createFailoverUpstream, upstreamIds } from "./upstream/failover.ts";
+import { parseUpstreamTask } from "./upstream/parse.ts";
 import { checkWebhookHost } from "./webhooks/url-policy.ts";
 
 const SUBMIT_SETTINGS = [
@@ -64,6 +68,8 @@ export const FUNCTION_SETTINGS = {
     "TABLE_NAME",
     "DYNAMODB_ENDPOINT",
     "API_KEYS",
+    // GET /health lists the upstreams (their ids, never their keys)
+    "MJ_API_BASE_URL",
     // the base of the signed links to local copies (never the request's Host)
     "PUBLIC_URL",
     // durable image copies: the store, to sign their links
@@ -141,6 +147,15 @@ export interface Overrides {
   images?: ImageStore;
   /** Sends a new task's young polls (AWS: functions/compose-young-polls.ts); absent: none. */
   scheduleYoungPolls?: (taskId: string) => Promise<void>;
+  /** The upstreams' circuit breaker (functions/upstream/failover.ts); absent: its defaults. */
+  breaker?: BreakerOptions;
+}
+
+function upstreamHealthStoreFor(config: { TABLE_NAME: string; DYNAMODB_ENDPOINT?: string }) {
+  return createUpstreamHealthStore({
+    client: createDocumentClient({ endpoint: config.DYNAMODB_ENDPOINT }),
+    tableName: config.TABLE_NAME,
+  });
 }
 
 function storesFor(
@@ -165,19 +180,40 @@ function storeFor(
   return storesFor(config, log, maxAttempts).store;
 }
 
+/**
+ * The upstream port over every upstream the settings list (docs/upstreams.md "Several
+ * upstreams"): one client per base URL behind the failover router. With several, each change of
+ * an upstream's state is recorded for `GET /health` (`health`); with one there is nowhere to
+ * fail over to, and nothing is recorded.
+ */
 function upstreamFor(
   config: Pick<Config, "MJ_API_BASE_URL" | "MJ_API_KEY" | "UPSTREAM_TIMEOUT_MS"> &
     Partial<Pick<Config, "MJ_API_AUTH" | "MJ_API_KIND">>,
   overrides: Overrides,
+  log: Logger,
+  health?: UpstreamHealthStore,
 ) {
-  return createUpstreamClient({
-    baseUrl: config.MJ_API_BASE_URL,
-    apiKey: config.MJ_API_KEY,
-    auth: config.MJ_API_AUTH,
-    kind: config.MJ_API_KIND,
-    timeoutMs: config.UPSTREAM_TIMEOUT_MS,
-    fetch: overrides.fetch,
-  });
+  const settings = upstreamSettingsOf(config);
+  const ids = upstreamIds(settings.map((s) => s.baseUrl));
+  return createFailoverUpstream(
+    settings.map((upstream, i) => ({
+      id: ids[i] as string,
+      client: createUpstreamClient({
+        baseUrl: upstream.baseUrl,
+        apiKey: upstream.apiKey,
+        auth: upstream.auth,
+        kind: upstream.kind,
+        timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+        fetch: overrides.fetch,
+      }),
+    })),
+    {
+      clock: overrides.clock ?? systemClock,
+      log,
+      onChange: settings.length > 1 && health ? (state) => health.record(state) : undefined,
+      ...overrides.breaker,
+    },
+  );
 }
 
 /** What submitting needs, over HTTP (the submit app) or from the queue (its consumer). */
@@ -187,7 +223,7 @@ export function submitDepsFor(config: SettingsOf<"submit">, overrides: Overrides
     ...storesFor(config, log),
     // a retry is "still running" while the first request can still be waiting on the upstream
     idempotencyLockSeconds: Math.ceil(config.UPSTREAM_TIMEOUT_MS / 1000) + 30,
-    upstream: upstreamFor(config, overrides),
+    upstream: upstreamFor(config, overrides, log, upstreamHealthStoreFor(config)),
     clock: overrides.clock ?? systemClock,
     newId: overrides.newId ?? createIdFactory(),
     log,
@@ -216,6 +252,7 @@ export function composeCallbackApp(config: SettingsOf<"callback">, overrides: Ov
     clock: overrides.clock ?? systemClock,
     log,
     callbackSecret: config.CALLBACK_SECRET,
+    parseUpstreamTask,
   });
 }
 
@@ -236,6 +273,11 @@ export function composeReadApp(config: SettingsOf<"read">, overrides: Overrides 
     images:
       overrides.images ??
       createImageStore(config, { clock: overrides.clock ?? systemClock, signsLinks: true }),
+    // ids only: read never sees the upstreams' keys
+    upstreams: {
+      ids: upstreamIds(config.MJ_API_BASE_URL.split(",")),
+      health: upstreamHealthStoreFor(config),
+    },
   });
 }
 
@@ -254,7 +296,7 @@ export function composeReconciler(
   const log = loggerFor(config, overrides, "reconcile");
   const deps = {
     store: storeFor(config, log),
-    upstream: upstreamFor(config, overrides),
+    upstream: upstreamFor(config, overrides, log),
     clock: overrides.clock ?? systemClock,
     log,
   };
@@ -277,7 +319,7 @@ export function composeYoungPollConsumer(
   const log = loggerFor(config, overrides, "young-polls");
   const deps = {
     store: storeFor(config, log),
-    upstream: upstreamFor(config, overrides),
+    upstream: upstreamFor(config, overrides, log),
     clock: overrides.clock ?? systemClock,
     log,
   };
@@ -296,7 +338,7 @@ export function composeYoungPoller(
   const log = loggerFor(config, overrides, "reconcile");
   const deps = {
     store: storeFor(config, log),
-    upstream: upstreamFor(config, overrides),
+    upstream: upstreamFor(config, overrides, log),
     clock,
     log,
   };

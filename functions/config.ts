@@ -1,6 +1,11 @@
 import * as z from "zod";
 import { LOG_FORMATS, LOG_LEVELS } from "./log.ts";
-import { UPSTREAM_AUTH_STYLES, UPSTREAM_KINDS } from "./upstream/client.ts";
+import {
+  UPSTREAM_AUTH_STYLES,
+  UPSTREAM_KINDS,
+  type UpstreamAuth,
+  type UpstreamKind,
+} from "./upstream/client.ts";
 
 /** One line that names the setting, so a bad deploy or `npm start` fails with something useful. */
 export class ConfigError extends Error {
@@ -40,16 +45,42 @@ const ApiKeys = z.string().transform((raw, ctx) => {
   return pairs;
 });
 
+/** `a,b,c` → its trimmed parts; empty parts are an error (a stray comma shifts every position). */
+function listOf<T extends z.ZodType<string>>(item: T, what: string) {
+  return z.string().superRefine((raw, ctx) => {
+    const parts = raw.split(",").map((part) => part.trim());
+    if (parts.some((part) => part === "")) {
+      ctx.addIssue({ code: "custom", message: `expected comma-separated ${what}, none empty` });
+      return;
+    }
+    for (const part of parts) {
+      const parsed = item.safeParse(part);
+      if (!parsed.success) {
+        ctx.addIssue({
+          code: "custom",
+          message: `${JSON.stringify(part.slice(0, 40))}: ${parsed.error.issues[0]?.message ?? "invalid"}`,
+        });
+        return;
+      }
+    }
+  });
+}
+
 /** Every setting the functions know, under the names of docs/configuration.md. */
 export const Config = z.object({
   TABLE_NAME: z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/),
   DYNAMODB_ENDPOINT: url.optional(),
-  MJ_API_BASE_URL: url,
-  MJ_API_KEY: z.string().min(1),
+  /**
+   * The upstreams, comma-separated (docs/upstreams.md "Several upstreams"): a submit goes to
+   * the first healthy one. Position n of MJ_API_KEY, MJ_API_AUTH and MJ_API_KIND belongs to
+   * upstream n; a single value serves all (upstreamSettingsOf checks the counts).
+   */
+  MJ_API_BASE_URL: listOf(url, "http(s) URLs"),
+  MJ_API_KEY: listOf(z.string().min(1), "keys"),
   /** How MJ_API_KEY is sent: `bearer` (CometAPI, new-api), `mj-api-secret` (novicezk), `authorization` (trueai). */
-  MJ_API_AUTH: z.enum(UPSTREAM_AUTH_STYLES).default("bearer"),
+  MJ_API_AUTH: listOf(z.enum(UPSTREAM_AUTH_STYLES), "auth styles").default("bearer"),
   /** The host's protocol: `proxy` (CometAPI, new-api gateways, trueai) or `novicezk`. */
-  MJ_API_KIND: z.enum(UPSTREAM_KINDS).default("proxy"),
+  MJ_API_KIND: listOf(z.enum(UPSTREAM_KINDS), "kinds").default("proxy"),
   PUBLIC_URL: url,
   CALLBACK_SECRET: z.string().min(16),
   API_KEYS: ApiKeys,
@@ -141,4 +172,43 @@ export function loadConfig<K extends ConfigKey>(
     out[key] = result.data;
   }
   return out as unknown as Pick<Config, K>;
+}
+
+/** One configured upstream (docs/upstreams.md "Several upstreams"). */
+export interface UpstreamSettings {
+  baseUrl: string;
+  apiKey: string;
+  auth: UpstreamAuth;
+  kind: UpstreamKind;
+}
+
+/**
+ * The upstreams MJ_API_BASE_URL lists, each with its key, auth style and kind: position n of
+ * each list, or its single value for all. A list of another length fails, naming the setting.
+ */
+export function upstreamSettingsOf(config: {
+  MJ_API_BASE_URL: string;
+  MJ_API_KEY: string;
+  MJ_API_AUTH?: string;
+  MJ_API_KIND?: string;
+}): UpstreamSettings[] {
+  const split = (raw: string) => raw.split(",").map((part) => part.trim());
+  const urls = split(config.MJ_API_BASE_URL);
+  const column = (key: string, raw: string): string[] => {
+    const values = split(raw);
+    if (values.length === urls.length) return values;
+    if (values.length === 1) return urls.map(() => values[0] as string);
+    throw new ConfigError(
+      `paperboat: setting ${key} is malformed: ${values.length} values for ${urls.length} upstreams (give one, or one per MJ_API_BASE_URL)`,
+    );
+  };
+  const keys = column("MJ_API_KEY", config.MJ_API_KEY);
+  const auths = column("MJ_API_AUTH", config.MJ_API_AUTH ?? "bearer");
+  const kinds = column("MJ_API_KIND", config.MJ_API_KIND ?? "proxy");
+  return urls.map((baseUrl, i) => ({
+    baseUrl,
+    apiKey: keys[i] as string,
+    auth: auths[i] as UpstreamAuth,
+    kind: kinds[i] as UpstreamKind,
+  }));
 }

@@ -105,7 +105,8 @@ const HTTP_FUNCTIONS = {
     description: "paperboat: task reads and health (GET /v1/tasks..., /health)",
     timeout: "5 seconds",
     // images: to presign the links to a task's durable image copies; api: PUBLIC_URL
-    link: [table, apiKeys, images, api],
+    // mjApiBaseUrl: GET /health lists the upstreams (by id; their keys stay with submit)
+    link: [table, apiKeys, images, api, mjApiBaseUrl],
     // GetObject: presigned links and uploads' bytes; PutObject on uploads/ only (POST /v1/uploads
     // is read's, so submit's bundle carries no S3 client)
     permissions: [

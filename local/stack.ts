@@ -33,7 +33,6 @@ import type { Resolver } from "../functions/images/source.ts";
 import { silentLogger } from "../functions/log.ts";
 import { createSqsClient } from "../functions/queue/sqs-actions.ts";
 import { ROUTES } from "../functions/routes.ts";
-import type { UpstreamAuth, UpstreamKind } from "../functions/upstream/client.ts";
 import { type LocalEventBridge, startLocalEventBridge } from "./aws/eventbridge.ts";
 import { type LocalSqs, pollQueue, startLocalSqs } from "./aws/sqs.ts";
 import { ensureTable, startDynamoDbLocal } from "./dynamodb.ts";
@@ -53,8 +52,16 @@ export interface StackOptions {
   dynamodbEndpoint?: string;
   /** With no dynamodbEndpoint: keep DynamoDB Local's data here (else in memory). */
   dynamodbDataDir?: string;
-  /** A real upstream; otherwise the simulator is started with `simulator` options. */
-  upstream?: { baseUrl: string; apiKey: string; auth?: UpstreamAuth; kind?: UpstreamKind };
+  /**
+   * A real upstream; otherwise the simulator is started with `simulator` options. Its fields
+   * are the settings' text, so comma-separated lists name several upstreams.
+   */
+  upstream?: { baseUrl: string; apiKey: string; auth?: string; kind?: string };
+  /**
+   * More upstreams listed ahead of that one in MJ_API_BASE_URL (its key, auth style and kind
+   * serve them too): a closed port for one that is down, a second simulator, ...
+   */
+  upstreamsBefore?: string[];
   simulator?: Partial<SimulatorOptions>;
   /** Base URL the upstream calls back; defaults to this server's own URL. */
   publicUrl?: string;
@@ -246,7 +253,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const common = {
       TABLE_NAME: options.tableName,
       DYNAMODB_ENDPOINT: dynamodbEndpoint,
-      MJ_API_BASE_URL: upstream.baseUrl,
+      MJ_API_BASE_URL: [...(options.upstreamsBefore ?? []), upstream.baseUrl].join(","),
       MJ_API_KEY: upstream.apiKey,
       MJ_API_AUTH: upstream.auth ?? "bearer",
       MJ_API_KIND: upstream.kind ?? "proxy",

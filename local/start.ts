@@ -12,7 +12,6 @@ import { join, resolve } from "node:path";
 import * as z from "zod";
 import { ConfigError, loadConfig } from "../functions/config.ts";
 import { createLogger, type LogFormat } from "../functions/log.ts";
-import type { UpstreamAuth, UpstreamKind } from "../functions/upstream/client.ts";
 import { SIM_PROFILES } from "./simulator/index.ts";
 import { startStack } from "./stack.ts";
 
@@ -147,9 +146,7 @@ async function main() {
     EVENT_BUS_NAME: blank(env.EVENT_BUS_NAME) ?? "paperboat",
   };
   let config: ReturnType<typeof loadLocalConfig>;
-  let upstream:
-    | { baseUrl: string; apiKey: string; auth: UpstreamAuth; kind: UpstreamKind }
-    | undefined;
+  let upstream: { baseUrl: string; apiKey: string; auth: string; kind: string } | undefined;
   try {
     config = loadLocalConfig(withDefaults);
     if (withDefaults.MJ_API_BASE_URL) {

@@ -1,12 +1,12 @@
-import type { CancelOutcome, UpstreamClient } from "../upstream/client.ts";
 import { InvalidStateError } from "./errors.ts";
 import type { Clock, Logger, TaskStore } from "./ports.ts";
 import { getTask } from "./queries.ts";
 import { isTerminal, type Task } from "./task.ts";
+import type { CancelOutcome, Upstream } from "./upstream-port.ts";
 
 export interface CancelDeps {
   store: TaskStore;
-  upstream: UpstreamClient;
+  upstream: Upstream;
   clock: Clock;
   log: Logger;
 }
@@ -49,7 +49,7 @@ export async function cancelTask(deps: CancelDeps, owner: string, id: string): P
   }
   let outcome: CancelOutcome | null = null;
   if (task.status !== "MODAL" && task.upstreamTaskId) {
-    outcome = await deps.upstream.cancel(task.upstreamTaskId, task.mode);
+    outcome = await deps.upstream.cancel(task.upstreamTaskId, task.mode, task.upstream);
   }
   const now = deps.clock.now();
   // like every terminal update it defines each result field: no preview image stays behind

@@ -1,6 +1,6 @@
-import type { UpstreamTask } from "../upstream/schemas.ts";
 import type { TaskUpdate } from "./ports.ts";
 import { type Button, isTerminal, TaskStatus } from "./task.ts";
+import type { UpstreamTask } from "./upstream-port.ts";
 import { explainUpstreamReason } from "./upstream-reasons.ts";
 
 /** The jobs whose result is a 2×2 grid (novicezk's /submit/change takes these as its target). */

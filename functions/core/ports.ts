@@ -6,6 +6,8 @@ export interface TaskUpdate {
   /** Omitted: the task keeps the progress it had. */
   progress?: number;
   upstreamTaskId?: string;
+  /** the upstream that accepted the job (a submit answer only) */
+  upstream?: string;
   imageUrl?: string | null;
   imageUrls?: string[];
   videoUrl?: string | null;

@@ -1,12 +1,11 @@
-import type { UpstreamClient } from "../upstream/client.ts";
-import type { UpstreamTask } from "../upstream/schemas.ts";
 import { updateFromUpstream } from "./from-upstream.ts";
 import type { Clock, Logger, TaskStore } from "./ports.ts";
 import { isTerminal, type Task, type TaskMode } from "./task.ts";
+import type { Upstream, UpstreamTask } from "./upstream-port.ts";
 
 export interface ReconcileDeps {
   store: TaskStore;
-  upstream: UpstreamClient;
+  upstream: Upstream;
   clock: Clock;
   log: Logger;
 }
@@ -201,29 +200,44 @@ async function cancelAbandonedModals(
   }
 }
 
-/** A task is polled under the path prefix of its mode: one list call per mode in a batch. */
-function groupByMode(tasks: Task[]): Map<TaskMode | null, Map<string, Task>> {
-  const byMode = new Map<TaskMode | null, Map<string, Task>>();
+/** Tasks asked about in one list call: the same upstream, under the same mode's prefix. */
+interface PollGroup {
+  upstream: string | null;
+  mode: TaskMode | null;
+  byUpstreamId: Map<string, Task>;
+}
+
+/**
+ * A task is polled on its upstream, under the path prefix of its mode: one list call per
+ * upstream and mode in a batch.
+ */
+function groupByMode(tasks: Task[]): Map<string, PollGroup> {
+  const groups = new Map<string, PollGroup>();
   for (const task of tasks) {
     if (task.upstreamTaskId === null) continue;
-    const group = byMode.get(task.mode) ?? new Map<string, Task>();
-    group.set(task.upstreamTaskId, task);
-    byMode.set(task.mode, group);
+    const key = `${task.upstream ?? ""}\n${task.mode ?? ""}`;
+    const group = groups.get(key) ?? {
+      upstream: task.upstream,
+      mode: task.mode,
+      byUpstreamId: new Map<string, Task>(),
+    };
+    group.byUpstreamId.set(task.upstreamTaskId, task);
+    groups.set(key, group);
   }
-  return byMode;
+  return groups;
 }
 
 /** Asks the upstream about each group and applies what it says (forward-only writes). */
 async function pollGroups(
   deps: ReconcileDeps,
-  byMode: Map<TaskMode | null, Map<string, Task>>,
+  byMode: Map<string, PollGroup>,
   now: Date,
   report: { applied: number; upstreamErrors: number; taskErrors: number },
 ): Promise<void> {
-  for (const [mode, byUpstreamId] of byMode) {
+  for (const { upstream, mode, byUpstreamId } of byMode.values()) {
     let upstreamTasks: UpstreamTask[] = [];
     try {
-      upstreamTasks = await deps.upstream.listByCondition([...byUpstreamId.keys()], mode);
+      upstreamTasks = await deps.upstream.listByCondition([...byUpstreamId.keys()], mode, upstream);
     } catch (error) {
       report.upstreamErrors++;
       deps.log.warn("reconcile: upstream list failed", { error: (error as Error).message });

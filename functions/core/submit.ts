@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import type { SubmitKind, SubmitOutcome, UpstreamClient } from "../upstream/client.ts";
 import {
   IdempotencyConflictError,
   StoreUnavailableError,
@@ -20,6 +19,7 @@ import type {
 } from "./ports.ts";
 import { createStateToken } from "./state-token.ts";
 import type { Metadata, Task, TaskAction, TaskMode } from "./task.ts";
+import type { SubmitKind, SubmitOutcome, Upstream } from "./upstream-port.ts";
 import { explainUpstreamReason } from "./upstream-reasons.ts";
 
 export interface SubmitDeps {
@@ -27,7 +27,7 @@ export interface SubmitDeps {
   idempotency: IdempotencyStore;
   /** How long a retry with the same key is told "still running" before the task answers. */
   idempotencyLockSeconds: number;
-  upstream: UpstreamClient;
+  upstream: Upstream;
   clock: Clock;
   newId: () => string;
   log: Logger;
@@ -78,6 +78,8 @@ export function newTask(fields: {
   webhook?: { url?: string; events?: readonly TaskEventType[] };
   /** the speed asked for (its upstream path prefix); null: none */
   mode?: TaskMode | null;
+  /** the upstream the job must go to (an action's parent's); absent: the first healthy one */
+  upstream?: string | null;
   now: Date;
 }): Task {
   const at = fields.now.toISOString();
@@ -114,6 +116,7 @@ export function newTask(fields: {
     upstreamVideoUrl: null,
     upstreamVideoUrls: [],
     mode: fields.mode ?? null,
+    upstream: fields.upstream ?? null,
   };
 }
 
@@ -168,9 +171,12 @@ async function recordOutcome(
   switch (outcome.kind) {
     case "accepted":
       update = { status: "SUBMITTED", progress: 0, upstreamTaskId: outcome.upstreamTaskId };
+      // the upstream that took the job rides in the same write: its polls and buttons go there
+      if (outcome.upstream) update.upstream = outcome.upstream;
       break;
     case "modal":
       update = { status: "MODAL", progress: 0, upstreamTaskId: outcome.upstreamTaskId };
+      if (outcome.upstream) update.upstream = outcome.upstream;
       break;
     case "rejected":
       update = fail("", outcome.reason);
@@ -188,6 +194,7 @@ async function recordOutcome(
   deps.log.info("task submitted", {
     taskId: task.id,
     upstreamTaskId: recorded.upstreamTaskId,
+    upstream: outcome.upstream,
     action: recorded.action,
     outcome: outcome.kind,
     status: recorded.status,
@@ -360,8 +367,16 @@ export async function submitJob(
   body: Record<string, unknown>,
   idempotency?: IdempotencyRequest,
 ): Promise<Task> {
-  const unsupported = deps.upstream.unsupported?.(kind, body, task.mode) ?? null;
-  if (unsupported) throw new UpstreamUnsupportedError(deps.upstream.kind, unsupported);
+  // a body that names an upstream task (a button, a modal, an extension) goes where that task
+  // is; any other job goes to the first healthy upstream
+  const at = "taskId" in body ? task.upstream : undefined;
+  const unsupported = deps.upstream.unsupported(kind, body, task.mode, at);
+  if (unsupported) {
+    throw new UpstreamUnsupportedError(
+      deps.upstream.kindAt?.(at) ?? deps.upstream.kind,
+      unsupported,
+    );
+  }
   if (task.webhookUrl && deps.checkWebhookUrl) {
     const refused = await deps.checkWebhookUrl(task.webhookUrl);
     if (refused) throw new ValidationError([{ path: "webhookUrl", message: refused }]);
@@ -380,6 +395,7 @@ export async function submitJob(
       notifyHook: deps.callbackUrl,
     },
     task.mode,
+    at,
   );
   const result = await recordOutcome(deps, task, outcome);
   if (idempotency) await deps.idempotency.complete(task.owner, idempotency.key, result);

@@ -177,6 +177,18 @@ export const Task = z.object({
    * task. Defaults keep older items parsing.
    */
   mode: TaskMode.nullable().default(null),
+  /**
+   * The id of the upstream that runs the job (docs/upstreams.md "Several upstreams"; `GET
+   * /health` lists them): its polls, buttons, modal and cancel go there. Null until an upstream
+   * accepts it; defaults keep older items parsing.
+   */
+  upstream: z
+    .string()
+    .nullable()
+    .default(null)
+    .describe(
+      "the id of the upstream running the job (`GET /health` lists them); null until one accepts it",
+    ),
 });
 export type Task = z.infer<typeof Task>;
 

@@ -1,14 +1,16 @@
-import { UpstreamTask } from "../upstream/schemas.ts";
 import { UnauthorizedError, ValidationError } from "./errors.ts";
 import { updateFromUpstream } from "./from-upstream.ts";
 import type { Clock, Logger, TaskStore } from "./ports.ts";
 import { verifyStateToken } from "./state-token.ts";
+import type { ParsedUpstreamTask } from "./upstream-port.ts";
 
 export interface WebhookDeps {
   store: TaskStore;
   clock: Clock;
   log: Logger;
   callbackSecret: string;
+  /** The upstream adapter's reading of a webhook body (functions/upstream/schemas.ts). */
+  parseUpstreamTask: (body: unknown) => ParsedUpstreamTask;
 }
 
 export type WebhookResult = "applied" | "stale" | "ignored";
@@ -24,19 +26,16 @@ export async function applyWebhook(deps: WebhookDeps, body: unknown): Promise<We
   const taskId = verifyStateToken(deps.callbackSecret, state);
   if (!taskId) throw new UnauthorizedError("The webhook's state token does not verify.");
 
-  const parsed = UpstreamTask.safeParse(body);
-  if (!parsed.success) {
-    throw new ValidationError(
-      parsed.error.issues.map((i) => ({ path: i.path.join(".") || "(body)", message: i.message })),
-      "The webhook body is not an upstream task.",
-    );
+  const parsed = deps.parseUpstreamTask(body);
+  if (!parsed.ok) {
+    throw new ValidationError(parsed.issues, "The webhook body is not an upstream task.");
   }
   const now = deps.clock.now();
-  const update = updateFromUpstream(parsed.data, now);
+  const update = updateFromUpstream(parsed.task, now);
   if (!update) {
     deps.log.warn("webhook with unknown status ignored", {
       taskId,
-      upstreamTaskId: parsed.data.id,
+      upstreamTaskId: parsed.task.id,
     });
     return "ignored";
   }
@@ -44,8 +43,8 @@ export async function applyWebhook(deps: WebhookDeps, body: unknown): Promise<We
   const outcome = await deps.store.apply(taskId, update, now);
   deps.log.info("webhook", {
     taskId,
-    upstreamTaskId: parsed.data.id,
-    action: parsed.data.action,
+    upstreamTaskId: parsed.task.id,
+    action: parsed.task.action,
     status: update.status,
     progress: update.progress,
     failReason: update.failReason,

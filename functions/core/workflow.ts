@@ -1,4 +1,3 @@
-import { type SubmitKind, type UpstreamClient, UpstreamReadError } from "../upstream/client.ts";
 import {
   InvalidStateError,
   UpstreamRejectedError,
@@ -10,6 +9,12 @@ import type { TaskEventType } from "./events.ts";
 import { getTask } from "./queries.ts";
 import { newTask, requestFingerprint, type SubmitDeps, submitJob } from "./submit.ts";
 import type { Metadata, Task, TaskAction, TaskMode } from "./task.ts";
+import {
+  type SubmitKind,
+  type Upstream,
+  type UpstreamId,
+  UpstreamReadError,
+} from "./upstream-port.ts";
 
 /**
  * The Midjourney workflow after the first grid: buttons (actions), the MODAL step, blend,
@@ -94,16 +99,17 @@ export const STATUS_CHECK_MS = 2_000;
 
 /** The upstream's status word for a job, or null if it cannot tell within STATUS_CHECK_MS. */
 async function upstreamStatus(
-  upstream: UpstreamClient,
+  upstream: Upstream,
   id: string,
   mode?: TaskMode | null,
+  at?: UpstreamId,
 ): Promise<string | null> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<null>((resolve) => {
     timer = setTimeout(() => resolve(null), STATUS_CHECK_MS);
   });
   try {
-    const task = await Promise.race([upstream.fetchTask(id, mode), timeout]);
+    const task = await Promise.race([upstream.fetchTask(id, mode, at), timeout]);
     return task ? task.status.trim().toUpperCase() : null;
   } catch {
     return null;
@@ -117,15 +123,16 @@ async function upstreamStatus(
  * Inpaint and Custom Zoom, so an accepted click is looked at once and, if the upstream job
  * waits in MODAL, recorded as MODAL (which a code 1 would otherwise hide until the deadline).
  */
-function withModalCheck(upstream: UpstreamClient): UpstreamClient {
+function withModalCheck(upstream: Upstream): Upstream {
   return {
     ...upstream,
-    async submit(kind, body, mode) {
-      const outcome = await upstream.submit(kind, body, mode);
+    async submit(kind, body, mode, at) {
+      const outcome = await upstream.submit(kind, body, mode, at);
       if (outcome.kind !== "accepted") return outcome;
-      const status = await upstreamStatus(upstream, outcome.upstreamTaskId, mode);
+      const where = outcome.upstream ?? at;
+      const status = await upstreamStatus(upstream, outcome.upstreamTaskId, mode, where);
       return status === "MODAL"
-        ? { kind: "modal", upstreamTaskId: outcome.upstreamTaskId }
+        ? { kind: "modal", upstreamTaskId: outcome.upstreamTaskId, upstream: outcome.upstream }
         : outcome;
     },
   };
@@ -138,14 +145,16 @@ const STARTED = ["SUBMITTED", "IN_PROGRESS", "SUCCESS", "FAILURE", "CANCEL"];
  * 5xx, garbage) can be checked: if the job has left MODAL it was started, and the task is
  * SUBMITTED rather than failed. A code 21 in answer to a modal is no answer at all.
  */
-function withStartedCheck(upstream: UpstreamClient, upstreamTaskId: string): UpstreamClient {
+function withStartedCheck(upstream: Upstream, upstreamTaskId: string): Upstream {
   return {
     ...upstream,
-    async submit(kind, body, mode) {
-      const outcome = await upstream.submit(kind, body, mode);
+    async submit(kind, body, mode, at) {
+      const outcome = await upstream.submit(kind, body, mode, at);
       if (outcome.kind !== "unavailable" && outcome.kind !== "modal") return outcome;
-      const status = await upstreamStatus(upstream, upstreamTaskId, mode);
-      if (status && STARTED.includes(status)) return { kind: "accepted", upstreamTaskId };
+      const status = await upstreamStatus(upstream, upstreamTaskId, mode, at);
+      if (status && STARTED.includes(status)) {
+        return { kind: "accepted", upstreamTaskId, upstream: outcome.upstream };
+      }
       return outcome.kind === "modal"
         ? { kind: "unavailable", reason: "the upstream answered the modal with another modal" }
         : outcome;
@@ -247,6 +256,8 @@ export async function submitAction(
       ? { url: input.webhookUrl, events: input.webhookEvents }
       : { url: parent.webhookUrl ?? undefined, events: parent.webhookEvents },
     mode: input.mode ?? parent.mode,
+    // its button runs on the parent's upstream (a pick or describe again goes anywhere)
+    upstream: parent.upstream,
     now: deps.clock.now(),
   });
   const idempotency = idempotencyKey
@@ -531,6 +542,8 @@ export async function submitVideo(
       ? { url: input.webhookUrl, events: input.webhookEvents }
       : { url: parent.webhookUrl ?? undefined, events: parent.webhookEvents },
     mode: input.mode ?? parent.mode,
+    // the extension names the parent's upstream job: it runs there
+    upstream: parent.upstream,
     now: deps.clock.now(),
   });
   const idempotency = idempotencyKey
@@ -623,11 +636,17 @@ export async function getImageSeed(
       `The seed is known once the task is SUCCESS; this one is ${task.status}.`,
     );
   }
-  const unsupported = deps.upstream.unsupported?.("image-seed") ?? null;
-  if (unsupported) throw new UpstreamUnsupportedError(deps.upstream.kind, unsupported);
-  let outcome: Awaited<ReturnType<UpstreamClient["imageSeed"]>>;
+  const at = task.upstream;
+  const unsupported = deps.upstream.unsupported("image-seed", undefined, task.mode, at);
+  if (unsupported) {
+    throw new UpstreamUnsupportedError(
+      deps.upstream.kindAt?.(at) ?? deps.upstream.kind,
+      unsupported,
+    );
+  }
+  let outcome: Awaited<ReturnType<Upstream["imageSeed"]>>;
   try {
-    outcome = await deps.upstream.imageSeed(task.upstreamTaskId, task.mode);
+    outcome = await deps.upstream.imageSeed(task.upstreamTaskId, task.mode, at);
   } catch (error) {
     if (error instanceof UpstreamReadError) {
       throw new UpstreamUnavailableError(null, error.message, { cause: error });

@@ -4,6 +4,8 @@ import { withCopyUrls } from "../core/images.ts";
 import type { Clock, ImageStore, Logger, TaskStore } from "../core/ports.ts";
 import { getTaskWithChildren, listTasks } from "../core/queries.ts";
 import { getUsage, type QuotaStore } from "../core/quota.ts";
+import { upstreamHealthOf } from "../core/upstream-health.ts";
+import type { UpstreamHealthStore } from "../core/upstream-port.ts";
 import { type AuthEnv, createApiKeyAuth } from "./auth.ts";
 import { createBaseApp } from "./base.ts";
 import { mountGallery } from "./gallery.ts";
@@ -25,6 +27,8 @@ export interface ReadAppDeps {
   /** TASK_RETENTION_DAYS: how long an upload's link lives (default 90). */
   retentionDays?: number;
   clock?: Clock;
+  /** The upstreams `GET /health` reports (docs/upstreams.md "Several upstreams"); absent: none. */
+  upstreams?: { ids: readonly string[]; health: UpstreamHealthStore };
 }
 
 /** The read function: tasks, health and the gallery page. */
@@ -32,7 +36,17 @@ export function createReadApp(deps: ReadAppDeps) {
   const app = createBaseApp<AuthEnv>(deps.log);
   const origin = linkOrigin(deps.publicUrl);
 
-  app.get("/health", (c) => c.json({ status: "ok" }));
+  app.get("/health", async (c) => {
+    const upstreams = deps.upstreams
+      ? await upstreamHealthOf({
+          upstreamIds: deps.upstreams.ids,
+          upstreamHealth: deps.upstreams.health,
+          clock: deps.clock ?? { now: () => new Date() },
+          log: deps.log,
+        })
+      : [];
+    return c.json({ status: "ok", upstreams });
+  });
   // the gallery page (functions/gallery): no key here, the page asks for one
   mountGallery(app);
 

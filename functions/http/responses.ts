@@ -32,8 +32,26 @@ export type TaskPage = z.infer<typeof TaskPage>;
 export const Seed = z.strictObject({ taskId: z.string(), seed: z.string() });
 export type Seed = z.infer<typeof Seed>;
 
+/** One upstream in `GET /health` (docs/upstreams.md "Several upstreams"). */
+export const UpstreamState = z.strictObject({
+  id: z.string().describe("stable id, derived from the upstream's base URL"),
+  position: z.number().int().min(1).describe("its place in MJ_API_BASE_URL, from 1"),
+  state: z
+    .enum(["up", "down", "probing", "busy", "unknown"])
+    .describe(
+      "`down`: failing, skipped until `retryAt`; `probing`: the next submit tries it again; `busy`: its queue was full; `unknown`: the states could not be read",
+    ),
+  since: z.string().nullable().describe("when the state last changed; null: never seen failing"),
+  reason: z.string().nullable().describe("why it is down or busy"),
+  retryAt: z.string().nullable().describe("while down or busy: when it is tried again"),
+});
+export type UpstreamState = z.infer<typeof UpstreamState>;
+
 /** `GET /health`. */
-export const Health = z.strictObject({ status: z.literal("ok") });
+export const Health = z.strictObject({
+  status: z.literal("ok"),
+  upstreams: z.array(UpstreamState),
+});
 export type Health = z.infer<typeof Health>;
 
 /** `POST /hooks/midjourney`: what became of the webhook (stale and ignored ones change nothing). */

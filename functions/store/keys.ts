@@ -42,6 +42,12 @@ export const keys = {
   imageCopyDue: (due: Date, id: string) => `${due.toISOString()}#${id}`,
   /** The last gsi6 sort key due by `at` (`~` sorts after every id character). */
   imageCopyDueBy: (at: Date) => `${at.toISOString()}#~`,
+  /**
+   * The upstreams' states as submit instances last saw them change (`GET /health`): one
+   * partition, one item per upstream id (docs/upstreams.md "Several upstreams").
+   */
+  upstreamHealth: (id: string) => ({ pk: "UPSTREAMS", sk: `UPSTREAM#${id}` }),
+  upstreamHealthPartition: () => "UPSTREAMS",
   /** gsi7 (sparse): tasks with queued events and deliveries waiting for an attempt. */
   dispatch: () => "DISPATCH",
   /** gsi7 sort key: when the work is due, then the item (soonest first). */

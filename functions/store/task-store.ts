@@ -165,6 +165,7 @@ export function taskToItem(task: Task, retentionDays?: number): Item {
   // DynamoDB map would refuse empty keys and numbers outside DynamoDB's range.
   const {
     upstreamTaskId,
+    upstream,
     metadata,
     images,
     imagesStatus,
@@ -196,6 +197,7 @@ export function taskToItem(task: Task, retentionDays?: number): Item {
     metadataJson: JSON.stringify(metadata),
     // absent rather than null until known, so the forward-only write can bind it once
     ...(upstreamTaskId ? { upstreamTaskId } : {}),
+    ...(upstream ? { upstream } : {}),
     // durable copies: absent until the copier records them (links are signed at read time)
     ...(images.length > 0 ? { images: images.map(({ url: _url, ...image }) => image) } : {}),
     ...(imagesStatus ? { imagesStatus } : {}),
@@ -301,6 +303,12 @@ export function buildAdvance(
     sets.push("#upstreamTaskId = if_not_exists(#upstreamTaskId, :upstreamTaskId)");
     condition +=
       " AND (attribute_not_exists(#upstreamTaskId) OR #upstreamTaskId = :upstreamTaskId)";
+  }
+  if (update.upstream !== undefined) {
+    // the submit answer names the upstream that took the job, in the write that binds it
+    names["#upstream"] = "upstream";
+    values[":upstream"] = update.upstream;
+    sets.push("#upstream = :upstream");
   }
   if (onlyIfUnbound) {
     names["#upstreamTaskId"] = "upstreamTaskId";

@@ -1,15 +1,15 @@
+import {
+  type CancelOutcome,
+  type ImageSeedOutcome,
+  type SubmitKind,
+  type SubmitOutcome,
+  type Upstream,
+  UpstreamReadError,
+} from "../core/upstream-port.ts";
 import { ErrorEnvelope, GatewayError, SubmitResponse, UpstreamTask } from "./schemas.ts";
 
-export type SubmitKind =
-  | "imagine"
-  | "action"
-  | "modal"
-  | "blend"
-  | "describe"
-  | "shorten"
-  | "video"
-  | "edits"
-  | "retexture";
+export type { CancelOutcome, ImageSeedOutcome, SubmitKind, SubmitOutcome };
+export { UpstreamReadError };
 
 /**
  * Midjourney's speed for one job (docs/api.md `mode`): sent as the path prefix `/mj-fast`,
@@ -24,65 +24,14 @@ export function basePath(mode?: Speed | null): string {
   return mode ? `/mj-${mode}/mj` : "/mj";
 }
 
-/** What a submit call came to. Outcomes are values: every caller must branch on them. */
-export type SubmitOutcome =
-  | { kind: "accepted"; upstreamTaskId: string }
-  | { kind: "modal"; upstreamTaskId: string }
-  | { kind: "rejected"; code: number; reason: string }
-  | { kind: "busy"; retryAfterSeconds: number; reason: string }
-  | { kind: "unavailable"; reason: string };
-
-/** A read (fetch, list) that failed after its retries. */
-export class UpstreamReadError extends Error {
-  override name = "UpstreamReadError";
-}
-
-export interface UpstreamClient {
-  submit(
-    kind: SubmitKind,
-    body: Record<string, unknown>,
-    mode?: Speed | null,
-  ): Promise<SubmitOutcome>;
-  /** The task, or null for every "unknown task" answer (200 empty, 204, 400 task_no_found, 404). */
-  fetchTask(upstreamTaskId: string, mode?: Speed | null): Promise<UpstreamTask | null>;
-  /** Tasks for these ids; unknown ids are simply absent. */
-  listByCondition(upstreamTaskIds: string[], mode?: Speed | null): Promise<UpstreamTask[]>;
-  /**
-   * `GET /mj/task/{id}/image-seed`: the seed of a finished task, or a refusal (unknown task,
-   * not finished: TA's 404 code 3 / 400 code 4) with the upstream's description. Retried like
-   * every read; throws UpstreamReadError when the upstream cannot answer.
-   */
-  imageSeed(upstreamTaskId: string, mode?: Speed | null): Promise<ImageSeedOutcome>;
-  /**
-   * `POST /mj/task/{id}/cancel` (trueai's route; new-api/CometAPI and novicezk have none), under
-   * the job's speed prefix as its polls are. One attempt, never retried: the task is cancelled
-   * here whatever the upstream says, so the answer only tells whether the upstream job was
-   * stopped too.
-   */
-  cancel(upstreamTaskId: string, mode?: Speed | null): Promise<CancelOutcome>;
+/**
+ * One host: the upstream port (core/upstream-port.ts) for a single base URL. `at` is ignored
+ * (there is no other upstream to route to); createFailoverUpstream routes over several.
+ */
+export interface UpstreamClient extends Upstream {
   /** Which protocol the host speaks (MJ_API_KIND). */
   readonly kind: UpstreamKind;
-  /**
-   * Why this host has no route for a submit (or `image-seed`), or null when it has one: asked
-   * before anything is recorded, so a job the host cannot run is refused up front.
-   */
-  unsupported(
-    kind: SubmitKind | "image-seed",
-    body?: Record<string, unknown>,
-    mode?: Speed | null,
-  ): string | null;
 }
-
-/**
- * What asking the upstream to cancel came to: stopped; no such route (a 404/405, or the
- * web page new-api answers unknown paths with); or it failed (an error, a refusal) with why.
- */
-export type CancelOutcome =
-  | { kind: "cancelled" }
-  | { kind: "unsupported" }
-  | { kind: "failed"; reason: string };
-
-export type ImageSeedOutcome = { kind: "seed"; seed: string } | { kind: "refused"; reason: string };
 
 /**
  * How the key is sent (docs/upstreams.md `MJ_API_AUTH`): `bearer` for new-api gateways (CometAPI)
@@ -158,6 +107,29 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+const UNREACHED_CODES = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+]);
+
+/**
+ * Whether a fetch failed before any connection existed (refused, no such host, no route): the
+ * request was never sent. fetch wraps the socket's error in `cause` (an AggregateError when
+ * every address of the host refused).
+ */
+function isUnreached(error: unknown, depth = 0): boolean {
+  if (!error || typeof error !== "object" || depth > 4) return false;
+  const { code, cause, errors } = error as { code?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof code === "string" && UNREACHED_CODES.has(code)) return true;
+  if (Array.isArray(errors) && errors.length > 0) {
+    return errors.every((inner) => isUnreached(inner, depth + 1));
+  }
+  return isUnreached(cause, depth + 1);
 }
 
 /**
@@ -245,9 +217,15 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       answer = await call("POST", `${basePath(mode)}/submit/${route}`, payload);
     } catch (error) {
       const timedOut = (error as { name?: string }).name === "TimeoutError";
+      if (timedOut) return { kind: "unavailable", reason: `no answer within ${timeoutMs} ms` };
+      // refused or unresolvable: no connection, so nothing was sent; a reset may hide a job
+      const unreached = isUnreached(error);
       return {
         kind: "unavailable",
-        reason: timedOut ? `no answer within ${timeoutMs} ms` : "the upstream could not be reached",
+        reason: unreached
+          ? "the upstream refused the connection"
+          : "the upstream could not be reached",
+        ...(unreached ? { nothingStarted: true } : {}),
       };
     }
     const { status, headers, text } = answer;
@@ -261,7 +239,15 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
           parsed.success && parsed.data.description ? parsed.data.description : "rate limited",
       };
     }
-    if (status >= 500) return { kind: "unavailable", reason: `HTTP ${status}` };
+    // a 5xx is the host's own failure before it accepted anything; a 504 is a gateway that
+    // stopped waiting for the host behind it, which may have started the job meanwhile
+    if (status >= 500) {
+      return {
+        kind: "unavailable",
+        reason: `HTTP ${status}`,
+        ...(status === 504 ? {} : { nothingStarted: true }),
+      };
+    }
     // no such route (a host without retexture, say): nothing was started there
     if ((status === 404 || status === 405) && json === undefined) {
       return {
@@ -274,6 +260,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       return {
         kind: "unavailable",
         reason: `the upstream refused our credentials (HTTP ${status})`,
+        nothingStarted: true,
       };
     }
     if (text.trim() === "") return { kind: "unavailable", reason: `empty answer (HTTP ${status})` };

@@ -518,7 +518,9 @@ describe("npx paperboat", () => {
   it("runs the package's own bin from the repository", async () => {
     const run = await cli(["health"], asAlice(), ["npx", "--no-install", "paperboat"]);
     expect(run.code).toBe(0);
-    expect(run.stdout.trim()).toBe(`${stack.url}: ok`);
+    const [server, ...upstreams] = run.stdout.trim().split("\n");
+    expect(server).toBe(`${stack.url}: ok`);
+    expect(upstreams).toEqual([expect.stringMatching(/^upstream 1 u-[0-9a-f]{10}: up$/)]);
   });
 });
 

@@ -91,6 +91,7 @@ function buildTask(overrides: Partial<Task> = {}): Task {
     upstreamVideoUrl: null,
     upstreamVideoUrls: [],
     mode: null,
+    upstream: null,
     ...overrides,
   };
 }

@@ -150,9 +150,16 @@ describe("submit: every answer of the upstream family maps to one outcome", () =
     [
       "HTTP 500 envelope",
       { status: 500, body: json({ success: false, code: -1, message: "操作失败" }) },
-      { kind: "unavailable", reason: "HTTP 500" },
+      // nothing accepted: a submit may go on to another upstream (docs/upstreams.md)
+      { kind: "unavailable", reason: "HTTP 500", nothingStarted: true },
     ],
-    ["HTTP 503", { status: 503, body: "" }, { kind: "unavailable", reason: "HTTP 503" }],
+    [
+      "HTTP 503",
+      { status: 503, body: "" },
+      { kind: "unavailable", reason: "HTTP 503", nothingStarted: true },
+    ],
+    // a gateway that stopped waiting: the host behind it may have started the job
+    ["HTTP 504", { status: 504, body: "" }, { kind: "unavailable", reason: "HTTP 504" }],
     [
       "not JSON",
       { status: 200, body: "<html>Bad gateway</html>" },
@@ -202,7 +209,11 @@ describe("submit: every answer of the upstream family maps to one outcome", () =
     [
       "auth refused",
       { status: 401, body: json({ error: { message: "bad key", type: "comet_api_error" } }) },
-      { kind: "unavailable", reason: "the upstream refused our credentials (HTTP 401)" },
+      {
+        kind: "unavailable",
+        reason: "the upstream refused our credentials (HTTP 401)",
+        nothingStarted: true,
+      },
     ],
     [
       "timeout",

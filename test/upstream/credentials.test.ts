@@ -42,6 +42,7 @@ describe("MJ_API_AUTH sends the key the way each host reads it", () => {
         expect(outcome).toEqual({
           kind: "unavailable",
           reason: expect.stringMatching(/refused our credentials/),
+          nothingStarted: true,
         });
         expect(sim.stats().jobsCreated).toBe(0);
       }

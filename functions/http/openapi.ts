@@ -551,7 +551,9 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
   },
   "GET /health": {
     operationId: "health",
-    summary: "Liveness",
+    summary: "Liveness, and each upstream's state",
+    description:
+      "`upstreams` lists every upstream of MJ_API_BASE_URL in order, by a stable id derived from its base URL (never its host): `up`, `down` (failing: new jobs skip it until `retryAt`), `probing` (the next job tries it again), `busy` (its queue was full). States are what submit instances last recorded.",
     tag: "service",
     auth: false,
     ok: { status: 200, description: "the service answers", schema: "Health" },

@@ -20,7 +20,20 @@ describe("reading tasks", () => {
   it("GET /health needs no key", async () => {
     const response = await fetch(`${stack.url}/health`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ status: "ok" });
+    // the one upstream, never seen failing (docs/upstreams.md "Several upstreams")
+    expect(await response.json()).toEqual({
+      status: "ok",
+      upstreams: [
+        {
+          id: expect.stringMatching(/^u-[0-9a-f]{10}$/),
+          position: 1,
+          state: "up",
+          since: null,
+          reason: null,
+          retryAt: null,
+        },
+      ],
+    });
   });
 
   it("pages through the owner's tasks newest first with an opaque cursor", async () => {

@@ -67,6 +67,13 @@ export interface TaskStore {
    */
   apply(id: string, update: TaskUpdate, at: Date): Promise<"applied" | "stale">;
   /**
+   * Records which upstream runs a task whose webhook bound it before the submit's answer was
+   * written (the answer's write then found the task further along and wrote nothing): one
+   * conditional write, only while the task is bound to `upstreamTaskId` and names no upstream.
+   * Absent in stores that predate several upstreams.
+   */
+  recordUpstream?(id: string, upstreamTaskId: string, upstream: string): Promise<void>;
+  /**
    * Unfinished tasks that can progress, oldest first, from a sparse index: cost follows the
    * unfinished set only. Tasks waiting in MODAL are not among them (they wait for their owner):
    * see listModalsCreatedBefore.

@@ -191,6 +191,19 @@ async function recordOutcome(
   const written = await advanceWithRetries(deps, task.id, update, now, outcome);
   // A webhook may have overtaken this answer: the stored task is then already further along.
   const recorded = written.task ?? task;
+  if (
+    written.outcome === "stale" &&
+    outcome.upstream &&
+    recorded.upstreamTaskId &&
+    !recorded.upstream &&
+    (outcome.kind === "accepted" || outcome.kind === "modal" || outcome.kind === "unavailable")
+  ) {
+    // its webhook bound it first, so the answer's write (which names the upstream) did not
+    // apply; the job can only be where this submit went (no job moves on once it may have
+    // started), so its polls and buttons go there: one more write, on this rare path only
+    await recordUpstreamOf(deps, task.id, recorded.upstreamTaskId, outcome.upstream);
+    recorded.upstream = outcome.upstream;
+  }
   deps.log.info("task submitted", {
     taskId: task.id,
     upstreamTaskId: recorded.upstreamTaskId,
@@ -275,6 +288,25 @@ async function advanceWithRetries(
       }
       await (deps.sleep ?? sleep)(ANSWER_WRITE_RETRIES[attempt] as number);
     }
+  }
+}
+
+/** recordUpstream, logged rather than thrown: the task is recorded, only its upstream is not. */
+async function recordUpstreamOf(
+  deps: SubmitDeps,
+  taskId: string,
+  upstreamTaskId: string,
+  upstream: string,
+): Promise<void> {
+  try {
+    await deps.store.recordUpstream?.(taskId, upstreamTaskId, upstream);
+  } catch (error) {
+    deps.log.warn("task's upstream not recorded", {
+      taskId,
+      upstreamTaskId,
+      upstream,
+      error: (error as Error).name,
+    });
   }
 }
 

@@ -1006,11 +1006,34 @@ export function createTaskStore({
     }
   }
 
+  async function recordUpstream(id: string, upstreamTaskId: string, upstream: string) {
+    try {
+      await client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: keys.task(id),
+          UpdateExpression: "SET #upstream = :upstream",
+          ConditionExpression:
+            "#upstreamTaskId = :upstreamTaskId AND attribute_not_exists(#upstream)",
+          ExpressionAttributeNames: {
+            "#upstream": "upstream",
+            "#upstreamTaskId": "upstreamTaskId",
+          },
+          ExpressionAttributeValues: { ":upstream": upstream, ":upstreamTaskId": upstreamTaskId },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return;
+      throw error;
+    }
+  }
+
   return {
     create,
     get,
     advance,
     apply,
+    recordUpstream,
     listImageCopiesDue,
     recordImagesCopied: (id, copied, at) => recordCopy(buildImagesCopied(id, copied, at)),
     recordImageCopyFailure: (id, failure, at) => recordCopy(buildImageCopyFailure(id, failure, at)),

@@ -30,6 +30,7 @@ beforeAll(async () => {
   downUrl = `http://127.0.0.1:${await freePort()}`;
   stack = await startTestStack({
     upstreamsBefore: [downUrl],
+    upstreamTimeoutMs: 1_500,
     overrides: { breaker: { failureThreshold: 2, cooldownMs: 600_000 } },
   });
   alice = api(stack, OWNERS.alice.key);
@@ -115,6 +116,20 @@ describe("one upstream down, one up", () => {
   it("sends the next jobs straight to the upstream that is up", async () => {
     const submitted = await alice.imagine({ prompt: "a red kite" });
     expect(submitted.body).toMatchObject({ status: "SUBMITTED", upstream: ids[1] });
+  });
+});
+
+describe("a job whose answer is lost", () => {
+  it("stays on the upstream it went to, which its webhooks prove, and is recorded there", async () => {
+    const jobsBefore = stack.simulator?.stats().jobsCreated ?? 0;
+    // the job starts and the answer never comes: a timeout after sending, so no failover
+    const submitted = await alice.imagine({ prompt: "a boat in fog --sim-submit=acceptedTimeout" });
+    expect(submitted.status).toBe(202);
+    expect(submitted.body).toMatchObject({ upstream: ids[1] });
+    expect(submitted.body.upstreamTaskId).toEqual(expect.any(String));
+    const done = await untilFinished(submitted.body.id);
+    expect(done.body).toMatchObject({ status: "SUCCESS", upstream: ids[1] });
+    expect(stack.simulator?.stats().jobsCreated).toBe(jobsBefore + 1);
   });
 });
 

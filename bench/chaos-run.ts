@@ -1,8 +1,10 @@
 import { randomBytes } from "node:crypto";
+import type { Overrides } from "../functions/compose.ts";
 import { TaskStatus, taskRank } from "../functions/core/task.ts";
-import { type DynamoDbLocal, startDynamoDbLocal } from "../local/dynamodb.ts";
+import { type DynamoDbLocal, freePort, startDynamoDbLocal } from "../local/dynamodb.ts";
 import { type DynamoDbProxy, startDynamoDbProxy } from "../local/dynamodb-proxy.ts";
 import { SubmitFaultKind } from "../local/simulator/faults.ts";
+import { type Simulator, startSimulator } from "../local/simulator/index.ts";
 import { startStack } from "../local/stack.ts";
 
 /**
@@ -30,6 +32,14 @@ export interface ChaosOptions {
   seed: number;
   /** An existing DynamoDB Local; otherwise one is started (in memory) and stopped. */
   dynamodbEndpoint?: string;
+  /**
+   * Two upstreams (docs/upstreams.md "Several upstreams"): a flaky simulator listed first,
+   * ahead of the usual one. It refuses every connection during the first `refusingMs` of each
+   * `cycleMs` (its URL then points at a closed port: a real ECONNREFUSED), and fails
+   * `submitFailure` of the submits it gets with 5xx, a full queue, an empty account pool, a
+   * timeout, a lost answer or garbage. Jobs must move on only from what started nothing.
+   */
+  failover?: { refusingMs: number; cycleMs: number; submitFailure: number };
   log?: (line: string) => void;
 }
 
@@ -43,6 +53,8 @@ export interface ChaosReport {
   regressions: number;
   pollReads: number;
   jobsPerAccepted: { exactlyOne: number; none: number; more: number };
+  /** With `failover`: jobs each upstream started, and the submits the flaky one answered. */
+  jobsPerUpstream?: { flaky: number; steady: number; flakySubmits: number };
   /** Jobs started for requests answered with an error, other than lost answers: must be 0. */
   jobsForRefused: number;
   /**
@@ -87,6 +99,21 @@ interface Answer {
   text: string;
 }
 
+const SIM_KEY = "sim-chaos-key";
+
+/**
+ * The flaky upstream's submit faults: the ones that start nothing (a job moves on from these)
+ * and the ones that may hide a started job (it must not).
+ */
+const FLAKY_FAULTS: SubmitFaultKind[] = [
+  "http500",
+  "queueFull",
+  "noAccount",
+  "timeout",
+  "acceptedTimeout",
+  "garbage",
+];
+
 /** Every submit fault the simulator knows, lost answers (acceptedTimeout) included. */
 export const SUBMIT_FAULTS = SubmitFaultKind.options;
 
@@ -97,6 +124,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   let db: DynamoDbLocal | null = null;
   let proxy: DynamoDbProxy | null = null;
   let stack: Awaited<ReturnType<typeof startStack>> | null = null;
+  const stops: (() => Promise<void>)[] = [];
   try {
     if (!options.dynamodbEndpoint) db = await startDynamoDbLocal();
     const endpoint = options.dynamodbEndpoint ?? (db as DynamoDbLocal).endpoint;
@@ -104,14 +132,45 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const apiKey = `chaos_${randomBytes(12).toString("hex")}`;
     let reconcileRuns = 0;
     const reconcileLog: { at: number; durationMs: number; applied: number; checked: number }[] = [];
+    let flaky: Simulator | null = null;
+    let failoverOverrides: Overrides = {};
+    if (options.failover) {
+      const { refusingMs, cycleMs, submitFailure } = options.failover;
+      flaky = await startSimulator({
+        // the key the stack's own simulator takes: one MJ_API_KEY serves both upstreams
+        apiKey: SIM_KEY,
+        stepMs: options.stepMs,
+        seed: options.seed + 1,
+        faults: {
+          submitFailure,
+          submitFailureKinds: FLAKY_FAULTS,
+          taskFailure: options.taskFailure,
+        },
+      });
+      const flakyUrl = flaky.url;
+      const closedUrl = `http://127.0.0.1:${await freePort()}`;
+      const refusing = () => (Date.now() - started) % cycleMs < refusingMs;
+      failoverOverrides = {
+        fetch: (input, init) => {
+          const target = String(input instanceof Request ? input.url : input);
+          const refused = target.startsWith(flakyUrl) && refusing();
+          return fetch(refused ? closedUrl + target.slice(flakyUrl.length) : input, init);
+        },
+        // probed again soon, so the run sees it go down and come back many times
+        breaker: { cooldownMs: Math.max(200, cycleMs / 2) },
+      };
+      stops.push(() => (flaky as Simulator).stop());
+    }
     stack = await startStack({
       tableName: `chaos_${Date.now().toString(36)}`,
+      ...(flaky ? { upstreamsBefore: [flaky.url], overrides: failoverOverrides } : {}),
       dynamodbEndpoint: proxy.endpoint,
       callbackSecret: randomBytes(32).toString("base64url"),
       apiKeys: [{ owner: "chaos", key: apiKey }],
       reconcileIntervalSeconds: options.reconcileIntervalSeconds,
       upstreamTimeoutMs: 1000,
       simulator: {
+        apiKey: SIM_KEY,
         stepMs: options.stepMs,
         seed: options.seed,
         faults: {
@@ -241,13 +300,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     // --- convergence: every accepted task terminal and equal to the simulator's truth ---------
     const simulator = stack.simulator;
     if (!simulator) throw new Error("the chaos run needs the simulator");
-    await simulator.idle();
+    // with failover, the jobs of both upstreams are the truth
+    const simulators = flaky ? [flaky, simulator] : [simulator];
+    await Promise.all(simulators.map((s) => s.idle()));
     const simulatorDone = Date.now();
     const jobsByTask = new Map<
       string,
       { id: string; status: string; imageUrl: string | null; buttons: number; finishTime: number }[]
     >();
-    for (const job of simulator.tasks()) {
+    for (const job of simulators.flatMap((s) => s.tasks())) {
       const taskId = job.state?.split(".")[1];
       if (!taskId) continue;
       const list = jobsByTask.get(taskId) ?? [];
@@ -325,7 +386,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       else if (n === 0) jobsPerAccepted.none++;
       else jobsPerAccepted.more++;
     }
-    const withheld = new Set(simulator.stats().answersWithheld);
+    const withheld = new Set(simulators.flatMap((s) => s.stats().answersWithheld));
     let jobsForRefused = 0;
     let lostAnswers = 0;
     for (const id of refusedTaskIds) {
@@ -350,6 +411,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       regressions,
       pollReads,
       jobsPerAccepted,
+      ...(flaky
+        ? {
+            jobsPerUpstream: {
+              flaky: flaky.stats().jobsCreated,
+              steady: simulator.stats().jobsCreated,
+              flakySubmits: flaky.stats().submits,
+            },
+          }
+        : {}),
       jobsForRefused,
       lostAnswers,
       inconsistentReplays,
@@ -363,6 +433,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     };
   } finally {
     await stack?.stop();
+    for (const stop of stops) await stop();
     await proxy?.stop();
     await db?.stop();
   }

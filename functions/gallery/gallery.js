@@ -640,6 +640,7 @@ async function poll() {
     if (state.changed || !state.usageShown || state.usageAgain) {
       state.usageAgain = state.changed;
       await loadUsage();
+      await loadUpstreams();
     }
     if (!state.changed) state.quietPolls++;
     delay = somethingRuns() ? busyDelay() : IDLE_POLL_MS;
@@ -710,6 +711,34 @@ async function loadUsage() {
         h("span", { className: "usage-date" }, [date.slice(5)]),
         h("meter", { min: 0, max: most, value: n, attrs: { "aria-label": label } }),
         h("span", { className: "usage-count" }, [n === 0 ? "–" : countsText(d?.jobs ?? {})]),
+      ]);
+    }),
+  );
+}
+
+/**
+ * Each upstream's state (GET /health, docs/upstreams.md "Several upstreams"): one line each,
+ * its place in the list, its id and its state, with why and until when it is skipped. Read
+ * with the usage; a failure only says so in the panel.
+ */
+async function loadUpstreams() {
+  const epoch = state.epoch;
+  let health;
+  try {
+    health = await call("GET", "health");
+  } catch (error) {
+    if (epoch !== state.epoch || !(error instanceof ApiError)) return;
+    $("upstreams").replaceChildren(h("li", {}, [`Could not be read: ${error.describe()}`]));
+    return;
+  }
+  if (epoch !== state.epoch) return;
+  $("upstreams").replaceChildren(
+    ...(health.upstreams ?? []).map((u) => {
+      const why = u.reason ? ` (${u.reason})` : "";
+      const until = u.retryAt ? `, tried again at ${new Date(u.retryAt).toLocaleTimeString()}` : "";
+      return h("li", { className: `upstream upstream-${u.state}` }, [
+        h("span", { className: "upstream-state" }, [u.state]),
+        ` ${u.position}. ${u.id}${why}${until}`,
       ]);
     }),
   );

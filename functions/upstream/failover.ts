@@ -144,7 +144,7 @@ export function createFailoverUpstream(
       if (!opens && !reopens) return false;
       member.state = "down";
       member.since = opens ? now : member.since;
-      member.reason = outcome.reason;
+      member.reason = outcome.reason.slice(0, 200);
       member.retryAt = new Date(now.getTime() + cooldownMs);
       return true;
     }
@@ -154,7 +154,7 @@ export function createFailoverUpstream(
       if (member.state === "down") return false;
       member.state = "busy";
       member.since = wasBusy ? member.since : now;
-      member.reason = outcome.reason;
+      member.reason = outcome.reason.slice(0, 200);
       member.retryAt = new Date(
         now.getTime() + Math.min(maxBusyMs, outcome.retryAfterSeconds * 1000),
       );

@@ -151,13 +151,6 @@ export interface Overrides {
   breaker?: BreakerOptions;
 }
 
-function upstreamHealthStoreFor(config: { TABLE_NAME: string; DYNAMODB_ENDPOINT?: string }) {
-  return createUpstreamHealthStore({
-    client: createDocumentClient({ endpoint: config.DYNAMODB_ENDPOINT }),
-    tableName: config.TABLE_NAME,
-  });
-}
-
 function storesFor(
   config: { TABLE_NAME: string; DYNAMODB_ENDPOINT?: string; TASK_RETENTION_DAYS?: number },
   log: Logger,
@@ -169,6 +162,8 @@ function storesFor(
     store: createTaskStore({ ...table, log }),
     idempotency: createIdempotencyStore(table),
     keys: createApiKeyStore({ client, tableName: config.TABLE_NAME }),
+    // the upstreams' recorded states (GET /health): the same client, no other
+    upstreamHealth: createUpstreamHealthStore({ client, tableName: config.TABLE_NAME }),
   };
 }
 
@@ -219,11 +214,12 @@ function upstreamFor(
 /** What submitting needs, over HTTP (the submit app) or from the queue (its consumer). */
 export function submitDepsFor(config: SettingsOf<"submit">, overrides: Overrides, fn: string) {
   const log = loggerFor(config, overrides, fn);
+  const stores = storesFor(config, log);
   return {
-    ...storesFor(config, log),
+    ...stores,
     // a retry is "still running" while the first request can still be waiting on the upstream
     idempotencyLockSeconds: Math.ceil(config.UPSTREAM_TIMEOUT_MS / 1000) + 30,
-    upstream: upstreamFor(config, overrides, log, upstreamHealthStoreFor(config)),
+    upstream: upstreamFor(config, overrides, log, stores.upstreamHealth),
     clock: overrides.clock ?? systemClock,
     newId: overrides.newId ?? createIdFactory(),
     log,
@@ -258,7 +254,7 @@ export function composeCallbackApp(config: SettingsOf<"callback">, overrides: Ov
 
 export function composeReadApp(config: SettingsOf<"read">, overrides: Overrides = {}) {
   const log = loggerFor(config, overrides, "read");
-  const { store, keys } = storesFor(config, log);
+  const { store, keys, upstreamHealth } = storesFor(config, log);
   return createReadApp({
     store,
     log,
@@ -276,7 +272,7 @@ export function composeReadApp(config: SettingsOf<"read">, overrides: Overrides 
     // ids only: read never sees the upstreams' keys
     upstreams: {
       ids: upstreamIds(config.MJ_API_BASE_URL.split(",")),
-      health: upstreamHealthStoreFor(config),
+      health: upstreamHealth,
     },
   });
 }

@@ -158,7 +158,20 @@ describe("bundled functions behind the HTTP API", () => {
   it("answers /health from the read bundle", async () => {
     const response = await fetch(`${gateway.url}/health`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ status: "ok" });
+    // the one upstream (MjApiBaseUrl), by its id, never seen failing
+    expect(await response.json()).toEqual({
+      status: "ok",
+      upstreams: [
+        {
+          id: expect.stringMatching(/^u-[0-9a-f]{10}$/),
+          position: 1,
+          state: "up",
+          since: null,
+          reason: null,
+          retryAt: null,
+        },
+      ],
+    });
   });
 
   it("takes an imagine to SUCCESS: submit → upstream → webhooks to the API's URL → callback → read", async () => {
@@ -400,6 +413,7 @@ describe("a bundle outside SST", () => {
         API_KEYS,
         IMAGE_BUCKET: s3.bucket,
         PUBLIC_URL: "https://api.example.test",
+        MJ_API_BASE_URL: simulator.url,
       },
       extraEnvironment: { DYNAMODB_ENDPOINT: dynamodbEndpoint(), IMAGE_S3_ENDPOINT: s3.endpoint },
       app: { name: wiring.app.name, stage: STAGE },

@@ -9,7 +9,11 @@ import { LINKS } from "../functions/platform.ts";
 /** The upstream credential: submit and the reconciler only. */
 export const mjApiKey = new sst.Secret(LINKS.MJ_API_KEY.resource);
 
-/** Not secret, but per stage and changeable without a code edit; CometAPI unless set. */
+/**
+ * Not secret, but per stage and changeable without a code edit; CometAPI unless set. A
+ * comma-separated list names several upstreams (MjApiKey, MjApiAuth and MjApiKind then hold one
+ * value per upstream, or one for all): docs/upstreams.md "Several upstreams".
+ */
 export const mjApiBaseUrl = new sst.Secret(
   LINKS.MJ_API_BASE_URL.resource,
   "https://api.cometapi.com",

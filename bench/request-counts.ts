@@ -302,6 +302,9 @@ export async function benchRequestCounts(options: {
     const [usageCounts, usage] = await counted(stack, () => call(stack, "GET", "/v1/usage"));
     if (usage.status !== 200) throw new Error(`counts: usage ${usage.status}`);
     record("GET /v1/usage", usageCounts, "1 Query", describe(usageCounts) === "1 Query");
+    const [healthCounts, health] = await counted(stack, () => fetch(`${stack.url}/health`));
+    if (health.status !== 200) throw new Error(`counts: health ${health.status}`);
+    record("GET /health", healthCounts, "1 Query", describe(healthCounts) === "1 Query");
 
     const receiver = createServer((req, res) => {
       req.resume();

@@ -136,6 +136,12 @@ describe("DynamoDB requests per operation", () => {
     expect(counts).toEqual({ Query: 1 });
   });
 
+  it("health: 1 Query (GET /health, the upstreams' recorded states)", async () => {
+    const [counts, health] = await requestsOf(() => fetch(`${stack.url}/health`));
+    expect(health.status).toBe(200);
+    expect(counts).toEqual({ Query: 1 });
+  });
+
   it("a webhook whose state does not verify makes no request at all", async () => {
     const { truth } = await finishedUpstreamWithoutWebhooks("a forged boat");
     const forged = { ...truth, state: `${truth?.state}x` };

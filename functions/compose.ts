@@ -205,6 +205,8 @@ function upstreamFor(
     {
       clock: overrides.clock ?? systemClock,
       log,
+      // the failed attempts may take half an upstream timeout: one more still fits the function
+      moveOnWithinMs: Math.ceil(config.UPSTREAM_TIMEOUT_MS / 2),
       onChange: settings.length > 1 && health ? (state) => health.record(state) : undefined,
       ...overrides.breaker,
     },

@@ -28,6 +28,11 @@ export interface BreakerOptions {
   cooldownMs?: number;
   /** A busy upstream is skipped for its Retry-After, at most this long; default 30 s. */
   maxBusyMs?: number;
+  /**
+   * A job moves on only while the attempts so far took less than this (default 5 s): one more
+   * attempt may take a whole upstream timeout, and the submit function has a time limit.
+   */
+  moveOnWithinMs?: number;
 }
 
 export interface FailoverOptions extends BreakerOptions {
@@ -79,6 +84,7 @@ export function createFailoverUpstream(
   const threshold = options.failureThreshold ?? 3;
   const cooldownMs = options.cooldownMs ?? 30_000;
   const maxBusyMs = options.maxBusyMs ?? 30_000;
+  const moveOnWithinMs = options.moveOnWithinMs ?? 5_000;
   const members: Member[] = upstreams.map(({ id, client }) => ({
     id,
     client,
@@ -189,6 +195,7 @@ export function createFailoverUpstream(
         return { ...outcome, upstream: member.id };
       }
       const now = options.clock.now();
+      const startedAt = now.getTime();
       const able = members.filter((m) => m.client.unsupported(kind, body, mode) === null);
       const ready = able.filter((m) => isAvailable(m, now));
       const order = ready.length > 0 ? ready : able.length > 0 ? able : members;
@@ -198,6 +205,10 @@ export function createFailoverUpstream(
         if (record(member, outcome, options.clock.now())) await changed(member);
         last = { ...outcome, upstream: member.id };
         if (!mayMoveOn(outcome)) return last;
+        if (options.clock.now().getTime() - startedAt >= moveOnWithinMs) {
+          options.log?.warn("submit not moved on: out of time", { upstream: member.id });
+          return last;
+        }
         options.log?.info("submit moved to the next upstream", {
           upstream: member.id,
           outcome: outcome.kind,

@@ -110,6 +110,33 @@ describe("a new job goes to the next upstream only when nothing started on the f
     expect(jobs(second)).toBe(before);
   });
 
+  it("stops moving on once the failed attempts took half the time a submit may use", async () => {
+    first.setFaults({ submitFailure: 1, submitFailureKinds: ["http500"] });
+    const ids = upstreamIds([first.url, second.url]);
+    // a slow 500: the clock moves 6 s while the first upstream answers
+    const clock = manualClock();
+    const upstream = createFailoverUpstream(
+      [first.url, second.url].map((baseUrl, i) => ({
+        id: ids[i] as string,
+        client: createUpstreamClient({ baseUrl, apiKey: KEY, readAttempts: 1 }),
+      })),
+      {
+        clock: {
+          now: () => {
+            const at = clock.now();
+            clock.advance(3_000);
+            return at;
+          },
+        },
+        moveOnWithinMs: 5_000,
+      },
+    );
+    const before = jobs(second);
+    const outcome = await upstream.submit("imagine", { prompt: "a boat" });
+    expect(outcome).toMatchObject({ kind: "unavailable", nothingStarted: true, upstream: ids[0] });
+    expect(jobs(second)).toBe(before);
+  });
+
   it("answers the last upstream's outcome when every one refuses", async () => {
     const { upstream, ids } = router([closedUrl, `http://127.0.0.1:${await freePort()}`]);
     const outcome = await upstream.submit("imagine", { prompt: "a boat" });

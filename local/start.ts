@@ -10,7 +10,7 @@ import {
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import * as z from "zod";
-import { ConfigError, loadConfig } from "../functions/config.ts";
+import { ConfigError, loadConfig, upstreamSettingsOf } from "../functions/config.ts";
 import { createLogger, type LogFormat } from "../functions/log.ts";
 import { SIM_PROFILES } from "./simulator/index.ts";
 import { startStack } from "./stack.ts";
@@ -156,6 +156,8 @@ async function main() {
         "MJ_API_AUTH",
         "MJ_API_KIND",
       ]);
+      // lists of different lengths stop here, with the one line naming the setting
+      upstreamSettingsOf(u);
       upstream = {
         baseUrl: u.MJ_API_BASE_URL,
         apiKey: u.MJ_API_KEY,

@@ -68,6 +68,33 @@ describe("a port that is taken", () => {
   });
 });
 
+describe("several upstreams whose lists do not pair up", () => {
+  it("fails at once with one line naming the setting (docs/upstreams.md)", async () => {
+    const run = spawn("npm", ["start", "--silent"], {
+      env: {
+        ...process.env,
+        PORT: String(await freePort()),
+        DATA_DIR: dataDir,
+        DYNAMODB_ENDPOINT: "",
+        MJ_API_BASE_URL: "http://127.0.0.1:9/,http://127.0.0.1:10/",
+        MJ_API_KEY: "key-a,key-b,key-c",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    run.stderr?.on("data", (chunk) => {
+      stderr += chunk.toString();
+    });
+    const code = await new Promise<number | null>((ok) => run.once("close", ok));
+    expect(code).not.toBe(0);
+    expect(stderr.trim()).toBe(
+      "paperboat: setting MJ_API_KEY is malformed: 3 values for 2 upstreams (give one, or one per MJ_API_BASE_URL)",
+    );
+    expect(stderr).not.toContain("key-a");
+    expect(javaProcessesFor(dataDir)).toEqual([]);
+  });
+});
+
 /** `npm start` as a user runs it: a real process, its printed curl line, then Ctrl-C. */
 describe("npm start", () => {
   it("serves the curl it prints, then stops everything it started on SIGTERM", async () => {

@@ -22,6 +22,7 @@ export default $config({
     await import("./infra/secrets.ts");
     await import("./infra/young-polls.ts");
     const { api, callbackUrl } = await import("./infra/api.ts");
+    const { stream } = await import("./infra/stream.ts");
     await import("./infra/jobs.ts");
     const { bus } = await import("./infra/events.ts");
     const { imagineQueue } = await import("./infra/queue.ts");
@@ -32,6 +33,8 @@ export default $config({
       images: images.name,
       bus: bus.name,
       imagineQueue: imagineQueue.url,
+      // the live task stream's base URL (client option eventsUrl, PAPERBOAT_EVENTS_URL)
+      events: stream.url,
     };
   },
 });

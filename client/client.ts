@@ -42,6 +42,7 @@ import {
   UnexpectedResponseError,
   WaitTimeoutError,
 } from "./errors.ts";
+import { readEventStream } from "./sse.ts";
 
 /*
  * Request and answer types come from the zod schemas the API validates with (a request type is
@@ -114,6 +115,11 @@ export interface ClientOptions {
   requestTimeoutMs?: number;
   /** another fetch (tests, proxies) */
   fetch?: typeof fetch;
+  /**
+   * where `GET /v1/tasks/{id}/events` streams, when not at `baseUrl`: on AWS the stream
+   * function's URL (the stack's `events` output); API Gateway itself answers it one read at a time
+   */
+  eventsUrl?: string;
 }
 
 export interface RequestOptions {
@@ -137,7 +143,20 @@ export interface WaitOptions extends RequestOptions {
   intervalMs?: number;
   /** stop early when this says so (e.g. a task waiting in `MODAL` for its owner) */
   until?: (task: TaskWithChildren) => boolean;
+  /** follow the task's live stream where the server has one (default true); false: poll only */
+  stream?: boolean;
 }
+
+export interface WatchOptions extends RequestOptions {
+  /** only the states after this event id (a previous watch's last); default: from the first */
+  lastEventId?: string;
+  /** failed connections in a row before {@link ConnectionError} (default 3) */
+  maxFailures?: number;
+}
+
+/** An answer that is a server-sent events stream (anything else is an error or no stream). */
+const isEventStream = (response: Response) =>
+  response.ok && (response.headers.get("content-type") ?? "").startsWith("text/event-stream");
 
 const TERMINAL: readonly TaskStatus[] = ["SUCCESS", "FAILURE", "CANCEL"];
 
@@ -234,6 +253,7 @@ export function createClient(options: ClientOptions) {
   const base = options.baseUrl.replace(/\/+$/, "");
   const doFetch = options.fetch ?? globalThis.fetch;
   const retries = options.retries ?? 2;
+  const eventsBase = (options.eventsUrl ?? options.baseUrl).replace(/\/+$/, "");
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
 
   async function request<T>(
@@ -498,22 +518,121 @@ export function createClient(options: ClientOptions) {
     },
 
     /**
-     * Reads the task until it is finished (`SUCCESS`, `FAILURE` or `CANCEL`, or `until` says so)
-     * and returns it as it ended: a failed task is an outcome to look at, not an exception. Throws
-     * {@link WaitTimeoutError} after `timeoutMs`, and the signal's reason when it aborts.
+     * The task's live stream (`GET /v1/tasks/{id}/events`): each recorded state once, oldest
+     * first, ending after the finishing one. A dropped or ended stream is resumed with
+     * `Last-Event-ID`, so no state is missed or repeated; after `maxFailures` failed
+     * connections in a row it throws {@link ConnectionError}; an error answer (no such task,
+     * no such route) is an {@link ApiError} or {@link UnexpectedResponseError}.
+     */
+    async *watchTask(id: string, opts: WatchOptions = {}): AsyncGenerator<TaskWithChildren> {
+      const url = `${eventsBase}${taskPath(id)}/events`;
+      const maxFailures = opts.maxFailures ?? 3;
+      let lastId = opts.lastEventId ?? null;
+      let retryMs = 1000;
+      let failures = 0;
+      const failed = async (error: unknown) => {
+        if (opts.signal?.aborted) throw opts.signal.reason;
+        if (++failures >= maxFailures) {
+          throw new ConnectionError(eventsBase, describeFailure(error), { cause: error });
+        }
+      };
+      for (;;) {
+        const headers: Record<string, string> = { accept: "text/event-stream" };
+        if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
+        if (lastId !== null) headers["last-event-id"] = lastId;
+        let response: Response | null = null;
+        try {
+          response = await doFetch(url, { headers, signal: opts.signal });
+        } catch (error) {
+          await failed(error);
+        }
+        if (response && !isEventStream(response)) {
+          const text = await response.text().catch(() => "");
+          if (response.status >= 500 && failures + 1 < maxFailures) {
+            failures++;
+          } else {
+            let json: unknown;
+            try {
+              json = JSON.parse(text);
+            } catch {}
+            if (!isErrorBody(json)) {
+              throw new UnexpectedResponseError(response.status, url, text.slice(0, 500));
+            }
+            throw new ApiError(
+              response.status,
+              json.error.code,
+              json.error.message,
+              json.error.details ?? [],
+              null,
+              retryAfter(response.headers),
+            );
+          }
+        } else if (response?.body) {
+          try {
+            for await (const event of readEventStream(response.body, (ms) => {
+              retryMs = ms;
+            })) {
+              if (event.event !== "task") continue;
+              const task = JSON.parse(event.data) as TaskWithChildren;
+              lastId = event.id ?? lastId;
+              failures = 0;
+              yield task;
+              if (isFinished(task)) return;
+            }
+            // an end before the finishing state: the stream's lifetime, or a one-read answer
+            failures = 0;
+          } catch (error) {
+            await failed(error);
+          }
+        }
+        await sleep(retryMs, opts.signal);
+      }
+    },
+
+    /**
+     * Follows the task until it is finished (`SUCCESS`, `FAILURE` or `CANCEL`, or `until` says
+     * so) and returns it as it ended: a failed task is an outcome to look at, not an exception.
+     * Uses the live stream ({@link Client.watchTask}) where the server has one, and reads the
+     * task every `intervalMs` where it has not (an older server, a proxy, a stream that keeps
+     * failing). Throws {@link WaitTimeoutError} after `timeoutMs`, and the signal's reason when
+     * it aborts.
      */
     async waitForTask(id: string, opts: WaitOptions = {}): Promise<TaskWithChildren> {
       const started = Date.now();
       const interval = opts.intervalMs ?? 1000;
       let seen = "";
-      for (;;) {
-        const task = await client.getTask(id, { signal: opts.signal });
+      let last: TaskWithChildren | null = null;
+      const isDone = (task: TaskWithChildren) => {
         const now = `${task.status}/${task.progress}/${task.imageUrl ?? ""}`;
         if (now !== seen) {
           seen = now;
           opts.onProgress?.(task);
         }
-        if (isFinished(task) || opts.until?.(task)) return task;
+        last = task;
+        return isFinished(task) || opts.until?.(task) === true;
+      };
+      const timedOut = () => opts.timeoutMs !== undefined && Date.now() - started >= opts.timeoutMs;
+      if (opts.stream !== false) {
+        const signals = [
+          opts.signal,
+          opts.timeoutMs === undefined ? undefined : AbortSignal.timeout(opts.timeoutMs),
+        ];
+        const signal = AbortSignal.any(signals.filter((s): s is AbortSignal => s !== undefined));
+        try {
+          for await (const task of client.watchTask(id, { signal })) {
+            if (isDone(task)) return task;
+          }
+        } catch {
+          if (opts.signal?.aborted) throw opts.signal.reason;
+          if (timedOut() && opts.timeoutMs !== undefined) {
+            throw new WaitTimeoutError(last ?? (await client.getTask(id)), opts.timeoutMs);
+          }
+          // no live stream here: poll (a real error, such as an unknown task, shows there)
+        }
+      }
+      for (;;) {
+        const task = await client.getTask(id, { signal: opts.signal });
+        if (isDone(task)) return task;
         if (opts.timeoutMs !== undefined && Date.now() - started + interval > opts.timeoutMs) {
           throw new WaitTimeoutError(task, opts.timeoutMs);
         }

@@ -42,6 +42,7 @@ export {
   type UsageQuery,
   type VideoRequest,
   type WaitOptions,
+  type WatchOptions,
   type WebhookSecret,
 } from "./client.ts";
 export {

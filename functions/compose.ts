@@ -13,6 +13,7 @@ import type { UpstreamHealthStore } from "./core/upstream-port.ts";
 import { createDocumentClient, createIdFactory, systemClock } from "./deps.ts";
 import { createCallbackApp } from "./http/callback-app.ts";
 import { createReadApp } from "./http/read-app.ts";
+import { createStreamApp } from "./http/stream-app.ts";
 import { createSubmitApp } from "./http/submit-app.ts";
 import { loggerFor } from "./log.ts";
 import type { QueueRecord } from "./queue/consumer.ts";
@@ -81,6 +82,24 @@ export const FUNCTION_SETTINGS = {
     "LOG_LEVEL",
     // how long an upload's link lives (POST /v1/uploads)
     "TASK_RETENTION_DAYS",
+    // GET /v1/tasks/{id}/events (behind API Gateway: one read per request)
+    "EVENTS_INTERVAL_MS",
+    "EVENTS_MAX_SECONDS",
+  ],
+  /** The live task stream behind a Lambda function URL (functions/stream.ts). */
+  stream: [
+    "TABLE_NAME",
+    "DYNAMODB_ENDPOINT",
+    "API_KEYS",
+    "PUBLIC_URL",
+    "IMAGE_BUCKET",
+    "IMAGE_S3_ENDPOINT",
+    "IMAGE_DIR",
+    "IMAGE_URL_SECRET",
+    "IMAGE_URL_TTL_SECONDS",
+    "EVENTS_INTERVAL_MS",
+    "EVENTS_MAX_SECONDS",
+    "LOG_LEVEL",
   ],
   docs: ["LOG_LEVEL"],
   /** Delivery logs, redelivery and the signing secret (functions/webhooks.ts). */
@@ -276,6 +295,24 @@ export function composeReadApp(config: SettingsOf<"read">, overrides: Overrides 
       ids: upstreamIds(config.MJ_API_BASE_URL.split(",")),
       health: upstreamHealth,
     },
+    events: { intervalMs: config.EVENTS_INTERVAL_MS, maxSeconds: config.EVENTS_MAX_SECONDS },
+  });
+}
+
+/** The live task stream alone (functions/stream.ts: a response-streaming function URL). */
+export function composeStreamApp(config: SettingsOf<"stream">, overrides: Overrides = {}) {
+  const log = loggerFor(config, overrides, "stream");
+  const { store, keys } = storesFor(config, log);
+  return createStreamApp({
+    store,
+    log,
+    authenticate: authenticatorFor(config, keys, overrides, log),
+    publicUrl: config.PUBLIC_URL,
+    clock: overrides.clock ?? systemClock,
+    images:
+      overrides.images ??
+      createImageStore(config, { clock: overrides.clock ?? systemClock, signsLinks: true }),
+    events: { intervalMs: config.EVENTS_INTERVAL_MS, maxSeconds: config.EVENTS_MAX_SECONDS },
   });
 }
 

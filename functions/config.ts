@@ -140,6 +140,13 @@ export const Config = z.object({
   YOUNG_POLLS_QUEUE_URL: url.optional(),
   /** An SQS-compatible endpoint instead of AWS (the local stack, tests). */
   SQS_ENDPOINT: url.optional(),
+  /** `GET /v1/tasks/{id}/events`: time between two reads of the task (one GetItem each). */
+  EVENTS_INTERVAL_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
+  /**
+   * How long one task stream lasts before it ends and the client resumes with Last-Event-ID
+   * (a Lambda runs 15 minutes at most); 0: one read per request (behind API Gateway).
+   */
+  EVENTS_MAX_SECONDS: z.coerce.number().int().min(0).max(3600).default(840),
   /** Lines below this level are dropped (debug | info | warn | error); unset: info. */
   LOG_LEVEL: z.enum(LOG_LEVELS).optional(),
   /** `npm start` only: json or human; unset: human on a terminal, json when piped. Lambda: json. */

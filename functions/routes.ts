@@ -32,6 +32,9 @@ export const ROUTES = [
   { method: "GET", path: "/v1/tasks/{id}/seed", fn: "submit" },
   { method: "POST", path: "/hooks/midjourney", fn: "callback" },
   { method: "GET", path: "/v1/tasks/{id}", fn: "read" },
+  // live progress: behind API Gateway read answers one read per request; the live stream is
+  // the stream function's own URL (infra/stream.ts), which API Gateway cannot carry
+  { method: "GET", path: "/v1/tasks/{id}/events", fn: "read" },
   { method: "GET", path: "/v1/tasks", fn: "read" },
   // durable image copies: the owner's key → 302 to a signed link; the signed link itself
   // (no key: an <img src> cannot send one; the local disk store's links point here)

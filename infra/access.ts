@@ -45,6 +45,8 @@ export const TABLE_ACCESS = {
   read: ["GetItem", "Query", "UpdateItem"],
   /** deliveries.list, retryNow, secrets.get and secrets.rotate; endpoints create, list, remove. */
   webhooks: ["GetItem", "Query", "PutItem", "UpdateItem"],
+  /** getTimeline (one GetItem per read of a live stream); a table key's get and touch. */
+  stream: ["GetItem", "UpdateItem"],
   /**
    * listDue, getWork, queueDeliveries, claim, recordAttempt, stopWebhook, secrets.get, and
    * endpoints.list (an owner's account endpoints, once per owner per run).

@@ -115,8 +115,9 @@ const HTTP_FUNCTIONS = {
       bucketGrant(images, ["PutObject"], UPLOAD_KEY_PREFIX),
     ],
     concurrency: { reserved: RESERVED_CONCURRENCY.read },
-    // an upload's link lives as long as the owner's tasks
-    environment: { TASK_RETENTION_DAYS: String(TASK_RETENTION_DAYS) },
+    // an upload's link lives as long as the owner's tasks; GET /v1/tasks/{id}/events answers
+    // one read per request here (API Gateway buffers; the live stream is infra/stream.ts)
+    environment: { TASK_RETENTION_DAYS: String(TASK_RETENTION_DAYS), EVENTS_MAX_SECONDS: "0" },
   },
   docs: {
     description: "paperboat: the API reference (GET /openapi.json, /docs)",

@@ -11,8 +11,8 @@ export const API_THROTTLE = { rateLimit: 100, burstLimit: 200 } as const;
 /**
  * Reserved concurrency per function: at most this many instances run at once, and the same
  * number is set aside for it, so a flood on one function (submit) cannot take the concurrency
- * that another needs (the callback). Their sum (190) must leave the account's 100 unreserved
- * executions: accounts still on a raised-on-request limit below ~300 must raise it first.
+ * that another needs (the callback). Their sum (210) must leave the account's 100 unreserved
+ * executions: accounts still on a raised-on-request limit below ~310 must raise it first.
  * - reconcile 1: runs never overlap (every minute, each under a minute);
  * - admin 2: one operator managing keys;
  * - dispatch schedule 2, dispatch stream 5: a run works through the whole index itself;
@@ -33,6 +33,9 @@ export const RESERVED_CONCURRENCY = {
   dispatchSchedule: 2,
   reconcile: 1,
   youngPolls: 5,
+  // live task streams (infra/stream.ts): one instance per open stream, so this many at once;
+  // past it the function URL answers 429 and clients poll instead
+  stream: 20,
 } as const;
 
 /** The young-polls consumer's event source scales to at most this many concurrent batches. */

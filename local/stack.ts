@@ -90,6 +90,8 @@ export interface StackOptions {
    * Lambda's event source mapping. Absent: no queue.
    */
   queue?: { waitTimeSeconds?: number; visibilityTimeoutSeconds?: number };
+  /** `GET /v1/tasks/{id}/events`: EVENTS_INTERVAL_MS (default 1000), EVENTS_MAX_SECONDS (840). */
+  events?: { intervalMs?: number; maxSeconds?: number };
 }
 
 export interface LocalQueue {
@@ -282,6 +284,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       IMAGINE_QUEUE_URL: queue?.url,
       IMAGINE_DLQ_URL: queue?.deadLetterUrl,
       SQS_ENDPOINT: queue?.endpoint,
+      EVENTS_INTERVAL_MS: options.events?.intervalMs ?? 1000,
+      EVENTS_MAX_SECONDS: options.events?.maxSeconds ?? 840,
     };
     const overrides: Overrides = { log, ...options.overrides };
     const apps = {

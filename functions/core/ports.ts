@@ -32,6 +32,14 @@ export interface Page<T> {
 }
 
 /** Storage of tasks, named after access patterns. Implemented in functions/store. */
+/** A task as one read shows it, with its recorded states (TaskStore.getTimeline). */
+export interface TaskTimeline {
+  task: Task;
+  childIds: string[];
+  /** `taskRank` of each recorded state, oldest first; empty for a task stored before steps. */
+  steps: number[];
+}
+
 export interface TaskStore {
   /** Records a new task; fails if the id exists. */
   create(task: Task): Promise<void>;
@@ -119,6 +127,11 @@ export interface TaskStore {
   listChildIds(owner: string, parentId: string, limit: number): Promise<string[]>;
   /** The task and its children's ids (newest first), kept on the task's own item: one read. */
   getTree(id: string): Promise<{ task: Task; childIds: string[] } | null>;
+  /**
+   * What getTree reads, plus the rank of every state the task was recorded in, oldest first
+   * (written by the creating put and appended by every applied advance): the same one GetItem.
+   */
+  getTimeline(id: string): Promise<TaskTimeline | null>;
   /**
    * Claims a task waiting in MODAL for one modal submit: ONE conditional write that succeeds
    * only while the task is the owner's, in MODAL and not yet claimed, so two concurrent modal

@@ -79,6 +79,8 @@ interface OperationSpec {
   query?: "list" | Record<string, string>;
   /** Query parameters that may be left out. */
   optionalQuery?: Record<string, string>;
+  /** Request headers that may be left out. */
+  optionalHeaders?: Record<string, string>;
   path?: Record<string, string>;
   ok: {
     status: 200 | 201 | 202 | 204 | 302;
@@ -378,6 +380,35 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
     path: TASK_ID,
     ok: { status: 200, description: "the task", schema: "TaskWithChildren" },
     errors: [401, 404, 503],
+  },
+  "GET /v1/tasks/{id}/events": {
+    operationId: "taskEvents",
+    summary: "Live progress: the task's states as server-sent events",
+    description:
+      "`text/event-stream`: one `task` event per recorded state of the task, oldest first (`id`: the state's number, 1 for the state it was created in; `data`: the task as `GET /v1/tasks/{id}` shows it), then the stream ends after the finishing state (`SUCCESS`, `FAILURE`, `CANCEL`). States recorded between two reads are all sent, in order. Comment lines (`: keep-alive`) keep proxies open. A stream also ends after `EVENTS_MAX_SECONDS` (behind API Gateway: after one read); reconnect with `Last-Event-ID` (the last `id` received) to get exactly the states after it, none twice. On AWS the live stream is served at the stream function's URL (stack output `events`), the same path.",
+    tag: "tasks",
+    auth: true,
+    path: TASK_ID,
+    optionalHeaders: {
+      "Last-Event-ID":
+        "the `id` of the last event received: only later states are sent (a whole number; anything else is `400`)",
+    },
+    optionalQuery: {
+      lastEventId: "the same as `Last-Event-ID`, for clients that cannot set headers",
+    },
+    ok: {
+      status: 200,
+      description:
+        "server-sent events: `retry: <ms>`, then `event: task` / `id: <n>` / `data: <task JSON>` per state",
+      content: {
+        "text/event-stream": {
+          schema: { type: "string" },
+          example:
+            'retry: 1000\n\nevent: task\ndata: {"id":"01JDB3K6Z5Q8N2X4V7W9Y1A3C5","status":"IN_PROGRESS","progress":42,...}\nid: 4\n\n',
+        },
+      },
+    },
+    errors: [400, 401, 404, 503],
   },
   "GET /v1/tasks": {
     operationId: "listTasks",
@@ -754,6 +785,15 @@ function operationOf(route: Route, spec: OperationSpec): Record<string, unknown>
     parameters.push({
       name,
       in: "query",
+      required: false,
+      description,
+      schema: { type: "string" },
+    });
+  }
+  for (const [name, description] of Object.entries(spec.optionalHeaders ?? {})) {
+    parameters.push({
+      name,
+      in: "header",
       required: false,
       description,
       schema: { type: "string" },

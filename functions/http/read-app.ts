@@ -11,6 +11,7 @@ import { createBaseApp } from "./base.ts";
 import { mountGallery } from "./gallery.ts";
 import { linkOrigin, mountImageLinks, mountTaskImages, mountUploads } from "./image-routes.ts";
 import { encodeCursor, ListQuery, TaskId, UsageQuery } from "./schemas.ts";
+import { DEFAULT_EVENTS, mountTaskEvents, type TaskEventsOptions } from "./task-events.ts";
 import { readQuery } from "./validate.ts";
 
 export interface ReadAppDeps {
@@ -29,6 +30,8 @@ export interface ReadAppDeps {
   clock?: Clock;
   /** The upstreams `GET /health` reports (docs/upstreams.md "Several upstreams"); absent: none. */
   upstreams?: { ids: readonly string[]; health: UpstreamHealthStore };
+  /** `GET /v1/tasks/{id}/events` (functions/http/task-events.ts); default: 1 s reads, 14 min. */
+  events?: TaskEventsOptions;
 }
 
 /** The read function: tasks, health and the gallery page. */
@@ -57,6 +60,7 @@ export function createReadApp(deps: ReadAppDeps) {
   mountTaskImages(app, deps);
   // uploads: POST under the key; their GET, like the signed links, without
   mountUploads(app, deps);
+  mountTaskEvents(app, { ...deps, events: deps.events ?? DEFAULT_EVENTS });
 
   app.get("/v1/tasks", async (c) => {
     const query = readQuery(c, ListQuery);

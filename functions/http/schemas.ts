@@ -239,6 +239,15 @@ const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 export const TaskId = z.string().regex(ULID, { message: "not a task id" });
 
+/**
+ * `Last-Event-ID` of `GET /v1/tasks/{id}/events` (the header, or `?lastEventId=` where a client
+ * cannot set headers): the number of the last recorded state the client has seen.
+ */
+export const LastEventId = z
+  .string()
+  .regex(/^\d{1,6}$/, { message: "must be an event id this stream sent (a whole number)" })
+  .transform(Number);
+
 /** Cursors are opaque to clients: base64url of `{"v":1,"after":"<task id>"}`. */
 export function encodeCursor(lastId: string): string {
   return Buffer.from(JSON.stringify({ v: 1, after: lastId })).toString("base64url");

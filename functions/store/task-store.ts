@@ -22,6 +22,7 @@ import type {
   StoredImage,
   TaskFilterQuery,
   TaskStore,
+  TaskTimeline,
   TaskUpdate,
 } from "../core/ports.ts";
 import {
@@ -193,6 +194,8 @@ export function taskToItem(task: Task, retentionDays?: number): Item {
       ? { gsi7pk: keys.dispatch() }
       : {}),
     rank: taskRank(task.status, task.progress),
+    // the task's recorded states, one rank each (functions/core/watch.ts): the creating state
+    steps: [taskRank(task.status, task.progress)],
     ...rest,
     metadataJson: JSON.stringify(metadata),
     // absent rather than null until known, so the forward-only write can bind it once
@@ -261,10 +264,14 @@ export function buildAdvance(
     "#rank": "rank",
     "#updatedAt": "updatedAt",
     "#gsi2sk": "gsi2sk",
+    "#steps": "steps",
   };
+  const rank = taskRank(update.status, update.progress ?? 0);
   const values: Record<string, unknown> = {
     ":status": update.status,
-    ":rank": taskRank(update.status, update.progress ?? 0),
+    ":rank": rank,
+    ":step": [rank],
+    ":noSteps": [],
     ":updatedAt": at.toISOString(),
     ":gsi2sk": keys.statusTask(update.status, id),
   };
@@ -273,6 +280,9 @@ export function buildAdvance(
     "#rank = :rank",
     "#updatedAt = :updatedAt",
     "#gsi2sk = :gsi2sk",
+    // every applied state is appended to the task's steps in this same write: the live stream
+    // (functions/core/watch.ts) reads them all, however many happened between two of its reads
+    "#steps = list_append(if_not_exists(#steps, :noSteps), :step)",
   ];
   for (const field of OPTIONAL_FIELDS) {
     if (update[field] === undefined) continue;
@@ -605,7 +615,7 @@ export function createTaskStore({
     return { released, errors };
   }
 
-  async function getTree(id: string): Promise<{ task: Task; childIds: string[] } | null> {
+  async function getTimeline(id: string): Promise<TaskTimeline | null> {
     const { Item } = await client.send(
       new GetCommand({ TableName: tableName, Key: keys.task(id) }),
     );
@@ -615,7 +625,15 @@ export function createTaskStore({
     const childIds = Array.isArray(Item.childIds)
       ? Item.childIds.filter((id): id is string => typeof id === "string")
       : [];
-    return { task, childIds };
+    const steps = Array.isArray(Item.steps)
+      ? Item.steps.filter((rank): rank is number => typeof rank === "number")
+      : [];
+    return { task, childIds, steps };
+  }
+
+  async function getTree(id: string): Promise<{ task: Task; childIds: string[] } | null> {
+    const timeline = await getTimeline(id);
+    return timeline && { task: timeline.task, childIds: timeline.childIds };
   }
 
   async function get(id: string): Promise<Task | null> {
@@ -1047,6 +1065,7 @@ export function createTaskStore({
     listChildren,
     listChildIds,
     getTree,
+    getTimeline,
     claimModal,
   };
 }

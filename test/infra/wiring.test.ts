@@ -46,6 +46,7 @@ const DEPLOYED_AS: Record<keyof typeof FUNCTION_SETTINGS, string[]> = {
   dispatch: ["DispatchStream", "DispatcherHandler"],
   reconcile: ["ReconcilerHandler"],
   youngPolls: ["YoungPollsSubscriber"],
+  stream: ["Stream"],
 };
 const ALL_FUNCTIONS = Object.values(DEPLOYED_AS).flat();
 const DEPLOYED_PAIRS = Object.entries(DEPLOYED_AS).flatMap(([fn, names]) =>
@@ -111,6 +112,7 @@ describe("the app", () => {
       images: new OutputRef("Images", "name"),
       bus: new OutputRef("Events", "name"),
       imagineQueue: new OutputRef("ImagineQueue", "url"),
+      events: new OutputRef("Stream", "url"),
     });
   });
 });
@@ -278,6 +280,25 @@ describe("task events (docs/webhooks.md)", () => {
   });
 });
 
+describe("the live task stream (docs/deploy.md)", () => {
+  it("is a response-streaming function behind its own URL, which checks API keys itself", () => {
+    const stream = ci.fn("Stream");
+    expect(stream.handler).toBe("functions/stream.handler");
+    expect(stream.args).toMatchObject({
+      streaming: true,
+      url: { authorization: "none", cors: false },
+    });
+    expect(stream.links).toContain("ApiKeys");
+    // a stream ends itself before Lambda's limit; read answers the API Gateway route at once
+    const lifetime = Number(stream.environment.EVENTS_MAX_SECONDS);
+    expect(lifetime).toBeGreaterThan(0);
+    expect(lifetime).toBeLessThan(seconds(stream.args.timeout));
+    expect(seconds(stream.args.timeout)).toBeLessThanOrEqual(15 * 60);
+    expect(ci.fn("Read").environment.EVENTS_MAX_SECONDS).toBe("0");
+    expect(ROUTES).toContainEqual({ method: "GET", path: "/v1/tasks/{id}/events", fn: "read" });
+  });
+});
+
 describe("the young-polls queue", () => {
   it("is consumed by the young-polls entry, fed by submit and the imagine queue's consumer", () => {
     expect(ci.fn("YoungPollsSubscriber").handler).toBe("functions/young-polls.handler");
@@ -396,9 +417,9 @@ describe("the image bucket (docs/images.md)", () => {
     },
   );
 
-  it("is linked only to the reconciler (which copies) and read (which signs links)", () => {
+  it("is linked only to the reconciler (which copies), read and the stream (which sign links)", () => {
     const linked = ci.functions.filter((f) => f.links.includes("Images")).map((f) => f.name);
-    expect(linked.sort()).toEqual(["Read", "ReconcilerHandler"]);
+    expect(linked.sort()).toEqual(["Read", "ReconcilerHandler", "Stream"]);
   });
 
   it("is copied into by the reconciler only, with sharp installed for Lambda and no private sources", () => {
@@ -473,6 +494,8 @@ const GRANTED: Record<string, string[]> = {
   ReconcilerHandler: ["dynamodb:Query", "dynamodb:UpdateItem", "s3:PutObject"],
   // get (the task a young poll names), apply
   YoungPollsSubscriber: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+  // the task each read of a stream names; a table key's lastUsedAt; copies' links signed
+  Stream: ["dynamodb:GetItem", "dynamodb:UpdateItem", "s3:GetObject"],
 };
 
 interface Grant {

@@ -1,0 +1,13 @@
+import { streamHandle } from "hono/aws-lambda";
+import { composeStreamApp, FUNCTION_SETTINGS } from "./compose.ts";
+import { loadConfig } from "./config.ts";
+import { readSettings } from "./platform.ts";
+
+/**
+ * Lambda entry of the stream function, behind a function URL with response streaming (API
+ * Gateway buffers answers, so it cannot carry a live stream): config → deps → app, once per
+ * warm container.
+ */
+export const handler = streamHandle(
+  composeStreamApp(loadConfig(readSettings(), FUNCTION_SETTINGS.stream)),
+);

@@ -59,6 +59,8 @@ interface Context {
 const HELP_AFTER = `
 Settings: flags beat the environment (PAPERBOAT_URL, PAPERBOAT_API_KEY), which beats the config
 file (--config, else ~/.config/paperboat/config.json). The URL defaults to http://127.0.0.1:3000.
+--wait follows the task's live stream (on AWS at PAPERBOAT_EVENTS_URL, the stack's \`events\`
+output), and reads it every --poll-interval where there is none.
 
 Examples:
   paperboat imagine "a paper boat at sunrise --v 6.1" --wait --out images
@@ -238,7 +240,12 @@ export async function run(
       );
     }
     return {
-      client: createClient({ baseUrl: resolved.url, apiKey: resolved.apiKey }),
+      client: createClient({
+        baseUrl: resolved.url,
+        apiKey: resolved.apiKey,
+        // on AWS the live stream has its own URL (the stack's `events` output)
+        eventsUrl: env.PAPERBOAT_EVENTS_URL || undefined,
+      }),
       config: resolved,
       json: Boolean(flags.json),
       quiet: Boolean(flags.quiet),

@@ -187,6 +187,37 @@ describe("bundled functions behind the HTTP API", () => {
     expect(simulator.stats().webhooksSent).toBeGreaterThan(0);
   });
 
+  it("streams a task's states from the stream bundle, behind its function URL", async () => {
+    const alice = api(gateway, OWNERS.alice.key);
+    const submitted = await alice.imagine({ prompt: "a paper boat, streamed from a bundle" });
+    const path = `/v1/tasks/${submitted.body.id}/events`;
+    // a function URL's event (payload v2, route $default); the runner streams the answer
+    const answer = (await host("Stream").invoke({
+      version: "2.0",
+      routeKey: "$default",
+      rawPath: path,
+      rawQueryString: "",
+      headers: {
+        host: "abc123.lambda-url.us-east-1.on.aws",
+        authorization: `Bearer ${OWNERS.alice.key}`,
+      },
+      requestContext: {
+        http: { method: "GET", path, protocol: "HTTP/1.1", sourceIp: "203.0.113.7" },
+        domainName: "abc123.lambda-url.us-east-1.on.aws",
+        requestId: "r1",
+        routeKey: "$default",
+        stage: "$default",
+        timeEpoch: Date.now(),
+      },
+      isBase64Encoded: false,
+    })) as { metadata: { statusCode: number; headers: Record<string, string> }; body: string };
+    expect(answer.metadata.statusCode).toBe(200);
+    expect(answer.metadata.headers["content-type"]).toBe("text/event-stream");
+    const ids = [...answer.body.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+    expect(ids).toEqual(ids.map((_, i) => i + 1));
+    expect(answer.body).toMatch(/"status":"SUCCESS"/);
+  });
+
   it("lists only the caller's tasks, and refuses a request without a key", async () => {
     const bob = api(gateway, OWNERS.bob.key);
     const mine = await bob.imagine({ prompt: "bob's bundled boat" });

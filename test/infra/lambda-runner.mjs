@@ -4,6 +4,7 @@
 // Plain JavaScript: it runs on bare `node`, without tsx or vitest, next to the bundle only.
 import { randomUUID } from "node:crypto";
 import { resolve } from "node:path";
+import { PassThrough } from "node:stream";
 import { pathToFileURL } from "node:url";
 
 const [file, exportName, timeoutMs] = process.argv.slice(2);
@@ -14,6 +15,33 @@ const describe = (error) => ({
   message: error?.message ?? String(error),
   stack: error?.stack,
 });
+
+// The runtime's global for response streaming (a function URL with streaming: true): a marked
+// handler gets a writable stream; the answer's status and headers go first, as JSON and eight
+// NUL bytes. An invocation of a streaming handler results in { metadata, body } here.
+const STREAMING = Symbol("streaming");
+globalThis.awslambda = {
+  streamifyResponse: (fn) => Object.assign(fn, { [STREAMING]: true }),
+  HttpResponseStream: {
+    from(stream, metadata) {
+      stream.write(Buffer.concat([Buffer.from(JSON.stringify(metadata)), Buffer.alloc(8, 0)]));
+      return stream;
+    },
+  },
+};
+
+async function invokeStreaming(event, context) {
+  const stream = new PassThrough();
+  const chunks = [];
+  stream.on("data", (chunk) => chunks.push(chunk));
+  await handler(event, stream, context);
+  const all = Buffer.concat(chunks);
+  const split = all.indexOf(Buffer.alloc(8, 0));
+  return {
+    metadata: JSON.parse(all.subarray(0, split).toString("utf8")),
+    body: all.subarray(split + 8).toString("utf8"),
+  };
+}
 
 let handler;
 try {
@@ -40,7 +68,9 @@ process.on("message", async ({ id, event }) => {
     getRemainingTimeInMillis: () => Math.max(0, Number(timeoutMs) - (Date.now() - started)),
   };
   try {
-    const result = await handler(event, context);
+    const result = handler[STREAMING]
+      ? await invokeStreaming(event, context)
+      : await handler(event, context);
     await send({ type: "result", id, result });
   } catch (error) {
     await send({ type: "error", id, error: describe(error) });

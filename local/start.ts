@@ -195,6 +195,7 @@ async function main() {
     youngPollIntervalMs: 1000,
     taskDeadlineSeconds: config.TASK_DEADLINE_SECONDS,
     taskRetentionDays: config.TASK_RETENTION_DAYS,
+    events: { intervalMs: config.EVENTS_INTERVAL_MS, maxSeconds: config.EVENTS_MAX_SECONDS },
     images: {
       dir: config.IMAGE_DIR,
       s3: config.IMAGE_BUCKET
@@ -283,6 +284,8 @@ function loadLocalConfig(source: Record<string, string | undefined>) {
     "ALLOW_PRIVATE_WEBHOOK_URLS",
     "EVENT_BUS_NAME",
     "EVENT_BUS_ENDPOINT",
+    "EVENTS_INTERVAL_MS",
+    "EVENTS_MAX_SECONDS",
     "LOG_LEVEL",
     "LOG_FORMAT",
   ]);

@@ -401,6 +401,7 @@ function signOut(reason) {
   state.epoch++;
   forgetKey();
   clearTimeout(state.timer);
+  stopStreams();
   state.tasks.clear();
   state.details.clear();
   state.order = [];
@@ -625,7 +626,6 @@ async function poll() {
     return;
   }
   state.polling = true;
-  state.changed = false;
   let delay = IDLE_POLL_MS;
   try {
     await loadFirstPage(false, false);
@@ -643,7 +643,10 @@ async function poll() {
       await loadUpstreams();
     }
     if (!state.changed) state.quietPolls++;
-    delay = somethingRuns() ? busyDelay() : IDLE_POLL_MS;
+    // a change seen by this poll or by a stream since the last one counts once
+    state.changed = false;
+    watchRunning();
+    delay = somethingRunsUnwatched() ? busyDelay() : IDLE_POLL_MS;
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     if (error.status === 401) return;
@@ -658,6 +661,138 @@ async function poll() {
     delay = 0;
   }
   schedulePoll(delay);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Live progress: each running task on screen follows GET /v1/tasks/{id}/events, read with fetch
+// (EventSource cannot send the Authorization header). A task whose stream cannot be had (an
+// older server, a proxy) is polled as before, and polling slows down while every running task
+// streams.
+
+/** Streams open at once, at most: over HTTP/1.1 a browser opens 6 connections per server. */
+const MAX_STREAMS = 4;
+/** @type {Map<string, AbortController>} */
+const streams = new Map();
+/** Tasks whose stream failed: polled until they finish. */
+const unstreamable = new Set();
+
+const STATUS_RANK = { NOT_START: 0, SUBMITTED: 1000, MODAL: 1500, IN_PROGRESS: 2000 };
+/** The order of a task's states (the server's rank): status first, then progress. */
+function rankOf(task) {
+  const rank = STATUS_RANK[task.status];
+  if (rank === undefined) return 3100;
+  return task.status === "IN_PROGRESS" ? rank + task.progress : rank;
+}
+
+/**
+ * The events of a text/event-stream body: `{ data, id }` per event, `retry:` to `onRetry`;
+ * comment lines (keep-alives) and blocks without data are skipped.
+ */
+async function* readEvents(body, onRetry) {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  let data = [];
+  let id = null;
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += value;
+      const lines = buffer.split(/\r\n|\r|\n/);
+      buffer = lines.pop() ?? "";
+      for (const line of lines) {
+        if (line === "") {
+          if (data.length > 0) yield { data: data.join("\n"), id };
+          data = [];
+          continue;
+        }
+        const colon = line.indexOf(":");
+        if (colon === 0) continue;
+        const field = colon === -1 ? line : line.slice(0, colon);
+        const text = colon === -1 ? "" : line.slice(colon + 1).replace(/^ /, "");
+        if (field === "data") data.push(text);
+        else if (field === "id") id = text;
+        else if (field === "retry" && /^\d+$/.test(text)) onRetry(Number(text));
+      }
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+}
+
+/** Opens a stream for running tasks on screen that have none, up to MAX_STREAMS. */
+function watchRunning() {
+  if (!state.key || document.hidden) return;
+  for (const id of [...state.order, ...treeIds()]) {
+    if (streams.size >= MAX_STREAMS) return;
+    if (streams.has(id) || unstreamable.has(id) || !runs(state.tasks.get(id))) continue;
+    follow(id);
+  }
+}
+
+/** Whether some running task on screen has no stream (the grid then polls at its busy pace). */
+function somethingRunsUnwatched() {
+  return [...state.order, ...treeIds()].some((id) => runs(state.tasks.get(id)) && !streams.has(id));
+}
+
+/** Follows one task's stream to its end; resumes with Last-Event-ID, gives up after 3 drops. */
+async function follow(id) {
+  const controller = new AbortController();
+  streams.set(id, controller);
+  const epoch = state.epoch;
+  let lastId = null;
+  let failures = 0;
+  try {
+    while (failures < 3 && epoch === state.epoch) {
+      let retry = BUSY_POLL_MS;
+      try {
+        const response = await fetch(new URL(`v1/tasks/${id}/events`, document.baseURI), {
+          cache: "no-store",
+          headers: {
+            authorization: `Bearer ${state.key}`,
+            ...(lastId ? { "last-event-id": lastId } : {}),
+          },
+          signal: controller.signal,
+        });
+        const type = response.headers.get("content-type") ?? "";
+        if (!response.ok || !type.startsWith("text/event-stream") || !response.body) break;
+        for await (const event of readEvents(response.body, (ms) => {
+          retry = ms;
+        })) {
+          if (epoch !== state.epoch) return;
+          lastId = event.id ?? lastId;
+          failures = 0;
+          const task = JSON.parse(event.data);
+          const before = state.tasks.get(id);
+          // a stream starts from the task's first state: skip those the page already shows
+          if (before && rankOf(task) < rankOf(before)) continue;
+          upsertTask(task);
+          renderGrid();
+          if (state.openId) renderDialog();
+          if (!runs(task)) {
+            // finished (or waiting for its owner): the next poll brings usage and children
+            schedulePoll(0);
+            return;
+          }
+        }
+      } catch {
+        if (controller.signal.aborted) return;
+        failures++;
+      }
+      await new Promise((resolve) => setTimeout(resolve, retry));
+    }
+    unstreamable.add(id);
+  } finally {
+    if (streams.get(id) === controller) streams.delete(id);
+    if (epoch === state.epoch) watchRunning();
+  }
+}
+
+/** Closes every stream (sign-out). */
+function stopStreams() {
+  for (const controller of streams.values()) controller.abort();
+  streams.clear();
+  unstreamable.clear();
 }
 
 const USAGE_DAYS = 7;
@@ -797,6 +932,8 @@ async function imagine(event) {
     );
     mergeIntoGrid([task]);
     renderGrid();
+    // follow it live from its first step
+    watchRunning();
     schedulePoll(BUSY_POLL_MS);
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;

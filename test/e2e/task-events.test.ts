@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readEventStream, type ServerSentEvent } from "../../client/sse.ts";
+import { type DynamoDbProxy, startDynamoDbProxy } from "../../local/dynamodb-proxy.ts";
 import { DEFAULT_PROGRESS_STEPS } from "../../local/simulator/index.ts";
-import { api, OWNERS } from "../helpers.ts";
+import { api, dynamodbEndpoint, eventually, OWNERS } from "../helpers.ts";
 import { startTestStack, type TestStack } from "../stack.ts";
 
 /**
@@ -171,5 +172,39 @@ describe("behind API Gateway (EVENTS_MAX_SECONDS 0: one read per request)", () =
       ...DEFAULT_PROGRESS_STEPS.map((p, i) => `${i + 3}:IN_PROGRESS:${p}`),
       `${DEFAULT_PROGRESS_STEPS.length + 3}:SUCCESS:100`,
     ]);
+  });
+});
+
+describe("what a stream costs in DynamoDB requests", () => {
+  let proxy: DynamoDbProxy;
+  let counted: TestStack;
+  beforeAll(async () => {
+    proxy = await startDynamoDbProxy(dynamodbEndpoint());
+    counted = await startTestStack({ dynamodbEndpoint: proxy.endpoint });
+  });
+  afterAll(async () => {
+    await counted?.stop();
+    await proxy?.stop();
+  });
+
+  it("a finished task's stream, whole or resumed, is one GetItem and nothing else", async () => {
+    const owner = api(counted, OWNERS.alice.key);
+    const submitted = await owner.imagine({ prompt: "a paper boat, counted" });
+    await eventually(
+      () => owner.task(submitted.body.id),
+      (r) => r.body?.status === "SUCCESS",
+    );
+    await counted.simulator?.idle();
+    for (const lastEventId of [null, "3"]) {
+      proxy.reset();
+      const response = await fetch(`${counted.url}/v1/tasks/${submitted.body.id}/events`, {
+        headers: {
+          authorization: `Bearer ${OWNERS.alice.key}`,
+          ...(lastEventId ? { "last-event-id": lastEventId } : {}),
+        },
+      });
+      await response.text();
+      expect(proxy.counts()).toEqual({ GetItem: 1 });
+    }
   });
 });

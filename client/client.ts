@@ -540,14 +540,31 @@ export function createClient(options: ClientOptions) {
         const headers: Record<string, string> = { accept: "text/event-stream" };
         if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
         if (lastId !== null) headers["last-event-id"] = lastId;
+        // a connection that answers nothing for requestTimeoutMs (the server sends a comment
+        // every 15 s of silence) is dropped and resumed, so a dead one cannot hang the wait
+        const silence = new AbortController();
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const arm = () => {
+          clearTimeout(timer);
+          timer = setTimeout(
+            () => silence.abort(new DOMException("no answer in time", "TimeoutError")),
+            requestTimeoutMs,
+          );
+        };
+        const signal = opts.signal
+          ? AbortSignal.any([opts.signal, silence.signal])
+          : silence.signal;
         let response: Response | null = null;
+        arm();
         try {
-          response = await doFetch(url, { headers, signal: opts.signal });
+          response = await doFetch(url, { headers, signal });
         } catch (error) {
+          clearTimeout(timer);
           await failed(error);
         }
         if (response && !isEventStream(response)) {
           const text = await response.text().catch(() => "");
+          clearTimeout(timer);
           if (response.status >= 500 && failures + 1 < maxFailures) {
             failures++;
           } else {
@@ -569,20 +586,30 @@ export function createClient(options: ClientOptions) {
           }
         } else if (response?.body) {
           try {
-            for await (const event of readEventStream(response.body, (ms) => {
-              retryMs = ms;
-            })) {
+            const events = readEventStream(
+              response.body,
+              (ms) => {
+                retryMs = ms;
+              },
+              arm,
+            );
+            for await (const event of events) {
               if (event.event !== "task") continue;
               const task = JSON.parse(event.data) as TaskWithChildren;
               lastId = event.id ?? lastId;
               failures = 0;
+              // the consumer's own time is not the server's silence
+              clearTimeout(timer);
               yield task;
               if (isFinished(task)) return;
+              arm();
             }
             // an end before the finishing state: the stream's lifetime, or a one-read answer
             failures = 0;
           } catch (error) {
             await failed(error);
+          } finally {
+            clearTimeout(timer);
           }
         }
         await sleep(retryMs, opts.signal);

@@ -12,11 +12,13 @@ export interface ServerSentEvent {
  * Reads a server-sent events body as the event stream format defines it: lines end in CRLF, LF
  * or CR; a blank line dispatches the event; `:` lines are comments (keep-alives); a field's
  * value loses one leading space; `retry:` sets the reconnection time (given to `onRetry`).
- * Blocks without data dispatch nothing. Plain web streams: Node 20 and browsers alike.
+ * Blocks without data dispatch nothing. `onChunk` hears of every chunk received, comments
+ * included (a watchdog of the connection). Plain web streams: Node 20 and browsers alike.
  */
 export async function* readEventStream(
   body: ReadableStream<Uint8Array>,
   onRetry?: (ms: number) => void,
+  onChunk?: () => void,
 ): AsyncGenerator<ServerSentEvent> {
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";
@@ -27,6 +29,7 @@ export async function* readEventStream(
     for (;;) {
       const { value, done } = await reader.read();
       if (done) return;
+      onChunk?.();
       buffer += value;
       for (let match = /\r\n|\r|\n/.exec(buffer); match; match = /\r\n|\r|\n/.exec(buffer)) {
         // a CR at the very end may be the first half of a CRLF: wait for the next chunk

@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { ApiError, createClient, type TaskWithChildren } from "paperboat";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_PROGRESS_STEPS } from "../../local/simulator/index.ts";
@@ -155,6 +157,32 @@ describe("live progress in the client", () => {
     await direct.waitForTask(other.id, { intervalMs: 20, stream: false });
     expect(polling.counts.stream).toBe(0);
     expect(polling.counts.read).toBeGreaterThan(0);
+  });
+
+  it("drops a stream that goes silent (no event, no keep-alive) and polls after three", async () => {
+    // answers as a stream would, then never sends a byte
+    const silent = createServer((_request, response) => {
+      response.writeHead(200, { "content-type": "text/event-stream" });
+      response.flushHeaders();
+    });
+    await new Promise<void>((ok) => silent.listen(0, "127.0.0.1", ok));
+    try {
+      const { fetch, counts } = countingFetch();
+      const pb = createClient({
+        baseUrl: stack.url,
+        eventsUrl: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
+        apiKey: OWNERS.alice.key,
+        requestTimeoutMs: 300,
+        fetch,
+      });
+      const task = await pb.imagine({ prompt: "a paper boat, behind a silent proxy" });
+      expect((await pb.waitForTask(task.id, { intervalMs: 20 })).status).toBe("SUCCESS");
+      expect(counts.stream).toBe(3);
+      expect(counts.read).toBeGreaterThan(0);
+    } finally {
+      silent.closeAllConnections();
+      silent.close();
+    }
   });
 
   it("an unknown task is still not_found, and watchTask says so itself", async () => {

@@ -116,8 +116,13 @@ const HTTP_FUNCTIONS = {
     ],
     concurrency: { reserved: RESERVED_CONCURRENCY.read },
     // an upload's link lives as long as the owner's tasks; GET /v1/tasks/{id}/events answers
-    // one read per request here (API Gateway buffers; the live stream is infra/stream.ts)
-    environment: { TASK_RETENTION_DAYS: String(TASK_RETENTION_DAYS), EVENTS_MAX_SECONDS: "0" },
+    // one read per request here (API Gateway buffers; the live stream is infra/stream.ts), and
+    // asks clients to come back after 1.5 s, the gallery's and the client's polling pace
+    environment: {
+      TASK_RETENTION_DAYS: String(TASK_RETENTION_DAYS),
+      EVENTS_MAX_SECONDS: "0",
+      EVENTS_INTERVAL_MS: "1500",
+    },
   },
   docs: {
     description: "paperboat: the API reference (GET /openapi.json, /docs)",

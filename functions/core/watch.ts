@@ -49,8 +49,8 @@ export function lastStepId(timeline: TaskTimeline): number {
 /**
  * The recorded states after `afterId` (null: all of them), oldest first. The newest is the task
  * exactly as `GET /v1/tasks/{id}` shows it; an older one, recorded between two reads of the
- * stream, is the task as read with that state's status and progress (and no finishedAt), as a
- * webhook event is. A task stored before states were recorded has one: its current state, id 0.
+ * stream, is the task as read with that state's status and progress (without what only a
+ * finished task has: finishedAt, buttons, failReason), as a webhook event is. A task stored before states were recorded has one: its current state, id 0.
  */
 export function stepsAfter(timeline: TaskTimeline, afterId: number | null): TaskStep[] {
   const current: TaskWithChildren = {
@@ -67,14 +67,11 @@ export function stepsAfter(timeline: TaskTimeline, afterId: number | null): Task
       continue;
     }
     const state = stateOfRank(timeline.steps[id - 1] ?? 0, current.status);
-    steps.push({
-      id,
-      task: {
-        ...current,
-        ...state,
-        finishedAt: isTerminal(state.status) ? current.finishedAt : null,
-      },
-    });
+    // what only a finished task has did not exist yet in an unfinished state
+    const unfinished = isTerminal(state.status)
+      ? {}
+      : { finishedAt: null, buttons: [], failReason: null, upstreamFailReason: null };
+    steps.push({ id, task: { ...current, ...state, ...unfinished } });
   }
   return steps;
 }

@@ -46,6 +46,10 @@ describe("a task's recorded states", () => {
       stepsAfter(timeline, null).map((s) => `${s.id}:${s.task.status}:${s.task.progress}`),
     ).toEqual(["1:NOT_START:0", "2:SUBMITTED:0", "3:IN_PROGRESS:40", "4:SUCCESS:100"]);
     expect(stepsAfter(timeline, 2).map((s) => s.id)).toEqual([3, 4]);
+    // an older state shows nothing that only the finished task has
+    const [progress, done2] = stepsAfter(timeline, 2);
+    expect(progress?.task).toMatchObject({ finishedAt: null, buttons: [], failReason: null });
+    expect(done2?.task).toEqual({ ...timeline.task, children: [] });
     expect(stepsAfter(timeline, 4)).toEqual([]);
   });
 

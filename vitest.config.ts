@@ -7,6 +7,7 @@ import { defineConfig } from "vitest/config";
  * integration although it needs no Java: it bundles every function with esbuild, the slow part.
  */
 const UNIT = [
+  "test/client/sse.test.ts",
   "test/core/**/*.test.ts",
   "test/docs.test.ts",
   "test/events/**/*.test.ts",

@@ -698,8 +698,10 @@ async function* readEvents(body, onRetry) {
       const { value, done } = await reader.read();
       if (done) return;
       buffer += value;
-      const lines = buffer.split(/\r\n|\r|\n/);
-      buffer = lines.pop() ?? "";
+      // a CR at the very end may be the first half of a CRLF: keep it for the next chunk
+      const held = buffer.endsWith("\r") ? "\r" : "";
+      const lines = buffer.slice(0, buffer.length - held.length).split(/\r\n|\r|\n/);
+      buffer = (lines.pop() ?? "") + held;
       for (const line of lines) {
         if (line === "") {
           if (data.length > 0) yield { data: data.join("\n"), id };

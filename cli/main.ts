@@ -440,6 +440,21 @@ export async function run(
     });
 
   program
+    .command("watch")
+    .description("print each state of a task as it is recorded (its live stream), to the end")
+    .argument("<id>", "the task")
+    .action(async (id: string) => {
+      const ctx = context();
+      // one line per state: `status progress%`, or the task as one JSON line with --json
+      for await (const task of ctx.client.watchTask(id, { signal })) {
+        write(
+          ctx.streams.out,
+          ctx.json ? JSON.stringify(task) : `${task.status.padEnd(11)} ${task.progress}%`,
+        );
+      }
+    });
+
+  program
     .command("tasks")
     .description("your tasks, newest first, as a table")
     .addOption(new Option("--status <status>", "only this status").choices(TaskStatus.options))

@@ -96,4 +96,32 @@ describe("paperboat imagine --wait", () => {
     expect(counts.stream).toBe(1);
     expect(counts.read).toBe(0);
   });
+
+  it("watch prints each state of the task as a line, and as JSON lines with --json", async () => {
+    const env = { PAPERBOAT_URL: stack.url, PAPERBOAT_API_KEY: OWNERS.alice.key };
+    const submitted = await cli(["imagine", "a paper boat, watched from a shell", "--json"], env);
+    const id = (JSON.parse(submitted.stdout) as { id: string }).id;
+    const plain = await cli(["watch", id], env);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(
+      plain.stdout
+        .trim()
+        .split("\n")
+        .map((line) => line.replace(/\s+/g, " ")),
+    ).toEqual([
+      "NOT_START 0%",
+      "SUBMITTED 0%",
+      ...DEFAULT_PROGRESS_STEPS.map((p) => `IN_PROGRESS ${p}%`),
+      "SUCCESS 100%",
+    ]);
+    const json = await cli(["watch", id, "--json"], env);
+    const states = json.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { id: string; status: string });
+    expect(states.map((s) => s.status).at(-1)).toBe("SUCCESS");
+    expect(new Set(states.map((s) => s.id))).toEqual(new Set([id]));
+    const unknown = await cli(["watch", "01JDB3K6Z5Q8N2X4V7W9Y1A3C5"], env);
+    expect(unknown.code).toBe(4);
+  });
 });

@@ -96,6 +96,36 @@ describe("GET /v1/tasks/{id}/events", () => {
     expect(after.steps).toEqual([]);
   });
 
+  it("sends each recorded state once when webhooks come twice and out of order", async () => {
+    const submitted = await alice.imagine({ prompt: "a choppy sea --sim-duplicate --sim-reorder" });
+    const { steps } = await stream(submitted.body.id);
+    expect(steps.map((s) => s.id)).toEqual(steps.map((_, i) => String(i + 1)));
+    const described = steps.map((s) => `${s.status}:${s.progress}`);
+    expect(new Set(described).size).toBe(described.length);
+    expect(described.at(-1)).toBe("SUCCESS:100");
+    // only forward moves were recorded: progress never goes down while in progress
+    const progress = steps.filter((s) => s.status === "IN_PROGRESS").map((s) => s.progress);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+  });
+
+  it("ends with CANCEL when the owner cancels the task it follows", async () => {
+    const submitted = await alice.imagine({ prompt: "a boat nobody hears --sim-drop-hooks" });
+    await stack.simulator?.idle();
+    const cancelling = stream(submitted.body.id, {
+      until: (steps) => {
+        if (steps.length === 2) void alice.call("POST", `/v1/tasks/${submitted.body.id}/cancel`);
+        return false;
+      },
+    });
+    const { steps } = await cancelling;
+    expect(steps.map((s) => `${s.id}:${s.status}`)).toEqual([
+      "1:NOT_START",
+      "2:SUBMITTED",
+      "3:CANCEL",
+    ]);
+    expect(steps.at(-1)?.task.finishedAt).toEqual(expect.any(String));
+  });
+
   it("streams a failure to its end too", async () => {
     const submitted = await alice.imagine({ prompt: "a storm --sim-fail" });
     const { steps } = await stream(submitted.body.id);

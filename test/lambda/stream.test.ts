@@ -25,6 +25,8 @@ beforeAll(async () => {
     TABLE_NAME: stack.tableName,
     DYNAMODB_ENDPOINT: stack.dynamodbEndpoint,
     PUBLIC_URL: stack.url,
+    // read lists the upstreams' ids on /health
+    MJ_API_BASE_URL: stack.upstreamUrl,
     API_KEYS: `alice:${OWNERS.alice.key},bob:${OWNERS.bob.key}`,
     IMAGE_DIR: stack.imageDir ?? "",
     IMAGE_URL_SECRET: randomBytes(24).toString("base64url"),

@@ -117,7 +117,9 @@ describe("installed from the tarball into an empty project", () => {
 
     const env = { PAPERBOAT_URL: stack.url, PAPERBOAT_API_KEY: OWNERS.alice.key };
     const health = await run("npx", ["--no-install", "paperboat", "health"], app, env);
-    expect(health.stdout.trim()).toBe(`${stack.url}: ok`);
+    const [server, ...upstreams] = health.stdout.trim().split("\n");
+    expect(server).toBe(`${stack.url}: ok`);
+    expect(upstreams).toEqual([expect.stringMatching(/^upstream 1 u-[0-9a-f]{10}: up$/)]);
     const imagine = await run(
       "npx",
       ["--no-install", "paperboat", "imagine", "a packed boat", "--wait", "--json"],

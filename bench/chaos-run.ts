@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { Overrides } from "../functions/compose.ts";
+import type { Overrides } from "../functions/compose/settings.ts";
 import { TaskStatus, taskRank } from "../functions/core/task.ts";
 import { type DynamoDbLocal, freePort, startDynamoDbLocal } from "../local/dynamodb.ts";
 import { type DynamoDbProxy, startDynamoDbProxy } from "../local/dynamodb-proxy.ts";

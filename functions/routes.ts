@@ -3,15 +3,15 @@
  * infra/api.ts wires exactly these; the local server mounts the same apps; tests check both.
  */
 export const FUNCTIONS = {
-  submit: { handlerFile: "functions/submit.ts", export: "handler" },
-  callback: { handlerFile: "functions/callback.ts", export: "handler" },
-  read: { handlerFile: "functions/read.ts", export: "handler" },
+  submit: { handlerFile: "functions/lambda/submit.ts", export: "handler" },
+  callback: { handlerFile: "functions/lambda/callback.ts", export: "handler" },
+  read: { handlerFile: "functions/lambda/read.ts", export: "handler" },
   // the API reference: its own function, so no other bundle carries the document or Swagger UI
-  docs: { handlerFile: "functions/docs.ts", export: "handler" },
+  docs: { handlerFile: "functions/lambda/docs.ts", export: "handler" },
   // delivery logs, redelivery and the signing secret: the only HTTP function with WEBHOOK_SECRET
-  webhooks: { handlerFile: "functions/webhooks.ts", export: "handler" },
+  webhooks: { handlerFile: "functions/lambda/webhooks.ts", export: "handler" },
   // owners' API keys: the only function holding ADMIN_KEY
-  admin: { handlerFile: "functions/admin.ts", export: "handler" },
+  admin: { handlerFile: "functions/lambda/admin.ts", export: "handler" },
 } as const;
 
 export type FunctionName = keyof typeof FUNCTIONS;

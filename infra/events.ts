@@ -51,7 +51,7 @@ table.subscribe(
   "DispatchStream",
   {
     ...dispatcher,
-    handler: "functions/dispatch.stream",
+    handler: "functions/lambda/dispatch.stream",
     concurrency: { reserved: RESERVED_CONCURRENCY.dispatchStream },
   },
   { filters: [DISPATCH_STREAM_FILTER] },
@@ -63,7 +63,7 @@ export const dispatchSchedule = new sst.aws.CronV2("Dispatcher", {
   retries: 0,
   function: {
     ...dispatcher,
-    handler: "functions/dispatch.schedule",
+    handler: "functions/lambda/dispatch.schedule",
     concurrency: { reserved: RESERVED_CONCURRENCY.dispatchSchedule },
   },
 });

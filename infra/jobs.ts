@@ -15,7 +15,7 @@ export const RECONCILE_INTERVAL_SECONDS = 60;
  * is conditional, but would poll the upstream twice).
  *
  * Each run then copies the images of tasks that reached SUCCESS into the Images bucket
- * (functions/compose-copier.ts): the only function that downloads from the internet (never
+ * (functions/compose/copier.ts): the only function that downloads from the internet (never
  * from private, loopback or link-local addresses: ALLOW_PRIVATE_IMAGE_SOURCES stays false) and
  * the only one that needs sharp. sharp is a native module: SST leaves it out of the bundle and
  * `npm install`s it into the function package for the function's architecture
@@ -28,7 +28,7 @@ export const reconciler = new sst.aws.CronV2("Reconciler", {
   retries: 0,
   function: {
     ...FUNCTION_DEFAULTS,
-    handler: "functions/reconcile.handler",
+    handler: "functions/lambda/reconcile.handler",
     description: "paperboat: reconciles unfinished tasks with the upstream",
     timeout: "50 seconds",
     link: [table, mjApiBaseUrl, mjApiKey, mjApiAuth, images],

@@ -34,14 +34,14 @@ export const imagineQueue = new sst.aws.Queue(LINKS.IMAGINE_QUEUE_URL.resource, 
 });
 
 /**
- * The consumer: submit's code in its own entry (functions/queue.ts), with partial batch responses so
+ * The consumer: submit's code in its own entry (functions/lambda/queue.ts), with partial batch responses so
  * one bad message never fails the others. It re-sends a message the upstream was too busy for
  * (with a delay) and moves malformed ones to the dead letters, so it links both queues.
  */
 imagineQueue.subscribe(
   {
     ...FUNCTION_DEFAULTS,
-    handler: "functions/queue.handler",
+    handler: "functions/lambda/queue.handler",
     description: "paperboat: starts Midjourney jobs from the imagine queue",
     // a batch of 10, 4 at a time, each bounded by UPSTREAM_TIMEOUT_MS and a few writes
     timeout: "60 seconds",

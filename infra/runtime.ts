@@ -35,7 +35,7 @@ export const LOG_ENVIRONMENT = { LOG_LEVEL: "info" } as const;
 /** The upstream call's own budget; the function timeouts below leave room for it. */
 export const UPSTREAM_TIMEOUT_MS = 10_000;
 
-/** `functions/submit.ts` + `handler` → SST's handler string `functions/submit.handler`. */
+/** `functions/lambda/submit.ts` + `handler` → SST's handler string `functions/lambda/submit.handler`. */
 export function handlerOf(entry: { handlerFile: string; export: string }): string {
   return `${entry.handlerFile.replace(/\.ts$/, "")}.${entry.export}`;
 }

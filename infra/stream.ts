@@ -18,7 +18,7 @@ import { images, table } from "./storage.ts";
 export const stream = new sst.aws.Function("Stream", {
   ...FUNCTION_DEFAULTS,
   description: "paperboat: live task progress (GET /v1/tasks/{id}/events, server-sent events)",
-  handler: "functions/stream.handler",
+  handler: "functions/lambda/stream.handler",
   url: { authorization: "none", cors: false },
   streaming: true,
   // a stream ends itself at EVENTS_MAX_SECONDS; the timeout only catches one that does not

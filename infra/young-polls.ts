@@ -22,7 +22,7 @@ export const youngPolls = new sst.aws.Queue(LINKS.YOUNG_POLLS_QUEUE_URL.resource
 youngPolls.subscribe(
   {
     ...FUNCTION_DEFAULTS,
-    handler: "functions/young-polls.handler",
+    handler: "functions/lambda/young-polls.handler",
     description: "paperboat: polls new tasks 3, 10, 20 and 40 s after their submit",
     // a batch's tasks read one by one, then one list call per mode (UPSTREAM_TIMEOUT_MS, retried)
     timeout: "30 seconds",

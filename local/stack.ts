@@ -5,23 +5,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
-import {
-  composeCallbackApp,
-  composeReadApp,
-  composeReconciler,
-  composeSubmitApp,
-  composeYoungPoller,
-  type Overrides,
-} from "../functions/compose.ts";
-import { composeAdminApp } from "../functions/compose-admin.ts";
-import { composeImageCopier } from "../functions/compose-copier.ts";
-import { composeDocsApp } from "../functions/compose-docs.ts";
-import { composeQueueConsumer } from "../functions/compose-queue.ts";
-import {
-  composeDispatcher,
-  composeWebhooksApp,
-  type DispatcherOverrides,
-} from "../functions/compose-webhooks.ts";
+import { composeAdminApp } from "../functions/compose/admin.ts";
+import { composeCallbackApp } from "../functions/compose/callback.ts";
+import { composeImageCopier } from "../functions/compose/copier.ts";
+import { composeDispatcher, type DispatcherOverrides } from "../functions/compose/dispatch.ts";
+import { composeDocsApp } from "../functions/compose/docs.ts";
+import { composeQueueConsumer } from "../functions/compose/queue.ts";
+import { composeReadApp } from "../functions/compose/read.ts";
+import { composeReconciler, composeYoungPoller } from "../functions/compose/reconcile.ts";
+import type { Overrides } from "../functions/compose/settings.ts";
+import { composeSubmitApp } from "../functions/compose/submit.ts";
+import { composeWebhooksApp } from "../functions/compose/webhooks.ts";
 import type { DispatchReport } from "../functions/core/dispatch.ts";
 import type { ImageCopyReport } from "../functions/core/image-copy.ts";
 import type { Logger } from "../functions/core/ports.ts";

@@ -1,6 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
-import { composeCallbackApp } from "../../functions/compose.ts";
+import { composeCallbackApp } from "../../functions/compose/callback.ts";
 import { createReferenceApp } from "../reference/app.ts";
 import { createReferenceClient } from "../reference/client.ts";
 

@@ -7,7 +7,7 @@ import { readSettings } from "../../functions/platform.ts";
 import { createTaskStore } from "../../functions/store/task-store.ts";
 
 /**
- * Ablation: functions/callback.ts composed without functions/compose.ts, from the modules the
+ * Ablation: functions/lambda/callback.ts composed without functions/compose.ts, from the modules the
  * callback uses and nothing else (the same calls composeCallbackApp makes). compose.ts imports
  * every function's app, and zod schemas built at module level (submit's ImagineBody, read's
  * ListQuery, the idempotency records) cannot be tree-shaken, so every bundle builds them all.

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { composeReconciler } from "../../functions/compose.ts";
+import { composeReconciler } from "../../functions/compose/reconcile.ts";
 import { createStateToken } from "../../functions/core/state-token.ts";
 import { newTask } from "../../functions/core/submit.ts";
 import type { Task } from "../../functions/core/task.ts";

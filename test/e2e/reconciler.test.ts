@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { composeReconciler } from "../../functions/compose.ts";
+import { composeReconciler } from "../../functions/compose/reconcile.ts";
 import { newTask } from "../../functions/core/submit.ts";
 import { createDocumentClient, createIdFactory } from "../../functions/deps.ts";
 import { silentLogger } from "../../functions/log.ts";

@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { composeDispatcher } from "../../functions/compose-webhooks.ts";
+import { composeDispatcher } from "../../functions/compose/dispatch.ts";
 import { silentLogger } from "../../functions/log.ts";
 import { api, eventually, OWNERS } from "../helpers.ts";
 import { startTestStack, type TestStack } from "../stack.ts";
@@ -206,7 +206,7 @@ describe("receivers and dispatchers that misbehave", () => {
   });
 });
 
-describe("the stream-triggered dispatch (functions/dispatch.ts `stream`)", () => {
+describe("the stream-triggered dispatch (functions/lambda/dispatch.ts `stream`)", () => {
   let stack: TestStack;
   let alice: ReturnType<typeof api>;
   let good: Awaited<ReturnType<typeof startReceiver>>;

@@ -25,7 +25,7 @@ export interface Bundle {
   inputs: { source: string; bytes: number }[];
 }
 
-/** `functions/submit.handler` → { source: "functions/submit.ts", exportName: "handler" } */
+/** `functions/lambda/submit.handler` → { source: "functions/lambda/submit.ts", exportName: "handler" } */
 export function parseHandler(handler: string): { source: string; exportName: string } {
   const dot = handler.lastIndexOf(".");
   const base = handler.slice(0, dot);

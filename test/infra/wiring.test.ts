@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { build } from "esbuild";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { FUNCTION_SETTINGS } from "../../functions/compose.ts";
+import { FUNCTION_SETTINGS } from "../../functions/compose/settings.ts";
 import { Config } from "../../functions/config.ts";
 import { IMAGE_KEY_PREFIX, UPLOAD_KEY_PREFIX } from "../../functions/core/image-keys.ts";
 import { LINKS } from "../../functions/platform.ts";
@@ -156,7 +156,7 @@ describe("the functions", () => {
     expect(ci.functions.map((f) => f.name).sort()).toEqual([...ALL_FUNCTIONS].sort());
     const cron = ci.component("sst.aws.CronV2", "Reconciler").args;
     expect(cron).toMatchObject({ schedule: "rate(1 minute)", retries: 0 });
-    expect(ci.fn("ReconcilerHandler").handler).toBe("functions/reconcile.handler");
+    expect(ci.fn("ReconcilerHandler").handler).toBe("functions/lambda/reconcile.handler");
   });
 
   it.each(ALL_FUNCTIONS)("%s points at a handler file that exists and exports it", async (name) => {
@@ -240,7 +240,7 @@ describe("task events (docs/webhooks.md)", () => {
   it("has a stream of new images that triggers the dispatcher only for dispatch work", () => {
     expect(ci.component("sst.aws.Dynamo", "Table").args.stream).toBe("new-image");
     const stream = ci.fn("DispatchStream");
-    expect(stream.handler).toBe("functions/dispatch.stream");
+    expect(stream.handler).toBe("functions/lambda/dispatch.stream");
     expect(stream.args.subscription).toEqual({ filters: [DISPATCH_STREAM_FILTER] });
     // the filter names the index attributes the store writes
     expect(DISPATCH_STREAM_FILTER.dynamodb.NewImage.gsi7pk.S).toEqual([keys.dispatch()]);
@@ -250,7 +250,7 @@ describe("task events (docs/webhooks.md)", () => {
   it("retries on a one-minute schedule, within the minute", () => {
     const cron = ci.component("sst.aws.CronV2", "Dispatcher").args;
     expect(cron).toMatchObject({ schedule: "rate(1 minute)", retries: 0 });
-    expect(ci.fn("DispatcherHandler").handler).toBe("functions/dispatch.schedule");
+    expect(ci.fn("DispatcherHandler").handler).toBe("functions/lambda/dispatch.schedule");
     expect(seconds(ci.fn("DispatcherHandler").args.timeout)).toBeLessThan(60);
     // an attempt's 10 s timeout plus its writes fit the 15 s a run keeps in reserve
     expect(seconds(ci.fn("DispatchStream").args.timeout)).toBeGreaterThan(15);
@@ -283,7 +283,7 @@ describe("task events (docs/webhooks.md)", () => {
 describe("the live task stream (docs/deploy.md)", () => {
   it("is a response-streaming function behind its own URL, which checks API keys itself", () => {
     const stream = ci.fn("Stream");
-    expect(stream.handler).toBe("functions/stream.handler");
+    expect(stream.handler).toBe("functions/lambda/stream.handler");
     expect(stream.args).toMatchObject({
       streaming: true,
       url: { authorization: "none", cors: false },
@@ -301,7 +301,7 @@ describe("the live task stream (docs/deploy.md)", () => {
 
 describe("the young-polls queue", () => {
   it("is consumed by the young-polls entry, fed by submit and the imagine queue's consumer", () => {
-    expect(ci.fn("YoungPollsSubscriber").handler).toBe("functions/young-polls.handler");
+    expect(ci.fn("YoungPollsSubscriber").handler).toBe("functions/lambda/young-polls.handler");
     // the senders: each may send to it, and is linked to its URL
     for (const name of ["Submit", "ImagineQueueSubscriber"]) {
       const sends = grantsOf(name).filter((g) => g.actions.includes("sqs:SendMessage"));
@@ -323,7 +323,7 @@ describe("the young-polls queue", () => {
 describe("the imagine queue", () => {
   it("is consumed by the queue entry (submit's code) with partial batch responses, and has a DLQ", () => {
     const consumer = ci.fn("ImagineQueueSubscriber");
-    expect(consumer.handler).toBe("functions/queue.handler");
+    expect(consumer.handler).toBe("functions/lambda/queue.handler");
     expect(consumer.args.subscription).toMatchObject({ batch: { partialResponses: true } });
     const queue = ci.component("sst.aws.Queue", "ImagineQueue").args as {
       visibilityTimeout: string;

@@ -6,7 +6,7 @@ import { startTestStack, type TestStack } from "../stack.ts";
 import { apiGatewayV2Event, lambdaContext, scheduledEvent } from "./events.ts";
 
 /**
- * Each Lambda entry point (functions/*.ts) imported as Lambda imports it, configured through its
+ * Each Lambda entry point (functions/lambda/*.ts) imported as Lambda imports it, configured through its
  * environment, and invoked with realistic events. AWS itself is the one part faked here: the
  * events are built by hand in the shape API Gateway v2 and EventBridge Scheduler send.
  * DynamoDB Local and the simulator are real (they come from a test stack whose HTTP server
@@ -45,7 +45,7 @@ async function entry(
   vi.resetModules();
   process.env = { ...saved, ...env, ...overrides };
   for (const [k, v] of Object.entries(overrides)) if (v === undefined) delete process.env[k];
-  const module = await import(`../../functions/${name}.ts`);
+  const module = await import(`../../functions/lambda/${name}.ts`);
   return module.handler as (event: unknown, context: unknown) => Promise<any>;
 }
 

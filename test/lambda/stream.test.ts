@@ -7,7 +7,7 @@ import { startTestStack, type TestStack } from "../stack.ts";
 import { apiGatewayV2Event, lambdaContext } from "./events.ts";
 
 /**
- * The stream function's Lambda entry (functions/stream.ts) as Lambda runs it behind a function
+ * The stream function's Lambda entry (functions/lambda/stream.ts) as Lambda runs it behind a function
  * URL with response streaming, and read's answer to the same route behind API Gateway.
  * Faked here: AWS itself, i.e. the function URL's event (built by hand in its payload v2 shape)
  * and the `awslambda` global that Lambda's Node runtime provides to streaming handlers
@@ -54,7 +54,7 @@ afterAll(async () => {
 async function entry(name: "stream" | "read", overrides: Record<string, string> = {}) {
   vi.resetModules();
   process.env = { ...saved, ...env, ...overrides };
-  const module = await import(`../../functions/${name}.ts`);
+  const module = await import(`../../functions/lambda/${name}.ts`);
   return module.handler as (...args: unknown[]) => Promise<any>;
 }
 

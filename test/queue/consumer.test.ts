@@ -67,7 +67,7 @@ afterAll(async () => {
   await stack.stop();
 });
 
-/** Real SubmitDeps on the stack's table, as functions/compose.ts builds them. */
+/** Real SubmitDeps on the stack's table, as functions/compose/submit.ts builds them. */
 function submitDeps(
   options: {
     endpoint?: string;

@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { composeYoungPollConsumer, FUNCTION_SETTINGS } from "../../functions/compose.ts";
-import { youngPollSchedulerFor } from "../../functions/compose-young-polls.ts";
+import { scheduleYoungPollsFor } from "../../functions/compose/schedule-young-polls.ts";
+import { FUNCTION_SETTINGS } from "../../functions/compose/settings.ts";
+import { composeYoungPollConsumer } from "../../functions/compose/young-polls.ts";
 import { loadConfig } from "../../functions/config.ts";
 import { submitImagine } from "../../functions/core/submit.ts";
 import { createDocumentClient, createIdFactory, systemClock } from "../../functions/deps.ts";
@@ -84,7 +85,7 @@ function consumer() {
 describe("young polls through SQS", () => {
   it("a submit sends one message per poll time, each delayed by it", async () => {
     const queueUrl = sqs.createQueue(`young-${randomBytes(4).toString("hex")}`);
-    const schedule = youngPollSchedulerFor(
+    const schedule = scheduleYoungPollsFor(
       { YOUNG_POLLS_QUEUE_URL: queueUrl, SQS_ENDPOINT: sqs.endpoint },
       { sqsClient },
     );
@@ -97,12 +98,12 @@ describe("young polls through SQS", () => {
       3, 10, 20, 40,
     ]);
     // without the queue configured there is no sender (the local stack polls itself)
-    expect(youngPollSchedulerFor({})).toBeUndefined();
+    expect(scheduleYoungPollsFor({})).toBeUndefined();
   });
 
   it("a refused task sends none; a queue that cannot be reached does not fail the submit", async () => {
     const queueUrl = sqs.createQueue(`young-${randomBytes(4).toString("hex")}`);
-    const schedule = youngPollSchedulerFor(
+    const schedule = scheduleYoungPollsFor(
       { YOUNG_POLLS_QUEUE_URL: queueUrl, SQS_ENDPOINT: sqs.endpoint },
       { sqsClient },
     );
@@ -111,7 +112,7 @@ describe("young polls through SQS", () => {
     }).catch((error: { code?: string }) => error);
     expect(refused).toMatchObject({ code: "upstream_rejected" });
     expect(sqs.messages(queueUrl)).toEqual([]);
-    const broken = youngPollSchedulerFor({
+    const broken = scheduleYoungPollsFor({
       YOUNG_POLLS_QUEUE_URL: `${sqs.endpoint}/000000000000/no-such-queue`,
       SQS_ENDPOINT: sqs.endpoint,
     });

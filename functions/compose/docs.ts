@@ -1,7 +1,7 @@
-import type { Overrides } from "./compose.ts";
-import { createDirectoryAssets, createDocsApp } from "./http/docs-app.ts";
-import openApiDocument from "./http/openapi.json" with { type: "json" };
-import { type LogLevel, loggerFor } from "./log.ts";
+import { createDirectoryAssets, createDocsApp } from "../http/docs-app.ts";
+import openApiDocument from "../http/openapi.json" with { type: "json" };
+import { type LogLevel, loggerFor } from "../log.ts";
+import type { Overrides } from "./settings.ts";
 
 /**
  * The docs function's app: the generated OpenAPI document (functions/http/openapi.json) and the

@@ -1,8 +1,8 @@
-import type { Overrides } from "./compose.ts";
-import type { Config } from "./config.ts";
-import { type ApiKeyStore, createAuthenticator } from "./core/api-keys.ts";
-import type { Logger } from "./core/ports.ts";
-import { systemClock } from "./deps.ts";
+import type { Config } from "../config.ts";
+import { type ApiKeyStore, createAuthenticator } from "../core/api-keys.ts";
+import type { Logger } from "../core/ports.ts";
+import { systemClock } from "../deps.ts";
+import type { Overrides } from "./settings.ts";
 
 /**
  * Who a Bearer key belongs to: API_KEYS, then the table's keys, remembered for

@@ -1,8 +1,8 @@
-import { FUNCTION_SETTINGS } from "./compose.ts";
-import { composeDispatcher } from "./compose-webhooks.ts";
-import { loadConfig } from "./config.ts";
-import { createLogger } from "./log.ts";
-import { readSettings } from "./platform.ts";
+import { composeDispatcher } from "../compose/dispatch.ts";
+import { FUNCTION_SETTINGS } from "../compose/settings.ts";
+import { loadConfig } from "../config.ts";
+import { createLogger } from "../log.ts";
+import { readSettings } from "../platform.ts";
 
 const config = loadConfig(readSettings(), FUNCTION_SETTINGS.dispatch);
 const dispatcher = composeDispatcher(config);

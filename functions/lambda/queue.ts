@@ -1,12 +1,12 @@
-import { FUNCTION_SETTINGS } from "./compose.ts";
-import { composeQueueConsumer } from "./compose-queue.ts";
-import { youngPollSchedulerFor } from "./compose-young-polls.ts";
-import { loadConfig } from "./config.ts";
-import { readSettings } from "./platform.ts";
-import type { QueueRecord } from "./queue/consumer.ts";
+import { composeQueueConsumer } from "../compose/queue.ts";
+import { scheduleYoungPollsFor } from "../compose/schedule-young-polls.ts";
+import { FUNCTION_SETTINGS } from "../compose/settings.ts";
+import { loadConfig } from "../config.ts";
+import { readSettings } from "../platform.ts";
+import type { QueueRecord } from "../queue/consumer.ts";
 
 const config = loadConfig(readSettings(), FUNCTION_SETTINGS.queue);
-const consume = composeQueueConsumer(config, { scheduleYoungPolls: youngPollSchedulerFor(config) });
+const consume = composeQueueConsumer(config, { scheduleYoungPolls: scheduleYoungPollsFor(config) });
 
 /**
  * Lambda entry of the imagine queue's consumer (docs/queue-and-bus.md): submit's code

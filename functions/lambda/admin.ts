@@ -1,8 +1,8 @@
 import { handle } from "hono/aws-lambda";
-import { FUNCTION_SETTINGS } from "./compose.ts";
-import { composeAdminApp } from "./compose-admin.ts";
-import { loadConfig } from "./config.ts";
-import { readSettings } from "./platform.ts";
+import { composeAdminApp } from "../compose/admin.ts";
+import { FUNCTION_SETTINGS } from "../compose/settings.ts";
+import { loadConfig } from "../config.ts";
+import { readSettings } from "../platform.ts";
 
 /** Lambda entry of the admin function: owners' API keys, with ADMIN_KEY. */
 export const handler = handle(composeAdminApp(loadConfig(readSettings(), FUNCTION_SETTINGS.admin)));

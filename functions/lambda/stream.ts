@@ -1,7 +1,8 @@
 import { streamHandle } from "hono/aws-lambda";
-import { composeStreamApp, FUNCTION_SETTINGS } from "./compose.ts";
-import { loadConfig } from "./config.ts";
-import { readSettings } from "./platform.ts";
+import { FUNCTION_SETTINGS } from "../compose/settings.ts";
+import { composeStreamApp } from "../compose/stream.ts";
+import { loadConfig } from "../config.ts";
+import { readSettings } from "../platform.ts";
 
 /**
  * Lambda entry of the stream function, behind a function URL with response streaming (API

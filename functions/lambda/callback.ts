@@ -1,7 +1,8 @@
 import { handle } from "hono/aws-lambda";
-import { composeCallbackApp, FUNCTION_SETTINGS } from "./compose.ts";
-import { loadConfig } from "./config.ts";
-import { readSettings } from "./platform.ts";
+import { composeCallbackApp } from "../compose/callback.ts";
+import { FUNCTION_SETTINGS } from "../compose/settings.ts";
+import { loadConfig } from "../config.ts";
+import { readSettings } from "../platform.ts";
 
 /** Lambda entry of the callback function: config → deps → app, once per warm container. */
 export const handler = handle(

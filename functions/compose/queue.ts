@@ -1,9 +1,10 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { type Overrides, type SettingsOf, submitDepsFor } from "./compose.ts";
-import { ConfigError } from "./config.ts";
-import { type ImagineInput, submitImagine } from "./core/submit.ts";
-import { type BatchResponse, consumeImagineBatch, type QueueRecord } from "./queue/consumer.ts";
-import { createQueueActions } from "./queue/sqs-actions.ts";
+import { ConfigError } from "../config.ts";
+import { type ImagineInput, submitImagine } from "../core/submit.ts";
+import { type BatchResponse, consumeImagineBatch, type QueueRecord } from "../queue/consumer.ts";
+import { createQueueActions } from "../queue/sqs-actions.ts";
+import type { Overrides, SettingsOf } from "./settings.ts";
+import { submitDepsFor } from "./submit.ts";
 
 /**
  * The imagine queue's consumer (docs/queue-and-bus.md): submit's code, fed by SQS

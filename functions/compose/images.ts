@@ -1,7 +1,7 @@
-import { type Config, ConfigError } from "./config.ts";
-import type { Clock, ImageStore } from "./core/ports.ts";
-import { createFsImageStore } from "./images/fs-store.ts";
-import { createS3ImageStore } from "./images/s3-store.ts";
+import { type Config, ConfigError } from "../config.ts";
+import type { Clock, ImageStore } from "../core/ports.ts";
+import { createFsImageStore } from "../images/fs-store.ts";
+import { createS3ImageStore } from "../images/s3-store.ts";
 
 /** The settings that choose and configure the image store. */
 export type ImageStoreSettings = Pick<Config, "IMAGE_BUCKET" | "IMAGE_S3_ENDPOINT" | "IMAGE_DIR"> &

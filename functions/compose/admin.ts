@@ -1,9 +1,9 @@
-import type { Overrides, SettingsOf } from "./compose.ts";
-import { createDocumentClient, systemClock } from "./deps.ts";
-import { createAdminApp } from "./http/admin-app.ts";
-import { loggerFor } from "./log.ts";
-import { createApiKeyStore } from "./store/api-key-store.ts";
-import { createQuotaStore } from "./store/quota-store.ts";
+import { createDocumentClient, systemClock } from "../deps.ts";
+import { createAdminApp } from "../http/admin-app.ts";
+import { loggerFor } from "../log.ts";
+import { createApiKeyStore } from "../store/api-key-store.ts";
+import { createQuotaStore } from "../store/quota-store.ts";
+import type { Overrides, SettingsOf } from "./settings.ts";
 
 /** The admin function's app: owners' API keys, with ADMIN_KEY (docs: keys). */
 export function composeAdminApp(config: SettingsOf<"admin">, overrides: Overrides = {}) {

@@ -1,10 +1,10 @@
 import { join } from "node:path";
 import { handle } from "hono/aws-lambda";
-import { composeDocsApp } from "./compose-docs.ts";
-import { loadConfig } from "./config.ts";
-import { packagedAssetsDir } from "./http/docs-app.ts";
-import { readSettings } from "./platform.ts";
-import { DOCS_ASSET_DIR } from "./routes.ts";
+import { composeDocsApp } from "../compose/docs.ts";
+import { loadConfig } from "../config.ts";
+import { packagedAssetsDir } from "../http/docs-app.ts";
+import { readSettings } from "../platform.ts";
+import { DOCS_ASSET_DIR } from "../routes.ts";
 
 /**
  * Lambda entry of the docs function: the Swagger UI files come with the package (infra/api.ts

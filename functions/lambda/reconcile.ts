@@ -1,7 +1,8 @@
-import { composeReconciler, FUNCTION_SETTINGS } from "./compose.ts";
-import { composeImageCopier } from "./compose-copier.ts";
-import { loadConfig } from "./config.ts";
-import { readSettings } from "./platform.ts";
+import { composeImageCopier } from "../compose/copier.ts";
+import { composeReconciler } from "../compose/reconcile.ts";
+import { FUNCTION_SETTINGS } from "../compose/settings.ts";
+import { loadConfig } from "../config.ts";
+import { readSettings } from "../platform.ts";
 
 const config = loadConfig(readSettings(), FUNCTION_SETTINGS.reconcile);
 const run = composeReconciler(config);

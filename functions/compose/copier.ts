@@ -1,15 +1,15 @@
-import type { Overrides, SettingsOf } from "./compose.ts";
-import { createImageStore } from "./compose-images.ts";
-import { copyDueImages, type ImageCopyReport } from "./core/image-copy.ts";
-import { createDocumentClient, systemClock } from "./deps.ts";
-import { createSharpProcessor } from "./images/processor.ts";
-import { createImageSource, type Resolver } from "./images/source.ts";
-import { loggerFor } from "./log.ts";
-import { createTaskStore } from "./store/task-store.ts";
+import { copyDueImages, type ImageCopyReport } from "../core/image-copy.ts";
+import { createDocumentClient, systemClock } from "../deps.ts";
+import { createSharpProcessor } from "../images/processor.ts";
+import { createImageSource, type Resolver } from "../images/source.ts";
+import { loggerFor } from "../log.ts";
+import { createTaskStore } from "../store/task-store.ts";
+import { createImageStore } from "./images.ts";
+import type { Overrides, SettingsOf } from "./settings.ts";
 
 /**
  * The image copier as one callable run: the reconciler Lambda runs it after each reconcile
- * (functions/reconcile.ts), the local stack also on a short interval. Kept out of compose.ts
+ * (functions/lambda/reconcile.ts), the local stack also on a short interval. Kept out of compose.ts
  * so that only the reconciler's bundle carries sharp and the download code.
  */
 export function composeImageCopier(

@@ -1,7 +1,8 @@
-import { composeYoungPollConsumer, FUNCTION_SETTINGS } from "./compose.ts";
-import { loadConfig } from "./config.ts";
-import { readSettings } from "./platform.ts";
-import type { QueueRecord } from "./queue/consumer.ts";
+import { FUNCTION_SETTINGS } from "../compose/settings.ts";
+import { composeYoungPollConsumer } from "../compose/young-polls.ts";
+import { loadConfig } from "../config.ts";
+import { readSettings } from "../platform.ts";
+import type { QueueRecord } from "../queue/consumer.ts";
 
 const consume = composeYoungPollConsumer(loadConfig(readSettings(), FUNCTION_SETTINGS.youngPolls));
 

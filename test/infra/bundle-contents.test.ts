@@ -1,0 +1,79 @@
+import { build } from "esbuild";
+import { beforeAll, describe, expect, it } from "vitest";
+import { parseHandler } from "./sst-bundle.ts";
+import { evaluateSstConfig, ROOT, type SstEvaluation } from "./sst-stand-in.ts";
+
+/**
+ * What each deployed bundle carries (docs/architecture.md, docs/performance.md): every Lambda
+ * entry imports its own composition module only, so no bundle pays at cold start for another
+ * function's schemas, stores or clients. Bundled as SST bundles (esbuild from the handler
+ * sst.config.ts names), the metafile listing every source file that ended up in it.
+ */
+
+let wiring: SstEvaluation;
+beforeAll(async () => {
+  wiring = await evaluateSstConfig("ci");
+});
+
+/** The source files (project paths) and packages in a handler's bundle. */
+async function contentsOf(handler: string) {
+  const { source } = parseHandler(handler);
+  const result = await build({
+    absWorkingDir: ROOT,
+    entryPoints: [source],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    mainFields: ["module", "main"],
+    external: ["sharp"],
+    metafile: true,
+    write: false,
+    logLevel: "silent",
+  });
+  const inputs = Object.keys(result.metafile.inputs);
+  return {
+    files: inputs.filter((p) => !p.includes("node_modules/")),
+    packages: new Set(
+      inputs.flatMap((p) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(p)?.[1] ?? []),
+    ),
+  };
+}
+
+/** The composition modules each entry may reach besides its own (shared helpers, by design). */
+const SHARED = ["settings", "keys", "upstream", "images", "schedule-young-polls"];
+const ALSO: Record<string, string[]> = {
+  // the imagine queue's consumer is submit's code fed by SQS
+  queue: ["submit"],
+  // each reconciler run also copies finished tasks' images
+  reconcile: ["copier"],
+};
+
+describe("each function's bundle", () => {
+  it("reaches its own composition module, and no other function's", async () => {
+    for (const fn of wiring.functions) {
+      const entry = /^functions\/lambda\/([a-z-]+)\./.exec(fn.handler)?.[1];
+      expect(entry, `${fn.name}: ${fn.handler} is not under functions/lambda/`).toBeDefined();
+      const { files } = await contentsOf(fn.handler);
+      const composed = files
+        .flatMap((f) => /^functions\/compose\/([a-z-]+)\.ts$/.exec(f)?.[1] ?? [])
+        .filter((m) => !SHARED.includes(m));
+      expect(composed.sort(), fn.name).toEqual(
+        [entry as string, ...(ALSO[entry as string] ?? [])].sort(),
+      );
+    }
+  });
+
+  it("keeps the callback to the webhook's path: no route schemas, no other store, no upstream client", async () => {
+    const { files, packages } = await contentsOf(wiring.fn("Callback").handler);
+    for (const absent of [
+      "functions/http/schemas.ts",
+      "functions/store/idempotency-store.ts",
+      "functions/store/api-key-store.ts",
+      "functions/compose/upstream.ts",
+    ]) {
+      expect(files, absent).not.toContain(absent);
+    }
+    expect([...packages]).not.toContain("@aws-sdk/client-s3");
+  });
+});

@@ -41,7 +41,7 @@ export const ROUTES = [
   { method: "GET", path: "/v1/tasks/{id}/images/{name}", fn: "read" },
   { method: "GET", path: "/images/{id}/{name}", fn: "read" },
   // owners' uploads: read holds the image store (s3:PutObject on uploads/ only), so submit's
-  // bundle stays without the S3 client; the link itself needs no key (the upstream fetches it)
+  // bundle stays without the image store; the link itself needs no key (the upstream fetches it)
   { method: "POST", path: "/v1/uploads", fn: "read" },
   { method: "GET", path: "/uploads/{name}", fn: "read" },
   { method: "GET", path: "/health", fn: "read" },

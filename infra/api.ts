@@ -108,7 +108,7 @@ const HTTP_FUNCTIONS = {
     // mjApiBaseUrl: GET /health lists the upstreams (by id; their keys stay with submit)
     link: [table, apiKeys, images, api, mjApiBaseUrl],
     // GetObject: presigned links and uploads' bytes; PutObject on uploads/ only (POST /v1/uploads
-    // is read's, so submit's bundle carries no S3 client)
+    // is read's, so submit's bundle carries no image store)
     permissions: [
       ...tableGrant(table, TABLE_ACCESS.read),
       bucketGrant(images, ["GetObject"]),

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { Logger } from "./core/ports.ts";
 
 type Sink = (line: string) => void;
@@ -24,7 +25,7 @@ export interface LogRecord {
 const TASK_CHANGES = new Set(["task submitted", "webhook"]);
 
 /** Context every line of a logger carries; repeating it on a terminal is noise. */
-const CONTEXT_KEYS = new Set(["app", "fn", "component"]);
+const CONTEXT_KEYS = new Set(["app", "fn", "component", "awsRequestId"]);
 
 /**
  * A JSON line. `level`, `message` and `time` are the logger's: a caller's field of the same
@@ -86,6 +87,25 @@ export function formatHuman(record: LogRecord, level: LogLevel = "info"): string
 }
 
 /**
+ * Fields every line of one invocation or request carries: the Lambda request id
+ * (`awsRequestId`, set by the entry's wrapper, functions/lambda/invocation.ts) and the task id
+ * once the request names one (the callback's verified state, a path's `{id}`). Lambda adds
+ * neither to what a function writes to stdout itself, so the logger puts them on each line.
+ */
+const scope = new AsyncLocalStorage<Record<string, unknown>>();
+
+/** Runs `fn` with `fields` added to every log line written inside it (nested scopes merge). */
+export function withLogScope<T>(fields: Record<string, unknown>, fn: () => T): T {
+  return scope.run({ ...scope.getStore(), ...fields }, fn);
+}
+
+/** Adds `fields` to the lines of the current scope from here on (outside any scope: nothing). */
+export function addToLogScope(fields: Record<string, unknown>): void {
+  const store = scope.getStore();
+  if (store) Object.assign(store, fields);
+}
+
+/**
  * Structured logs: a constant message plus fields. Callers pass ids and statuses only;
  * secrets, API keys, state tokens, auth headers and webhook bodies are never passed here.
  * JSON lines by default (what Lambda and log collectors read); `format: "human"` for a terminal.
@@ -109,7 +129,7 @@ export function createLogger(
       level,
       message,
       time: now(),
-      fields: { ...options.base, ...fields },
+      fields: { ...options.base, ...scope.getStore(), ...fields },
     };
     const line = format === "json" ? formatJson(record) : formatHuman(record, threshold);
     if (line !== null) sink(line);

@@ -11,8 +11,10 @@
  *   but Lambda's CPU share grows with memory and cold starts parse a ~870 KB bundle (bench/bundle-sizes.md); 512 MB keeps
  *   cold starts short at half the default's price. Per-function timeouts live next to each
  *   function (infra/api.ts, infra/jobs.ts).
- * - JSON log format: the code logs structured JSON; Lambda then adds level, request id and
- *   timestamps as fields instead of a text prefix, so CloudWatch Logs Insights can filter them.
+ * - JSON log format: the code logs structured JSON lines to stdout, which Lambda passes on as
+ *   they are (it structures only console.* output), so functions/log.ts puts level, time, the
+ *   request id (awsRequestId) and the task id on each line itself; CloudWatch Logs Insights
+ *   filters on them.
  * - log retention: a week on throw-away stages, three months on protected ones (sst.config.ts).
  * - esbuild: ESM, minified (SST's defaults, spelled out because test/infra bundles the same way).
  */

@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../functions/config.ts";
-import { createLogger, type LogFormat, type LogLevel } from "../functions/log.ts";
+import {
+  addToLogScope,
+  createLogger,
+  type LogFormat,
+  type LogLevel,
+  withLogScope,
+} from "../functions/log.ts";
 
 /** A logger writing into an array, at a fixed local time (22:31:04 whatever the time zone). */
 function capture(options: {
@@ -142,5 +148,37 @@ describe("LOG_LEVEL and LOG_FORMAT settings", () => {
     expect(() => loadConfig({ LOG_LEVEL: "loud" }, ["LOG_LEVEL"])).toThrow(
       /setting LOG_LEVEL is malformed/,
     );
+  });
+});
+
+describe("log scopes", () => {
+  it("put the invocation's request id and the task in scope on each line, per request", async () => {
+    const { log, lines } = capture({ base: { fn: "callback" } });
+    await Promise.all(
+      ["req-1", "req-2"].map((awsRequestId, i) =>
+        withLogScope({ awsRequestId }, () =>
+          withLogScope({}, async () => {
+            await new Promise((resolve) => setTimeout(resolve, i === 0 ? 20 : 0));
+            addToLogScope({ taskId: `task-${i}` });
+            log.info("webhook", { status: "SUCCESS" });
+          }),
+        ),
+      ),
+    );
+    log.info("outside");
+    addToLogScope({ taskId: "nowhere" });
+    log.info("still outside");
+    expect(lines.map((l) => JSON.parse(l))).toEqual([
+      expect.objectContaining({ awsRequestId: "req-2", taskId: "task-1", fn: "callback" }),
+      expect.objectContaining({ awsRequestId: "req-1", taskId: "task-0", fn: "callback" }),
+      expect.not.objectContaining({ awsRequestId: expect.anything() }),
+      expect.not.objectContaining({ taskId: expect.anything() }),
+    ]);
+  });
+
+  it("leave the request id off a person's terminal lines", () => {
+    const { log, lines } = capture({ format: "human" });
+    withLogScope({ awsRequestId: "req-1", taskId: ID }, () => log.warn("store unavailable"));
+    expect(lines).toEqual([`22:31:04 WARN store unavailable taskId=${ID}`]);
   });
 });

@@ -3,6 +3,7 @@ import type { Clock, Logger, TaskStore } from "../core/ports.ts";
 import { verifyStateToken } from "../core/state-token.ts";
 import type { ParsedUpstreamTask } from "../core/upstream-port.ts";
 import { applyWebhook } from "../core/webhook.ts";
+import { addToLogScope } from "../log.ts";
 import { CALLBACK_PATH } from "../routes.ts";
 import { parseUpstreamTask } from "../upstream/parse.ts";
 import { createBaseApp } from "./base.ts";
@@ -34,6 +35,7 @@ export function createCallbackApp(deps: CallbackAppDeps) {
       typeof body === "object" && body !== null ? (body as { state?: unknown }).state : undefined;
     const taskId = verifyStateToken(deps.callbackSecret, state);
     if (!taskId) throw new UnauthorizedError("The webhook's state token does not verify.");
+    addToLogScope({ taskId });
     const parsed = parse(body);
     if (!parsed.ok) {
       throw new ValidationError(parsed.issues, "The webhook body is not an upstream task.");

@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { z } from "zod";
 import { NotFoundError, ValidationError } from "../core/errors.ts";
+import { addToLogScope } from "../log.ts";
 import { readJson } from "./body.ts";
 import { TaskId } from "./schemas.ts";
 
@@ -47,5 +48,6 @@ export function readIdempotencyKey(c: Context): string | undefined {
 export function pathTaskId(raw: string | undefined): string {
   const id = TaskId.safeParse(raw);
   if (!id.success) throw new NotFoundError();
+  addToLogScope({ taskId: id.data });
   return id.data;
 }

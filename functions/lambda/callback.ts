@@ -3,8 +3,9 @@ import { composeCallbackApp } from "../compose/callback.ts";
 import { FUNCTION_SETTINGS } from "../compose/settings.ts";
 import { loadConfig } from "../config.ts";
 import { readSettings } from "../platform.ts";
+import { perInvocation } from "./invocation.ts";
 
 /** Lambda entry of the callback function: config → deps → app, once per warm container. */
-export const handler = handle(
-  composeCallbackApp(loadConfig(readSettings(), FUNCTION_SETTINGS.callback)),
+export const handler = perInvocation(
+  handle(composeCallbackApp(loadConfig(readSettings(), FUNCTION_SETTINGS.callback))),
 );

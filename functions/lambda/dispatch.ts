@@ -3,6 +3,7 @@ import { FUNCTION_SETTINGS } from "../compose/settings.ts";
 import { loadConfig } from "../config.ts";
 import { createLogger } from "../log.ts";
 import { readSettings } from "../platform.ts";
+import { perInvocation } from "./invocation.ts";
 
 const config = loadConfig(readSettings(), FUNCTION_SETTINGS.dispatch);
 const dispatcher = composeDispatcher(config);
@@ -30,32 +31,36 @@ export function keysOf(records: readonly StreamRecord[]): { pk: string; sk: stri
  * It never fails the batch: whatever it could not do stays due in the dispatch index, which
  * `schedule` works through every minute, so a failing batch never blocks the stream's shard.
  */
-export const stream = async (
-  event: { Records?: StreamRecord[] },
-  context?: { getRemainingTimeInMillis?: () => number },
-) => {
-  const remaining = context?.getRemainingTimeInMillis?.() ?? 55_000;
-  try {
-    // as the schedule: what is left when the time is up stays due for the schedule
-    return await dispatcher.runItems(keysOf(event.Records ?? []), {
-      timeBudgetMs: Math.max(1000, remaining - 15_000),
-    });
-  } catch (error) {
-    const e = error as Error;
-    log.error("stream dispatch failed; the schedule retries", {
-      error: e.name,
-      message: e.message,
-    });
-    return null;
-  }
-};
+export const stream = perInvocation(
+  async (
+    event: { Records?: StreamRecord[] },
+    context?: { awsRequestId?: string; getRemainingTimeInMillis?: () => number },
+  ) => {
+    const remaining = context?.getRemainingTimeInMillis?.() ?? 55_000;
+    try {
+      // as the schedule: what is left when the time is up stays due for the schedule
+      return await dispatcher.runItems(keysOf(event.Records ?? []), {
+        timeBudgetMs: Math.max(1000, remaining - 15_000),
+      });
+    } catch (error) {
+      const e = error as Error;
+      log.error("stream dispatch failed; the schedule retries", {
+        error: e.name,
+        message: e.message,
+      });
+      return null;
+    }
+  },
+);
 
 /** Lambda entry on a one-minute schedule: retries that are due, and anything the stream missed. */
-export const schedule = async (
-  _event: unknown,
-  context?: { getRemainingTimeInMillis?: () => number },
-) => {
-  const remaining = context?.getRemainingTimeInMillis?.() ?? 60_000;
-  // an attempt started last may take the 10 s webhook timeout and two writes
-  return dispatcher.runDue({ timeBudgetMs: Math.max(1000, remaining - 15_000) });
-};
+export const schedule = perInvocation(
+  async (
+    _event: unknown,
+    context?: { awsRequestId?: string; getRemainingTimeInMillis?: () => number },
+  ) => {
+    const remaining = context?.getRemainingTimeInMillis?.() ?? 60_000;
+    // an attempt started last may take the 10 s webhook timeout and two writes
+    return dispatcher.runDue({ timeBudgetMs: Math.max(1000, remaining - 15_000) });
+  },
+);

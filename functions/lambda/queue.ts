@@ -4,6 +4,7 @@ import { FUNCTION_SETTINGS } from "../compose/settings.ts";
 import { loadConfig } from "../config.ts";
 import { readSettings } from "../platform.ts";
 import type { QueueRecord } from "../queue/consumer.ts";
+import { perInvocation } from "./invocation.ts";
 
 const config = loadConfig(readSettings(), FUNCTION_SETTINGS.queue);
 const consume = composeQueueConsumer(config, { scheduleYoungPolls: scheduleYoungPollsFor(config) });
@@ -13,4 +14,7 @@ const consume = composeQueueConsumer(config, { scheduleYoungPolls: scheduleYoung
  * (the same submit deps and submitImagine), fed by SQS batches and answering Lambda's partial
  * batch response. Its own entry file, so the HTTP submit bundle does not carry the SQS client.
  */
-export const handler = async (event: { Records?: QueueRecord[] }) => consume(event.Records ?? []);
+export const handler = perInvocation(
+  async (event: { Records?: QueueRecord[] }, _context?: { awsRequestId?: string }) =>
+    consume(event.Records ?? []),
+);

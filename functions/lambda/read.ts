@@ -3,6 +3,9 @@ import { composeReadApp } from "../compose/read.ts";
 import { FUNCTION_SETTINGS } from "../compose/settings.ts";
 import { loadConfig } from "../config.ts";
 import { readSettings } from "../platform.ts";
+import { perInvocation } from "./invocation.ts";
 
 /** Lambda entry of the read function: config → deps → app, once per warm container. */
-export const handler = handle(composeReadApp(loadConfig(readSettings(), FUNCTION_SETTINGS.read)));
+export const handler = perInvocation(
+  handle(composeReadApp(loadConfig(readSettings(), FUNCTION_SETTINGS.read))),
+);

@@ -3,6 +3,7 @@ import { composeReconciler } from "../compose/reconcile.ts";
 import { FUNCTION_SETTINGS } from "../compose/settings.ts";
 import { loadConfig } from "../config.ts";
 import { readSettings } from "../platform.ts";
+import { perInvocation } from "./invocation.ts";
 
 const config = loadConfig(readSettings(), FUNCTION_SETTINGS.reconcile);
 const run = composeReconciler(config);
@@ -12,14 +13,16 @@ const copyImages = composeImageCopier(config);
  * Lambda entry of the reconciler, invoked on a schedule; the event carries nothing we need.
  * Each run first reconciles unfinished tasks, then copies the images of finished ones.
  */
-export const handler = async (
-  _event: unknown,
-  context?: { getRemainingTimeInMillis?: () => number },
-) => {
-  const remaining = () => context?.getRemainingTimeInMillis?.() ?? 60_000;
-  // leave room for the last page's upstream call and writes before Lambda's timeout
-  const report = await run({ timeBudgetMs: Math.max(1000, remaining() - 15_000) });
-  // a copy started late may take a download timeout (and its processing) to finish
-  const images = await copyImages({ timeBudgetMs: Math.max(0, remaining() - 25_000) });
-  return { ...report, images };
-};
+export const handler = perInvocation(
+  async (
+    _event: unknown,
+    context?: { awsRequestId?: string; getRemainingTimeInMillis?: () => number },
+  ) => {
+    const remaining = () => context?.getRemainingTimeInMillis?.() ?? 60_000;
+    // leave room for the last page's upstream call and writes before Lambda's timeout
+    const report = await run({ timeBudgetMs: Math.max(1000, remaining() - 15_000) });
+    // a copy started late may take a download timeout (and its processing) to finish
+    const images = await copyImages({ timeBudgetMs: Math.max(0, remaining() - 25_000) });
+    return { ...report, images };
+  },
+);

@@ -3,6 +3,7 @@ import { composeYoungPollConsumer } from "../compose/young-polls.ts";
 import { loadConfig } from "../config.ts";
 import { readSettings } from "../platform.ts";
 import type { QueueRecord } from "../queue/consumer.ts";
+import { perInvocation } from "./invocation.ts";
 
 const consume = composeYoungPollConsumer(loadConfig(readSettings(), FUNCTION_SETTINGS.youngPolls));
 
@@ -10,4 +11,7 @@ const consume = composeYoungPollConsumer(loadConfig(readSettings(), FUNCTION_SET
  * Lambda entry of the young-polls queue's consumer (docs/architecture.md): each message names a
  * task submitted 3, 10, 20 or 40 s ago; the batch's tasks are polled together.
  */
-export const handler = async (event: { Records?: QueueRecord[] }) => consume(event.Records ?? []);
+export const handler = perInvocation(
+  async (event: { Records?: QueueRecord[] }, _context?: { awsRequestId?: string }) =>
+    consume(event.Records ?? []),
+);

@@ -202,3 +202,71 @@ describe("Lambda entry points", () => {
     );
   });
 });
+
+describe("log lines of an invocation", () => {
+  /** Runs `fn` with stdout captured: the JSON lines the entries write (functions/log.ts). */
+  async function linesOf(fn: () => Promise<unknown>) {
+    const lines: Record<string, unknown>[] = [];
+    const raw: string[] = [];
+    const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: unknown) => {
+      const text = String(chunk);
+      raw.push(text);
+      for (const line of text.split("\n").filter((l) => l.startsWith("{"))) {
+        lines.push(JSON.parse(line));
+      }
+      return true;
+    });
+    try {
+      await fn();
+    } finally {
+      spy.mockRestore();
+    }
+    return { lines, raw: raw.join("") };
+  }
+
+  it("carry the Lambda request id and the task id, and never the state token", async () => {
+    const submit = await entry("submit");
+    const submitContext = lambdaContext("paperboat-submit");
+    let task: { id: string; upstreamTaskId: string } = { id: "", upstreamTaskId: "" };
+    const submitted = await linesOf(async () => {
+      const answer = await submit(
+        apiGatewayV2Event({
+          method: "POST",
+          path: "/v1/imagine",
+          headers: { authorization: `Bearer ${OWNERS.alice.key}` },
+          body: JSON.stringify({ prompt: "logged boat --sim-drop-hooks" }),
+        }),
+        submitContext,
+      );
+      task = JSON.parse(answer.body);
+    });
+    expect(submitted.lines.length).toBeGreaterThan(0);
+    for (const line of submitted.lines) {
+      expect(line).toMatchObject({ awsRequestId: submitContext.awsRequestId });
+    }
+
+    const callback = await entry("callback");
+    const state = createStateToken(callbackSecret, task.id);
+    // two invocations: an update, then a status the callback does not know (a warning)
+    const contexts = [lambdaContext("paperboat-callback"), lambdaContext("paperboat-callback")];
+    const hooks = await linesOf(async () => {
+      for (const [i, status] of ["IN_PROGRESS", "SOMETHING_NEW"].entries()) {
+        const hook = await callback(
+          apiGatewayV2Event({
+            method: "POST",
+            path: "/hooks/midjourney",
+            body: JSON.stringify({ id: task.upstreamTaskId, status, progress: "46%", state }),
+          }),
+          contexts[i],
+        );
+        expect(hook.statusCode).toBe(200);
+      }
+    });
+    expect(hooks.lines.map((l) => [l.message, l.awsRequestId, l.taskId])).toEqual([
+      ["webhook", contexts[0]?.awsRequestId, task.id],
+      ["webhook with unknown status ignored", contexts[1]?.awsRequestId, task.id],
+    ]);
+    expect(hooks.raw).not.toContain(state);
+    expect(hooks.raw).not.toContain(callbackSecret);
+  });
+});

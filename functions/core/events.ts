@@ -1,19 +1,9 @@
 import * as z from "zod";
-import type { Task, TaskStatus } from "./task.ts";
+import { type Task, TaskEventType, type TaskStatus } from "./task.ts";
 
-/**
- * The events a task's transitions make (docs/webhooks.md). A task reaches each
- * status once (statuses only move forward, see taskRank), so one transition makes at most one
- * event, and its id is derived from the transition itself: the same id however often the write
- * that recorded it is retried, and across every delivery attempt (`webhook-id`).
- */
-export const TaskEventType = z.enum([
-  "task.succeeded",
-  "task.failed",
-  "task.modal",
-  "task.progress",
-]);
-export type TaskEventType = z.infer<typeof TaskEventType>;
+// the event types are defined beside the task (core/task.ts), which lists them in
+// `webhookEvents`: this module imports task.ts, never the other way round
+export { TaskEventType };
 
 /** What a webhookUrl gets unless the submit names `webhookEvents`. */
 export const DEFAULT_WEBHOOK_EVENTS: readonly TaskEventType[] = [

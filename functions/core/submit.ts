@@ -11,8 +11,10 @@ import {
 import { DEFAULT_WEBHOOK_EVENTS, type TaskEventType } from "./events.ts";
 import type {
   Clock,
+  IdempotencyRecord,
   IdempotencyStore,
   Logger,
+  ReserveOutcome,
   SubmitResult,
   TaskStore,
   TaskUpdate,
@@ -155,6 +157,7 @@ async function recordOutcome(
   deps: SubmitDeps,
   task: Task,
   outcome: SubmitOutcome,
+  answerWrite?: JobSteps["answerWrite"],
 ): Promise<SubmitResult> {
   const now = deps.clock.now();
   // the upstream's Chinese refusals in English, its own words kept beside them
@@ -188,7 +191,7 @@ async function recordOutcome(
       update = fail("upstream unavailable: ", outcome.reason);
       break;
   }
-  const written = await advanceWithRetries(deps, task.id, update, now, outcome);
+  const written = await advanceWithRetries(deps, task.id, update, now, outcome, answerWrite);
   // A webhook may have overtaken this answer: the stored task is then already further along.
   const recorded = written.task ?? task;
   if (
@@ -267,6 +270,7 @@ async function advanceWithRetries(
   update: TaskUpdate,
   now: Date,
   outcome: SubmitOutcome,
+  answerWrite?: JobSteps["answerWrite"],
 ) {
   for (let attempt = 0; ; attempt++) {
     try {
@@ -276,6 +280,7 @@ async function advanceWithRetries(
         allowModal: true,
         onlyIfUnbound: outcome.kind === "unavailable",
         quiet: outcome.kind === "busy" && deps.quietWhenBusy === true,
+        ...answerWrite,
       });
     } catch (error) {
       if (!(error instanceof StoreUnavailableError) || attempt >= ANSWER_WRITE_RETRIES.length) {
@@ -333,11 +338,12 @@ function answer(result: SubmitResult): Task {
  */
 async function reserve(
   deps: SubmitDeps,
+  steps: JobSteps,
   task: Task,
   idempotency: IdempotencyRequest,
 ): Promise<SubmitResult | null> {
   const now = deps.clock.now();
-  const reserved = await deps.idempotency.reserveAndCreate(
+  const reserved = await steps.reserve(
     {
       owner: task.owner,
       key: idempotency.key,
@@ -378,12 +384,40 @@ async function reserve(
   // It died before the upstream's answer was recorded (a crash, a timeout of its own): whether
   // the job started cannot be known, so this is a lost answer. The task fails unless a webhook
   // binds it meanwhile (the same conditional write), and the key keeps that answer.
-  const result = await recordOutcome(deps, current, {
-    kind: "unavailable",
-    reason: "the request stopped before the upstream's answer was recorded",
-  });
+  const result = await recordOutcome(
+    deps,
+    current,
+    {
+      kind: "unavailable",
+      reason: "the request stopped before the upstream's answer was recorded",
+    },
+    steps.answerWrite,
+  );
   await deps.idempotency.complete(task.owner, idempotency.key, result);
   return result;
+}
+
+/**
+ * The steps of a job that differ between a new task and a modal (`POST /v1/tasks/{id}/modal`,
+ * core/workflow.ts submitModal): how the task is recorded before the upstream is asked (created,
+ * or the MODAL task claimed), with an Idempotency-Key or without; how the upstream is asked;
+ * what the answer's write may do besides a new task's.
+ */
+export interface JobSteps {
+  record(task: Task): Promise<void>;
+  reserve(record: IdempotencyRecord, task: Task, now: Date): Promise<ReserveOutcome>;
+  submit: UpstreamClient["submit"];
+  /** overrides for the write that records the upstream's answer */
+  answerWrite?: { onlyIfUnbound?: boolean; leavingModal?: boolean };
+}
+
+/** A new task's steps: create it (with its key, if any), ask the upstream as it is. */
+export function newTaskSteps(deps: SubmitDeps): JobSteps {
+  return {
+    record: (task) => deps.store.create(task),
+    reserve: (record, task, now) => deps.idempotency.reserveAndCreate(record, task, now),
+    submit: (kind, body, mode) => deps.upstream.submit(kind, body, mode),
+  };
 }
 
 /**
@@ -398,6 +432,7 @@ export async function submitJob(
   kind: SubmitKind,
   body: Record<string, unknown>,
   idempotency?: IdempotencyRequest,
+  steps: JobSteps = newTaskSteps(deps),
 ): Promise<Task> {
   // a body that names an upstream task (a button, a modal, an extension) goes where that task
   // is; any other job goes to the first healthy upstream
@@ -414,12 +449,12 @@ export async function submitJob(
     if (refused) throw new ValidationError([{ path: "webhookUrl", message: refused }]);
   }
   if (idempotency) {
-    const earlier = await reserve(deps, task, idempotency);
+    const earlier = await reserve(deps, steps, task, idempotency);
     if (earlier) return answer(earlier);
   } else {
-    await deps.store.create(task);
+    await steps.record(task);
   }
-  const outcome = await deps.upstream.submit(
+  const outcome = await steps.submit(
     kind,
     {
       ...body,
@@ -429,7 +464,7 @@ export async function submitJob(
     task.mode,
     at,
   );
-  const result = await recordOutcome(deps, task, outcome);
+  const result = await recordOutcome(deps, task, outcome, steps.answerWrite);
   if (idempotency) await deps.idempotency.complete(task.owner, idempotency.key, result);
   return answer(result);
 }

@@ -1,5 +1,18 @@
 import * as z from "zod";
-import { TaskEventType } from "./events.ts";
+
+/**
+ * The events a task's transitions make (docs/webhooks.md). A task reaches each
+ * status once (statuses only move forward, see taskRank), so one transition makes at most one
+ * event, and its id is derived from the transition itself: the same id however often the write
+ * that recorded it is retried, and across every delivery attempt (`webhook-id`).
+ */
+export const TaskEventType = z.enum([
+  "task.succeeded",
+  "task.failed",
+  "task.modal",
+  "task.progress",
+]);
+export type TaskEventType = z.infer<typeof TaskEventType>;
 
 /** Statuses use the upstream's words (see docs/api.md "The task"). */
 export const TaskStatus = z.enum([

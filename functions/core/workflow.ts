@@ -7,7 +7,13 @@ import {
 } from "./errors.ts";
 import type { TaskEventType } from "./events.ts";
 import { getTask } from "./queries.ts";
-import { newTask, requestFingerprint, type SubmitDeps, submitJob } from "./submit.ts";
+import {
+  type JobSteps,
+  newTask,
+  requestFingerprint,
+  type SubmitDeps,
+  submitJob,
+} from "./submit.ts";
 import type { Metadata, Task, TaskAction, TaskMode } from "./task.ts";
 import {
   type SubmitKind,
@@ -351,36 +357,26 @@ export async function submitModal(
         ? "A modal for this task was already submitted."
         : `Only a task in MODAL takes a modal; this one is ${task.status}.`,
     );
-  const claimDeps: SubmitDeps = {
-    ...deps,
-    upstream: withStartedCheck(deps.upstream, upstreamTaskId),
-    store: {
-      ...deps.store,
-      // The task was bound to its upstream job by the action, so being bound proves nothing
-      // here: a lost modal answer is checked against the upstream instead (withStartedCheck).
-      advance: (id, update, at, options) =>
-        deps.store.advance(id, update, at, {
-          ...options,
-          onlyIfUnbound: false,
-          leavingModal: true,
-        }),
-      async create() {
-        const claimed = await deps.store.claimModal(task.id, {
-          owner,
-          prompt,
-          at: deps.clock.now(),
-        });
-        if (claimed === "unclaimable") throw unclaimable();
-      },
+  // A modal's own steps: the MODAL task is claimed instead of created (with its key, if any);
+  // an unanswered modal is checked against the upstream (withStartedCheck); and the answer may
+  // move the task out of MODAL even though it is bound already (the action bound it, so being
+  // bound proves nothing here).
+  const steps: JobSteps = {
+    async record() {
+      const claimed = await deps.store.claimModal(task.id, {
+        owner,
+        prompt,
+        at: deps.clock.now(),
+      });
+      if (claimed === "unclaimable") throw unclaimable();
     },
-    idempotency: {
-      ...deps.idempotency,
-      async reserveAndCreate(record, _task, now) {
-        const reserved = await deps.idempotency.reserveAndClaimModal(record, { prompt }, now);
-        if (reserved.outcome === "unclaimable") throw unclaimable();
-        return reserved;
-      },
+    async reserve(record, _task, now) {
+      const reserved = await deps.idempotency.reserveAndClaimModal(record, { prompt }, now);
+      if (reserved.outcome === "unclaimable") throw unclaimable();
+      return reserved;
     },
+    submit: withStartedCheck(deps.upstream, upstreamTaskId).submit,
+    answerWrite: { onlyIfUnbound: false, leavingModal: true },
   };
   const body = {
     taskId: upstreamTaskId,
@@ -394,11 +390,12 @@ export async function submitModal(
       }
     : undefined;
   return submitJob(
-    claimDeps,
+    deps,
     { ...task, prompt: prompt ?? task.prompt },
     "modal",
     body,
     idempotency,
+    steps,
   );
 }
 

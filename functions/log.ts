@@ -32,14 +32,29 @@ const CONTEXT_KEYS = new Set(["app", "fn", "component", "awsRequestId"]);
  * name is kept under `field.<name>` instead of replacing them.
  */
 export function formatJson(record: LogRecord): string {
-  const line: Record<string, unknown> = {
-    level: record.level,
-    message: record.message,
-    time: record.time.toISOString(),
-  };
-  for (const [key, value] of Object.entries(record.fields)) {
-    if (value === undefined) continue;
-    line[key in line ? `field.${key}` : key] = value;
+  return jsonLine(record.level, record.message, record.time, [record.fields]);
+}
+
+/**
+ * The JSON line of `parts` merged in order (a later part's key wins, undefined drops it), built
+ * straight into the line: no intermediate merged object (spreading three objects per line
+ * cost more than the JSON itself, on the webhook's warm path).
+ */
+function jsonLine(
+  level: LogLevel,
+  message: string,
+  time: Date,
+  parts: readonly (Record<string, unknown> | undefined)[],
+): string {
+  const line: Record<string, unknown> = { level, message, time: time.toISOString() };
+  for (const part of parts) {
+    if (!part) continue;
+    for (const key in part) {
+      const name = key === "level" || key === "message" || key === "time" ? `field.${key}` : key;
+      const value = part[key];
+      if (value === undefined) delete line[name];
+      else line[name] = value;
+    }
   }
   return JSON.stringify(line);
 }
@@ -87,21 +102,42 @@ export function formatHuman(record: LogRecord, level: LogLevel = "info"): string
 }
 
 /**
- * Fields every line of one invocation or request carries: the Lambda request id
- * (`awsRequestId`, set by the entry's wrapper, functions/lambda/invocation.ts) and the task id
- * once the request names one (the callback's verified state, a path's `{id}`). Lambda adds
- * neither to what a function writes to stdout itself, so the logger puts them on each line.
+ * Fields every line of one Lambda invocation carries: its request id (`awsRequestId`, set by
+ * the entry's wrapper, functions/lambda/invocation.ts) and the task id once the request names
+ * one (the callback's verified state, a path's `{id}`). Lambda adds neither to what a function
+ * writes to stdout itself, so the logger puts them on each line.
+ *
+ * A Lambda process runs one invocation at a time, so the scope is a plain variable, as the AWS
+ * SDK's own per-invocation store keeps it; only when Lambda runs several invocations in one
+ * process (AWS_LAMBDA_MAX_CONCURRENCY) is it an AsyncLocalStorage, whose promise hooks would
+ * otherwise tax every await of the warm path. Outside an invocation (the local stack, tests'
+ * apps) there is no scope, and lines carry their own fields only.
  */
-const scope = new AsyncLocalStorage<Record<string, unknown>>();
+let current: Record<string, unknown> | undefined;
+let concurrent: AsyncLocalStorage<Record<string, unknown>> | undefined;
 
-/** Runs `fn` with `fields` added to every log line written inside it (nested scopes merge). */
-export function withLogScope<T>(fields: Record<string, unknown>, fn: () => T): T {
-  return scope.run({ ...scope.getStore(), ...fields }, fn);
+const scopeFields = () => concurrent?.getStore() ?? current;
+
+/** Runs one invocation with `fields` (and whatever is added to them) on every line it logs. */
+export async function withLogScope<T>(
+  fields: Record<string, unknown>,
+  fn: () => Promise<T>,
+): Promise<T> {
+  if (process.env.AWS_LAMBDA_MAX_CONCURRENCY) {
+    concurrent ??= new AsyncLocalStorage();
+    return concurrent.run({ ...fields }, fn);
+  }
+  current = { ...fields };
+  try {
+    return await fn();
+  } finally {
+    current = undefined;
+  }
 }
 
-/** Adds `fields` to the lines of the current scope from here on (outside any scope: nothing). */
+/** Adds `fields` to the lines of the current invocation from here on (outside one: nothing). */
 export function addToLogScope(fields: Record<string, unknown>): void {
-  const store = scope.getStore();
+  const store = scopeFields();
   if (store) Object.assign(store, fields);
 }
 
@@ -125,13 +161,17 @@ export function createLogger(
   const now = options.now ?? (() => new Date());
   const write = (level: LogLevel) => (message: string, fields?: Record<string, unknown>) => {
     if (RANK[level] < RANK[threshold]) return;
+    if (format === "json") {
+      sink(jsonLine(level, message, now(), [options.base, scopeFields(), fields]));
+      return;
+    }
     const record: LogRecord = {
       level,
       message,
       time: now(),
-      fields: { ...options.base, ...scope.getStore(), ...fields },
+      fields: { ...options.base, ...scopeFields(), ...fields },
     };
-    const line = format === "json" ? formatJson(record) : formatHuman(record, threshold);
+    const line = formatHuman(record, threshold);
     if (line !== null) sink(line);
   };
   return { info: write("info"), warn: write("warn"), error: write("error") };

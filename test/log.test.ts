@@ -152,33 +152,57 @@ describe("LOG_LEVEL and LOG_FORMAT settings", () => {
 });
 
 describe("log scopes", () => {
-  it("put the invocation's request id and the task in scope on each line, per request", async () => {
+  it("put each invocation's request id, and the task it names, on its lines only", async () => {
     const { log, lines } = capture({ base: { fn: "callback" } });
-    await Promise.all(
-      ["req-1", "req-2"].map((awsRequestId, i) =>
-        withLogScope({ awsRequestId }, () =>
-          withLogScope({}, async () => {
-            await new Promise((resolve) => setTimeout(resolve, i === 0 ? 20 : 0));
-            addToLogScope({ taskId: `task-${i}` });
-            log.info("webhook", { status: "SUCCESS" });
-          }),
-        ),
-      ),
-    );
+    for (const [i, awsRequestId] of ["req-1", "req-2"].entries()) {
+      await withLogScope({ awsRequestId }, async () => {
+        log.info("received");
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        addToLogScope({ taskId: `task-${i}` });
+        log.info("webhook", { status: "SUCCESS" });
+      });
+    }
     log.info("outside");
     addToLogScope({ taskId: "nowhere" });
     log.info("still outside");
-    expect(lines.map((l) => JSON.parse(l))).toEqual([
-      expect.objectContaining({ awsRequestId: "req-2", taskId: "task-1", fn: "callback" }),
-      expect.objectContaining({ awsRequestId: "req-1", taskId: "task-0", fn: "callback" }),
-      expect.not.objectContaining({ awsRequestId: expect.anything() }),
-      expect.not.objectContaining({ taskId: expect.anything() }),
+    const parsed = lines.map((l) => JSON.parse(l));
+    expect(parsed.map((l) => [l.message, l.awsRequestId, l.taskId])).toEqual([
+      ["received", "req-1", undefined],
+      ["webhook", "req-1", "task-0"],
+      ["received", "req-2", undefined],
+      ["webhook", "req-2", "task-1"],
+      ["outside", undefined, undefined],
+      ["still outside", undefined, undefined],
     ]);
   });
 
-  it("leave the request id off a person's terminal lines", () => {
+  it("keep concurrent invocations apart when Lambda runs several in one process", async () => {
+    const { log, lines } = capture({});
+    process.env.AWS_LAMBDA_MAX_CONCURRENCY = "4";
+    try {
+      await Promise.all(
+        ["req-1", "req-2"].map((awsRequestId, i) =>
+          withLogScope({ awsRequestId }, async () => {
+            await new Promise((resolve) => setTimeout(resolve, i === 0 ? 20 : 0));
+            addToLogScope({ taskId: `task-${i}` });
+            log.info("webhook");
+          }),
+        ),
+      );
+    } finally {
+      delete process.env.AWS_LAMBDA_MAX_CONCURRENCY;
+    }
+    expect(lines.map((l) => JSON.parse(l)).map((l) => [l.awsRequestId, l.taskId])).toEqual([
+      ["req-2", "task-1"],
+      ["req-1", "task-0"],
+    ]);
+  });
+
+  it("leave the request id off a person's terminal lines", async () => {
     const { log, lines } = capture({ format: "human" });
-    withLogScope({ awsRequestId: "req-1", taskId: ID }, () => log.warn("store unavailable"));
+    await withLogScope({ awsRequestId: "req-1", taskId: ID }, async () =>
+      log.warn("store unavailable"),
+    );
     expect(lines).toEqual([`22:31:04 WARN store unavailable taskId=${ID}`]);
   });
 });

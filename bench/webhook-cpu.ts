@@ -1,7 +1,7 @@
 import { openSync, writeSync } from "node:fs";
 import { Readable } from "node:stream";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
+import { marshall } from "@aws-sdk/util-dynamodb";
 import type { Hono } from "hono";
 import { updateFromUpstream } from "../functions/core/from-upstream.ts";
 import type { Logger } from "../functions/core/ports.ts";
@@ -9,19 +9,13 @@ import { verifyStateToken } from "../functions/core/state-token.ts";
 import { createDocumentClient, createIdFactory, systemClock } from "../functions/deps.ts";
 import { createCallbackApp } from "../functions/http/callback-app.ts";
 import { createLogger, silentLogger } from "../functions/log.ts";
-import {
-  buildAdvance,
-  createTaskStore,
-  itemToTask,
-  taskToItem,
-} from "../functions/store/task-store.ts";
+import { buildAdvance, createTaskStore, taskToItem } from "../functions/store/task-store.ts";
 import { UpstreamTask } from "../functions/upstream/schemas.ts";
 import { table } from "./lib/markdown.ts";
 import { median } from "./lib/stats.ts";
 import { benchTask, upstreamId, webhookBody } from "./lib/tasks.ts";
 import { createReferenceApp } from "./reference/app.ts";
 import { createReferenceClient } from "./reference/client.ts";
-import { createStoreWithoutReadBack } from "./variants/store-without-read-back.ts";
 
 /**
  * Answers every DynamoDB call from memory, as DynamoDB would for an UpdateItem that applies:
@@ -114,26 +108,6 @@ export async function measureWebhookCpu(options: { rounds?: number; requests?: n
         callbackSecret: secret,
       }) as unknown as Hono,
     },
-    {
-      name: "no read-back",
-      label: "callback, write without ALL_NEW / ALL_OLD",
-      app: createCallbackApp({
-        store: createStoreWithoutReadBack({ client: client(), tableName: "t" }),
-        clock: systemClock,
-        log,
-        callbackSecret: secret,
-      }) as unknown as Hono,
-    },
-    {
-      name: "no read-back, no log",
-      label: "callback, both",
-      app: createCallbackApp({
-        store: createStoreWithoutReadBack({ client: client(), tableName: "t" }),
-        clock: systemClock,
-        log: silentLogger,
-        callbackSecret: secret,
-      }) as unknown as Hono,
-    },
   ];
   const body = webhookBody({
     secret,
@@ -166,7 +140,6 @@ export async function measureWebhookCpu(options: { rounds?: number; requests?: n
 
   const parsedBody = JSON.parse(body);
   const upstream = UpstreamTask.parse(parsedBody);
-  const returned = marshall(item, { removeUndefinedValues: true });
   const time = (fn: () => unknown, n = 5000) => {
     for (let i = 0; i < n; i++) fn();
     const runs: number[] = [];
@@ -192,10 +165,6 @@ export async function measureWebhookCpu(options: { rounds?: number; requests?: n
       micros: time(() =>
         buildAdvance(id, updateFromUpstream(upstream, new Date()) as never, new Date(), false),
       ),
-    },
-    {
-      name: "read-back: unmarshall(ALL_NEW) + itemToTask (Task.parse, zod)",
-      micros: time(() => itemToTask(unmarshall(returned))),
     },
     {
       name: "the log line (JSON.stringify + write)",

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { deflateRawSync } from "node:zlib";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { createDocumentClient, createIdFactory } from "../functions/deps.ts";
+import { keys } from "../functions/store/keys.ts";
 import { taskToItem } from "../functions/store/task-store.ts";
 import { ensureTable } from "../local/dynamodb.ts";
 import { type Simulator, startSimulator } from "../local/simulator/index.ts";
@@ -437,6 +438,64 @@ export async function benchColdStart(options: ColdStartOptions): Promise<Section
             headers: { authorization: `Bearer ${adminKey}` },
           });
         functions.push(await fnSubject(fn, event, httpAnswer(200, /"items"/)));
+      } else if (fn.name === "ImagineQueueSubscriber") {
+        // one SQS record: an imagine for the bench owner, submitted to the simulator
+        const event = async () => ({
+          Records: [
+            {
+              messageId: randomBytes(8).toString("hex"),
+              body: JSON.stringify({
+                owner: "bench",
+                prompt: "a paper boat from the queue --sim-drop-hooks",
+              }),
+              attributes: { ApproximateReceiveCount: "1" },
+            },
+          ],
+        });
+        const check = (result: unknown) =>
+          (result as { batchItemFailures?: unknown[] })?.batchItemFailures?.length === 0
+            ? null
+            : `answer ${JSON.stringify(result)}`;
+        functions.push(await fnSubject(fn, event, check));
+      } else if (fn.name === "YoungPollsSubscriber") {
+        // one young poll: the readable task, asked about at the upstream
+        const event = async () => ({
+          Records: [
+            {
+              messageId: randomBytes(8).toString("hex"),
+              body: JSON.stringify({ taskId: readable.id }),
+            },
+          ],
+        });
+        const check = (result: unknown) =>
+          (result as { batchItemFailures?: unknown[] })?.batchItemFailures?.length === 0
+            ? null
+            : `answer ${JSON.stringify(result)}`;
+        functions.push(await fnSubject(fn, event, check));
+      } else if (fn.handler.endsWith(".stream")) {
+        // a stream batch naming the readable task's key (nothing of it due: a read, no send)
+        const event = async () => ({
+          Records: [
+            {
+              dynamodb: {
+                Keys: {
+                  pk: { S: keys.task(readable.id).pk },
+                  sk: { S: keys.task(readable.id).sk },
+                },
+              },
+            },
+          ],
+        });
+        functions.push(await fnSubject(fn, event, () => null));
+      } else if (fn.handler.startsWith("functions/lambda/dispatch.")) {
+        // the dispatcher's schedule: one run over the (empty) dispatch index
+        functions.push(
+          await fnSubject(
+            fn,
+            async () => ({}),
+            () => null,
+          ),
+        );
       } else if (cron && (cron.args.function as { handler?: string })?.handler === fn.handler) {
         const event = async () => cron.args.event ?? {};
         const check = (result: unknown) =>
@@ -626,7 +685,7 @@ export async function benchColdStart(options: ColdStartOptions): Promise<Section
       ],
     );
     const markdown = [
-      `Method: each function's production bundle (SST's build: esbuild, ESM, minified, the infra's \`nodejs\` options) is started in a fresh Node process by test/infra/lambda-host.ts (links in an encrypted resource.enc, Lambda's environment), which imports it and hands it one realistic event: a webhook moving a SUBMITTED task to IN_PROGRESS (Callback), \`GET /v1/tasks/{id}\` (Read), \`POST /v1/imagine\` to the simulator (Submit: PutItem, the upstream call, UpdateItem), the cron's event with 20 unfinished tasks (Reconciler: 1 Query, 1 upstream list call). *init* is fork → module imported, *first event* the invoke, *total* both. ${rounds} rounds; in each, every function runs once right next to one run of the reference (reference first in even rounds, second in odd ones), so each function has its own ${rounds} paired reference runs. *ratio* is median(function) / median(its reference runs); *paired*, the verdict, is the median of the per-pair ratios (each pair ran back to back, so load that drifts over seconds cancels out); *init alone, paired* the same for the module's import only (no event), the part each bundle's size and module-level work decide; *net of floor* subtracts the floor (Node start + the runner), the part the bundles themselves cost.`,
+      `Method: each function's production bundle (SST's build: esbuild, ESM, minified, the infra's \`nodejs\` options) is started in a fresh Node process by test/infra/lambda-host.ts (links in an encrypted resource.enc, Lambda's environment), which imports it and hands it one realistic event: a webhook moving a SUBMITTED task to IN_PROGRESS (Callback), \`GET /v1/tasks/{id}\` (Read), \`POST /v1/imagine\` to the simulator (Submit: PutItem, the upstream call, UpdateItem), the cron's event with 20 unfinished tasks (Reconciler: 1 Query, 1 upstream list call), one SQS record of an imagine (ImagineQueueSubscriber: submit's work), one young poll of a task (YoungPollsSubscriber), a stream batch naming one task and a schedule's run (the dispatcher's two entries), a GET route's answer for the others. *init* is fork → module imported, *first event* the invoke, *total* both. ${rounds} rounds; in each, every function runs once right next to one run of the reference (reference first in even rounds, second in odd ones), so each function has its own ${rounds} paired reference runs. *ratio* is median(function) / median(its reference runs); *paired*, the verdict, is the median of the per-pair ratios (each pair ran back to back, so load that drifts over seconds cancels out); *init alone, paired* the same for the module's import only (no event), the part each bundle's size and module-level work decide; *net of floor* subtracts the floor (Node start + the runner), the part the bundles themselves cost.`,
       "",
       table(
         [

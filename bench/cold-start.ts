@@ -487,7 +487,7 @@ export async function benchColdStart(options: ColdStartOptions): Promise<Section
           ],
         });
         functions.push(await fnSubject(fn, event, () => null));
-      } else if (fn.handler.startsWith("functions/lambda/dispatch.")) {
+      } else if (fn.handler.endsWith("dispatch.schedule")) {
         // the dispatcher's schedule: one run over the (empty) dispatch index
         functions.push(
           await fnSubject(

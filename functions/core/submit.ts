@@ -406,7 +406,7 @@ async function reserve(
 export interface JobSteps {
   record(task: Task): Promise<void>;
   reserve(record: IdempotencyRecord, task: Task, now: Date): Promise<ReserveOutcome>;
-  submit: UpstreamClient["submit"];
+  submit: Upstream["submit"];
   /** overrides for the write that records the upstream's answer */
   answerWrite?: { onlyIfUnbound?: boolean; leavingModal?: boolean };
 }
@@ -416,7 +416,7 @@ export function newTaskSteps(deps: SubmitDeps): JobSteps {
   return {
     record: (task) => deps.store.create(task),
     reserve: (record, task, now) => deps.idempotency.reserveAndCreate(record, task, now),
-    submit: (kind, body, mode) => deps.upstream.submit(kind, body, mode),
+    submit: (kind, body, mode, at) => deps.upstream.submit(kind, body, mode, at),
   };
 }
 

@@ -1,40 +1,48 @@
-import type * as z from "zod";
-import type { Delivery, DeliveryAttempt } from "../functions/core/deliveries.ts";
-import type { TaskEvent, TaskEventType } from "../functions/core/events.ts";
-import type { Button, Task, TaskStatus } from "../functions/core/task.ts";
 import type {
-  ErrorCode,
-  Health,
-  Seed,
-  TaskPage,
-  TaskWithChildren,
-} from "../functions/http/responses.ts";
-import type {
-  ActionBody,
-  ApiKeyInfo as ApiKeyInfoSchema,
-  BlendBody,
+  ApiKeyView as ApiKeyInfoSchema,
   CreatedKey as CreatedKeySchema,
   CreateKeyBody,
+  LimitsBody,
+  OwnerLimits as OwnerLimitsSchema,
+} from "../functions/contract/admin.ts";
+import type { ErrorCode } from "../functions/contract/errors.ts";
+import type { TaskEventType } from "../functions/contract/events.ts";
+import type {
+  ListQuery,
+  UsageAnswer,
+  UsageQuery as UsageQuerySchema,
+} from "../functions/contract/read.ts";
+import type { Health } from "../functions/contract/service.ts";
+import type {
+  ActionBody,
+  BlendBody,
   DescribeBody,
   EditBody,
   ImagineBody,
-  LimitsBody,
-  ListQuery,
   ModalBody,
-  OwnerLimits as OwnerLimitsSchema,
   RetextureBody,
   ShortenBody,
-  UploadBody,
-  UploadResponse,
-  UsageAnswer,
   VideoBody,
-} from "../functions/http/schemas.ts";
+} from "../functions/contract/submit.ts";
 import type {
+  Button,
+  Seed,
+  Task,
+  TaskEvent,
+  TaskPage,
+  TaskStatus,
+  TaskWithChildren,
+} from "../functions/contract/task.ts";
+import type { UploadBody, UploadResponse } from "../functions/contract/uploads.ts";
+import type {
+  Delivery,
+  DeliveryAttempt,
   EndpointBody,
   EndpointView,
   RotateBody,
   WebhookSecret as WebhookSecretSchema,
-} from "../functions/http/webhooks-app.ts";
+} from "../functions/contract/webhooks.ts";
+import type * as z from "../functions/contract/z.ts";
 import {
   ApiError,
   ButtonNotFoundError,
@@ -45,8 +53,9 @@ import {
 import { readEventStream } from "./sse.ts";
 
 /*
- * Request and answer types come from the zod schemas the API validates with (a request type is
- * the schema's input side), so the client cannot drift from the server. Only types are imported:
+ * Request and answer types come from the wire contract (functions/contract/), the schemas the API
+ * validates with (a request type is the schema's input side), so the client cannot drift from
+ * the server. Only types are imported:
  * the client itself is plain fetch and runs anywhere fetch does.
  */
 export type ImagineRequest = z.input<typeof ImagineBody>;
@@ -97,10 +106,7 @@ export type OwnerLimits = z.infer<typeof OwnerLimitsSchema>;
 /** `GET /v1/usage`: jobs per UTC day by action and mode, failures, and the totals. */
 export type Usage = z.infer<typeof UsageAnswer>;
 /** A UTC date range, `YYYY-MM-DD`, both ends included (default: the last 30 days). */
-export interface UsageQuery {
-  from?: string;
-  to?: string;
-}
+export type UsageQuery = z.input<typeof UsageQuerySchema>;
 
 export interface ClientOptions {
   /** where the API is, e.g. `http://127.0.0.1:3000` (a path prefix is kept) */

@@ -1,7 +1,7 @@
-import type { Task } from "../functions/core/task.ts";
-import type { ErrorCode } from "../functions/http/responses.ts";
+import type { ErrorCode, ErrorDetail } from "../functions/contract/errors.ts";
+import type { Task } from "../functions/contract/task.ts";
 
-export type { ErrorCode };
+export type { ErrorCode, ErrorDetail };
 
 /** Every error the client throws is one of these. */
 export class PaperboatError extends Error {
@@ -9,11 +9,6 @@ export class PaperboatError extends Error {
     super(message, options);
     this.name = new.target.name;
   }
-}
-
-export interface ErrorDetail {
-  path: string;
-  message: string;
 }
 
 /**

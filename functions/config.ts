@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "./contract/z.ts";
 import { LOG_FORMATS, LOG_LEVELS } from "./log.ts";
 import {
   UPSTREAM_AUTH_STYLES,
@@ -14,143 +14,156 @@ export class ConfigError extends Error {
 
 const url = z.url({ protocol: /^https?$/ });
 
-const positiveInt = z.coerce.number().int().positive();
+const positiveInt = () => z.coerce.number().check(z.int(), z.positive());
+const wholeNumber = (min: number, max: number) =>
+  z.coerce.number().check(z.int(), z.minimum(min), z.maximum(max));
 
 /** `owner:key,owner:key` → [{ owner, key }]. Owners and keys are non-empty, keys unique. */
-const ApiKeys = z.string().transform((raw, ctx) => {
-  const pairs: { owner: string; key: string }[] = [];
-  for (const part of raw.split(",")) {
-    const entry = part.trim();
-    if (entry === "") continue;
-    const i = entry.indexOf(":");
-    const owner = i > 0 ? entry.slice(0, i).trim() : "";
-    const key = i > 0 ? entry.slice(i + 1).trim() : "";
-    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(owner) || key.length < 8) {
-      ctx.addIssue({
+const ApiKeys = z.pipe(
+  z.string(),
+  z.transform((raw, ctx) => {
+    const pairs: { owner: string; key: string }[] = [];
+    for (const part of raw.split(",")) {
+      const entry = part.trim();
+      if (entry === "") continue;
+      const i = entry.indexOf(":");
+      const owner = i > 0 ? entry.slice(0, i).trim() : "";
+      const key = i > 0 ? entry.slice(i + 1).trim() : "";
+      if (!/^[A-Za-z0-9_.-]{1,64}$/.test(owner) || key.length < 8) {
+        ctx.issues.push({
+          code: "custom",
+          input: raw,
+          message: "expected comma-separated owner:key pairs (owner [A-Za-z0-9_.-], key ≥ 8 chars)",
+        });
+        return z.NEVER;
+      }
+      pairs.push({ owner, key });
+    }
+    if (pairs.length === 0) {
+      ctx.issues.push({
         code: "custom",
-        message: "expected comma-separated owner:key pairs (owner [A-Za-z0-9_.-], key ≥ 8 chars)",
+        input: raw,
+        message: "at least one owner:key pair is required",
       });
       return z.NEVER;
     }
-    pairs.push({ owner, key });
-  }
-  if (pairs.length === 0) {
-    ctx.addIssue({ code: "custom", message: "at least one owner:key pair is required" });
-    return z.NEVER;
-  }
-  if (new Set(pairs.map((p) => p.key)).size !== pairs.length) {
-    ctx.addIssue({ code: "custom", message: "the same key is given twice" });
-    return z.NEVER;
-  }
-  return pairs;
-});
+    if (new Set(pairs.map((p) => p.key)).size !== pairs.length) {
+      ctx.issues.push({
+        code: "custom",
+        input: raw,
+        message: "the same key is given twice",
+      });
+      return z.NEVER;
+    }
+    return pairs;
+  }),
+);
 
 /** `a,b,c` → its trimmed parts; empty parts are an error (a stray comma shifts every position). */
-function listOf<T extends z.ZodType<string>>(item: T, what: string) {
-  return z.string().superRefine((raw, ctx) => {
-    const parts = raw.split(",").map((part) => part.trim());
-    if (parts.some((part) => part === "")) {
-      ctx.addIssue({ code: "custom", message: `expected comma-separated ${what}, none empty` });
-      return;
-    }
-    for (const part of parts) {
-      const parsed = item.safeParse(part);
-      if (!parsed.success) {
-        ctx.addIssue({
-          code: "custom",
-          message: `${JSON.stringify(part.slice(0, 40))}: ${parsed.error.issues[0]?.message ?? "invalid"}`,
-        });
+function listOf<T extends z.ZodMiniType<string>>(item: T, what: string) {
+  return z.string().check(
+    z.superRefine((raw, ctx) => {
+      const parts = raw.split(",").map((part) => part.trim());
+      if (parts.some((part) => part === "")) {
+        ctx.addIssue({ code: "custom", message: `expected comma-separated ${what}, none empty` });
         return;
       }
-    }
-  });
+      for (const part of parts) {
+        const parsed = item.safeParse(part);
+        if (!parsed.success) {
+          ctx.addIssue({
+            code: "custom",
+            message: `${JSON.stringify(part.slice(0, 40))}: ${parsed.error.issues[0]?.message ?? "invalid"}`,
+          });
+          return;
+        }
+      }
+    }),
+  );
 }
 
 /** Every setting the functions know, under the names of docs/configuration.md. */
 export const Config = z.object({
-  TABLE_NAME: z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/),
-  DYNAMODB_ENDPOINT: url.optional(),
+  TABLE_NAME: z.string().check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/)),
+  DYNAMODB_ENDPOINT: z.optional(url),
   /**
    * The upstreams, comma-separated (docs/upstreams.md "Several upstreams"): a submit goes to
    * the first healthy one. Position n of MJ_API_KEY, MJ_API_AUTH and MJ_API_KIND belongs to
    * upstream n; a single value serves all (upstreamSettingsOf checks the counts).
    */
   MJ_API_BASE_URL: listOf(url, "http(s) URLs"),
-  MJ_API_KEY: listOf(z.string().min(1), "keys"),
+  MJ_API_KEY: listOf(z.string().check(z.minLength(1)), "keys"),
   /** How MJ_API_KEY is sent: `bearer` (CometAPI, new-api), `mj-api-secret` (novicezk), `authorization` (trueai). */
-  MJ_API_AUTH: listOf(z.enum(UPSTREAM_AUTH_STYLES), "auth styles").default("bearer"),
+  MJ_API_AUTH: z._default(listOf(z.enum(UPSTREAM_AUTH_STYLES), "auth styles"), "bearer"),
   /** The host's protocol: `proxy` (CometAPI, new-api gateways, trueai) or `novicezk`. */
-  MJ_API_KIND: listOf(z.enum(UPSTREAM_KINDS), "kinds").default("proxy"),
+  MJ_API_KIND: z._default(listOf(z.enum(UPSTREAM_KINDS), "kinds"), "proxy"),
   PUBLIC_URL: url,
-  CALLBACK_SECRET: z.string().min(16),
+  CALLBACK_SECRET: z.string().check(z.minLength(16)),
   API_KEYS: ApiKeys,
   /** The operator's credential for `/v1/admin/*` (owners' keys in the table); never an owner's key. */
-  ADMIN_KEY: z.string().regex(/^\S{16,512}$/, {
-    message: "expected 16 to 512 characters without spaces",
-  }),
-  RECONCILE_INTERVAL_SECONDS: positiveInt.default(60),
+  ADMIN_KEY: z
+    .string()
+    .check(z.regex(/^\S{16,512}$/, { message: "expected 16 to 512 characters without spaces" })),
+  RECONCILE_INTERVAL_SECONDS: z._default(positiveInt(), 60),
   /** Unfinished tasks older than this are failed by the reconciler. */
-  TASK_DEADLINE_SECONDS: positiveInt.default(3600),
+  TASK_DEADLINE_SECONDS: z._default(positiveInt(), 3600),
   /** Tasks left waiting in MODAL (no modal submitted) longer than this are cancelled. */
-  MODAL_DEADLINE_SECONDS: positiveInt.default(86_400),
-  UPSTREAM_TIMEOUT_MS: positiveInt.default(10_000),
+  MODAL_DEADLINE_SECONDS: z._default(positiveInt(), 86_400),
+  UPSTREAM_TIMEOUT_MS: z._default(positiveInt(), 10_000),
   /**
    * Every item of a task (the task, its webhook deliveries) is deleted by DynamoDB's TTL this
    * many days after the task was created; 0 keeps them. Set in each item's creating write.
    */
-  TASK_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(90),
+  TASK_RETENTION_DAYS: z._default(wholeNumber(0, 36_500), 90),
   /** Durable image copies (docs/images.md): the S3 bucket (AWS: the linked one). */
-  IMAGE_BUCKET: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/)
-    .optional(),
+  IMAGE_BUCKET: z.optional(z.string().check(z.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/))),
   /** An S3-compatible endpoint for IMAGE_BUCKET instead of AWS (tests). */
-  IMAGE_S3_ENDPOINT: url.optional(),
+  IMAGE_S3_ENDPOINT: z.optional(url),
   /** …or a folder instead of a bucket (the local stack: DATA_DIR/images). */
-  IMAGE_DIR: z.string().min(1).optional(),
+  IMAGE_DIR: z.optional(z.string().check(z.minLength(1))),
   /** Signs the links to IMAGE_DIR's files (S3 presigned URLs need no secret of ours). */
-  IMAGE_URL_SECRET: z.string().min(16).optional(),
+  IMAGE_URL_SECRET: z.optional(z.string().check(z.minLength(16))),
   /** How long an image link stays valid, at most (S3 allows 7 days). */
-  IMAGE_URL_TTL_SECONDS: positiveInt.max(604_800).default(3600),
+  IMAGE_URL_TTL_SECONDS: z._default(positiveInt().check(z.maximum(604_800)), 3600),
   /** Larger source files are not copied. */
-  IMAGE_MAX_BYTES: positiveInt.default(20 * 1024 * 1024),
+  IMAGE_MAX_BYTES: z._default(positiveInt(), 20 * 1024 * 1024),
   /** One source download, redirects included, must finish within this. */
-  IMAGE_FETCH_TIMEOUT_MS: positiveInt.default(15_000),
+  IMAGE_FETCH_TIMEOUT_MS: z._default(positiveInt(), 15_000),
   /** Copy attempts per task before it is given up (`imagesStatus` "failed"). */
-  IMAGE_COPY_MAX_ATTEMPTS: positiveInt.max(50).default(6),
+  IMAGE_COPY_MAX_ATTEMPTS: z._default(positiveInt().check(z.maximum(50)), 6),
   /** Wait before the first retry of a failed copy; doubles per attempt, at most an hour. */
-  IMAGE_COPY_RETRY_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
+  IMAGE_COPY_RETRY_SECONDS: z._default(wholeNumber(0, 3600), 60),
   /** Let image sources be loopback or private addresses: the local stack only, never on AWS. */
-  ALLOW_PRIVATE_IMAGE_SOURCES: z.stringbool().default(false),
+  ALLOW_PRIVATE_IMAGE_SOURCES: z._default(z.stringbool(), false),
   /**
    * Outbound webhooks (docs/webhooks.md): the key every owner's `whsec_` signing
    * secret is derived from (so no secret is stored in the table).
    */
-  WEBHOOK_SECRET: z.string().min(16),
+  WEBHOOK_SECRET: z.string().check(z.minLength(16)),
   /** Let webhookUrl be http on loopback and resolve to private addresses: the local stack only. */
-  ALLOW_PRIVATE_WEBHOOK_URLS: z.stringbool().default(false),
+  ALLOW_PRIVATE_WEBHOOK_URLS: z._default(z.stringbool(), false),
   /** The EventBridge bus task events are published to (AWS: the linked one); unset: none. */
-  EVENT_BUS_NAME: z.string().min(1).max(256).optional(),
+  EVENT_BUS_NAME: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
   /** An EventBridge-compatible endpoint instead of AWS (the local stack, tests). */
-  EVENT_BUS_ENDPOINT: url.optional(),
+  EVENT_BUS_ENDPOINT: z.optional(url),
   /** Queue-fed submissions: the queue (for re-queueing a busy attempt) and its dead letters. */
-  IMAGINE_QUEUE_URL: url.optional(),
-  IMAGINE_DLQ_URL: url.optional(),
+  IMAGINE_QUEUE_URL: z.optional(url),
+  IMAGINE_DLQ_URL: z.optional(url),
   /** The young-polls queue (AWS): submit sends a new task's polls there, delayed; unset: none. */
-  YOUNG_POLLS_QUEUE_URL: url.optional(),
+  YOUNG_POLLS_QUEUE_URL: z.optional(url),
   /** An SQS-compatible endpoint instead of AWS (the local stack, tests). */
-  SQS_ENDPOINT: url.optional(),
+  SQS_ENDPOINT: z.optional(url),
   /** `GET /v1/tasks/{id}/events`: time between two reads of the task (one GetItem each). */
-  EVENTS_INTERVAL_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
+  EVENTS_INTERVAL_MS: z._default(wholeNumber(100, 60_000), 1000),
   /**
    * How long one task stream lasts before it ends and the client resumes with Last-Event-ID
    * (a Lambda runs 15 minutes at most); 0: one read per request (behind API Gateway).
    */
-  EVENTS_MAX_SECONDS: z.coerce.number().int().min(0).max(3600).default(840),
+  EVENTS_MAX_SECONDS: z._default(wholeNumber(0, 3600), 840),
   /** Lines below this level are dropped (debug | info | warn | error); unset: info. */
-  LOG_LEVEL: z.enum(LOG_LEVELS).optional(),
+  LOG_LEVEL: z.optional(z.enum(LOG_LEVELS)),
   /** `npm start` only: json or human; unset: human on a terminal, json when piped. Lambda: json. */
-  LOG_FORMAT: z.enum(LOG_FORMATS).optional(),
+  LOG_FORMAT: z.optional(z.enum(LOG_FORMATS)),
 });
 export type Config = z.infer<typeof Config>;
 

@@ -1,32 +1,10 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import * as z from "zod";
+import type { ApiKeyView } from "../contract/admin.ts";
 import { NotFoundError } from "./errors.ts";
 import type { Clock, Logger } from "./ports.ts";
 
-/** An owner name: the same characters API_KEYS allows (functions/config.ts). */
-export const OwnerName = z
-  .string()
-  .regex(/^[A-Za-z0-9_.-]{1,64}$/, { message: "expected 1 to 64 of A-Z a-z 0-9 _ . -" });
-
-/** A key's label for people: printable, no control characters. */
-export const KeyName = z
-  .string()
-  .min(1)
-  .max(100)
-  .regex(/^[^\p{Cc}]*$/u, { message: "must not contain control characters" });
-
-/** `key_` and the first 24 hex digits of the key's SHA-256 (see {@link keyIdOf}). */
-export const KeyId = z.string().regex(/^key_[0-9a-f]{24}$/);
-
-/** A key as `GET /v1/admin/keys` lists it: never the key, never its hash. */
-export const ApiKeyView = z.object({
-  id: KeyId,
-  owner: OwnerName,
-  name: z.string().nullable(),
-  createdAt: z.string(),
-  lastUsedAt: z.string().nullable(),
-});
-export type ApiKeyView = z.infer<typeof ApiKeyView>;
+/** Owners' and keys' wire shapes live in the contract (functions/contract/admin.ts). */
+export { ApiKeyView, KeyId, KeyName, OwnerName } from "../contract/admin.ts";
 
 /** What the store keeps: the view plus the key's full SHA-256 (hex). */
 export type StoredApiKey = ApiKeyView & { hash: string };

@@ -1,52 +1,24 @@
-import * as z from "zod";
-import { EndpointId } from "./endpoints.ts";
-import { type OutboxEvent, TaskEventType } from "./events.ts";
+import type {
+  Delivery,
+  DeliveryAttempt,
+  DeliveryStatus,
+  DeliveryTarget,
+} from "../contract/webhooks.ts";
+import type { OutboxEvent } from "./events.ts";
 import type { Task } from "./task.ts";
 
 /**
  * Deliveries of task events: one per event and target (the client's webhookUrl, the event
- * bus, or one of the owner's account endpoints, named by its id). Each keeps its frozen payload (every attempt sends the same bytes under the same
- * `webhook-id`) and the log of its attempts (docs/webhooks.md).
+ * bus, or one of the owner's account endpoints, named by its id). Each keeps its frozen payload
+ * (every attempt sends the same bytes under the same `webhook-id`) and the log of its attempts
+ * (docs/webhooks.md). Their wire shapes live in functions/contract/webhooks.ts.
  */
-export const DeliveryTarget = z.union([z.enum(["webhook", "bus"]), EndpointId]);
-export type DeliveryTarget = z.infer<typeof DeliveryTarget>;
-
-/** pending → delivered (2xx) | dead (every attempt failed) | stopped (the receiver said 410). */
-export const DeliveryStatus = z.enum(["pending", "delivered", "dead", "stopped"]);
-export type DeliveryStatus = z.infer<typeof DeliveryStatus>;
-
-export const DeliveryAttempt = z.object({
-  at: z.string(),
-  /** The receiver's HTTP status; null when there was no answer (timeout, refused, blocked). */
-  statusCode: z.number().int().nullable(),
-  latencyMs: z.number().int().nonnegative(),
-  /** Why the attempt failed, when it did. */
-  error: z.string().nullable(),
-  /** The first 1 KB of the receiver's answer. */
-  response: z.string().nullable(),
-  /** Asked for with `POST .../retry`. */
-  manual: z.boolean(),
-});
-export type DeliveryAttempt = z.infer<typeof DeliveryAttempt>;
-
-export const Delivery = z.object({
-  /** The event's id: the `webhook-id` header and the body's `id`. */
-  id: z.string(),
-  taskId: z.string(),
-  owner: z.string(),
-  target: DeliveryTarget,
-  type: TaskEventType,
-  /** The webhookUrl or the endpoint's URL (null for the bus). */
-  url: z.string().nullable(),
-  status: DeliveryStatus,
-  /** Attempts made, all of them; `attempts` keeps the newest MAX_LOGGED_ATTEMPTS. */
-  attemptCount: z.number().int().nonnegative(),
-  attempts: z.array(DeliveryAttempt),
-  nextAttemptAt: z.string().nullable(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-});
-export type Delivery = z.infer<typeof Delivery>;
+export {
+  Delivery,
+  DeliveryAttempt,
+  DeliveryStatus,
+  DeliveryTarget,
+} from "../contract/webhooks.ts";
 
 export const MAX_LOGGED_ATTEMPTS = 50;
 

@@ -1,4 +1,5 @@
-import * as z from "zod";
+import { EndpointId } from "../contract/webhooks.ts";
+import * as z from "../contract/z.ts";
 import { InvalidStateError, NotFoundError, ValidationError } from "./errors.ts";
 import { DEFAULT_WEBHOOK_EVENTS, TaskEventType } from "./events.ts";
 import type { Clock } from "./ports.ts";
@@ -9,8 +10,7 @@ import type { Clock } from "./ports.ts";
  * so the dispatcher reads an owner's endpoints with one Query.
  */
 
-/** `ep_` + a ULID: an endpoint's id, and the `target` of its deliveries. */
-export const EndpointId = z.string().regex(/^ep_[0-9A-HJKMNP-TV-Z]{26}$/);
+export { EndpointId };
 
 /** Endpoints an owner may have at once. */
 export const MAX_ENDPOINTS = 10;

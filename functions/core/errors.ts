@@ -1,18 +1,16 @@
+import type { ErrorCode, ErrorDetail } from "../contract/errors.ts";
 import type { Task } from "./task.ts";
 
-/** A field-level problem, listed in the error body's `details`. */
-export interface ErrorDetail {
-  path: string;
-  message: string;
-}
+export type { ErrorCode, ErrorDetail };
 
 /**
- * A failure that ends a request. `code` is the contract's stable snake_case code; the one error
- * handler in functions/http maps it to the HTTP status and the `{"error": {...}}` body.
+ * A failure that ends a request. `code` is one of the contract's stable codes
+ * (functions/contract/errors.ts); the one error handler in functions/http maps it to the HTTP
+ * status and the `{"error": {...}}` body.
  */
 export class AppError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     readonly details?: ErrorDetail[],
     options?: { cause?: unknown },

@@ -1,8 +1,15 @@
-import * as z from "zod";
-import { type Task, TaskEventType, type TaskStatus } from "./task.ts";
+import { TaskEventType } from "../contract/events.ts";
+import type { TaskEvent } from "../contract/task.ts";
+import * as z from "../contract/z.ts";
+import type { Task, TaskStatus } from "./task.ts";
 
-// the event types are defined beside the task (core/task.ts), which lists them in
-// `webhookEvents`: this module imports task.ts, never the other way round
+export type { TaskEvent };
+/**
+ * The events a task's transitions make (docs/webhooks.md). A task reaches each
+ * status once (statuses only move forward, see taskRank), so one transition makes at most one
+ * event, and its id is derived from the transition itself: the same id however often the write
+ * that recorded it is retried, and across every delivery attempt (`webhook-id`).
+ */
 export { TaskEventType };
 
 /** What a webhookUrl gets unless the submit names `webhookEvents`. */
@@ -48,14 +55,6 @@ export const OutboxEvent = z.object({
   at: z.string(),
 });
 export type OutboxEvent = z.infer<typeof OutboxEvent>;
-
-/** The body of a webhook (and, as `detail`, its `data` is what the bus carries). */
-export interface TaskEvent {
-  id: string;
-  type: TaskEventType;
-  timestamp: string;
-  data: Task;
-}
 
 /**
  * The event as delivered: the task as it stood when the event was queued for delivery, with the

@@ -1,6 +1,7 @@
+import type { ListQuery as ListQueryBody } from "../contract/read.ts";
 import { NotFoundError } from "./errors.ts";
 import type { Page, TaskStore } from "./ports.ts";
-import type { Task, TaskAction, TaskMode, TaskStatus, TaskWithChildren } from "./task.ts";
+import type { Task, TaskWithChildren } from "./task.ts";
 
 /** One task of this owner; another owner's task is "not found", never "forbidden". */
 export async function getTask(
@@ -30,15 +31,14 @@ export async function getTaskWithChildren(
   return { ...tree.task, children: tree.childIds.slice(0, CHILDREN_LIMIT) };
 }
 
-export interface ListQuery {
-  status?: TaskStatus;
-  action?: TaskAction;
-  /** narrows any of the listings below (a filter on the index's pages) */
-  mode?: TaskMode;
-  parentId?: string;
+/**
+ * `GET /v1/tasks`' filters as the contract validates them (functions/contract/read.ts), with the
+ * page size settled and the cursor decoded to the last task id seen.
+ */
+export type ListQuery = Omit<ListQueryBody, "limit" | "cursor"> & {
   limit: number;
   afterId?: string;
-}
+};
 
 /**
  * The owner's tasks, newest first, each filter served by an index: `parentId` by the children

@@ -1,27 +1,17 @@
+import type { OwnerLimits } from "../contract/admin.ts";
+import type { UsageAnswer } from "../contract/read.ts";
 import { ValidationError } from "./errors.ts";
 
 /**
- * An owner's limits (docs/operating.md): tasks unfinished at once, and jobs started per UTC day.
- * null: no limit.
+ * An owner's limits (docs/operating.md): tasks unfinished at once, and jobs started per UTC day
+ * (null: no limit); the usage counters. Their wire shapes live in functions/contract/.
  */
-export interface OwnerLimits {
-  owner: string;
-  concurrent: number | null;
-  perDay: number | null;
-}
+export type { OwnerLimits } from "../contract/admin.ts";
 
 /** One owner's counters of one UTC day: jobs by action, by mode, and failures. */
-export interface UsageDay {
-  date: string;
-  jobs: Record<string, number>;
-  modes: Record<string, number>;
-  failed: number;
-}
+export type UsageDay = UsageAnswer["days"][number];
 
-export interface Usage {
-  days: UsageDay[];
-  totals: Omit<UsageDay, "date">;
-}
+export type Usage = UsageAnswer;
 
 /** Owners' limits and usage counters. Implemented in functions/store/quota-store.ts. */
 export interface QuotaStore {

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import type { ImagineBody } from "../contract/submit.ts";
 import {
   IdempotencyConflictError,
   StoreUnavailableError,
@@ -57,16 +58,8 @@ export interface SubmitDeps {
   sleep?: (ms: number) => Promise<void>;
 }
 
-export interface ImagineInput {
-  prompt: string;
-  botType?: "MID_JOURNEY" | "NIJI_JOURNEY";
-  base64Array?: string[];
-  accountFilter?: Record<string, unknown>;
-  metadata?: Metadata;
-  webhookUrl?: string;
-  webhookEvents?: TaskEventType[];
-  mode?: TaskMode;
-}
+/** The validated body of `POST /v1/imagine` (functions/contract/submit.ts). */
+export type ImagineInput = ImagineBody;
 
 /** A fresh task record in NOT_START, before anything is sent upstream. */
 export function newTask(fields: {

@@ -1,3 +1,4 @@
+import type { UpstreamState } from "../contract/service.ts";
 import type { Button, TaskMode } from "./task.ts";
 
 /**
@@ -82,25 +83,13 @@ export class UpstreamReadError extends Error {
   override name = "UpstreamReadError";
 }
 
-/** One upstream's state as `GET /health` shows it (docs/upstreams.md "Several upstreams"). */
-export interface UpstreamHealth {
-  /** stable id, derived from the base URL */
-  id: string;
-  /** its place in MJ_API_BASE_URL, from 1 */
-  position: number;
-  /**
-   * `up`; `down` (failing: skipped until `retryAt`); `probing` (down, and the next submit tries
-   * it again); `busy` (its queue was full: skipped until `retryAt`); `unknown` (the recorded
-   * states could not be read)
-   */
-  state: "up" | "down" | "probing" | "busy" | "unknown";
-  /** when the state was last seen to change; null: never seen failing */
-  since: string | null;
-  /** why it went down (the last failure), without secrets; null when up */
-  reason: string | null;
-  /** while down: when it is tried again */
-  retryAt: string | null;
-}
+/**
+ * One upstream's state as `GET /health` shows it (docs/upstreams.md "Several upstreams"): `up`;
+ * `down` (failing: skipped until `retryAt`); `probing` (down, and the next submit tries it
+ * again); `busy` (its queue was full: skipped until `retryAt`); `unknown` (the recorded states
+ * could not be read). Its shape is the contract's (functions/contract/service.ts).
+ */
+export type UpstreamHealth = UpstreamState;
 
 /**
  * The upstream port. `at` names the upstream a task recorded (its polls, actions, modal and

@@ -1,3 +1,4 @@
+import type { WebhookSecret } from "../contract/webhooks.ts";
 import type { Delivery, DeliveryStore, StoredDelivery, WebhookSecretStore } from "./deliveries.ts";
 import { InvalidStateError, NotFoundError } from "./errors.ts";
 import type { Clock, TaskStore } from "./ports.ts";
@@ -46,14 +47,8 @@ export async function retryDelivery(
   return deliveryView(delivery);
 }
 
-export interface WebhookSecretView {
-  /** Verifies our webhooks' signatures (Standard Webhooks: `whsec_` + base64 key). */
-  secret: string;
-  version: number;
-  rotatedAt: string | null;
-  /** Until then the previous secret also signs every webhook (both signatures are sent). */
-  previousValidUntil: string | null;
-}
+/** `GET /v1/webhook-secret`'s answer (functions/contract/webhooks.ts). */
+export type WebhookSecretView = WebhookSecret;
 
 /** `GET /v1/webhook-secret`: the owner's current signing secret. */
 export async function getWebhookSecret(

@@ -1,3 +1,14 @@
+import type {
+  ActionBody,
+  BlendBody,
+  DescribeBody,
+  EditBody,
+  ImagineBody,
+  ModalBody,
+  RetextureBody,
+  ShortenBody,
+  VideoBody,
+} from "../contract/submit.ts";
 import {
   InvalidStateError,
   UpstreamRejectedError,
@@ -5,7 +16,6 @@ import {
   UpstreamUnsupportedError,
   ValidationError,
 } from "./errors.ts";
-import type { TaskEventType } from "./events.ts";
 import { getTask } from "./queries.ts";
 import {
   type JobSteps,
@@ -14,7 +24,7 @@ import {
   type SubmitDeps,
   submitJob,
 } from "./submit.ts";
-import type { Metadata, Task, TaskAction, TaskMode } from "./task.ts";
+import type { Task, TaskAction, TaskMode } from "./task.ts";
 import {
   type SubmitKind,
   type Upstream,
@@ -168,17 +178,8 @@ function withStartedCheck(upstream: Upstream, upstreamTaskId: string): Upstream 
   };
 }
 
-/** Fields every job-starting body may carry besides its own. */
-interface JobInput {
-  metadata?: Metadata;
-  /** where the task's events are POSTed (docs/webhooks.md) */
-  webhookUrl?: string;
-  webhookEvents?: TaskEventType[];
-  /** the speed (docs/api.md `mode`); an action without one runs at its parent's */
-  mode?: TaskMode;
-}
-
-type BotType = "MID_JOURNEY" | "NIJI_JOURNEY";
+/** Fields every job-starting body may carry besides its own (the contract's submit options). */
+type JobInput = Pick<ImagineBody, "metadata" | "webhookUrl" | "webhookEvents" | "mode">;
 
 /** The upstream fields of `input` that are set, for the submit body. */
 function present<T extends object>(input: T, fields: readonly (keyof T & string)[]) {
@@ -212,11 +213,8 @@ function startJob(
   return submitJob(deps, task, job.kind, body, idempotency);
 }
 
-export interface ActionInput extends JobInput {
-  customId: string;
-  /** ask for the remix modal on reroll, variation and pan (the task then waits in MODAL) */
-  enableRemix?: boolean;
-}
+/** The validated body of its route (functions/contract/submit.ts). */
+export type ActionInput = ActionBody;
 
 /**
  * `POST /v1/tasks/{id}/actions`: clicks one of a finished task's buttons. The parent must be the
@@ -297,10 +295,8 @@ export async function submitAction(
   return submitJob(submitDeps, task, "action", body, idempotency);
 }
 
-export interface ModalInput {
-  prompt?: string;
-  maskBase64?: string;
-}
+/** The validated body of its route (functions/contract/submit.ts). */
+export type ModalInput = ModalBody;
 
 const ZOOM = /--zoom\s+(\d+(?:\.\d+)?)(?!\S)/;
 
@@ -399,12 +395,8 @@ export async function submitModal(
   );
 }
 
-export interface BlendInput extends JobInput {
-  base64Array: string[];
-  dimensions?: "PORTRAIT" | "SQUARE" | "LANDSCAPE";
-  botType?: BotType;
-  accountFilter?: Record<string, unknown>;
-}
+/** The validated body of its route (functions/contract/submit.ts). */
+export type BlendInput = BlendBody;
 
 /** `POST /v1/blend`: 2–5 images into one grid (BLEND, no prompt). */
 export function submitBlend(
@@ -427,13 +419,8 @@ export function submitBlend(
   );
 }
 
-export interface DescribeInput extends JobInput {
-  /** exactly one of base64 (a data URI) and link (an http(s) URL) */
-  base64?: string;
-  link?: string;
-  botType?: BotType;
-  accountFilter?: Record<string, unknown>;
-}
+/** The validated body of its route (functions/contract/submit.ts). */
+export type DescribeInput = DescribeBody;
 
 /** `POST /v1/describe`: four prompts for one image, in the task's `prompts` when SUCCESS. */
 export function submitDescribe(
@@ -452,11 +439,8 @@ export function submitDescribe(
   );
 }
 
-export interface ShortenInput extends JobInput {
-  prompt: string;
-  botType?: BotType;
-  accountFilter?: Record<string, unknown>;
-}
+/** The validated body of its route (functions/contract/submit.ts). */
+export type ShortenInput = ShortenBody;
 
 /** `POST /v1/shorten`: shorter versions of a prompt, in the task's `prompts` when SUCCESS. */
 export function submitShorten(
@@ -475,24 +459,8 @@ export function submitShorten(
   );
 }
 
-export interface VideoInput extends JobInput {
-  /** the first frame: a data URI or an http(s) URL; an extend may leave it out */
-  image?: string;
-  /** the last frame, likewise */
-  endImage?: string;
-  prompt?: string;
-  motion?: "low" | "high";
-  loop?: boolean;
-  /** 480 (SD) or 720 (HD) */
-  videoType?: 480 | 720;
-  /** how many videos the batch holds */
-  batchSize?: 1 | 2 | 4;
-  /** extend the video at `index` (0–3) of the batch of our video task `taskId` */
-  action?: "extend";
-  index?: number;
-  taskId?: string;
-  accountFilter?: Record<string, unknown>;
-}
+/** The validated body of its route (functions/contract/submit.ts). */
+export type VideoInput = VideoBody;
 
 /**
  * `POST /v1/video`: animates an image; the result is the task's `videoUrl` and the batch its
@@ -561,14 +529,8 @@ export async function submitVideo(
   );
 }
 
-export interface EditInput extends JobInput {
-  /** the picture to edit: a data URI or an http(s) URL */
-  image: string;
-  prompt: string;
-  /** what to repaint (a data URI; sent as `maskBase64`); absent: the whole picture */
-  mask?: string;
-  accountFilter?: Record<string, unknown>;
-}
+/** The validated body of its route (functions/contract/submit.ts). */
+export type EditInput = EditBody;
 
 /** `POST /v1/edits`: Midjourney's editor on an image of the client's (EDIT, a grid). */
 export function submitEdit(
@@ -590,11 +552,8 @@ export function submitEdit(
   );
 }
 
-export interface RetextureInput extends JobInput {
-  image: string;
-  prompt: string;
-  accountFilter?: Record<string, unknown>;
-}
+/** The validated body of its route (functions/contract/submit.ts). */
+export type RetextureInput = RetextureBody;
 
 /** `POST /v1/retexture`: the image's shapes kept, its surface redone from the prompt. */
 export function submitRetexture(

@@ -1,3 +1,4 @@
+import { AdminUsageQuery, CreateKeyBody, KeyListQuery, LimitsBody } from "../contract/admin.ts";
 import {
   type ApiKeyAdminDeps,
   createApiKey,
@@ -11,7 +12,6 @@ import type { Logger } from "../core/ports.ts";
 import { getUsage, type QuotaStore } from "../core/quota.ts";
 import { createAdminAuth } from "./auth.ts";
 import { createBaseApp } from "./base.ts";
-import { AdminUsageQuery, CreateKeyBody, KeyListQuery, LimitsBody } from "./schemas.ts";
 import { limitBody, readBody, readQuery } from "./validate.ts";
 
 export interface AdminAppDeps extends ApiKeyAdminDeps {

@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { type ErrorCode, STATUS_BY_CODE } from "../contract/errors.ts";
 import {
   AppError,
   type ErrorDetail,
@@ -11,25 +12,9 @@ import {
 } from "../core/errors.ts";
 import type { Logger } from "../core/ports.ts";
 
-/** Every error code of the contract and its HTTP status (functions/http/responses.ts documents them). */
-export const STATUS_BY_CODE = {
-  invalid_json: 400,
-  validation_failed: 400,
-  unauthorized: 401,
-  not_found: 404,
-  method_not_allowed: 405,
-  idempotency_conflict: 409,
-  invalid_state: 409,
-  payload_too_large: 413,
-  quota_exceeded: 429,
-  upstream_rejected: 422,
-  upstream_unsupported: 422,
-  upstream_busy: 429,
-  upstream_unavailable: 502,
-  store_unavailable: 503,
-} as const satisfies Record<string, ContentfulStatusCode>;
+export { STATUS_BY_CODE };
 
-export function errorBody(code: string, message: string, details?: ErrorDetail[]) {
+export function errorBody(code: ErrorCode, message: string, details?: ErrorDetail[]) {
   return { error: { code, message, ...(details?.length ? { details } : {}) } };
 }
 
@@ -41,8 +26,7 @@ export function errorBody(code: string, message: string, details?: ErrorDetail[]
 export function createErrorHandler(log: Logger) {
   return (err: Error, c: Context) => {
     if (err instanceof AppError) {
-      const status: ContentfulStatusCode =
-        STATUS_BY_CODE[err.code as keyof typeof STATUS_BY_CODE] ?? 400;
+      const status: ContentfulStatusCode = STATUS_BY_CODE[err.code];
       const body: Record<string, unknown> = errorBody(err.code, err.message, err.details);
       if (
         err instanceof UpstreamRejectedError ||

@@ -1,11 +1,12 @@
 import type { Env, Hono } from "hono";
+import { TaskId } from "../contract/task.ts";
+import { UploadBody } from "../contract/uploads.ts";
 import { NotFoundError } from "../core/errors.ts";
 import { imageKey, isImageName } from "../core/image-keys.ts";
 import type { Clock, ImageStore, TaskStore } from "../core/ports.ts";
 import { getTask } from "../core/queries.ts";
 import { createUpload, uploadKeyOf } from "../core/uploads.ts";
 import type { AuthEnv } from "./auth.ts";
-import { TaskId, UploadBody } from "./schemas.ts";
 import { limitBody, readBody } from "./validate.ts";
 
 /**

@@ -1,50 +1,49 @@
-import * as z from "zod";
 import packageJson from "../../package.json" with { type: "json" };
-import { Delivery } from "../core/deliveries.ts";
-import { TaskEventType } from "../core/events.ts";
-import { Task } from "../core/task.ts";
+import {
+  ApiKeyList,
+  CreatedKey,
+  CreateKeyBody,
+  LimitsBody,
+  OwnerLimits,
+} from "../contract/admin.ts";
+import { ErrorBody, errorBodyOf } from "../contract/error-body.ts";
+import { codesOfStatus, type ErrorCode } from "../contract/errors.ts";
+import { ListQuery, UsageAnswer } from "../contract/read.ts";
+import { Health, WebhookAnswer } from "../contract/service.ts";
+import {
+  AccountFilter,
+  ActionBody,
+  BlendBody,
+  DescribeBody,
+  EditBody,
+  ImagineBody,
+  ModalBody,
+  RetextureBody,
+  ShortenBody,
+  VideoBody,
+} from "../contract/submit.ts";
+import { Seed, Task, TaskEvent, TaskPage, TaskWithChildren } from "../contract/task.ts";
+import { UploadBody, UploadResponse } from "../contract/uploads.ts";
+import {
+  Delivery,
+  DeliveryList,
+  EndpointBody,
+  EndpointList,
+  EndpointView,
+  RotateBody,
+  WebhookSecret,
+} from "../contract/webhooks.ts";
+import * as z from "../contract/z.ts";
 import { CALLBACK_PATH, ROUTES } from "../routes.ts";
 import { UpstreamTask } from "../upstream/schemas.ts";
 import { CALLBACK_LIMIT } from "./callback-app.ts";
 import { DOCS_CONTENT_TYPES } from "./docs-app.ts";
 import { UPLOAD_BODY_LIMIT } from "./image-routes.ts";
-import {
-  codesOfStatus,
-  ErrorBody,
-  errorBodyOf,
-  Health,
-  Seed,
-  TaskPage,
-  TaskWithChildren,
-  WebhookAnswer,
-} from "./responses.ts";
-import {
-  AccountFilter,
-  ActionBody,
-  ApiKeyList,
-  BlendBody,
-  CreatedKey,
-  CreateKeyBody,
-  DescribeBody,
-  EditBody,
-  ImagineBody,
-  LimitsBody,
-  ListQuery,
-  ModalBody,
-  OwnerLimits,
-  RetextureBody,
-  ShortenBody,
-  UploadBody,
-  UploadResponse,
-  UsageAnswer,
-  VideoBody,
-} from "./schemas.ts";
 import { SUBMIT_LIMITS } from "./submit-app.ts";
-import { EndpointBody, EndpointView, RotateBody, WebhookSecret } from "./webhooks-app.ts";
 
 /**
- * The OpenAPI 3.1 document of the API, built from the zod schemas the apps validate with
- * (requests: the schemas' input side) and answer with (functions/http/responses.ts). It is
+ * The OpenAPI 3.1 document of the API, built from the wire contract (functions/contract/): the
+ * schemas the apps validate requests with (their input side) and the answers' schemas. It is
  * generated at build time into functions/http/openapi.json (`npm run openapi`), which the docs
  * function serves; test/http/openapi.test.ts checks that the file is up to date, that every
  * route of functions/routes.ts is in it, and that real answers validate against it. Nothing
@@ -136,25 +135,17 @@ const ERROR_DESCRIPTIONS: Record<ErrorStatus, string> = {
   503: "`store_unavailable`: storage failed or throttled and nothing was written; retry after `Retry-After` seconds",
 };
 
-/** The body we POST to a task's webhookUrl (the document's `webhooks` section). */
-const TaskEventBody = z.object({
-  type: TaskEventType,
-  id: z.string().describe("the event's id: also the `webhook-id` header; dedupe by it"),
-  timestamp: z.string().describe("when the transition happened (ISO 8601)"),
-  data: Task.describe("the task as it stood when the event was queued"),
-});
-
 const ANSWERS = {
   CreatedKey,
   ApiKeyList,
   OwnerLimits,
   Usage: UsageAnswer,
-  TaskEvent: TaskEventBody,
+  TaskEvent,
   Delivery,
-  DeliveryList: z.object({ items: z.array(Delivery) }),
+  DeliveryList,
   WebhookSecret,
   WebhookEndpoint: EndpointView,
-  WebhookEndpointList: z.object({ items: z.array(EndpointView) }),
+  WebhookEndpointList: EndpointList,
   Task,
   TaskWithChildren,
   TaskPage,
@@ -167,11 +158,11 @@ const ANSWERS = {
     (Object.entries(ERROR_NAMES) as unknown as [string, string][]).map(([status, name]) => [
       name,
       errorBodyOf(
-        codesOfStatus(Number(status)) as [z.infer<typeof ErrorBody>["error"]["code"]],
+        codesOfStatus(Number(status)) as [ErrorCode],
         (UPSTREAM_ERRORS as readonly number[]).includes(Number(status)),
       ),
     ]),
-  ) as Record<string, z.ZodType>),
+  ) as Record<string, z.ZodMiniType>),
 };
 
 const SUBMIT_ERRORS: ErrorStatus[] = [400, 401, 409, 413, 422, 429, 502, 503];
@@ -725,7 +716,7 @@ const QUERY_DESCRIPTIONS: Record<keyof typeof ListQuery.shape, string> = {
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
 /** zod → JSON Schema (2020-12, OpenAPI 3.1's dialect) without the `$schema`/`$id` noise. */
-function jsonSchemaOf(schema: z.ZodType, io: "input" | "output"): Record<string, unknown> {
+function jsonSchemaOf(schema: z.ZodMiniType, io: "input" | "output"): Record<string, unknown> {
   const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, target: "draft-2020-12" });
   return rest;
 }
@@ -733,9 +724,9 @@ function jsonSchemaOf(schema: z.ZodType, io: "input" | "output"): Record<string,
 /** Components: request bodies by their input side, answers by their output side. */
 function componentSchemas(): Record<string, unknown> {
   const build = (
-    schemas: Record<string, z.ZodType>,
+    schemas: Record<string, z.ZodMiniType>,
     io: "input" | "output",
-    extra: Record<string, z.ZodType> = {},
+    extra: Record<string, z.ZodMiniType> = {},
   ) => {
     const registry = z.registry<{ id: string }>();
     for (const [id, schema] of Object.entries({ ...extra, ...schemas })) {
@@ -757,7 +748,7 @@ function componentSchemas(): Record<string, unknown> {
 }
 
 /** A query parameter's schema: what the value means when representable (limit: 1-100), else its text. */
-function parameterSchema(schema: z.ZodType): Record<string, unknown> {
+function parameterSchema(schema: z.ZodMiniType): Record<string, unknown> {
   try {
     return jsonSchemaOf(schema, "output");
   } catch {
@@ -800,13 +791,13 @@ function operationOf(route: Route, spec: OperationSpec): Record<string, unknown>
     });
   }
   if (spec.query === "list") {
-    for (const [name, schema] of Object.entries(ListQuery.shape) as [string, z.ZodType][]) {
+    for (const [name, schema] of Object.entries(ListQuery.shape)) {
       parameters.push({
         name,
         in: "query",
         required: false,
         description: QUERY_DESCRIPTIONS[name as keyof typeof QUERY_DESCRIPTIONS],
-        schema: parameterSchema((schema as z.ZodOptional<z.ZodType>).unwrap() as z.ZodType),
+        schema: parameterSchema(schema._zod.def.innerType as z.ZodMiniType),
       });
     }
   }

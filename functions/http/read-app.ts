@@ -1,3 +1,6 @@
+import { encodeCursor, ListQuery, UsageQuery } from "../contract/read.ts";
+import type { Health } from "../contract/service.ts";
+import { TaskId } from "../contract/task.ts";
 import type { Authenticate } from "../core/api-keys.ts";
 import { NotFoundError } from "../core/errors.ts";
 import { withCopyUrls } from "../core/images.ts";
@@ -10,7 +13,6 @@ import { type AuthEnv, createApiKeyAuth } from "./auth.ts";
 import { createBaseApp } from "./base.ts";
 import { mountGallery } from "./gallery.ts";
 import { linkOrigin, mountImageLinks, mountTaskImages, mountUploads } from "./image-routes.ts";
-import { encodeCursor, ListQuery, TaskId, UsageQuery } from "./schemas.ts";
 import { DEFAULT_EVENTS, mountTaskEvents, type TaskEventsOptions } from "./task-events.ts";
 import { readQuery } from "./validate.ts";
 
@@ -48,7 +50,7 @@ export function createReadApp(deps: ReadAppDeps) {
           log: deps.log,
         })
       : [];
-    return c.json({ status: "ok", upstreams });
+    return c.json({ status: "ok", upstreams } satisfies Health);
   });
   // the gallery page (functions/gallery): no key here, the page asks for one
   mountGallery(app);

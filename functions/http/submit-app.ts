@@ -1,3 +1,14 @@
+import {
+  ActionBody,
+  BlendBody,
+  DescribeBody,
+  EditBody,
+  ImagineBody,
+  ModalBody,
+  RetextureBody,
+  ShortenBody,
+  VideoBody,
+} from "../contract/submit.ts";
 import type { Authenticate } from "../core/api-keys.ts";
 import { cancelTask } from "../core/cancel.ts";
 import type { Logger } from "../core/ports.ts";
@@ -15,17 +26,6 @@ import {
 } from "../core/workflow.ts";
 import { type AuthEnv, createApiKeyAuth } from "./auth.ts";
 import { createBaseApp } from "./base.ts";
-import {
-  ActionBody,
-  BlendBody,
-  DescribeBody,
-  EditBody,
-  ImagineBody,
-  ModalBody,
-  RetextureBody,
-  ShortenBody,
-  VideoBody,
-} from "./schemas.ts";
 import { limitBody, pathTaskId, readBody, readIdempotencyKey } from "./validate.ts";
 
 export interface SubmitAppDeps extends SubmitDeps {

@@ -1,5 +1,6 @@
 import type { Context, Hono } from "hono";
 import { streamSSE } from "hono/streaming";
+import { LastEventId } from "../contract/read.ts";
 import { ValidationError } from "../core/errors.ts";
 import { withCopyUrls } from "../core/images.ts";
 import type { Clock, ImageStore, Logger, TaskStore } from "../core/ports.ts";
@@ -7,7 +8,6 @@ import { isTerminal } from "../core/task.ts";
 import { readTimeline, stepsAfter } from "../core/watch.ts";
 import type { AuthEnv } from "./auth.ts";
 import { linkOrigin } from "./image-routes.ts";
-import { LastEventId } from "./schemas.ts";
 import { pathTaskId } from "./validate.ts";
 
 /** How a task's live stream reads and how long it lives (docs/api.md "Live progress"). */

@@ -1,15 +1,15 @@
 import type { Context } from "hono";
-import type { z } from "zod";
+import { TaskId } from "../contract/task.ts";
+import type * as z from "../contract/z.ts";
 import { NotFoundError, ValidationError } from "../core/errors.ts";
 import { addToLogScope } from "../log.ts";
 import { readJson } from "./body.ts";
-import { TaskId } from "./schemas.ts";
 
 // the schema-free readers, kept in body.ts so the callback bundle carries no route schemas
 export { limitBody, MAX_JSON_DEPTH, nestsDeeperThan, readJson } from "./body.ts";
 
 /** zod issues → the contract's `details` list. */
-export function issuesToDetails(error: z.ZodError) {
+export function issuesToDetails(error: { issues: z.core.$ZodIssue[] }) {
   return error.issues.map((issue) => ({
     path: issue.path.map(String).join(".") || "(body)",
     message: issue.message,
@@ -17,7 +17,10 @@ export function issuesToDetails(error: z.ZodError) {
 }
 
 /** Parses the body as JSON and validates it (400 validation_failed with field details). */
-export async function readBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
+export async function readBody<S extends z.ZodMiniType>(
+  c: Context,
+  schema: S,
+): Promise<z.output<S>> {
   const json = await readJson(c);
   const result = schema.safeParse(json);
   if (!result.success) throw new ValidationError(issuesToDetails(result.error));
@@ -25,7 +28,7 @@ export async function readBody<S extends z.ZodType>(c: Context, schema: S): Prom
 }
 
 /** Validates query parameters the same way. */
-export function readQuery<S extends z.ZodType>(c: Context, schema: S): z.infer<S> {
+export function readQuery<S extends z.ZodMiniType>(c: Context, schema: S): z.output<S> {
   const result = schema.safeParse(c.req.query());
   if (!result.success)
     throw new ValidationError(issuesToDetails(result.error), "The query does not fit the schema.");

@@ -1,10 +1,9 @@
-import * as z from "zod";
+import { DeliveryId, EndpointBody, RetryTarget, RotateBody } from "../contract/webhooks.ts";
 import type { Authenticate } from "../core/api-keys.ts";
 import {
   createEndpoint,
   deleteEndpoint,
   type EndpointDeps,
-  EndpointId,
   listEndpoints,
 } from "../core/endpoints.ts";
 import { NotFoundError } from "../core/errors.ts";
@@ -18,7 +17,6 @@ import {
 } from "../core/webhook-admin.ts";
 import { type AuthEnv, createApiKeyAuth } from "./auth.ts";
 import { createBaseApp } from "./base.ts";
-import { WebhookEvents, WebhookUrl } from "./schemas.ts";
 import { limitBody, pathTaskId, readBody } from "./validate.ts";
 
 export interface WebhooksAppDeps extends WebhookAdminDeps, Omit<EndpointDeps, "clock"> {
@@ -27,47 +25,7 @@ export interface WebhooksAppDeps extends WebhookAdminDeps, Omit<EndpointDeps, "c
   log: Logger;
 }
 
-/** A delivery id as the API makes them (`evt_<task id>_<status>[_<progress>]`). */
-const DeliveryId = z.string().regex(/^evt_[0-9A-HJKMNP-TV-Z]{26}_[A-Z_]+(?:_\d{1,3})?$/);
-
-/** `POST /v1/webhook-endpoints`: where, and which events (default: all but task.progress). */
-export const EndpointBody = z.strictObject({
-  url: WebhookUrl,
-  events: WebhookEvents.optional(),
-});
-
-/** An endpoint as the API shows it. */
-export const EndpointView = z.object({
-  id: z.string(),
-  url: z.string(),
-  events: z.array(z.string()),
-});
-
-/** `?target=` of a redelivery: the task's webhookUrl (default) or an endpoint's id. */
-const RetryTarget = z.union([
-  z.literal("webhook"),
-  EndpointId.transform((id) => id as `ep_${string}`),
-]);
-
-/** `POST /v1/webhook-secret/rotate`: how long the old secret keeps signing (default a day). */
-export const RotateBody = z.strictObject({
-  gracePeriodSeconds: z
-    .number()
-    .int()
-    .min(0)
-    .max(7 * 24 * 3600)
-    .optional(),
-});
-
 export const DEFAULT_GRACE_SECONDS = 24 * 3600;
-
-/** `GET /v1/webhook-secret` (functions/core/webhook-admin.ts WebhookSecretView). */
-export const WebhookSecret = z.object({
-  secret: z.string(),
-  version: z.number().int(),
-  rotatedAt: z.string().nullable(),
-  previousValidUntil: z.string().nullable(),
-});
 
 /**
  * The webhooks function: a task's delivery log and manual redelivery, and the owner's signing

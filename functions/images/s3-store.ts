@@ -35,7 +35,8 @@ class Sha256 {
 
 function bytesOf(data: SourceData): Uint8Array | string {
   if (typeof data === "string") return data;
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (ArrayBuffer.isView(data))
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   return new Uint8Array(data);
 }
 

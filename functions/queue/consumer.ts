@@ -1,4 +1,5 @@
-import * as z from "zod";
+import { ImagineBody } from "../contract/submit.ts";
+import * as z from "../contract/z.ts";
 import { forEachLimited } from "../core/concurrency.ts";
 import {
   IdempotencyConflictError,
@@ -10,7 +11,6 @@ import {
 } from "../core/errors.ts";
 import type { Logger } from "../core/ports.ts";
 import type { Task } from "../core/task.ts";
-import { ImagineBody } from "../http/schemas.ts";
 
 /** The message attribute that carries a re-queued message's attempt number (2, 3, ...). */
 export const ATTEMPT_ATTRIBUTE = "paperboat-attempt";
@@ -30,7 +30,9 @@ const CONCURRENCY = 4;
 /** The same rule as the HTTP `Idempotency-Key` header: 1–255 printable ASCII characters. */
 const IdempotencyKey = z
   .string()
-  .regex(/^[\x20-\x7e]{1,255}$/, { message: "must be 1 to 255 printable ASCII characters" });
+  .check(
+    z.regex(/^[\x20-\x7e]{1,255}$/, { message: "must be 1 to 255 printable ASCII characters" }),
+  );
 
 /**
  * An imagine request as a queue message body (JSON): the body of `POST /v1/imagine` plus
@@ -52,8 +54,8 @@ const IdempotencyKey = z
  */
 export const ImagineMessage = z.strictObject({
   ...ImagineBody.shape,
-  owner: z.string().min(1, { message: "owner must not be empty" }),
-  idempotencyKey: IdempotencyKey.optional(),
+  owner: z.string().check(z.minLength(1, { message: "owner must not be empty" })),
+  idempotencyKey: z.optional(IdempotencyKey),
 });
 export type ImagineMessage = z.infer<typeof ImagineMessage>;
 
@@ -87,7 +89,7 @@ type Parsed =
   | { ok: false; reason: string };
 
 /** "field: problem" for the first zod issue (never a value of the message). */
-function describeIssues(error: z.ZodError): string {
+function describeIssues(error: { issues: z.core.$ZodIssue[] }): string {
   const [first] = error.issues;
   const path = first?.path.map(String).join(".") || "(body)";
   const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more)` : "";

@@ -6,12 +6,12 @@ import {
   QueryCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import * as z from "zod";
+import * as z from "../contract/z.ts";
 import { type ApiKeyStore, ApiKeyView, type StoredApiKey } from "../core/api-keys.ts";
 import { keys } from "./keys.ts";
 import { TABLE } from "./table.ts";
 
-const StoredItem = ApiKeyView.extend({ hash: z.string().regex(/^[0-9a-f]{64}$/) });
+const StoredItem = z.extend(ApiKeyView, { hash: z.string().check(z.regex(/^[0-9a-f]{64}$/)) });
 
 /** A revoked key's item stays this long (so its id is never reused), then DynamoDB's TTL deletes it. */
 const REVOKED_KEPT_SECONDS = 30 * 24 * 3600;

@@ -6,7 +6,7 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
-import * as z from "zod";
+import * as z from "../contract/z.ts";
 import { IdempotencyConflictError } from "../core/errors.ts";
 import type {
   IdempotencyRecord,
@@ -29,7 +29,7 @@ const StoredResult = z.union([
     kind: z.literal("error"),
     code: z.enum(["upstream_rejected", "upstream_busy", "upstream_unavailable"]),
     reason: z.string(),
-    retryAfterSeconds: z.number().optional(),
+    retryAfterSeconds: z.optional(z.number()),
     task: Task,
   }),
 ]);
@@ -41,7 +41,7 @@ const StoredRecord = z.object({
   createdAt: z.string(),
   lockedUntil: z.string(),
   ttl: z.number(),
-  resultJson: z.string().optional(),
+  resultJson: z.optional(z.string()),
 });
 
 function toRecord(item: Record<string, unknown>, key: string): IdempotencyRecord {

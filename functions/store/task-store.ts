@@ -11,7 +11,7 @@ import {
   type UpdateCommandInput,
 } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
-import * as z from "zod";
+import * as z from "../contract/z.ts";
 import { eventIdOf, eventTypeOf, type OutboxEvent, TaskEventType } from "../core/events.ts";
 import { needsImageCopy } from "../core/images.ts";
 import type {
@@ -52,7 +52,7 @@ const IDENTITY_FIELDS = new Set(["id", "owner", "action", "status", "createdAt",
 
 /** What each other field falls back to when its stored value does not fit the schema. */
 function fallbackOf(field: string, value: unknown): unknown {
-  const entries = (schema: z.ZodType) =>
+  const entries = (schema: z.ZodMiniType) =>
     Array.isArray(value) ? value.filter((entry) => schema.safeParse(entry).success) : [];
   switch (field) {
     case "progress":

@@ -1,0 +1,27 @@
+import { ErrorCode, ErrorDetail } from "./errors.ts";
+import { Task } from "./task.ts";
+import * as z from "./z.ts";
+
+/**
+ * `{"error": {"code", "message", "details"?}}`, with `code` narrowed to `codes`. Upstream errors
+ * (422, 429, 502) also carry the task as it was recorded.
+ */
+export function errorBodyOf(codes: readonly [ErrorCode, ...ErrorCode[]], withTask = false) {
+  const error = z.strictObject({
+    code: z.enum(codes),
+    message: z.string().check(z.meta({ description: "for humans" })),
+    details: z.optional(z.array(ErrorDetail)),
+  });
+  return withTask ? z.strictObject({ error, task: z.optional(Task) }) : z.strictObject({ error });
+}
+
+/** The error answer in general: any code, and the recorded task on upstream errors. */
+export const ErrorBody = z.strictObject({
+  error: z.strictObject({
+    code: ErrorCode,
+    message: z.string(),
+    details: z.optional(z.array(ErrorDetail)),
+  }),
+  task: z.optional(Task),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;

@@ -9,6 +9,7 @@ import { defineConfig } from "vitest/config";
 const UNIT = [
   "test/client/sse.test.ts",
   "test/core/**/*.test.ts",
+  "test/contract/**/*.test.ts",
   "test/docs.test.ts",
   "test/events/**/*.test.ts",
   "test/images/**/*.test.ts",

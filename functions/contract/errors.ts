@@ -10,7 +10,6 @@ export const STATUS_BY_CODE = {
   validation_failed: 400,
   unauthorized: 401,
   not_found: 404,
-  method_not_allowed: 405,
   idempotency_conflict: 409,
   invalid_state: 409,
   payload_too_large: 413,

@@ -721,6 +721,15 @@ function jsonSchemaOf(schema: z.ZodMiniType, io: "input" | "output"): Record<str
   return rest;
 }
 
+/**
+ * The contract schema behind each component of the document: request bodies are described by
+ * their input side, answers by their output side (test/contract/ compares them field by field).
+ */
+export const COMPONENTS = {
+  input: { AccountFilter, ...REQUESTS } as Record<string, z.ZodMiniType>,
+  output: ANSWERS as Record<string, z.ZodMiniType>,
+};
+
 /** Components: request bodies by their input side, answers by their output side. */
 function componentSchemas(): Record<string, unknown> {
   const build = (
@@ -743,7 +752,7 @@ function componentSchemas(): Record<string, unknown> {
   };
   return {
     ...build(REQUESTS, "input", { AccountFilter }),
-    ...build(ANSWERS, "output"),
+    ...build(COMPONENTS.output, "output"),
   };
 }
 

@@ -1,13 +1,13 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
-import * as z from "zod";
+import * as z from "../functions/contract/z.ts";
 import { CliError, EXIT } from "./exit.ts";
 
 /** The config file: `{"url": "...", "apiKey": "..."}`, both optional. */
 export const ConfigFile = z.strictObject({
-  url: z.url({ protocol: /^https?$/ }).optional(),
-  apiKey: z.string().min(1).optional(),
+  url: z.optional(z.url({ protocol: /^https?$/ })),
+  apiKey: z.optional(z.string().check(z.minLength(1))),
 });
 export type ConfigFile = z.infer<typeof ConfigFile>;
 

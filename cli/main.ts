@@ -7,8 +7,8 @@ import {
   type Task,
   type TaskWithChildren,
 } from "../client/index.ts";
-import { TaskEventType } from "../functions/core/events.ts";
-import { TaskAction, TaskStatus } from "../functions/core/task.ts";
+import { TaskEventType } from "../functions/contract/events.ts";
+import { TaskAction, TaskStatus } from "../functions/contract/task.ts";
 import packageJson from "../package.json" with { type: "json" };
 import {
   configPath,

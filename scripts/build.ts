@@ -8,8 +8,8 @@ import { build, type Plugin } from "esbuild";
  * `npm run build` (and `npm pack`, through prepack): the client and the CLI as JavaScript for
  * Node 20, with the client's type declarations, into dist/. Each entry is one bundle of our own
  * code; the packages it imports (zod, commander) stay imports, resolved from the installer's
- * node_modules. The declarations are tsc's, file by file (the client's types are the API's zod
- * schemas, so functions/ files the client names come along as .d.ts).
+ * node_modules. The declarations are tsc's, file by file (the client's types are the wire
+ * contract's zod schemas, so functions/contract/ comes along as .d.ts, and nothing else of functions/).
  */
 const root = join(import.meta.dirname, "..");
 const dist = join(root, "dist");

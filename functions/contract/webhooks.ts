@@ -88,6 +88,7 @@ export type EndpointView = z.infer<typeof EndpointView>;
 
 /** `GET /v1/webhook-endpoints`. */
 export const EndpointList = z.object({ items: z.array(EndpointView) });
+export type EndpointList = z.infer<typeof EndpointList>;
 
 /** `POST /v1/webhook-secret/rotate`: how long the old secret keeps signing (default a day). */
 export const RotateBody = z.strictObject({

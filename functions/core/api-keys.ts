@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import type { ApiKeyView } from "../contract/admin.ts";
+import type { ApiKeyView, CreateKeyBody } from "../contract/admin.ts";
 import { NotFoundError } from "./errors.ts";
 import type { Clock, Logger } from "./ports.ts";
 
@@ -54,7 +54,7 @@ export interface ApiKeyAdminDeps {
  */
 export async function createApiKey(
   deps: ApiKeyAdminDeps,
-  input: { owner: string; name?: string },
+  input: CreateKeyBody,
 ): Promise<ApiKeyView & { key: string }> {
   for (;;) {
     const key = `pb_${randomBytes(32).toString("base64url")}`;

@@ -1,4 +1,9 @@
-import { EndpointId } from "../contract/webhooks.ts";
+import {
+  type EndpointBody,
+  EndpointId,
+  type EndpointList,
+  type EndpointView,
+} from "../contract/webhooks.ts";
 import * as z from "../contract/z.ts";
 import { InvalidStateError, NotFoundError, ValidationError } from "./errors.ts";
 import { DEFAULT_WEBHOOK_EVENTS, TaskEventType } from "./events.ts";
@@ -42,14 +47,15 @@ export interface EndpointDeps {
   clock: Clock;
 }
 
-const view = ({ id, url, events }: WebhookEndpoint) => ({ id, url, events });
-export type EndpointView = ReturnType<typeof view>;
+const view = ({ id, url, events }: WebhookEndpoint): EndpointView => ({ id, url, events });
+
+export type { EndpointView };
 
 /** `POST /v1/webhook-endpoints`. */
 export async function createEndpoint(
   deps: EndpointDeps,
   owner: string,
-  body: { url: string; events?: TaskEventType[] },
+  body: EndpointBody,
 ): Promise<EndpointView> {
   const refused = await deps.checkUrl(body.url);
   if (refused) {
@@ -70,7 +76,7 @@ export async function createEndpoint(
 }
 
 /** `GET /v1/webhook-endpoints`. */
-export async function listEndpoints(deps: EndpointDeps, owner: string) {
+export async function listEndpoints(deps: EndpointDeps, owner: string): Promise<EndpointList> {
   return { items: (await deps.endpoints.list(owner)).map(view) };
 }
 

@@ -1,5 +1,5 @@
-import type { OwnerLimits } from "../contract/admin.ts";
-import type { UsageAnswer } from "../contract/read.ts";
+import type { LimitsBody, OwnerLimits } from "../contract/admin.ts";
+import type { UsageAnswer, UsageQuery } from "../contract/read.ts";
 import { ValidationError } from "./errors.ts";
 
 /**
@@ -19,10 +19,7 @@ export interface QuotaStore {
    * Sets the given limits (undefined: kept, null: removed) with one write, returning them all.
    * The counters the limits are checked against live on the same item and are kept.
    */
-  setLimits(
-    owner: string,
-    limits: { concurrent?: number | null; perDay?: number | null },
-  ): Promise<OwnerLimits>;
+  setLimits(owner: string, limits: LimitsBody): Promise<OwnerLimits>;
   /** The owner's days from `from` to `to` (YYYY-MM-DD, inclusive) that have counters: one Query. */
   usageDays(owner: string, from: string, to: string): Promise<UsageDay[]>;
 }
@@ -48,7 +45,7 @@ export function secondsToUtcMidnight(now: Date): number {
 export async function getUsage(
   deps: { quota: QuotaStore; clock: { now(): Date } },
   owner: string,
-  range: { from?: string; to?: string },
+  range: UsageQuery,
 ): Promise<Usage> {
   const to = range.to ?? utcDate(deps.clock.now());
   const from = range.from ?? utcDate(new Date(Date.parse(to) - 29 * DAY_MS));

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import type { UploadResponse } from "../contract/uploads.ts";
 import { ValidationError } from "./errors.ts";
 import { isUploadName, parseUploadKey, uploadKey } from "./image-keys.ts";
 import type { Clock, ImageStore } from "./ports.ts";
@@ -34,10 +35,7 @@ export interface UploadDeps {
  * `POST /v1/uploads`: keeps the image as our own copy and answers a link to it that works
  * without an API key (the upstream fetches it from a prompt) until the owner's retention ends.
  */
-export async function createUpload(
-  deps: UploadDeps,
-  dataUri: string,
-): Promise<{ url: string; expiresAt: string }> {
+export async function createUpload(deps: UploadDeps, dataUri: string): Promise<UploadResponse> {
   const bytes = Buffer.from(dataUri.slice(dataUri.indexOf(",") + 1), "base64");
   const type = sniffImage(bytes);
   if (!type) {

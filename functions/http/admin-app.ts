@@ -1,4 +1,5 @@
 import { AdminUsageQuery, CreateKeyBody, KeyListQuery, LimitsBody } from "../contract/admin.ts";
+import { BODY_LIMITS } from "../contract/limits.ts";
 import {
   type ApiKeyAdminDeps,
   createApiKey,
@@ -30,7 +31,7 @@ export function createAdminApp(deps: AdminAppDeps) {
   const app = createBaseApp(deps.log);
   app.use("/v1/admin/*", createAdminAuth(deps.adminKey));
 
-  app.post("/v1/admin/keys", limitBody(4096), async (c) => {
+  app.post("/v1/admin/keys", limitBody(BODY_LIMITS["POST /v1/admin/keys"]), async (c) => {
     const body = await readBody(c, CreateKeyBody);
     const created = await createApiKey(deps, body);
     // the key itself is never logged, its id is
@@ -53,14 +54,18 @@ export function createAdminApp(deps: AdminAppDeps) {
     return c.body(null, 204);
   });
 
-  app.put("/v1/admin/owners/:owner/limits", limitBody(4096), async (c) => {
-    const owner = OwnerName.safeParse(c.req.param("owner"));
-    if (!owner.success) throw new NotFoundError("No such owner.");
-    const body = await readBody(c, LimitsBody);
-    const limits = await deps.quota.setLimits(owner.data, body);
-    deps.log.info("owner limits set", { ...limits });
-    return c.json(limits);
-  });
+  app.put(
+    "/v1/admin/owners/:owner/limits",
+    limitBody(BODY_LIMITS["PUT /v1/admin/owners/{owner}/limits"]),
+    async (c) => {
+      const owner = OwnerName.safeParse(c.req.param("owner"));
+      if (!owner.success) throw new NotFoundError("No such owner.");
+      const body = await readBody(c, LimitsBody);
+      const limits = await deps.quota.setLimits(owner.data, body);
+      deps.log.info("owner limits set", { ...limits });
+      return c.json(limits);
+    },
+  );
 
   app.get("/v1/admin/usage", async (c) => {
     const query = readQuery(c, AdminUsageQuery);

@@ -1,3 +1,4 @@
+import { BODY_LIMITS } from "../contract/limits.ts";
 import { UnauthorizedError, ValidationError } from "../core/errors.ts";
 import type { Clock, Logger, TaskStore } from "../core/ports.ts";
 import { verifyStateToken } from "../core/state-token.ts";
@@ -18,9 +19,6 @@ export interface CallbackAppDeps {
   parseUpstreamTask?: (body: unknown) => ParsedUpstreamTask;
 }
 
-/** Upstream task JSON is a few KB; describe prompts and buttons included, 256 KiB is ample. */
-export const CALLBACK_LIMIT = 256 * 1024;
-
 /**
  * The callback function: the upstream's webhooks. No bearer key: the signed `state` is the
  * credential, checked (constant time) before the body is parsed as an upstream task, so a
@@ -29,7 +27,7 @@ export const CALLBACK_LIMIT = 256 * 1024;
 export function createCallbackApp(deps: CallbackAppDeps) {
   const parse = deps.parseUpstreamTask ?? parseUpstreamTask;
   const app = createBaseApp(deps.log);
-  app.post(CALLBACK_PATH, limitBody(CALLBACK_LIMIT), async (c) => {
+  app.post(CALLBACK_PATH, limitBody(BODY_LIMITS["POST /hooks/midjourney"]), async (c) => {
     const body = await readJson(c);
     const state =
       typeof body === "object" && body !== null ? (body as { state?: unknown }).state : undefined;

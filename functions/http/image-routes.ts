@@ -1,4 +1,5 @@
 import type { Env, Hono } from "hono";
+import { BODY_LIMITS } from "../contract/limits.ts";
 import { TaskId } from "../contract/task.ts";
 import { UploadBody } from "../contract/uploads.ts";
 import { NotFoundError } from "../core/errors.ts";
@@ -72,12 +73,6 @@ export function mountTaskImages(
 }
 
 /**
- * Body limit of `POST /v1/uploads`: like every route with an image, the whole request must fit
- * Lambda's 6 MB synchronous payload, so 5 MiB of JSON (about 3.7 MB of image).
- */
-export const UPLOAD_BODY_LIMIT = 5 * 1024 * 1024;
-
-/**
  * `POST /v1/uploads` (the owner's key) and `GET /uploads/{name}` (no key: the upstream fetches
  * it from a prompt, and the unguessable name is the credential). Served by read, which already
  * holds the image store; the bytes go through the function both ways, so its body limit bounds
@@ -100,7 +95,7 @@ export function mountUploads<E extends Env>(
       "content-security-policy": "default-src 'none'; sandbox",
     });
   });
-  app.post("/v1/uploads", limitBody(UPLOAD_BODY_LIMIT), async (c) => {
+  app.post("/v1/uploads", limitBody(BODY_LIMITS["POST /v1/uploads"]), async (c) => {
     const body = await readBody(c, UploadBody);
     if (!deps.images)
       throw new NotFoundError("Uploads need an image store (IMAGE_DIR or IMAGE_BUCKET).");

@@ -8,6 +8,7 @@ import {
 } from "../contract/admin.ts";
 import { ErrorBody, errorBodyOf } from "../contract/error-body.ts";
 import { codesOfStatus, type ErrorCode } from "../contract/errors.ts";
+import { BODY_LIMITS } from "../contract/limits.ts";
 import { ListQuery, UsageAnswer } from "../contract/read.ts";
 import { Health, WebhookAnswer } from "../contract/service.ts";
 import {
@@ -36,10 +37,7 @@ import {
 import * as z from "../contract/z.ts";
 import { CALLBACK_PATH, ROUTES } from "../routes.ts";
 import { UpstreamTask } from "../upstream/schemas.ts";
-import { CALLBACK_LIMIT } from "./callback-app.ts";
 import { DOCS_CONTENT_TYPES } from "./docs-app.ts";
-import { UPLOAD_BODY_LIMIT } from "./image-routes.ts";
-import { SUBMIT_LIMITS } from "./submit-app.ts";
 
 /**
  * The OpenAPI 3.1 document of the API, built from the wire contract (functions/contract/): the
@@ -67,11 +65,11 @@ interface OperationSpec {
   /** Needs `Authorization: Bearer <api key>` (true), or the operator's ADMIN_KEY ("admin"). */
   auth: boolean | "admin";
   /**
-   * A registered request schema (by component name), the route's body limit in bytes, and an
-   * example the real API accepts: Swagger UI's "Try it out" starts from it (without one it fills
-   * every field with "string", which the API rightly refuses).
+   * A registered request schema (by component name) and an example the real API accepts:
+   * Swagger UI's "Try it out" starts from it (without one it fills every field with "string",
+   * which the API rightly refuses). The body limit is the contract's (BODY_LIMITS).
    */
-  body?: { schema: keyof typeof REQUESTS; limit: number; example: Record<string, unknown> };
+  body?: { schema: keyof typeof REQUESTS; example: Record<string, unknown> };
   /** Served (gallery assets, the reference's own files) but not part of the API: left out. */
   internal?: true;
   idempotent?: boolean;
@@ -188,7 +186,6 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
     auth: true,
     body: {
       schema: "ImagineRequest",
-      limit: SUBMIT_LIMITS.imagine,
       example: { prompt: EXAMPLE_PROMPT },
     },
     idempotent: true,
@@ -205,7 +202,6 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
     path: TASK_ID,
     body: {
       schema: "ActionRequest",
-      limit: SUBMIT_LIMITS.actions,
       // a U1 button; the hash after the last `::` is the task's own (copy it from its buttons)
       example: { customId: "MJ::JOB::upsample::1::0ddb91a0-af46-4ae9-8e8e-c271074eb6e6" },
     },
@@ -223,7 +219,6 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
     path: TASK_ID,
     body: {
       schema: "ModalRequest",
-      limit: SUBMIT_LIMITS.modal,
       example: { prompt: `${EXAMPLE_PROMPT} --zoom 1.5` },
     },
     idempotent: true,
@@ -237,7 +232,6 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
     auth: true,
     body: {
       schema: "BlendRequest",
-      limit: SUBMIT_LIMITS.blend,
       example: { base64Array: [EXAMPLE_IMAGE, EXAMPLE_IMAGE], dimensions: "SQUARE" },
     },
     idempotent: true,
@@ -251,7 +245,6 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
     auth: true,
     body: {
       schema: "DescribeRequest",
-      limit: SUBMIT_LIMITS.describe,
       example: { base64: EXAMPLE_IMAGE },
     },
     idempotent: true,
@@ -265,7 +258,6 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
     auth: true,
     body: {
       schema: "ShortenRequest",
-      limit: SUBMIT_LIMITS.shorten,
       example: {
         prompt: `${EXAMPLE_PROMPT}, with soft golden light, gentle ripples and mist over the lake`,
       },
@@ -281,7 +273,6 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
     auth: true,
     body: {
       schema: "VideoRequest",
-      limit: SUBMIT_LIMITS.video,
       example: { image: EXAMPLE_IMAGE, prompt: "the boat drifts slowly", motion: "low" },
     },
     idempotent: true,
@@ -297,7 +288,6 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
     auth: true,
     body: {
       schema: "EditRequest",
-      limit: SUBMIT_LIMITS.edits,
       example: { image: EXAMPLE_IMAGE, prompt: "a paper boat on a calm lake at dawn" },
     },
     idempotent: true,
@@ -313,7 +303,6 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
     auth: true,
     body: {
       schema: "RetextureRequest",
-      limit: SUBMIT_LIMITS.retexture,
       example: { image: EXAMPLE_IMAGE, prompt: "made of folded newspaper" },
     },
     idempotent: true,
@@ -350,7 +339,6 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
     auth: false,
     body: {
       schema: "UpstreamTask",
-      limit: CALLBACK_LIMIT,
       // `state` is the token we sent with the job: without the real one this is 401
       example: {
         id: "1712345678901234",
@@ -454,7 +442,7 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
       "A new secret signs from now on; the previous one keeps signing too (a second signature in `webhook-signature`) for `gracePeriodSeconds` (default 86400, at most 7 days), so receivers can switch without rejecting a webhook.",
     tag: "webhooks",
     auth: true,
-    body: { schema: "RotateSecretRequest", limit: 1024, example: { gracePeriodSeconds: 86400 } },
+    body: { schema: "RotateSecretRequest", example: { gracePeriodSeconds: 86400 } },
     ok: { status: 200, description: "the new secret", schema: "WebhookSecret" },
     errors: [400, 401, 409, 503],
   },
@@ -467,7 +455,6 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
     auth: true,
     body: {
       schema: "CreateEndpointRequest",
-      limit: 8192,
       example: { url: "https://example.com/hooks/paperboat", events: ["task.succeeded"] },
     },
     ok: { status: 201, description: "the endpoint", schema: "WebhookEndpoint" },
@@ -503,7 +490,6 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
     auth: "admin",
     body: {
       schema: "CreateKeyRequest",
-      limit: 4096,
       example: { owner: "carol", name: "carol's laptop" },
     },
     ok: { status: 201, description: "the new key, shown this once", schema: "CreatedKey" },
@@ -539,7 +525,7 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
     tag: "admin",
     auth: "admin",
     path: { owner: "the owner, as in its keys" },
-    body: { schema: "LimitsRequest", limit: 4096, example: { concurrent: 5, perDay: 100 } },
+    body: { schema: "LimitsRequest", example: { concurrent: 5, perDay: 100 } },
     ok: { status: 200, description: "the owner's limits as they now stand", schema: "OwnerLimits" },
     errors: [400, 401, 404, 413, 503],
   },
@@ -622,7 +608,7 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
       "`201` with `url`, an https link to our own copy that opens without a key (the upstream fetches it), and `expiresAt`, the end of the owner's retention (`TASK_RETENTION_DAYS`). Put the link in a prompt: an image prompt, `--sref <url>`, `--cref <url>`. The type comes from the bytes (PNG, JPEG, GIF, WebP); anything else is `400`.",
     tag: "jobs",
     auth: true,
-    body: { schema: "UploadRequest", limit: UPLOAD_BODY_LIMIT, example: { image: EXAMPLE_IMAGE } },
+    body: { schema: "UploadRequest", example: { image: EXAMPLE_IMAGE } },
     ok: { status: 201, description: "the upload's link", schema: "Upload" },
     errors: [400, 401, 413, 503],
   },
@@ -766,6 +752,10 @@ function parameterSchema(schema: z.ZodMiniType): Record<string, unknown> {
 }
 
 function operationOf(route: Route, spec: OperationSpec): Record<string, unknown> {
+  const key = `${route.method} ${route.path}` as RouteKey;
+  const bodyLimit = (BODY_LIMITS as Partial<Record<RouteKey, number>>)[key];
+  if (spec.body && bodyLimit === undefined)
+    throw new Error(`route ${key} takes a body but has no limit in functions/contract/limits.ts`);
   const parameters: unknown[] = [];
   for (const [name, description] of Object.entries(spec.path ?? {})) {
     parameters.push({ name, in: "path", required: true, description, schema: { type: "string" } });
@@ -841,7 +831,7 @@ function operationOf(route: Route, spec: OperationSpec): Record<string, unknown>
   if (spec.body) {
     // another route's 413 may differ: each operation says its own limit
     responses[413] = {
-      description: `\`payload_too_large\`: the body is over this route's limit of ${kib(spec.body.limit)}`,
+      description: `\`payload_too_large\`: the body is over this route's limit of ${kib(bodyLimit ?? 0)}`,
       content: { "application/json": { schema: ref(ERROR_NAMES[413]) } },
     };
   }
@@ -858,7 +848,7 @@ function operationOf(route: Route, spec: OperationSpec): Record<string, unknown>
       ? {
           requestBody: {
             required: true,
-            description: `JSON, at most ${kib(spec.body.limit)}`,
+            description: `JSON, at most ${kib(bodyLimit ?? 0)}`,
             content: {
               "application/json": { schema: ref(spec.body.schema), example: spec.body.example },
             },

@@ -1,3 +1,4 @@
+import { BODY_LIMITS } from "../contract/limits.ts";
 import {
   ActionBody,
   BlendBody,
@@ -34,94 +35,85 @@ export interface SubmitAppDeps extends SubmitDeps {
   log: Logger;
 }
 
-const KiB = 1024;
-const MiB = 1024 * KiB;
-
-/**
- * Body limits. Images come as data URIs inside the JSON, and on AWS the whole request event
- * must fit Lambda's 6 MB synchronous payload, so every route with images takes at most 5 MiB
- * (room left for the event's headers and context). Routes without images are small.
- */
-export const SUBMIT_LIMITS = {
-  imagine: 5 * MiB,
-  actions: 16 * KiB,
-  modal: 5 * MiB,
-  blend: 5 * MiB,
-  describe: 5 * MiB,
-  shorten: 64 * KiB,
-  video: 5 * MiB,
-  edits: 5 * MiB,
-  retexture: 5 * MiB,
-  cancel: KiB,
-} as const;
-
 /** The submit function: every route that starts (or completes) an upstream job, and the seed. */
 export function createSubmitApp(deps: SubmitAppDeps) {
   const app = createBaseApp<AuthEnv>(deps.log);
   app.use("/v1/*", createApiKeyAuth(deps.authenticate));
 
-  app.post("/v1/imagine", limitBody(SUBMIT_LIMITS.imagine), async (c) => {
+  app.post("/v1/imagine", limitBody(BODY_LIMITS["POST /v1/imagine"]), async (c) => {
     const key = readIdempotencyKey(c);
     const body = await readBody(c, ImagineBody);
     const task = await submitImagine(deps, c.get("owner"), body, key);
     return c.json(task, 202);
   });
 
-  app.post("/v1/tasks/:id/actions", limitBody(SUBMIT_LIMITS.actions), async (c) => {
-    const id = pathTaskId(c.req.param("id"));
-    const key = readIdempotencyKey(c);
-    const body = await readBody(c, ActionBody);
-    return c.json(await submitAction(deps, c.get("owner"), id, body, key), 202);
-  });
+  app.post(
+    "/v1/tasks/:id/actions",
+    limitBody(BODY_LIMITS["POST /v1/tasks/{id}/actions"]),
+    async (c) => {
+      const id = pathTaskId(c.req.param("id"));
+      const key = readIdempotencyKey(c);
+      const body = await readBody(c, ActionBody);
+      return c.json(await submitAction(deps, c.get("owner"), id, body, key), 202);
+    },
+  );
 
-  app.post("/v1/tasks/:id/modal", limitBody(SUBMIT_LIMITS.modal), async (c) => {
-    const id = pathTaskId(c.req.param("id"));
-    const key = readIdempotencyKey(c);
-    const body = await readBody(c, ModalBody);
-    return c.json(await submitModal(deps, c.get("owner"), id, body, key), 202);
-  });
+  app.post(
+    "/v1/tasks/:id/modal",
+    limitBody(BODY_LIMITS["POST /v1/tasks/{id}/modal"]),
+    async (c) => {
+      const id = pathTaskId(c.req.param("id"));
+      const key = readIdempotencyKey(c);
+      const body = await readBody(c, ModalBody);
+      return c.json(await submitModal(deps, c.get("owner"), id, body, key), 202);
+    },
+  );
 
-  app.post("/v1/blend", limitBody(SUBMIT_LIMITS.blend), async (c) => {
+  app.post("/v1/blend", limitBody(BODY_LIMITS["POST /v1/blend"]), async (c) => {
     const key = readIdempotencyKey(c);
     const body = await readBody(c, BlendBody);
     return c.json(await submitBlend(deps, c.get("owner"), body, key), 202);
   });
 
-  app.post("/v1/describe", limitBody(SUBMIT_LIMITS.describe), async (c) => {
+  app.post("/v1/describe", limitBody(BODY_LIMITS["POST /v1/describe"]), async (c) => {
     const key = readIdempotencyKey(c);
     const body = await readBody(c, DescribeBody);
     return c.json(await submitDescribe(deps, c.get("owner"), body, key), 202);
   });
 
-  app.post("/v1/shorten", limitBody(SUBMIT_LIMITS.shorten), async (c) => {
+  app.post("/v1/shorten", limitBody(BODY_LIMITS["POST /v1/shorten"]), async (c) => {
     const key = readIdempotencyKey(c);
     const body = await readBody(c, ShortenBody);
     return c.json(await submitShorten(deps, c.get("owner"), body, key), 202);
   });
 
-  app.post("/v1/video", limitBody(SUBMIT_LIMITS.video), async (c) => {
+  app.post("/v1/video", limitBody(BODY_LIMITS["POST /v1/video"]), async (c) => {
     const key = readIdempotencyKey(c);
     const body = await readBody(c, VideoBody);
     return c.json(await submitVideo(deps, c.get("owner"), body, key), 202);
   });
 
-  app.post("/v1/edits", limitBody(SUBMIT_LIMITS.edits), async (c) => {
+  app.post("/v1/edits", limitBody(BODY_LIMITS["POST /v1/edits"]), async (c) => {
     const key = readIdempotencyKey(c);
     const body = await readBody(c, EditBody);
     return c.json(await submitEdit(deps, c.get("owner"), body, key), 202);
   });
 
-  app.post("/v1/retexture", limitBody(SUBMIT_LIMITS.retexture), async (c) => {
+  app.post("/v1/retexture", limitBody(BODY_LIMITS["POST /v1/retexture"]), async (c) => {
     const key = readIdempotencyKey(c);
     const body = await readBody(c, RetextureBody);
     return c.json(await submitRetexture(deps, c.get("owner"), body, key), 202);
   });
 
   // served by submit: it asks the upstream to stop the job, and only submit holds the upstream key
-  app.post("/v1/tasks/:id/cancel", limitBody(SUBMIT_LIMITS.cancel), async (c) => {
-    const id = pathTaskId(c.req.param("id"));
-    return c.json(await cancelTask(deps, c.get("owner"), id), 202);
-  });
+  app.post(
+    "/v1/tasks/:id/cancel",
+    limitBody(BODY_LIMITS["POST /v1/tasks/{id}/cancel"]),
+    async (c) => {
+      const id = pathTaskId(c.req.param("id"));
+      return c.json(await cancelTask(deps, c.get("owner"), id), 202);
+    },
+  );
 
   // served by submit, not read: it asks the upstream, and only submit holds the upstream key
   app.get("/v1/tasks/:id/seed", async (c) => {

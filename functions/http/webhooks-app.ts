@@ -1,3 +1,4 @@
+import { BODY_LIMITS } from "../contract/limits.ts";
 import { DeliveryId, EndpointBody, RetryTarget, RotateBody } from "../contract/webhooks.ts";
 import type { Authenticate } from "../core/api-keys.ts";
 import {
@@ -52,10 +53,14 @@ export function createWebhooksApp(deps: WebhooksAppDeps) {
     return c.json(retried, 202);
   });
 
-  app.post("/v1/webhook-endpoints", limitBody(8 * 1024), async (c) => {
-    const body = await readBody(c, EndpointBody);
-    return c.json(await createEndpoint(deps, c.get("owner"), body), 201);
-  });
+  app.post(
+    "/v1/webhook-endpoints",
+    limitBody(BODY_LIMITS["POST /v1/webhook-endpoints"]),
+    async (c) => {
+      const body = await readBody(c, EndpointBody);
+      return c.json(await createEndpoint(deps, c.get("owner"), body), 201);
+    },
+  );
 
   app.get("/v1/webhook-endpoints", async (c) => c.json(await listEndpoints(deps, c.get("owner"))));
 
@@ -66,12 +71,16 @@ export function createWebhooksApp(deps: WebhooksAppDeps) {
 
   app.get("/v1/webhook-secret", async (c) => c.json(await getWebhookSecret(deps, c.get("owner"))));
 
-  app.post("/v1/webhook-secret/rotate", limitBody(1024), async (c) => {
-    // no body at all is the defaults (Hono keeps the text it read, for readBody)
-    const body = (await c.req.text()).trim() === "" ? {} : await readBody(c, RotateBody);
-    const grace = body.gracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
-    return c.json(await rotateWebhookSecret(deps, c.get("owner"), grace));
-  });
+  app.post(
+    "/v1/webhook-secret/rotate",
+    limitBody(BODY_LIMITS["POST /v1/webhook-secret/rotate"]),
+    async (c) => {
+      // no body at all is the defaults (Hono keeps the text it read, for readBody)
+      const body = (await c.req.text()).trim() === "" ? {} : await readBody(c, RotateBody);
+      const grace = body.gracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
+      return c.json(await rotateWebhookSecret(deps, c.get("owner"), grace));
+    },
+  );
 
   return app;
 }

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SUBMIT_LIMITS } from "../../functions/http/submit-app.ts";
+import { BODY_LIMITS } from "../../functions/contract/limits.ts";
 import { api, eventually, OWNERS } from "../helpers.ts";
 import { startTestStack, type TestStack } from "../stack.ts";
 
@@ -477,14 +477,24 @@ describe("Idempotency-Key on the workflow routes", () => {
 describe("413 for bodies over the route's limit", () => {
   const big = (bytes: number) => "A".repeat(bytes);
   it.each([
-    ["actions", () => `/v1/tasks/${grid.id}/actions`, SUBMIT_LIMITS.actions, "customId"],
-    ["modal", () => `/v1/tasks/${upscale.id}/modal`, SUBMIT_LIMITS.modal, "maskBase64"],
-    ["blend", () => "/v1/blend", SUBMIT_LIMITS.blend, "base64Array"],
-    ["describe", () => "/v1/describe", SUBMIT_LIMITS.describe, "base64"],
-    ["shorten", () => "/v1/shorten", SUBMIT_LIMITS.shorten, "prompt"],
-    ["video", () => "/v1/video", SUBMIT_LIMITS.video, "image"],
-    ["edits", () => "/v1/edits", SUBMIT_LIMITS.edits, "image"],
-    ["retexture", () => "/v1/retexture", SUBMIT_LIMITS.retexture, "image"],
+    [
+      "actions",
+      () => `/v1/tasks/${grid.id}/actions`,
+      BODY_LIMITS["POST /v1/tasks/{id}/actions"],
+      "customId",
+    ],
+    [
+      "modal",
+      () => `/v1/tasks/${upscale.id}/modal`,
+      BODY_LIMITS["POST /v1/tasks/{id}/modal"],
+      "maskBase64",
+    ],
+    ["blend", () => "/v1/blend", BODY_LIMITS["POST /v1/blend"], "base64Array"],
+    ["describe", () => "/v1/describe", BODY_LIMITS["POST /v1/describe"], "base64"],
+    ["shorten", () => "/v1/shorten", BODY_LIMITS["POST /v1/shorten"], "prompt"],
+    ["video", () => "/v1/video", BODY_LIMITS["POST /v1/video"], "image"],
+    ["edits", () => "/v1/edits", BODY_LIMITS["POST /v1/edits"], "image"],
+    ["retexture", () => "/v1/retexture", BODY_LIMITS["POST /v1/retexture"], "image"],
   ])("%s", async (_name, path, limit, field) => {
     const before = [submits(), await count()];
     const value =
@@ -499,9 +509,9 @@ describe("413 for bodies over the route's limit", () => {
     expect([submits(), await count()]).toEqual(before);
   });
 
-  it("keeps the image routes within Lambda's 6 MB request payload", () => {
-    for (const route of ["modal", "blend", "describe", "video", "edits", "retexture"] as const) {
-      expect(SUBMIT_LIMITS[route]).toBeLessThanOrEqual(5 * 1024 * 1024);
+  it("keeps every route within Lambda's 6 MB request payload", () => {
+    for (const limit of Object.values(BODY_LIMITS)) {
+      expect(limit).toBeLessThanOrEqual(5 * 1024 * 1024);
     }
   });
 });

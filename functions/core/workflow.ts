@@ -9,6 +9,7 @@ import type {
   ShortenBody,
   VideoBody,
 } from "../contract/submit.ts";
+import type { Seed } from "../contract/task.ts";
 import {
   InvalidStateError,
   UpstreamRejectedError,
@@ -585,7 +586,7 @@ export async function getImageSeed(
   deps: Pick<SubmitDeps, "store" | "upstream">,
   owner: string,
   id: string,
-): Promise<{ taskId: string; seed: string }> {
+): Promise<Seed> {
   const task = await getTask(deps, owner, id);
   if (task.status !== "SUCCESS" || !task.upstreamTaskId) {
     throw new InvalidStateError(

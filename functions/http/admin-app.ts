@@ -1,3 +1,4 @@
+import type { ApiKeyList } from "../contract/admin.ts";
 import { AdminUsageQuery, CreateKeyBody, KeyListQuery, LimitsBody } from "../contract/admin.ts";
 import { BODY_LIMITS } from "../contract/limits.ts";
 import {
@@ -42,7 +43,7 @@ export function createAdminApp(deps: AdminAppDeps) {
 
   app.get("/v1/admin/keys", async (c) => {
     const query = readQuery(c, KeyListQuery);
-    return c.json({ items: await listApiKeys(deps, query.owner) });
+    return c.json({ items: await listApiKeys(deps, query.owner) } satisfies ApiKeyList);
   });
 
   app.delete("/v1/admin/keys/:id", async (c) => {

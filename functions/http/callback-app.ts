@@ -1,4 +1,5 @@
 import { BODY_LIMITS } from "../contract/limits.ts";
+import type { WebhookAnswer } from "../contract/service.ts";
 import { UnauthorizedError, ValidationError } from "../core/errors.ts";
 import type { Clock, Logger, TaskStore } from "../core/ports.ts";
 import { verifyStateToken } from "../core/state-token.ts";
@@ -39,7 +40,7 @@ export function createCallbackApp(deps: CallbackAppDeps) {
       throw new ValidationError(parsed.issues, "The webhook body is not an upstream task.");
     }
     const result = await applyWebhook(deps, taskId, parsed.task);
-    return c.json({ result }, 200);
+    return c.json({ result } satisfies WebhookAnswer, 200);
   });
   return app;
 }

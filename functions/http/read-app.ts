@@ -1,5 +1,6 @@
 import { encodeCursor, ListQuery, UsageQuery } from "../contract/read.ts";
 import type { Health } from "../contract/service.ts";
+import type { TaskPage } from "../contract/task.ts";
 import { TaskId } from "../contract/task.ts";
 import type { Authenticate } from "../core/api-keys.ts";
 import { NotFoundError } from "../core/errors.ts";
@@ -77,7 +78,7 @@ export function createReadApp(deps: ReadAppDeps) {
     return c.json({
       items: await Promise.all(page.items.map((t) => withCopyUrls(deps.images, t, origin))),
       nextCursor: page.lastId ? encodeCursor(page.lastId) : null,
-    });
+    } satisfies TaskPage);
   });
 
   app.get("/v1/tasks/:id", async (c) => {

@@ -1,4 +1,5 @@
 import { BODY_LIMITS } from "../contract/limits.ts";
+import type { DeliveryList } from "../contract/webhooks.ts";
 import { DeliveryId, EndpointBody, RetryTarget, RotateBody } from "../contract/webhooks.ts";
 import type { Authenticate } from "../core/api-keys.ts";
 import {
@@ -38,7 +39,7 @@ export function createWebhooksApp(deps: WebhooksAppDeps) {
 
   app.get("/v1/tasks/:id/deliveries", async (c) => {
     const id = pathTaskId(c.req.param("id"));
-    return c.json({ items: await listDeliveries(deps, c.get("owner"), id) });
+    return c.json({ items: await listDeliveries(deps, c.get("owner"), id) } satisfies DeliveryList);
   });
 
   app.post("/v1/tasks/:id/deliveries/:deliveryId/retry", async (c) => {

@@ -188,6 +188,18 @@ describe("core's inputs and the client's types are the contract's", () => {
     expect(outside).toEqual([]);
   });
 
+  it("every body limit the apps apply is the contract's", () => {
+    const literal = tsFiles(join(ROOT, "functions", "http")).flatMap((file) =>
+      [...readFileSync(file, "utf8").matchAll(/limitBody\(([^)]*)\)/g)]
+        .filter(
+          ([, arg]) =>
+            !/^BODY_LIMITS\["[A-Z]+ [^"]+"\]$/.test(arg ?? "") && arg !== "maxBytes: number",
+        )
+        .map(([call]) => `${relative(ROOT, file)}: ${call}`),
+    );
+    expect(literal).toEqual([]);
+  });
+
   it("no function loads classic zod: every schema is built with zod/mini through the contract", () => {
     const classic = tsFiles(join(ROOT, "functions")).flatMap((file) =>
       importsOf(file)

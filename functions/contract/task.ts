@@ -67,9 +67,10 @@ export const ImageKind = z.enum(["grid", "quadrant", "image", "video", "thumbnai
 export type ImageKind = z.infer<typeof ImageKind>;
 
 const nullableString = () => z.nullable(z.string());
-/** Defaults keep items stored before a field existed parsing. */
+/** A field added later: null (or `[]`) when absent, so items stored before it existed parse. */
 const nullOr = <T extends z.core.SomeType>(schema: T) => z._default(z.nullable(schema), null);
 const listOf = <T extends z.core.SomeType>(schema: T) => z._default(z.array(schema), []);
+/** The description the OpenAPI document shows for the field. */
 const described = <T extends z.ZodMiniType>(schema: T, description: string): T =>
   schema.check(z.describe(description)) as T;
 

@@ -3,14 +3,14 @@ import type { TaskEvent } from "../contract/task.ts";
 import * as z from "../contract/z.ts";
 import type { Task, TaskStatus } from "./task.ts";
 
-export type { TaskEvent };
 /**
  * The events a task's transitions make (docs/webhooks.md). A task reaches each
  * status once (statuses only move forward, see taskRank), so one transition makes at most one
  * event, and its id is derived from the transition itself: the same id however often the write
- * that recorded it is retried, and across every delivery attempt (`webhook-id`).
+ * that recorded it is retried, and across every delivery attempt (`webhook-id`). Their wire
+ * shapes (the event types, the body we POST) live in functions/contract/.
  */
-export { TaskEventType };
+export { type TaskEvent, TaskEventType };
 
 /** What a webhookUrl gets unless the submit names `webhookEvents`. */
 export const DEFAULT_WEBHOOK_EVENTS: readonly TaskEventType[] = [

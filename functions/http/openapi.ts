@@ -1,15 +1,17 @@
 import packageJson from "../../package.json" with { type: "json" };
 import {
+  AdminUsageQuery,
   ApiKeyList,
   CreatedKey,
   CreateKeyBody,
+  KeyListQuery,
   LimitsBody,
   OwnerLimits,
 } from "../contract/admin.ts";
 import { ErrorBody, errorBodyOf } from "../contract/error-body.ts";
 import { codesOfStatus, type ErrorCode } from "../contract/errors.ts";
 import { BODY_LIMITS } from "../contract/limits.ts";
-import { ListQuery, UsageAnswer } from "../contract/read.ts";
+import { ListQuery, UsageAnswer, UsageQuery } from "../contract/read.ts";
 import { Health, WebhookAnswer } from "../contract/service.ts";
 import {
   AccountFilter,
@@ -57,6 +59,19 @@ type KeyOf<R> = R extends { method: infer M extends string; path: infer P extend
 
 type ErrorStatus = 400 | 401 | 404 | 409 | 413 | 422 | 429 | 502 | 503;
 
+interface QueryDoc {
+  schema: z.ZodMiniObject;
+  descriptions: Record<string, string>;
+}
+
+/** A contract query schema with a description for each of its parameters (and no other). */
+function queryDoc<S extends z.ZodMiniObject>(
+  schema: S,
+  descriptions: Record<keyof S["shape"] & string, string>,
+): QueryDoc {
+  return { schema, descriptions };
+}
+
 interface OperationSpec {
   operationId: string;
   summary: string;
@@ -73,8 +88,11 @@ interface OperationSpec {
   /** Served (gallery assets, the reference's own files) but not part of the API: left out. */
   internal?: true;
   idempotent?: boolean;
-  query?: "list" | Record<string, string>;
-  /** Query parameters that may be left out. */
+  /** The query the handler validates with a contract schema, each parameter described. */
+  contractQuery?: QueryDoc;
+  /** Query parameters read without a contract schema (a signed link's): required ... */
+  query?: Record<string, string>;
+  /** ... and optional ones. */
   optionalQuery?: Record<string, string>;
   /** Request headers that may be left out. */
   optionalHeaders?: Record<string, string>;
@@ -175,6 +193,11 @@ const EXAMPLE_PROMPT = "a paper boat floating on calm water at sunrise";
 
 const kib = (bytes: number) =>
   bytes >= 1024 * 1024 ? `${bytes / 1024 / 1024} MiB` : `${bytes / 1024} KiB`;
+
+const USAGE_RANGE = {
+  from: "first UTC day, YYYY-MM-DD (default: 29 days before `to`)",
+  to: "last UTC day, YYYY-MM-DD (default: today)",
+};
 
 export const OPERATIONS: Record<RouteKey, OperationSpec> = {
   "POST /v1/imagine": {
@@ -396,7 +419,14 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
       "Filters combine (`?parentId=…&action=ZOOM`); a narrow combination may give a short page that still has a `nextCursor`.",
     tag: "tasks",
     auth: true,
-    query: "list",
+    contractQuery: queryDoc(ListQuery, {
+      status: "only tasks in this status",
+      action: "only tasks of this action",
+      mode: "only tasks submitted at this speed (fast, relax, turbo)",
+      parentId: "only the tasks started from this task's buttons",
+      limit: "page size, 1 to 100 (default 20)",
+      cursor: "the previous page's `nextCursor`",
+    }),
     ok: { status: 200, description: "one page", schema: "TaskPage" },
     errors: [400, 401, 503],
   },
@@ -502,7 +532,7 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
       "Needs `ADMIN_KEY`. Never shows a key. `lastUsedAt` is written at most once a minute per key, so it may lag by a minute. Keys of `API_KEYS` are not listed.",
     tag: "admin",
     auth: "admin",
-    optionalQuery: { owner: "only this owner's keys" },
+    contractQuery: queryDoc(KeyListQuery, { owner: "only this owner's keys" }),
     ok: { status: 200, description: "the keys", schema: "ApiKeyList" },
     errors: [400, 401, 503],
   },
@@ -535,11 +565,7 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
     description: "Needs `ADMIN_KEY`. The answer of `GET /v1/usage`, for the owner named.",
     tag: "admin",
     auth: "admin",
-    query: { owner: "the owner" },
-    optionalQuery: {
-      from: "first UTC day, YYYY-MM-DD (default: 29 days before `to`)",
-      to: "last UTC day, YYYY-MM-DD (default: today)",
-    },
+    contractQuery: queryDoc(AdminUsageQuery, { owner: "the owner", ...USAGE_RANGE }),
     ok: { status: 200, description: "the owner's usage", schema: "Usage" },
     errors: [400, 401, 503],
   },
@@ -550,10 +576,7 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
       "Jobs created per UTC day, by action and by mode, and the tasks that failed (counted the day they failed), from counters kept as tasks are created and finish. Days without any are left out. A range covers at most 366 days.",
     tag: "service",
     auth: true,
-    optionalQuery: {
-      from: "first UTC day, YYYY-MM-DD (default: 29 days before `to`)",
-      to: "last UTC day, YYYY-MM-DD (default: today)",
-    },
+    contractQuery: queryDoc(UsageQuery, USAGE_RANGE),
     ok: { status: 200, description: "days and totals", schema: "Usage" },
     errors: [400, 401, 503],
   },
@@ -690,15 +713,6 @@ export const OPERATIONS: Record<RouteKey, OperationSpec> = {
   },
 };
 
-const QUERY_DESCRIPTIONS: Record<keyof typeof ListQuery.shape, string> = {
-  status: "only tasks in this status",
-  action: "only tasks of this action",
-  mode: "only tasks submitted at this speed (fast, relax, turbo)",
-  parentId: "only the tasks started from this task's buttons",
-  limit: "page size, 1 to 100 (default 20)",
-  cursor: "the previous page's `nextCursor`",
-};
-
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
 /** zod → JSON Schema (2020-12, OpenAPI 3.1's dialect) without the `$schema`/`$id` noise. */
@@ -760,16 +774,28 @@ function operationOf(route: Route, spec: OperationSpec): Record<string, unknown>
   for (const [name, description] of Object.entries(spec.path ?? {})) {
     parameters.push({ name, in: "path", required: true, description, schema: { type: "string" } });
   }
-  if (spec.query && spec.query !== "list") {
-    for (const [name, description] of Object.entries(spec.query)) {
+  if (spec.contractQuery) {
+    // required ones first, each in the schema's order
+    const fields = Object.entries(spec.contractQuery.schema.shape as Record<string, z.ZodMiniType>);
+    const isOptional = (field: z.ZodMiniType) => field._zod.def.type === "optional";
+    for (const [name, field] of [
+      ...fields.filter(([, f]) => !isOptional(f)),
+      ...fields.filter(([, f]) => isOptional(f)),
+    ]) {
+      const inner = isOptional(field)
+        ? (field._zod.def as unknown as { innerType: z.ZodMiniType }).innerType
+        : field;
       parameters.push({
         name,
         in: "query",
-        required: true,
-        description,
-        schema: { type: "string" },
+        required: !isOptional(field),
+        description: spec.contractQuery.descriptions[name],
+        schema: parameterSchema(inner),
       });
     }
+  }
+  for (const [name, description] of Object.entries(spec.query ?? {})) {
+    parameters.push({ name, in: "query", required: true, description, schema: { type: "string" } });
   }
   for (const [name, description] of Object.entries(spec.optionalQuery ?? {})) {
     parameters.push({
@@ -788,17 +814,6 @@ function operationOf(route: Route, spec: OperationSpec): Record<string, unknown>
       description,
       schema: { type: "string" },
     });
-  }
-  if (spec.query === "list") {
-    for (const [name, schema] of Object.entries(ListQuery.shape)) {
-      parameters.push({
-        name,
-        in: "query",
-        required: false,
-        description: QUERY_DESCRIPTIONS[name as keyof typeof QUERY_DESCRIPTIONS],
-        schema: parameterSchema(schema._zod.def.innerType as z.ZodMiniType),
-      });
-    }
   }
   if (spec.idempotent) {
     parameters.push({

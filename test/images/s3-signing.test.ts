@@ -54,7 +54,9 @@ describe("the S3 store's links", () => {
       const expires = Number(ours.searchParams.get("X-Amz-Expires"));
       const theirs = new URL(await sdkLink(key, bucket, region, expires));
       expect(ours.origin + ours.pathname).toBe(theirs.origin + theirs.pathname);
-      expect(Object.fromEntries(ours.searchParams)).toEqual(Object.fromEntries(theirs.searchParams));
+      expect(Object.fromEntries(ours.searchParams)).toEqual(
+        Object.fromEntries(theirs.searchParams),
+      );
     }
   });
 

@@ -121,29 +121,6 @@ async function warmDynamoDb(endpoint: string, seconds: number) {
 const fmt = (value: number | undefined, digits = 1) =>
   value === undefined || !Number.isFinite(value) ? "?" : value.toFixed(digits);
 
-/**
- * What (1) should bring the Callback to, scaled from the one-schema pair: zod's own time by the
- * mini/classic ratio of that pair, and the loader's extra time by the bundle-bytes ratio.
- */
-function projection(d: Record<string, number>): string {
-  const classic = d["zod:reference+zod"] ?? 0;
-  const mini = d["zod:reference+zod-mini"] ?? 0;
-  const bytesRatio = (d["zodBytes:mini"] ?? 0) / (d["zodBytes:classic"] || 1);
-  if (classic <= 0) return "";
-  // zod's share of the loader's extra time: its share of the extra bytes
-  const extraBytes = (d["bytes:Callback"] ?? 0) - (d["bytes:reference"] ?? 0);
-  const zodShare = Math.min(1, (d["zodBytes:Callback"] ?? 0) / Math.max(1, extraBytes));
-  const saved =
-    (d["zod:Callback"] ?? 0) * (1 - mini / classic) +
-    Math.max(0, (d["loader:Callback"] ?? 0) - (d["loader:reference"] ?? 0)) *
-      zodShare *
-      (1 - bytesRatio);
-  const total = d["total:Callback"] ?? 0;
-  const reference = d["pairedReference:Callback"] ?? 0;
-  if (!(total > 0 && reference > 0)) return "";
-  return `Estimate for (1), scaled from the one-schema pair (zod's code × ${fmt(mini / classic, 2)}, its loader time × ${fmt(bytesRatio, 2)}): about ${fmt(saved, 0)} ms less per Callback cold start, ${fmt(total / reference, 2)}× → about ${fmt((total - saved) / reference, 2)}×; Read's profile is the same shape.`;
-}
-
 /** For each missed target: what costs (with this run's numbers) and the change that fixes it. */
 function closingNotes(sections: Map<Part, Section>): string[] {
   const notes: string[] = [];
@@ -154,7 +131,7 @@ function closingNotes(sections: Map<Part, Section>): string[] {
     const missedNames = [...new Set(missedCold.map((t) => t.figure.split(": ").pop() ?? ""))];
     const names = missedNames.join(", ");
     notes.push(
-      `**Cold start (${names}).** What the bundles are now: each Lambda entry (functions/lambda/) imports only its own composition module (functions/compose/<function>.ts; test/infra/bundle-contents.test.ts keeps it so), the callback parses nothing before its state token verifies and carries no route schemas, the webhook's write reads nothing back (TaskStore.apply), and no bundle carries the S3 client (the image store signs with the SigV4 signer the DynamoDB client brings). Cause that remains, measured: **classic zod**. In the Callback's CPU profile zod's own code takes ${fmt(d["zod:Callback"])} ms of a cold start; its bundle, ${fmt(((d["bytes:Callback"] ?? 0) - (d["bytes:reference"] ?? 0)) / 1024, 0)} KB larger than the reference's (${fmt((d["zodBytes:Callback"] ?? 0) / 1024, 0)} KB of it zod), costs ${fmt((d["loader:Callback"] ?? 0) - (d["loader:reference"] ?? 0))} ms more in Node's module loader (read, parse, compile) and ${fmt((d["gc:Callback"] ?? 0) - (d["gc:reference"] ?? 0))} ms more GC, against a total difference of ${fmt((d["sampled:Callback"] ?? 0) - (d["sampled:reference"] ?? 0))} ms sampled. One schema isolates it: the reference plus the production UpstreamTask schema in classic zod runs ${fmt(d["zod:reference+zod"])} ms of zod code (${fmt(d["ratio:reference+zod"], 2)}× the reference); the same schema in \`zod/mini\` (bench/variants/upstream-task-mini.ts) ${fmt(d["zod:reference+zod-mini"])} ms (${fmt(d["ratio:reference+zod-mini"], 2)}×), ${fmt((d["zodBytes:classic"] ?? 0) / 1024, 0)} KB → ${fmt((d["zodBytes:mini"] ?? 0) / 1024, 0)} KB. **Fix in functions/**: every schema in \`zod/mini\` (\`import * as z from "zod/mini"\`: method chains become functions, e.g. \`.optional()\` → \`z.optional(s)\`, \`.min(n)\` → \`s.check(z.minLength(n))\`, \`.default(v)\` → \`z._default(s, v)\`), config.ts included, so no bundle loads classic zod. ${projection(d)}`,
+      `**Cold start (${names}).** What the bundles are now: each Lambda entry (functions/lambda/) imports only its own composition module (functions/compose/<function>.ts; test/infra/bundle-contents.test.ts keeps it so), the callback parses nothing before its state token verifies and carries no route schemas, the webhook's write reads nothing back (TaskStore.apply), and no bundle carries the S3 client (the image store signs with the SigV4 signer the DynamoDB client brings). Every schema is \`zod/mini\` (functions/contract/, test/contract keeps classic zod out of functions/). Cause that remains, measured, in the Callback's CPU profile: zod/mini's own code still takes ${fmt(d["zod:Callback"])} ms of a cold start (the reference plus one schema in \`zod/mini\` runs ${fmt(d["zod:reference+zod-mini"])} ms: the rest is the contract's other schemas built at module load and compiled on first parse); its bundle, ${fmt(((d["bytes:Callback"] ?? 0) - (d["bytes:reference"] ?? 0)) / 1024, 0)} KB larger than the reference's (${fmt((d["zodBytes:Callback"] ?? 0) / 1024, 0)} KB of it zod), costs ${fmt((d["loader:Callback"] ?? 0) - (d["loader:reference"] ?? 0))} ms more in Node's module loader (read, parse, compile) and ${fmt((d["gc:Callback"] ?? 0) - (d["gc:reference"] ?? 0))} ms more GC, against a total difference of ${fmt((d["sampled:Callback"] ?? 0) - (d["sampled:reference"] ?? 0))} ms sampled. **Next in functions/**: build each schema where it is first used instead of at module load (a function's cold path parses one or two: the upstream's task, the stored item), try zod's \`jitless\` setting for schemas parsed once per container, and keep the task store's code the callback does not run out of its bundle.`,
     );
     const heavier = missedNames
       // bundles well beyond the Callback's: something other than zod weighs on them too
@@ -167,7 +144,7 @@ function closingNotes(sections: Map<Part, Section>): string[] {
     }
     if (missedCold.some((t) => /Submit|Reconciler/.test(t.figure))) {
       notes.push(
-        `**Cold start, Submit and ReconcilerHandler** also do more I/O in their first event than the one-write reference: Submit's is a PutItem, the upstream POST and an UpdateItem (first event ${fmt(d["invoke:Submit"], 0)} ms vs the reference's ${fmt(d["invoke:reference"], 0)} ms; ${fmt(d["idle:Submit"])} ms idle vs ${fmt(d["idle:reference"])} ms in the profiles), the reconciler's a Query and the upstream list call; and their first \`fetch\` to the upstream initialises the rest of undici (${fmt(d["undici:Submit"])} ms vs ${fmt(d["undici:reference"])} ms for the Request/Response objects Hono's Lambda adapter creates anyway). The round trips are their job, so for these two the 1.10× against a one-write handler can only be met net of them (see *init alone*, which has no event); after the zod fix the remaining controllable cost is undici's init, which functions/upstream/client.ts could avoid by sending its few requests with \`node:https\` (already loaded by the AWS SDK's transport) behind the same \`fetch\`-shaped option.`,
+        `**Cold start, Submit and ReconcilerHandler** also do more I/O in their first event than the one-write reference: Submit's is a PutItem, the upstream POST and an UpdateItem (first event ${fmt(d["invoke:Submit"], 0)} ms vs the reference's ${fmt(d["invoke:reference"], 0)} ms; ${fmt(d["idle:Submit"])} ms idle vs ${fmt(d["idle:reference"])} ms in the profiles), the reconciler's a Query and the upstream list call; and their first \`fetch\` to the upstream initialises the rest of undici (${fmt(d["undici:Submit"])} ms vs ${fmt(d["undici:reference"])} ms for the Request/Response objects Hono's Lambda adapter creates anyway). The round trips are their job, so for these two the 1.10× against a one-write handler can only be met net of them (see *init alone*, which has no event); the controllable cost left is undici's init, which functions/upstream/client.ts could avoid by sending its few requests with \`node:https\` (already loaded by the AWS SDK's transport) behind the same \`fetch\`-shaped option.`,
       );
     }
   }
@@ -175,7 +152,7 @@ function closingNotes(sections: Map<Part, Section>): string[] {
   if (warm?.targets.some((t) => !t.met && t.figure.startsWith("2."))) {
     const d = warm.data ?? {};
     notes.push(
-      `**Warm webhook throughput (${fmt(d.ratio, 2)}×).** Cause, measured: CPU per webhook. With DynamoDB Local, the server and the load on two cores, throughput is bounded by CPU; the callback's process spends ${fmt(d.cpuCallback, 0)} µs per request against the reference's ${fmt(d.cpuReference, 0)} µs. Without I/O the callback costs ${fmt(d.microsCallback, 0)} µs per webhook vs ${fmt(d.microsReference, 0)} µs; its write already reads nothing back (TaskStore.apply), its log line is ${fmt((d.microsCallback ?? 0) - (d.microsNoLog ?? 0), 0)} µs of the difference, and the rest is the work the reference skips: the body's zod parse (UpstreamTask.safeParse), the state token's HMAC check and the error-translating middleware (the pieces' table in section 2). **Fix in functions/**: the webhook body's schema in \`zod/mini\` shortens the parse and is the largest piece left; the HMAC check is the webhook's only credential and stays.`,
+      `**Warm webhook throughput (${fmt(d.ratio, 2)}×).** Cause, measured: CPU per webhook. With DynamoDB Local, the server and the load on two cores, throughput is bounded by CPU; the callback's process spends ${fmt(d.cpuCallback, 0)} µs per request against the reference's ${fmt(d.cpuReference, 0)} µs. Without I/O the callback costs ${fmt(d.microsCallback, 0)} µs per webhook vs ${fmt(d.microsReference, 0)} µs; its write already reads nothing back (TaskStore.apply), its log line is ${fmt((d.microsCallback ?? 0) - (d.microsNoLog ?? 0), 0)} µs of the difference, and the rest is the work the reference skips: the body's zod parse (UpstreamTask.safeParse), the state token's HMAC check and the error-translating middleware (the pieces' table in section 2). The body's schema is already \`zod/mini\` (its parse is a few µs either way); the HMAC check is the webhook's only credential and stays. **Next in functions/**: the error-translating middleware and the SDK's per-request middleware stack are what is left to trim.`,
     );
   }
   const counts = sections.get("counts");

@@ -12,52 +12,59 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
-const url = z.url({ protocol: /^https?$/ });
+let httpUrl: z.ZodMiniURL | undefined;
+/** An http(s) URL; one schema, built when a setting first needs it. */
+const url = () => {
+  httpUrl ??= z.url({ protocol: /^https?$/ });
+  return httpUrl;
+};
 
 const positiveInt = () => z.coerce.number().check(z.int(), z.positive());
 const wholeNumber = (min: number, max: number) =>
   z.coerce.number().check(z.int(), z.minimum(min), z.maximum(max));
 
 /** `owner:key,owner:key` → [{ owner, key }]. Owners and keys are non-empty, keys unique. */
-const ApiKeys = z.pipe(
-  z.string(),
-  z.transform((raw, ctx) => {
-    const pairs: { owner: string; key: string }[] = [];
-    for (const part of raw.split(",")) {
-      const entry = part.trim();
-      if (entry === "") continue;
-      const i = entry.indexOf(":");
-      const owner = i > 0 ? entry.slice(0, i).trim() : "";
-      const key = i > 0 ? entry.slice(i + 1).trim() : "";
-      if (!/^[A-Za-z0-9_.-]{1,64}$/.test(owner) || key.length < 8) {
+const apiKeys = () =>
+  z.pipe(
+    z.string(),
+    z.transform((raw, ctx) => {
+      const pairs: { owner: string; key: string }[] = [];
+      for (const part of raw.split(",")) {
+        const entry = part.trim();
+        if (entry === "") continue;
+        const i = entry.indexOf(":");
+        const owner = i > 0 ? entry.slice(0, i).trim() : "";
+        const key = i > 0 ? entry.slice(i + 1).trim() : "";
+        if (!/^[A-Za-z0-9_.-]{1,64}$/.test(owner) || key.length < 8) {
+          ctx.issues.push({
+            code: "custom",
+            input: raw,
+            message:
+              "expected comma-separated owner:key pairs (owner [A-Za-z0-9_.-], key ≥ 8 chars)",
+          });
+          return z.NEVER;
+        }
+        pairs.push({ owner, key });
+      }
+      if (pairs.length === 0) {
         ctx.issues.push({
           code: "custom",
           input: raw,
-          message: "expected comma-separated owner:key pairs (owner [A-Za-z0-9_.-], key ≥ 8 chars)",
+          message: "at least one owner:key pair is required",
         });
         return z.NEVER;
       }
-      pairs.push({ owner, key });
-    }
-    if (pairs.length === 0) {
-      ctx.issues.push({
-        code: "custom",
-        input: raw,
-        message: "at least one owner:key pair is required",
-      });
-      return z.NEVER;
-    }
-    if (new Set(pairs.map((p) => p.key)).size !== pairs.length) {
-      ctx.issues.push({
-        code: "custom",
-        input: raw,
-        message: "the same key is given twice",
-      });
-      return z.NEVER;
-    }
-    return pairs;
-  }),
-);
+      if (new Set(pairs.map((p) => p.key)).size !== pairs.length) {
+        ctx.issues.push({
+          code: "custom",
+          input: raw,
+          message: "the same key is given twice",
+        });
+        return z.NEVER;
+      }
+      return pairs;
+    }),
+  );
 
 /** `a,b,c` → its trimmed parts; empty parts are an error (a stray comma shifts every position). */
 function listOf<T extends z.ZodMiniType<string>>(item: T, what: string) {
@@ -82,92 +89,109 @@ function listOf<T extends z.ZodMiniType<string>>(item: T, what: string) {
   );
 }
 
-/** Every setting the functions know, under the names of docs/configuration.md. */
-export const Config = z.object({
-  TABLE_NAME: z.string().check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/)),
-  DYNAMODB_ENDPOINT: z.optional(url),
+/**
+ * Every setting the functions know, under the names of docs/configuration.md: each one's schema
+ * is built when a function first reads that setting, so a cold start builds the few it needs
+ * (the callback reads 4 of 40), not all of them.
+ */
+const SETTINGS = {
+  TABLE_NAME: () => z.string().check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/)),
+  DYNAMODB_ENDPOINT: () => z.optional(url()),
   /**
    * The upstreams, comma-separated (docs/upstreams.md "Several upstreams"): a submit goes to
    * the first healthy one. Position n of MJ_API_KEY, MJ_API_AUTH and MJ_API_KIND belongs to
    * upstream n; a single value serves all (upstreamSettingsOf checks the counts).
    */
-  MJ_API_BASE_URL: listOf(url, "http(s) URLs"),
-  MJ_API_KEY: listOf(z.string().check(z.minLength(1)), "keys"),
+  MJ_API_BASE_URL: () => listOf(url(), "http(s) URLs"),
+  MJ_API_KEY: () => listOf(z.string().check(z.minLength(1)), "keys"),
   /** How MJ_API_KEY is sent: `bearer` (CometAPI, new-api), `mj-api-secret` (novicezk), `authorization` (trueai). */
-  MJ_API_AUTH: z._default(listOf(z.enum(UPSTREAM_AUTH_STYLES), "auth styles"), "bearer"),
+  MJ_API_AUTH: () => z._default(listOf(z.enum(UPSTREAM_AUTH_STYLES), "auth styles"), "bearer"),
   /** The host's protocol: `proxy` (CometAPI, new-api gateways, trueai) or `novicezk`. */
-  MJ_API_KIND: z._default(listOf(z.enum(UPSTREAM_KINDS), "kinds"), "proxy"),
-  PUBLIC_URL: url,
-  CALLBACK_SECRET: z.string().check(z.minLength(16)),
-  API_KEYS: ApiKeys,
+  MJ_API_KIND: () => z._default(listOf(z.enum(UPSTREAM_KINDS), "kinds"), "proxy"),
+  PUBLIC_URL: () => url(),
+  CALLBACK_SECRET: () => z.string().check(z.minLength(16)),
+  API_KEYS: apiKeys,
   /** The operator's credential for `/v1/admin/*` (owners' keys in the table); never an owner's key. */
-  ADMIN_KEY: z
-    .string()
-    .check(z.regex(/^\S{16,512}$/, { message: "expected 16 to 512 characters without spaces" })),
-  RECONCILE_INTERVAL_SECONDS: z._default(positiveInt(), 60),
+  ADMIN_KEY: () =>
+    z
+      .string()
+      .check(z.regex(/^\S{16,512}$/, { message: "expected 16 to 512 characters without spaces" })),
+  RECONCILE_INTERVAL_SECONDS: () => z._default(positiveInt(), 60),
   /** Unfinished tasks older than this are failed by the reconciler. */
-  TASK_DEADLINE_SECONDS: z._default(positiveInt(), 3600),
+  TASK_DEADLINE_SECONDS: () => z._default(positiveInt(), 3600),
   /** Tasks left waiting in MODAL (no modal submitted) longer than this are cancelled. */
-  MODAL_DEADLINE_SECONDS: z._default(positiveInt(), 86_400),
-  UPSTREAM_TIMEOUT_MS: z._default(positiveInt(), 10_000),
+  MODAL_DEADLINE_SECONDS: () => z._default(positiveInt(), 86_400),
+  UPSTREAM_TIMEOUT_MS: () => z._default(positiveInt(), 10_000),
   /**
    * Every item of a task (the task, its webhook deliveries) is deleted by DynamoDB's TTL this
    * many days after the task was created; 0 keeps them. Set in each item's creating write.
    */
-  TASK_RETENTION_DAYS: z._default(wholeNumber(0, 36_500), 90),
+  TASK_RETENTION_DAYS: () => z._default(wholeNumber(0, 36_500), 90),
   /** Durable image copies (docs/images.md): the S3 bucket (AWS: the linked one). */
-  IMAGE_BUCKET: z.optional(z.string().check(z.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/))),
+  IMAGE_BUCKET: () => z.optional(z.string().check(z.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/))),
   /** An S3-compatible endpoint for IMAGE_BUCKET instead of AWS (tests). */
-  IMAGE_S3_ENDPOINT: z.optional(url),
+  IMAGE_S3_ENDPOINT: () => z.optional(url()),
   /** …or a folder instead of a bucket (the local stack: DATA_DIR/images). */
-  IMAGE_DIR: z.optional(z.string().check(z.minLength(1))),
+  IMAGE_DIR: () => z.optional(z.string().check(z.minLength(1))),
   /** Signs the links to IMAGE_DIR's files (S3 presigned URLs need no secret of ours). */
-  IMAGE_URL_SECRET: z.optional(z.string().check(z.minLength(16))),
+  IMAGE_URL_SECRET: () => z.optional(z.string().check(z.minLength(16))),
   /** How long an image link stays valid, at most (S3 allows 7 days). */
-  IMAGE_URL_TTL_SECONDS: z._default(positiveInt().check(z.maximum(604_800)), 3600),
+  IMAGE_URL_TTL_SECONDS: () => z._default(positiveInt().check(z.maximum(604_800)), 3600),
   /** Larger source files are not copied. */
-  IMAGE_MAX_BYTES: z._default(positiveInt(), 20 * 1024 * 1024),
+  IMAGE_MAX_BYTES: () => z._default(positiveInt(), 20 * 1024 * 1024),
   /** One source download, redirects included, must finish within this. */
-  IMAGE_FETCH_TIMEOUT_MS: z._default(positiveInt(), 15_000),
+  IMAGE_FETCH_TIMEOUT_MS: () => z._default(positiveInt(), 15_000),
   /** Copy attempts per task before it is given up (`imagesStatus` "failed"). */
-  IMAGE_COPY_MAX_ATTEMPTS: z._default(positiveInt().check(z.maximum(50)), 6),
+  IMAGE_COPY_MAX_ATTEMPTS: () => z._default(positiveInt().check(z.maximum(50)), 6),
   /** Wait before the first retry of a failed copy; doubles per attempt, at most an hour. */
-  IMAGE_COPY_RETRY_SECONDS: z._default(wholeNumber(0, 3600), 60),
+  IMAGE_COPY_RETRY_SECONDS: () => z._default(wholeNumber(0, 3600), 60),
   /** Let image sources be loopback or private addresses: the local stack only, never on AWS. */
-  ALLOW_PRIVATE_IMAGE_SOURCES: z._default(z.stringbool(), false),
+  ALLOW_PRIVATE_IMAGE_SOURCES: () => z._default(z.stringbool(), false),
   /**
    * Outbound webhooks (docs/webhooks.md): the key every owner's `whsec_` signing
    * secret is derived from (so no secret is stored in the table).
    */
-  WEBHOOK_SECRET: z.string().check(z.minLength(16)),
+  WEBHOOK_SECRET: () => z.string().check(z.minLength(16)),
   /** Let webhookUrl be http on loopback and resolve to private addresses: the local stack only. */
-  ALLOW_PRIVATE_WEBHOOK_URLS: z._default(z.stringbool(), false),
+  ALLOW_PRIVATE_WEBHOOK_URLS: () => z._default(z.stringbool(), false),
   /** The EventBridge bus task events are published to (AWS: the linked one); unset: none. */
-  EVENT_BUS_NAME: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+  EVENT_BUS_NAME: () => z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
   /** An EventBridge-compatible endpoint instead of AWS (the local stack, tests). */
-  EVENT_BUS_ENDPOINT: z.optional(url),
+  EVENT_BUS_ENDPOINT: () => z.optional(url()),
   /** Queue-fed submissions: the queue (for re-queueing a busy attempt) and its dead letters. */
-  IMAGINE_QUEUE_URL: z.optional(url),
-  IMAGINE_DLQ_URL: z.optional(url),
+  IMAGINE_QUEUE_URL: () => z.optional(url()),
+  IMAGINE_DLQ_URL: () => z.optional(url()),
   /** The young-polls queue (AWS): submit sends a new task's polls there, delayed; unset: none. */
-  YOUNG_POLLS_QUEUE_URL: z.optional(url),
+  YOUNG_POLLS_QUEUE_URL: () => z.optional(url()),
   /** An SQS-compatible endpoint instead of AWS (the local stack, tests). */
-  SQS_ENDPOINT: z.optional(url),
+  SQS_ENDPOINT: () => z.optional(url()),
   /** `GET /v1/tasks/{id}/events`: time between two reads of the task (one GetItem each). */
-  EVENTS_INTERVAL_MS: z._default(wholeNumber(100, 60_000), 1000),
+  EVENTS_INTERVAL_MS: () => z._default(wholeNumber(100, 60_000), 1000),
   /**
    * How long one task stream lasts before it ends and the client resumes with Last-Event-ID
    * (a Lambda runs 15 minutes at most); 0: one read per request (behind API Gateway).
    */
-  EVENTS_MAX_SECONDS: z._default(wholeNumber(0, 3600), 840),
+  EVENTS_MAX_SECONDS: () => z._default(wholeNumber(0, 3600), 840),
   /** Lines below this level are dropped (debug | info | warn | error); unset: info. */
-  LOG_LEVEL: z.optional(z.enum(LOG_LEVELS)),
+  LOG_LEVEL: () => z.optional(z.enum(LOG_LEVELS)),
   /** `npm start` only: json or human; unset: human on a terminal, json when piped. Lambda: json. */
-  LOG_FORMAT: z.optional(z.enum(LOG_FORMATS)),
-});
-export type Config = z.infer<typeof Config>;
+  LOG_FORMAT: () => z.optional(z.enum(LOG_FORMATS)),
+};
+type Settings = typeof SETTINGS;
+type Setting<K extends keyof Settings> = z.output<ReturnType<Settings[K]>>;
+/** The settings once parsed: a setting that may be unset is optional, as in a zod object. */
+export type Config = {
+  [K in keyof Settings as undefined extends Setting<K> ? never : K]: Setting<K>;
+} & {
+  [K in keyof Settings as undefined extends Setting<K> ? K : never]?: Setting<K>;
+};
 
-export type ConfigKey = keyof typeof Config.shape;
+export type ConfigKey = keyof Settings;
+
+/** One setting's schema, built anew (tests and checks; loadConfig builds its own). */
+export function settingSchema<K extends ConfigKey>(key: K): ReturnType<Settings[K]> {
+  return SETTINGS[key]() as ReturnType<Settings[K]>;
+}
 
 /**
  * Parses only the keys a function needs, so that (for example) the read function never needs,
@@ -180,7 +204,7 @@ export function loadConfig<K extends ConfigKey>(
   const out: Record<string, unknown> = {};
   for (const key of keys) {
     const raw = source[key] === "" ? undefined : source[key];
-    const result = Config.shape[key].safeParse(raw);
+    const result = SETTINGS[key]().safeParse(raw);
     if (!result.success) {
       const message = result.error.issues[0]?.message ?? "invalid";
       throw new ConfigError(

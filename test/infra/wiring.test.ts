@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { build } from "esbuild";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { FUNCTION_SETTINGS } from "../../functions/compose/settings.ts";
-import { Config } from "../../functions/config.ts";
+import { type ConfigKey, settingSchema } from "../../functions/config.ts";
 import { IMAGE_KEY_PREFIX, UPLOAD_KEY_PREFIX } from "../../functions/core/image-keys.ts";
 import { LINKS } from "../../functions/platform.ts";
 import {
@@ -176,9 +176,9 @@ describe("the functions", () => {
     for (const key of Object.keys(deployed.environment)) {
       expect(needs).toContain(key);
       expect(Object.keys(LINKS)).not.toContain(key);
-      expect(
-        Config.shape[key as keyof typeof Config.shape].safeParse(deployed.environment[key]).success,
-      ).toBe(true);
+      expect(settingSchema(key as ConfigKey).safeParse(deployed.environment[key]).success).toBe(
+        true,
+      );
     }
     // and every setting without a default reaches the function one way or the other
     for (const setting of needs) {
@@ -186,7 +186,7 @@ describe("the functions", () => {
       const given =
         setting in LINKS ||
         setting in deployed.environment ||
-        Config.shape[setting as keyof typeof Config.shape].safeParse(undefined).success;
+        settingSchema(setting as ConfigKey).safeParse(undefined).success;
       expect(given, `${name} gets ${setting}`).toBe(true);
     }
   });
@@ -364,7 +364,9 @@ describe("the secrets", () => {
       ImageRetentionDays: "365",
     });
     expect(ci.functions.filter((f) => f.links.includes("ImageRetentionDays"))).toEqual([]);
-    expect(Config.shape.MJ_API_BASE_URL.safeParse("https://api.cometapi.com").success).toBe(true);
+    expect(settingSchema("MJ_API_BASE_URL").safeParse("https://api.cometapi.com").success).toBe(
+      true,
+    );
     for (const link of Object.values(LINKS)) {
       expect(ci.components.map((c) => c.name)).toContain(link.resource);
     }

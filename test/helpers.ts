@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { inject } from "vitest";
 import { createDocumentClient } from "../functions/deps.ts";
@@ -5,6 +6,34 @@ import { createTaskStore } from "../functions/store/task-store.ts";
 import { ensureTable } from "../local/dynamodb.ts";
 
 export { eventually } from "./eventually.ts";
+
+/** What a child process printed, and how it ended. */
+export interface ProcessRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to its end (stdin closed), collecting its output; rejects if it cannot start. */
+export function runProcess(
+  command: string,
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv },
+): Promise<ProcessRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    child.once("error", reject);
+    child.once("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
 
 export const OWNERS = {
   alice: { owner: "alice", key: `key_alice_${randomBytes(8).toString("hex")}` },

@@ -182,6 +182,13 @@ function withStartedCheck(upstream: Upstream, upstreamTaskId: string): Upstream 
 /** Fields every job-starting body may carry besides its own (the contract's submit options). */
 type JobInput = Pick<ImagineBody, "metadata" | "webhookUrl" | "webhookEvents" | "mode">;
 
+/** A child reports where its parent does, unless its own request names a webhookUrl. */
+function childWebhook(input: JobInput, parent: Task) {
+  return input.webhookUrl
+    ? { url: input.webhookUrl, events: input.webhookEvents }
+    : { url: parent.webhookUrl ?? undefined, events: parent.webhookEvents };
+}
+
 /** The upstream fields of `input` that are set, for the submit body. */
 function present<T extends object>(input: T, fields: readonly (keyof T & string)[]) {
   const body: Record<string, unknown> = {};
@@ -256,10 +263,7 @@ export async function submitAction(
     prompt,
     parentId: parent.id,
     metadata: input.metadata,
-    // a child reports where its parent does, unless the click names its own webhookUrl
-    webhook: input.webhookUrl
-      ? { url: input.webhookUrl, events: input.webhookEvents }
-      : { url: parent.webhookUrl ?? undefined, events: parent.webhookEvents },
+    webhook: childWebhook(input, parent),
     mode: input.mode ?? parent.mode,
     // its button runs on the parent's upstream (a pick or describe again goes anywhere)
     upstream: parent.upstream,
@@ -504,9 +508,7 @@ export async function submitVideo(
     prompt,
     parentId: parent.id,
     metadata: input.metadata,
-    webhook: input.webhookUrl
-      ? { url: input.webhookUrl, events: input.webhookEvents }
-      : { url: parent.webhookUrl ?? undefined, events: parent.webhookEvents },
+    webhook: childWebhook(input, parent),
     mode: input.mode ?? parent.mode,
     // the extension names the parent's upstream job: it runs there
     upstream: parent.upstream,

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../local/dynamodb.ts";
-import { eventually, OWNERS } from "../helpers.ts";
+import { eventually, OWNERS, type ProcessRun as Run, runProcess } from "../helpers.ts";
 import { startTestStack, type TestStack } from "../stack.ts";
 
 /**
@@ -27,12 +27,6 @@ afterAll(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the CLI with a clean environment: no PAPERBOAT_* but what the test gives, its own HOME. */
 function cli(
   args: string[],
@@ -42,23 +36,10 @@ function cli(
   const base = Object.fromEntries(
     Object.entries(process.env).filter(([name]) => !name.startsWith("PAPERBOAT_")),
   );
-  return new Promise((resolve, reject) => {
-    const [cmd = "node", ...pre] = command;
-    const child = spawn(cmd, [...pre, ...args], {
-      cwd: ROOT,
-      env: { ...base, HOME: home, XDG_CONFIG_HOME: join(home, ".config"), ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
+  const [cmd = "node", ...pre] = command;
+  return runProcess(cmd, [...pre, ...args], {
+    cwd: ROOT,
+    env: { ...base, HOME: home, XDG_CONFIG_HOME: join(home, ".config"), ...env },
   });
 }
 

@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -6,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_PROGRESS_STEPS } from "../../local/simulator/index.ts";
-import { OWNERS } from "../helpers.ts";
+import { OWNERS, runProcess } from "../helpers.ts";
 import { startTestStack, type TestStack } from "../stack.ts";
 
 /**
@@ -57,22 +56,9 @@ function cli(args: string[], env: Record<string, string>) {
   const base = Object.fromEntries(
     Object.entries(process.env).filter(([name]) => !name.startsWith("PAPERBOAT_")),
   );
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn("node", [BIN, ...args], {
-      cwd: ROOT,
-      env: { ...base, HOME: home, XDG_CONFIG_HOME: join(home, ".config"), ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
+  return runProcess("node", [BIN, ...args], {
+    cwd: ROOT,
+    env: { ...base, HOME: home, XDG_CONFIG_HOME: join(home, ".config"), ...env },
   });
 }
 

@@ -1,11 +1,10 @@
-import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient } from "../../client/index.ts";
 import type { Stack } from "../../local/stack.ts";
-import { api, OWNERS } from "../helpers.ts";
+import { api, OWNERS, runProcess } from "../helpers.ts";
 import { createRestartableStack, taskWhen } from "../restart-stack.ts";
 
 /**
@@ -22,21 +21,9 @@ let runningId = "";
 const ROOT = join(import.meta.dirname, "..", "..");
 
 function cli(args: string[], env: Record<string, string>) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn("node", [join(ROOT, "bin", "paperboat.mjs"), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, HOME: restartable.dataDir, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
+  return runProcess("node", [join(ROOT, "bin", "paperboat.mjs"), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, HOME: restartable.dataDir, ...env },
   });
 }
 

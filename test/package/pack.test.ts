@@ -1,11 +1,10 @@
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../local/dynamodb.ts";
-import { OWNERS } from "../helpers.ts";
+import { OWNERS, runProcess } from "../helpers.ts";
 import { startTestStack, type TestStack } from "../stack.ts";
 
 /**
@@ -26,12 +25,6 @@ const app = join(work, "app");
 let stack: TestStack;
 let packed: { filename: string; files: { path: string }[] };
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /**
  * Runs a command as a user would in a terminal: without the npm_* variables that `npm test` sets
  * (an npm run inside one would take them as its own config, e.g. the checkout as its prefix).
@@ -42,22 +35,9 @@ function run(cmd: string, args: string[], cwd: string, env: Record<string, strin
       ([name]) => !name.toLowerCase().startsWith("npm_") && !name.startsWith("PAPERBOAT_"),
     ),
   );
-  return new Promise<Run>((resolve, reject) => {
-    const child = spawn(cmd, args, {
-      cwd,
-      env: { ...base, HOME: work, ...env, npm_config_cache: npmCache() },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
+  return runProcess(cmd, args, {
+    cwd,
+    env: { ...base, HOME: work, ...env, npm_config_cache: npmCache() },
   });
 }
 

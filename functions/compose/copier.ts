@@ -20,7 +20,7 @@ export function composeImageCopier(
   const log = loggerFor(config, overrides, "copy-images");
   const deps = {
     store: createTaskStore({
-      client: createDocumentClient({ endpoint: config.DYNAMODB_ENDPOINT }),
+      client: overrides.client ?? createDocumentClient({ endpoint: config.DYNAMODB_ENDPOINT }),
       tableName: config.TABLE_NAME,
       log,
     }),

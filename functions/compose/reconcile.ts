@@ -13,9 +13,13 @@ import type { ImageSettingKey, Overrides, SettingsOf } from "./settings.ts";
 import { upstreamFor } from "./upstream.ts";
 
 /** The task store of the reconciler's runs. */
-function storeFor(config: { TABLE_NAME: string; DYNAMODB_ENDPOINT?: string }, log: Logger) {
+function storeFor(
+  config: { TABLE_NAME: string; DYNAMODB_ENDPOINT?: string },
+  log: Logger,
+  overrides: Overrides,
+) {
   return createTaskStore({
-    client: createDocumentClient({ endpoint: config.DYNAMODB_ENDPOINT }),
+    client: overrides.client ?? createDocumentClient({ endpoint: config.DYNAMODB_ENDPOINT }),
     tableName: config.TABLE_NAME,
     log,
   });
@@ -35,7 +39,7 @@ export function composeReconciler(
 ): (run?: { timeBudgetMs?: number; batchSize?: number }) => Promise<ReconcileReport> {
   const log = loggerFor(config, overrides, "reconcile");
   const deps = {
-    store: storeFor(config, log),
+    store: storeFor(config, log, overrides),
     upstream: upstreamFor(config, overrides, log),
     clock: overrides.clock ?? systemClock,
     log,
@@ -59,7 +63,7 @@ export function composeYoungPoller(
   const clock = overrides.clock ?? systemClock;
   const log = loggerFor(config, overrides, "reconcile");
   const deps = {
-    store: storeFor(config, log),
+    store: storeFor(config, log, overrides),
     upstream: upstreamFor(config, overrides, log),
     clock,
     log,

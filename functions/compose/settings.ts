@@ -1,3 +1,4 @@
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Config } from "../config.ts";
 import type { Clock, ImageStore, Logger } from "../core/ports.ts";
 import type { BreakerOptions } from "../upstream/failover.ts";
@@ -147,4 +148,10 @@ export interface Overrides {
   scheduleYoungPolls?: (taskId: string) => Promise<void>;
   /** The upstreams' circuit breaker (functions/upstream/failover.ts); absent: its defaults. */
   breaker?: BreakerOptions;
+  /**
+   * The DynamoDB client; by default each composition makes its own. An entry that composes two
+   * parts (the reconciler and its image copier) passes one, so they share its connections and a
+   * cold start makes one client, not two.
+   */
+  client?: DynamoDBDocumentClient;
 }

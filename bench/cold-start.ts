@@ -6,6 +6,7 @@ import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { createDocumentClient, createIdFactory } from "../functions/deps.ts";
 import { keys } from "../functions/store/keys.ts";
 import { taskToItem } from "../functions/store/task-store.ts";
+import { type LocalSqs, startLocalSqs } from "../local/aws/sqs.ts";
 import { ensureTable } from "../local/dynamodb.ts";
 import { type Simulator, startSimulator } from "../local/simulator/index.ts";
 import { type LambdaOptions, startLambda } from "../test/infra/lambda-host.ts";
@@ -30,6 +31,12 @@ interface Subject {
   copyFiles?: { from: string; to?: string }[];
   bundle: Bundle;
   launch: Omit<LambdaOptions, "bundle">;
+  /**
+   * For a function whose first event makes more round trips than the one-write reference: a
+   * reference making the same round trips (bench/reference/work.ts), run next to it in every
+   * round as well; the function's verdict is against this one.
+   */
+  ownReference?: Subject;
   /** a fresh, realistic event for one run (not timed) */
   event(): Promise<unknown>;
   /** null when the answer shows the real work was done, else what was wrong */
@@ -95,20 +102,23 @@ async function interleave(
   floor?: Subject,
   log?: (line: string) => void,
 ) {
-  const runs = new Map<string, { subject: Run[]; reference: Run[] }>(
-    subjects.map((s) => [s.name, { subject: [], reference: [] }]),
+  const runs = new Map<string, { subject: Run[]; reference: Run[]; own: Run[] }>(
+    subjects.map((s) => [s.name, { subject: [], reference: [], own: [] }]),
   );
   const floorRuns: Run[] = [];
   for (let round = 0; round < rounds; round++) {
     // rotate the order too, so no subject always follows the same one
     const order = subjects.map((_, i) => subjects[(i + round) % subjects.length] as Subject);
     for (const subject of order) {
-      const pair = runs.get(subject.name) as { subject: Run[]; reference: Run[] };
+      const pair = runs.get(subject.name) as { subject: Run[]; reference: Run[]; own: Run[] };
+      const own = subject.ownReference;
       if (round % 2 === 0) {
         pair.reference.push(await runOnce(reference));
+        if (own) pair.own.push(await runOnce(own));
         pair.subject.push(await runOnce(subject));
       } else {
         pair.subject.push(await runOnce(subject));
+        if (own) pair.own.push(await runOnce(own));
         pair.reference.push(await runOnce(reference));
       }
     }
@@ -186,7 +196,12 @@ async function profileSubjects(subjects: Subject[], runs: number, dir: string) {
 function linkValues(
   fn: RecordedFunction,
   wiring: SstEvaluation,
-  run: { table: string; bucket?: string; secrets: Record<string, string> },
+  run: {
+    table: string;
+    bucket?: string;
+    secrets: Record<string, string>;
+    queues: Record<string, string>;
+  },
 ) {
   return Object.fromEntries(
     fn.links.map((name) => {
@@ -201,8 +216,8 @@ function linkValues(
               ? { type: component.type, url: "http://127.0.0.1:9" }
               : component?.type === "sst.aws.Bus"
                 ? { type: component.type, name: `bench-${name}`, arn: `arn:bench:${name}` }
-                : component?.type === "sst.aws.Queue"
-                  ? { type: component.type, url: `http://127.0.0.1:9/queue/${name}` }
+                : component?.type === "sst.aws.Queue" && run.queues[name]
+                  ? { type: component.type, url: run.queues[name] }
                   : component?.type === "sst.Secret" && secret !== undefined
                     ? { type: "sst.sst.Secret", value: secret }
                     : null;
@@ -289,6 +304,14 @@ export async function benchColdStart(options: ColdStartOptions): Promise<Section
   };
 
   const simulator: Simulator = await startSimulator({ apiKey: mjApiKey, stepMs: 50, seed: 5 });
+  // the queues a function sends to (submit's young polls): the local SQS, so a send is the one
+  // round trip it is on AWS (a dead address would add the SDK's retries to the figure)
+  const sqs: LocalSqs = await startLocalSqs();
+  const queues = Object.fromEntries(
+    wiring.components
+      .filter((c) => c.type === "sst.aws.Queue")
+      .map((c) => [c.name, sqs.createQueue(`bench-${c.name}`)]),
+  );
   let s3: { endpoint: string; bucket: string; stop(): Promise<void> } | undefined;
   try {
     const nodejsOf = (fn: RecordedFunction) => (fn.args.nodejs ?? {}) as NodejsOptions;
@@ -309,10 +332,11 @@ export async function benchColdStart(options: ColdStartOptions): Promise<Section
     }
     const launchOf = (fn: RecordedFunction, table = tableName): Omit<LambdaOptions, "bundle"> => ({
       name: `paperboat-bench-${fn.name}`,
-      links: linkValues(fn, wiring, { table, bucket: s3?.bucket, secrets }),
+      links: linkValues(fn, wiring, { table, bucket: s3?.bucket, secrets, queues }),
       environment: fn.environment,
       extraEnvironment: {
         DYNAMODB_ENDPOINT: dynamodbEndpoint,
+        SQS_ENDPOINT: sqs.endpoint,
         ...(s3 ? { IMAGE_S3_ENDPOINT: s3.endpoint } : {}),
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
       },
@@ -338,6 +362,34 @@ export async function benchColdStart(options: ColdStartOptions): Promise<Section
       memoryMb: 512,
       timeoutSeconds: 20,
     });
+    /** A reference making the same round trips as a function (bench/reference/work.ts). */
+    const ioReference = async (
+      name: string,
+      handler: string,
+      check: Subject["check"],
+      table = tableName,
+    ): Promise<Subject> => {
+      const launch = plainLaunch(name);
+      return {
+        name,
+        label: `reference: the same round trips (\`${handler}\`)`,
+        handler,
+        nodejs,
+        bundle: await bundleOf(handler, name),
+        launch: {
+          ...launch,
+          environment: {
+            TABLE_NAME: table,
+            MJ_API_BASE_URL: simulator.url,
+            MJ_API_KEY: mjApiKey,
+            YOUNG_POLLS_QUEUE_URL: queues.YoungPolls ?? "",
+          },
+          extraEnvironment: { ...launch.extraEnvironment, SQS_ENDPOINT: sqs.endpoint },
+        },
+        event: async () => ({}),
+        check,
+      };
+    };
     const webhookSubject = async (
       name: string,
       label: string,
@@ -422,12 +474,14 @@ export async function benchColdStart(options: ColdStartOptions): Promise<Section
             method: "POST",
             path: "/v1/imagine",
             headers: auth,
-            // no webhooks: the run's work is the submit itself (PutItem, upstream call, UpdateItem)
+            // no webhooks: the run's work is the submit itself (bench/reference/work.ts lists it)
             body: JSON.stringify({
               prompt: "a paper boat floating on calm water --sim-drop-hooks",
             }),
           });
-        functions.push(await fnSubject(fn, event, httpAnswer(202, /"SUBMITTED"/)));
+        const check = httpAnswer(202, /"SUBMITTED"/);
+        const own = await ioReference("reference-submit", "bench/reference/submit.handler", check);
+        functions.push({ ...(await fnSubject(fn, event, check)), ownReference: { ...own, event } });
       } else if (fn.name === "Admin") {
         // the operator's key list: ADMIN_KEY, one Query
         const event = async () =>
@@ -456,7 +510,8 @@ export async function benchColdStart(options: ColdStartOptions): Promise<Section
           (result as { batchItemFailures?: unknown[] })?.batchItemFailures?.length === 0
             ? null
             : `answer ${JSON.stringify(result)}`;
-        functions.push(await fnSubject(fn, event, check));
+        const own = await ioReference("reference-queue", "bench/reference/queue.handler", check);
+        functions.push({ ...(await fnSubject(fn, event, check)), ownReference: { ...own, event } });
       } else if (fn.name === "YoungPollsSubscriber") {
         // one young poll: the readable task, asked about at the upstream
         const event = async () => ({
@@ -502,7 +557,16 @@ export async function benchColdStart(options: ColdStartOptions): Promise<Section
           (result as { checked?: number })?.checked === 20
             ? null
             : `report ${JSON.stringify(result)}`;
-        functions.push(await fnSubject(fn, event, check, reconcileTable));
+        const own = await ioReference(
+          "reference-reconcile",
+          "bench/reference/reconcile.handler",
+          check,
+          reconcileTable,
+        );
+        functions.push({
+          ...(await fnSubject(fn, event, check, reconcileTable)),
+          ownReference: { ...own, event },
+        });
       } else {
         // a function this file has no event for: its first GET route without parameters
         const route = routesOf(fn.name).find((r) => r.startsWith("GET ") && !r.includes("{"));
@@ -554,7 +618,8 @@ export async function benchColdStart(options: ColdStartOptions): Promise<Section
     ];
 
     // one throw-away start of each bundle: the file system cache is warm for everyone
-    for (const subject of [reference, floor, ...functions, ...ablations.slice(1)])
+    const ownReferences = functions.flatMap((f) => (f.ownReference ? [f.ownReference] : []));
+    for (const subject of [reference, floor, ...functions, ...ownReferences, ...ablations.slice(1)])
       await runOnce(subject);
 
     const main = await interleave(reference, functions, rounds, floor, options.log);
@@ -566,8 +631,9 @@ export async function benchColdStart(options: ColdStartOptions): Promise<Section
 
     const targets: Target[] = [];
     const rows: string[][] = [];
+    const ownRows: string[][] = [];
     for (const subject of functions) {
-      const pair = main.runs.get(subject.name) as { subject: Run[]; reference: Run[] };
+      const pair = main.runs.get(subject.name) as { subject: Run[]; reference: Run[]; own: Run[] };
       const s = medianOf(pair.subject, "total");
       const r = medianOf(pair.reference, "total");
       const paired = pairedRatio(pair);
@@ -587,6 +653,38 @@ export async function benchColdStart(options: ColdStartOptions): Promise<Section
         ratio(pairedInit),
         ratio(net),
       ]);
+      const own = subject.ownReference;
+      if (own) {
+        const vsOwn = { subject: pair.subject, reference: pair.own };
+        const ownPaired = pairedRatio(vsOwn);
+        const ownInit = pairedRatio(vsOwn, "init");
+        const o = medianOf(pair.own, "total");
+        ownRows.push([
+          subject.name,
+          own.label.replace(/^reference: /, ""),
+          kb(own.bundle.bytes),
+          ms(s),
+          ms(o),
+          ratio(ownPaired),
+          ratio(ownInit),
+          ratio(paired),
+        ]);
+        targets.push(
+          {
+            figure: `1. cold start: ${subject.name}`,
+            measured: `${ratio(ownPaired)} paired with a reference making the same round trips; medians ${ms(s)} vs ${ms(o)} (vs the one-write reference: ${ratio(paired)})`,
+            target: `≤ ${limit.toFixed(2)}× the reference`,
+            met: ownPaired <= limit,
+          },
+          {
+            figure: `1. cold start, init alone: ${subject.name}`,
+            measured: `${ratio(ownInit)} paired with a reference making the same round trips; medians ${ms(medianOf(pair.subject, "init"))} vs ${ms(medianOf(pair.own, "init"))} (vs the one-write reference: ${ratio(pairedInit)})`,
+            target: `≤ ${limit.toFixed(2)}× the reference`,
+            met: ownInit <= limit,
+          },
+        );
+        continue;
+      }
       targets.push(
         {
           figure: `1. cold start: ${subject.name}`,
@@ -685,7 +783,7 @@ export async function benchColdStart(options: ColdStartOptions): Promise<Section
       ],
     );
     const markdown = [
-      `Method: each function's production bundle (SST's build: esbuild, ESM, minified, the infra's \`nodejs\` options) is started in a fresh Node process by test/infra/lambda-host.ts (links in an encrypted resource.enc, Lambda's environment), which imports it and hands it one realistic event: a webhook moving a SUBMITTED task to IN_PROGRESS (Callback), \`GET /v1/tasks/{id}\` (Read), \`POST /v1/imagine\` to the simulator (Submit: PutItem, the upstream call, UpdateItem), the cron's event with 20 unfinished tasks (Reconciler: 1 Query, 1 upstream list call), one SQS record of an imagine (ImagineQueueSubscriber: submit's work), one young poll of a task (YoungPollsSubscriber), a stream batch naming one task and a schedule's run (the dispatcher's two entries), a GET route's answer for the others. *init* is fork → module imported, *first event* the invoke, *total* both. ${rounds} rounds; in each, every function runs once right next to one run of the reference (reference first in even rounds, second in odd ones), so each function has its own ${rounds} paired reference runs. *ratio* is median(function) / median(its reference runs); *paired*, the verdict, is the median of the per-pair ratios (each pair ran back to back, so load that drifts over seconds cancels out); *init alone, paired* the same for the module's import only (no event), the part each bundle's size and module-level work decide; *net of floor* subtracts the floor (Node start + the runner), the part the bundles themselves cost.`,
+      `Method: each function's production bundle (SST's build: esbuild, ESM, minified, the infra's \`nodejs\` options) is started in a fresh Node process by test/infra/lambda-host.ts (links in an encrypted resource.enc, Lambda's environment), which imports it and hands it one realistic event: a webhook moving a SUBMITTED task to IN_PROGRESS (Callback), \`GET /v1/tasks/{id}\` (Read), \`POST /v1/imagine\` to the simulator (Submit: 1 TransactWriteItems, the upstream call, 1 UpdateItem, the young polls' SendMessageBatch to a local SQS), the cron's event with 20 unfinished tasks (Reconciler: 3 Query, 1 upstream list call, the image copier's Query), one SQS record of an imagine (ImagineQueueSubscriber: submit's work), one young poll of a task (YoungPollsSubscriber), a stream batch naming one task and a schedule's run (the dispatcher's two entries), a GET route's answer for the others. *init* is fork → module imported, *first event* the invoke, *total* both. ${rounds} rounds; in each, every function runs once right next to one run of the reference (reference first in even rounds, second in odd ones), so each function has its own ${rounds} paired reference runs. *ratio* is median(function) / median(its reference runs); *paired*, the verdict, is the median of the per-pair ratios (each pair ran back to back, so load that drifts over seconds cancels out); *init alone, paired* the same for the module's import only (no event), the part each bundle's size and module-level work decide; *net of floor* subtracts the floor (Node start + the runner), the part the bundles themselves cost.`,
       "",
       table(
         [
@@ -701,6 +799,22 @@ export async function benchColdStart(options: ColdStartOptions): Promise<Section
           "net of floor",
         ],
         rows,
+      ),
+      "",
+      `**Functions whose first event makes more round trips than one write**, against a reference making the same ones (bench/reference/work.ts: the same DynamoDB requests, the same upstream call, the same SQS send, with the same clients and nothing else; run next to the function in every round, so its pairs are as close as the main reference's). A one-write reference cannot tell what these functions' own code costs from the round trips that are their job, so their verdicts (section *Targets*) are against these; the last column repeats the one-write ratio:`,
+      "",
+      table(
+        [
+          "function",
+          "reference",
+          "reference bytes",
+          "total p50",
+          "its reference p50",
+          "paired",
+          "init alone, paired",
+          "vs the one-write reference",
+        ],
+        ownRows,
       ),
       "",
       `**What costs** (ablations: bundles that differ from the reference, or from Callback, in one thing; ${ablationRounds} paired rounds):`,
@@ -739,7 +853,7 @@ export async function benchColdStart(options: ColdStartOptions): Promise<Section
     ].join("\n");
     const data: Record<string, number> = {};
     for (const subject of functions) {
-      const pair = main.runs.get(subject.name) as { subject: Run[]; reference: Run[] };
+      const pair = main.runs.get(subject.name) as { subject: Run[]; reference: Run[]; own: Run[] };
       data[`ratio:${subject.name}`] =
         medianOf(pair.subject, "total") / medianOf(pair.reference, "total");
       data[`invoke:${subject.name}`] = medianOf(pair.subject, "invoke");
@@ -747,6 +861,12 @@ export async function benchColdStart(options: ColdStartOptions): Promise<Section
       data[`pairedReference:${subject.name}`] = medianOf(pair.reference, "total");
       data[`paired:${subject.name}`] = pairedRatio(pair);
       data[`pairedInit:${subject.name}`] = pairedRatio(pair, "init");
+      if (pair.own.length > 0) {
+        const vsOwn = { subject: pair.subject, reference: pair.own };
+        data[`pairedOwn:${subject.name}`] = pairedRatio(vsOwn);
+        data[`pairedOwnInit:${subject.name}`] = pairedRatio(vsOwn, "init");
+        data[`ownTotal:${subject.name}`] = medianOf(pair.own, "total");
+      }
     }
     data["invoke:reference"] = medianOf(refAll, "invoke");
     data["total:reference"] = medianOf(refAll, "total");
@@ -778,6 +898,7 @@ export async function benchColdStart(options: ColdStartOptions): Promise<Section
     return { title: "1. Cold start", markdown, targets, data, facts };
   } finally {
     await s3?.stop();
+    await sqs.stop();
     await simulator.stop();
   }
 }

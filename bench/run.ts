@@ -142,9 +142,10 @@ function closingNotes(sections: Map<Part, Section>): string[] {
         `**Cold start, ${heavier.join(" and ")}: more bundle than zod.** ${heavier.map((name) => `${name} spends ${fmt(d[`loader:${name}`])} ms in Node's module loader (Callback ${fmt(d["loader:Callback"])} ms, reference ${fmt(d["loader:reference"])} ms) for ${fmt((d[`bytes:${name}`] ?? 0) / 1024, 0)} KB of bundle; beyond the reference it carries ${f[`beyond:${name}`] || "?"}`).join(". ")}. **Fix in functions/**: keep what a cold start does not use out of the entry's import graph: in the composition module of the function that runs it only, or imported where first used (\`await import(...)\` inside the code path that needs it).`,
       );
     }
-    if (missedCold.some((t) => /Submit|Reconciler/.test(t.figure))) {
+    const ownMissed = missedNames.filter((name) => d[`pairedOwn:${name}`] !== undefined);
+    if (ownMissed.length > 0) {
       notes.push(
-        `**Cold start, Submit and ReconcilerHandler** also do more I/O in their first event than the one-write reference: Submit's is a PutItem, the upstream POST and an UpdateItem (first event ${fmt(d["invoke:Submit"], 0)} ms vs the reference's ${fmt(d["invoke:reference"], 0)} ms; ${fmt(d["idle:Submit"])} ms idle vs ${fmt(d["idle:reference"])} ms in the profiles), the reconciler's a Query and the upstream list call; and their first \`fetch\` to the upstream initialises the rest of undici (${fmt(d["undici:Submit"])} ms vs ${fmt(d["undici:reference"])} ms for the Request/Response objects Hono's Lambda adapter creates anyway). The round trips are their job, so for these two the 1.10× against a one-write handler can only be met net of them (see *init alone*, which has no event); the controllable cost left is undici's init, which functions/upstream/client.ts could avoid by sending its few requests with \`node:https\` (already loaded by the AWS SDK's transport) behind the same \`fetch\`-shaped option.`,
+        `**Cold start, ${ownMissed.join(" and ")}: against a reference making the same round trips** (bench/reference/work.ts), ${ownMissed.map((name) => `${name} ${fmt(d[`pairedOwn:${name}`], 2)}× paired (init alone ${fmt(d[`pairedOwnInit:${name}`], 2)}×; ${fmt(d[`undici:${name}`])} ms of undici's first use and ${fmt(d[`idle:${name}`])} ms idle in its profile)`).join(", ")}. The round trips are the same on both sides, so what is left is the function's own code: its bundle's load (the module loader and zod, as for the Callback above) and its first \`fetch\` to the upstream, which initialises the rest of undici beyond the Request/Response objects Hono's Lambda adapter creates anyway. **Next in functions/**: the same lazy schemas; functions/upstream/client.ts could send its few requests with \`node:https\` (already loaded by the AWS SDK's transport) behind the same \`fetch\`-shaped option.`,
       );
     }
   }
@@ -198,9 +199,9 @@ try {
           dynamodbEndpoint: dynamodb.endpoint,
           wiring,
           workDir,
-          rounds: 12,
-          ablationRounds: 10,
-          profileRuns: 6,
+          rounds: Number(process.env.BENCH_COLD_ROUNDS) || 12,
+          ablationRounds: Number(process.env.BENCH_COLD_ROUNDS) || 10,
+          profileRuns: Number(process.env.BENCH_COLD_PROFILES) || 6,
           log,
         });
       case "warm":

@@ -7,6 +7,7 @@ import {
   UpstreamReadError,
 } from "../core/upstream-port.ts";
 import { ErrorEnvelope, GatewayError, SubmitResponse, UpstreamTask } from "./schemas.ts";
+import { nodeTransport, type UpstreamTransport } from "./transport.ts";
 
 export type { CancelOutcome, ImageSeedOutcome, SubmitKind, SubmitOutcome };
 export { UpstreamReadError };
@@ -152,7 +153,7 @@ function isBusyText(text: string): boolean {
  */
 export function createUpstreamClient(options: UpstreamClientOptions): UpstreamClient {
   const base = options.baseUrl.replace(/\/+$/, "");
-  const doFetch = options.fetch ?? fetch;
+  const doFetch: UpstreamTransport = options.fetch ?? nodeTransport;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const attempts = Math.max(1, options.readAttempts ?? 3);
   const retryBaseMs = options.retryBaseMs ?? 200;

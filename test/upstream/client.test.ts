@@ -240,7 +240,9 @@ describe("submit: every answer of the upstream family maps to one outcome", () =
     expect(JSON.parse(seen[0]?.body ?? "{}")).toEqual({ prompt: "p" });
   });
 
-  it("reports a refused connection as unavailable", async () => {
+  it("reports a refused connection as unavailable, with nothing started", async () => {
+    // a port nothing listens on: the connection is refused, so no job can exist upstream and
+    // failover may try the next upstream at once
     const dead = createUpstreamClient({
       baseUrl: "http://127.0.0.1:1",
       apiKey: "k",
@@ -248,7 +250,8 @@ describe("submit: every answer of the upstream family maps to one outcome", () =
     });
     expect(await dead.submit("imagine", { prompt: "p" })).toEqual({
       kind: "unavailable",
-      reason: "the upstream could not be reached",
+      reason: "the upstream refused the connection",
+      nothingStarted: true,
     });
   });
 });

@@ -16,12 +16,14 @@ export function errorBodyOf(codes: readonly [ErrorCode, ...ErrorCode[]], withTas
 }
 
 /** The error answer in general: any code, and the recorded task on upstream errors. */
-export const ErrorBody = z.strictObject({
-  error: z.strictObject({
-    code: ErrorCode,
-    message: z.string(),
-    details: z.optional(z.array(ErrorDetail)),
+export const ErrorBody = /* @__PURE__ */ z.onDemand(() =>
+  z.strictObject({
+    error: z.strictObject({
+      code: ErrorCode,
+      message: z.string(),
+      details: z.optional(z.array(ErrorDetail)),
+    }),
+    task: z.optional(Task),
   }),
-  task: z.optional(Task),
-});
+);
 export type ErrorBody = z.infer<typeof ErrorBody>;

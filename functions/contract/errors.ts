@@ -22,16 +22,23 @@ export const STATUS_BY_CODE = {
   internal_error: 500,
 } as const;
 
-export const ErrorCode = z.enum(
-  Object.keys(STATUS_BY_CODE) as [keyof typeof STATUS_BY_CODE, ...(keyof typeof STATUS_BY_CODE)[]],
+export const ErrorCode = /* @__PURE__ */ z.onDemand(() =>
+  z.enum(
+    Object.keys(STATUS_BY_CODE) as [
+      keyof typeof STATUS_BY_CODE,
+      ...(keyof typeof STATUS_BY_CODE)[],
+    ],
+  ),
 );
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
 /** A field-level problem, listed in the error body's `details`. */
-export const ErrorDetail = z.strictObject({
-  path: z.string().check(z.meta({ description: "the field, dot-separated, or `(body)`" })),
-  message: z.string(),
-});
+export const ErrorDetail = /* @__PURE__ */ z.onDemand(() =>
+  z.strictObject({
+    path: z.string().check(z.meta({ description: "the field, dot-separated, or `(body)`" })),
+    message: z.string(),
+  }),
+);
 export type ErrorDetail = z.infer<typeof ErrorDetail>;
 
 /** Which error codes answer with which status. */

@@ -20,13 +20,15 @@ export { EndpointId };
 /** Endpoints an owner may have at once. */
 export const MAX_ENDPOINTS = 10;
 
-export const WebhookEndpoint = z.object({
-  id: EndpointId,
-  url: z.string(),
-  /** The events it gets (the same names and defaults as a task's webhookEvents). */
-  events: z.array(TaskEventType),
-  createdAt: z.string(),
-});
+export const WebhookEndpoint = /* @__PURE__ */ z.onDemand(() =>
+  z.object({
+    id: EndpointId,
+    url: z.string(),
+    /** The events it gets (the same names and defaults as a task's webhookEvents). */
+    events: z.array(TaskEventType),
+    createdAt: z.string(),
+  }),
+);
 export type WebhookEndpoint = z.infer<typeof WebhookEndpoint>;
 
 /** Storage of endpoints. Implemented in functions/store/endpoint-store.ts. */

@@ -47,13 +47,15 @@ export function eventIdOf(taskId: string, status: TaskStatus, progress: number):
  * An event as the status change wrote it into the task's outbox (in the same write): enough to
  * build the delivery later, without the write having read the task.
  */
-export const OutboxEvent = z.object({
-  id: z.string(),
-  type: TaskEventType,
-  status: z.string(),
-  progress: z.number(),
-  at: z.string(),
-});
+export const OutboxEvent = /* @__PURE__ */ z.onDemand(() =>
+  z.object({
+    id: z.string(),
+    type: TaskEventType,
+    status: z.string(),
+    progress: z.number(),
+    at: z.string(),
+  }),
+);
 export type OutboxEvent = z.infer<typeof OutboxEvent>;
 
 /**

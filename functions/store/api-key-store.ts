@@ -11,7 +11,9 @@ import { type ApiKeyStore, ApiKeyView, type StoredApiKey } from "../core/api-key
 import { keys } from "./keys.ts";
 import { TABLE } from "./table.ts";
 
-const StoredItem = z.extend(ApiKeyView, { hash: z.string().check(z.regex(/^[0-9a-f]{64}$/)) });
+const StoredItem = /* @__PURE__ */ z.onDemand(() =>
+  z.extend(ApiKeyView, { hash: z.string().check(z.regex(/^[0-9a-f]{64}$/)) }),
+);
 
 /** A revoked key's item stays this long (so its id is never reused), then DynamoDB's TTL deletes it. */
 const REVOKED_KEPT_SECONDS = 30 * 24 * 3600;

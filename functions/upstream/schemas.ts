@@ -6,71 +6,91 @@ import * as z from "../contract/z.ts";
  */
 
 /** Ids arrive as strings or (in some gateways' docs) bare numbers: always keep them as strings. */
-const Id = z.pipe(
-  z.union([z.string(), z.number()]),
-  z.transform((v) => String(v)),
+const Id = /* @__PURE__ */ z.onDemand(() =>
+  z.pipe(
+    z.union([z.string(), z.number()]),
+    z.transform((v) => String(v)),
+  ),
 );
 
-const optionalString = z.pipe(
-  z.nullish(z.string()),
-  z.transform((v) => (v === "" || v == null ? null : v)),
+const optionalString = /* @__PURE__ */ z.onDemand(() =>
+  z.pipe(
+    z.nullish(z.string()),
+    z.transform((v) => (v === "" || v == null ? null : v)),
+  ),
 );
 
 /** A string that may be null or missing: "" then. */
-const textOrEmpty = z.pipe(
-  z.nullish(z.string()),
-  z.transform((v) => v ?? ""),
+const textOrEmpty = /* @__PURE__ */ z.onDemand(() =>
+  z.pipe(
+    z.nullish(z.string()),
+    z.transform((v) => v ?? ""),
+  ),
 );
 
 /** An object that may be null or missing: {} then. */
-const properties = z.pipe(
-  z.nullish(z.record(z.string(), z.unknown())),
-  z.transform((v) => v ?? {}),
+const properties = /* @__PURE__ */ z.onDemand(() =>
+  z.pipe(
+    z.nullish(z.record(z.string(), z.unknown())),
+    z.transform((v) => v ?? {}),
+  ),
 );
 
 /** "57%", "100%", "", null, 57 → a number 0..100, or null when the upstream says nothing. */
-export const Progress = z.pipe(
-  z.nullish(z.union([z.string(), z.number()])),
-  z.transform((v) => {
-    if (v == null || v === "") return null;
-    const n =
-      typeof v === "number" ? v : Number(/^\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(v)?.[1] ?? Number.NaN);
-    return Number.isFinite(n) ? Math.max(0, Math.min(100, Math.trunc(n))) : null;
-  }),
+export const Progress = /* @__PURE__ */ z.onDemand(() =>
+  z.pipe(
+    z.nullish(z.union([z.string(), z.number()])),
+    z.transform((v) => {
+      if (v == null || v === "") return null;
+      const n =
+        typeof v === "number"
+          ? v
+          : Number(/^\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(v)?.[1] ?? Number.NaN);
+      return Number.isFinite(n) ? Math.max(0, Math.min(100, Math.trunc(n))) : null;
+    }),
+  ),
 );
 
 /**
  * A button's `style` / `type`: Discord's small integers. Any other number (2.5, 1e300) would not
  * fit the stored task, so it becomes the usual 2 rather than failing the task's every read.
  */
-const ButtonCode = z.pipe(
-  z.nullish(z.number()),
-  z.transform((v) => (v != null && Number.isSafeInteger(v) ? v : 2)),
+const ButtonCode = /* @__PURE__ */ z.onDemand(() =>
+  z.pipe(
+    z.nullish(z.number()),
+    z.transform((v) => (v != null && Number.isSafeInteger(v) ? v : 2)),
+  ),
 );
 
-export const UpstreamButton = z.object({
-  customId: z.string(),
-  label: textOrEmpty,
-  emoji: textOrEmpty,
-  style: ButtonCode,
-  type: ButtonCode,
-});
+export const UpstreamButton = /* @__PURE__ */ z.onDemand(() =>
+  z.object({
+    customId: z.string(),
+    label: textOrEmpty,
+    emoji: textOrEmpty,
+    style: ButtonCode,
+    type: ButtonCode,
+  }),
+);
 
-const UrlEntry = z.union([z.string(), z.looseObject({ url: z.string() })]);
+const UrlEntry = /* @__PURE__ */ z.onDemand(() =>
+  z.union([z.string(), z.looseObject({ url: z.string() })]),
+);
 
 /**
  * TA sends imageUrls as `{url, thumbnail}[]`; others send strings or nothing. An entry that is
  * neither (a null) is dropped on its own: it never costs the rest of the update.
  */
-const UrlList = z.pipe(
-  z.nullish(z.array(z.unknown())),
-  z.transform((v) =>
-    (v ?? []).flatMap((entry) => {
-      const parsed = UrlEntry.safeParse(entry);
-      if (!parsed.success) return [];
-      const url = typeof parsed.data === "string" ? parsed.data : parsed.data.url;
-      return url === "" ? [] : [url];
-    }),
+const UrlList = /* @__PURE__ */ z.onDemand(() =>
+  z.pipe(
+    z.nullish(z.array(z.unknown())),
+    z.transform((v) =>
+      (v ?? []).flatMap((entry) => {
+        const parsed = UrlEntry.safeParse(entry);
+        if (!parsed.success) return [];
+        const url = typeof parsed.data === "string" ? parsed.data : parsed.data.url;
+        return url === "" ? [] : [url];
+      }),
+    ),
   ),
 );
 
@@ -83,66 +103,76 @@ const LATEST_FINISH = Date.UTC(2100, 0, 1);
  * 2020–2100 (0, 1e20, seconds instead of milliseconds) is not a time we can show: null, so the
  * receiver's own clock is used instead.
  */
-const FinishTime = z.pipe(
-  z.nullish(z.union([z.number(), z.string()])),
-  z.transform((v) => {
-    const n = typeof v === "string" && /^\d{1,16}$/.test(v) ? Number(v) : v;
-    return typeof n === "number" && n >= EARLIEST_FINISH && n <= LATEST_FINISH ? n : null;
-  }),
+const FinishTime = /* @__PURE__ */ z.onDemand(() =>
+  z.pipe(
+    z.nullish(z.union([z.number(), z.string()])),
+    z.transform((v) => {
+      const n = typeof v === "string" && /^\d{1,16}$/.test(v) ? Number(v) : v;
+      return typeof n === "number" && n >= EARLIEST_FINISH && n <= LATEST_FINISH ? n : null;
+    }),
+  ),
 );
 
 /**
  * The upstream task (fetch, list-by-condition and webhook bodies), parsed permissively:
  * unknown fields ignored, ids as strings, progress as a number, buttons null or missing.
  */
-export const UpstreamTask = z.looseObject({
-  id: Id,
-  action: optionalString,
-  status: z.string(),
-  progress: Progress,
-  prompt: optionalString,
-  state: optionalString,
-  imageUrl: optionalString,
-  imageUrls: UrlList,
-  videoUrl: optionalString,
-  /** trueai's video batch (`{url, thumbnail}[]`), new-api's copy of it */
-  videoUrls: UrlList,
-  failReason: optionalString,
-  finishTime: FinishTime,
-  buttons: z.pipe(
-    z.nullish(z.array(z.unknown())),
-    z.transform((v) =>
-      (v ?? []).flatMap((b) => {
-        const parsed = UpstreamButton.safeParse(b);
-        return parsed.success ? [parsed.data] : [];
-      }),
+export const UpstreamTask = /* @__PURE__ */ z.onDemand(() =>
+  z.looseObject({
+    id: Id,
+    action: optionalString,
+    status: z.string(),
+    progress: Progress,
+    prompt: optionalString,
+    state: optionalString,
+    imageUrl: optionalString,
+    imageUrls: UrlList,
+    videoUrl: optionalString,
+    /** trueai's video batch (`{url, thumbnail}[]`), new-api's copy of it */
+    videoUrls: UrlList,
+    failReason: optionalString,
+    finishTime: FinishTime,
+    buttons: z.pipe(
+      z.nullish(z.array(z.unknown())),
+      z.transform((v) =>
+        (v ?? []).flatMap((b) => {
+          const parsed = UpstreamButton.safeParse(b);
+          return parsed.success ? [parsed.data] : [];
+        }),
+      ),
     ),
-  ),
-  properties,
-});
+    properties,
+  }),
+);
 export type UpstreamTask = z.infer<typeof UpstreamTask>;
 
 /** `{code, description, result, properties}` — `result` a string, a number, an array or null. */
-export const SubmitResponse = z.looseObject({
-  code: z.coerce.number().check(z.int()),
-  description: textOrEmpty,
-  result: z.pipe(
-    z.nullish(z.union([z.string(), z.number(), z.array(z.unknown())])),
-    z.transform((v) => (v == null || Array.isArray(v) ? null : String(v) || null)),
-  ),
-  properties,
-});
+export const SubmitResponse = /* @__PURE__ */ z.onDemand(() =>
+  z.looseObject({
+    code: z.coerce.number().check(z.int()),
+    description: textOrEmpty,
+    result: z.pipe(
+      z.nullish(z.union([z.string(), z.number(), z.array(z.unknown())])),
+      z.transform((v) => (v == null || Array.isArray(v) ? null : String(v) || null)),
+    ),
+    properties,
+  }),
+);
 export type SubmitResponse = z.infer<typeof SubmitResponse>;
 
 /** TA's second error envelope: `{"success":false,"code":-1,"message":"..."}`. */
-export const ErrorEnvelope = z.looseObject({
-  success: z.literal(false),
-  message: z.nullish(z.string()),
-});
+export const ErrorEnvelope = /* @__PURE__ */ z.onDemand(() =>
+  z.looseObject({
+    success: z.literal(false),
+    message: z.nullish(z.string()),
+  }),
+);
 
 /** NA/CometAPI gateway errors: `{"description":"task_no_found ","type":"upstream_error","code":4}`. */
-export const GatewayError = z.looseObject({
-  description: z.string(),
-  type: z.optional(z.string()),
-  code: z.optional(z.coerce.number()),
-});
+export const GatewayError = /* @__PURE__ */ z.onDemand(() =>
+  z.looseObject({
+    description: z.string(),
+    type: z.optional(z.string()),
+    code: z.optional(z.coerce.number()),
+  }),
+);

@@ -1,0 +1,53 @@
+import { describe, expect, it } from "vitest";
+import { Task, TaskEvent, TaskPage, TaskStatus } from "../../functions/contract/task.ts";
+import * as z from "../../functions/contract/z.ts";
+
+/**
+ * The contract's schemas are built on first use (z.onDemand, functions/contract/z.ts) so that a
+ * cold start builds only what it parses. A schema built that way must behave exactly as the
+ * schema itself everywhere the code and zod use it.
+ */
+describe("a schema built on demand", () => {
+  it("is built on first use, once, and not before", () => {
+    let builds = 0;
+    const Point = z.onDemand(() => {
+      builds++;
+      return z.object({ x: z.number(), y: z.number() });
+    });
+    const Line = z.onDemand(() => z.object({ from: Point, to: Point }));
+    expect(builds).toBe(0);
+    expect(Line.safeParse({ from: { x: 0, y: 0 }, to: { x: 1, y: 2 } }).success).toBe(true);
+    expect(Point.parse({ x: 3, y: 4 })).toEqual({ x: 3, y: 4 });
+    expect(Object.keys(Point.shape)).toEqual(["x", "y"]);
+    expect(builds).toBe(1);
+  });
+
+  it("gives the same errors, with paths through the schemas it is part of", () => {
+    const result = TaskPage.safeParse({ items: [{ id: "x" }], nextCursor: null });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]).toMatchObject({
+      path: ["items", 0, "owner"],
+      message: "Invalid input: expected string, received undefined",
+    });
+    expect(TaskStatus.safeParse("DONE").error?.issues[0]?.message).toBe(
+      'Invalid option: expected one of "NOT_START"|"SUBMITTED"|"MODAL"|"IN_PROGRESS"|"SUCCESS"|"FAILURE"|"CANCEL"',
+    );
+  });
+
+  it("is one schema wherever it is used: derived ones name it as their parent, the JSON Schema refers to it", () => {
+    const data = TaskEvent.shape.data;
+    expect(data._zod.parent).toBe(Task);
+    const registry = z.registry<{ id: string }>();
+    registry.add(Task, { id: "Task" });
+    registry.add(TaskEvent, { id: "TaskEvent" });
+    const { schemas } = z.toJSONSchema(registry, { uri: (id) => `#/${id}` });
+    expect(schemas.TaskEvent?.properties?.data).toMatchObject({ $ref: "#/Task" });
+    expect(z.toJSONSchema(TaskStatus)).toMatchObject({ type: "string", enum: TaskStatus.options });
+  });
+
+  it("is recognised as the kind of schema it builds", () => {
+    expect(Task instanceof z.ZodMiniObject).toBe(true);
+    expect(TaskStatus.type).toBe("enum");
+    expect("~standard" in Task).toBe(true);
+  });
+});

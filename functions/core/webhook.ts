@@ -3,7 +3,7 @@ import type { Clock, Logger, TaskStore } from "./ports.ts";
 import type { UpstreamTask } from "./upstream-port.ts";
 
 export interface WebhookDeps {
-  store: TaskStore;
+  store: Pick<TaskStore, "apply">;
   clock: Clock;
   log: Logger;
 }

@@ -12,7 +12,7 @@ import { createBaseApp } from "./base.ts";
 import { limitBody, readJson } from "./body.ts";
 
 export interface CallbackAppDeps {
-  store: TaskStore;
+  store: Pick<TaskStore, "apply">;
   clock: Clock;
   log: Logger;
   callbackSecret: string;

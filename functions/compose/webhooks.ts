@@ -4,7 +4,7 @@ import { loggerFor } from "../log.ts";
 import { createApiKeyStore } from "../store/api-key-store.ts";
 import { createDeliveryStore } from "../store/delivery-store.ts";
 import { createEndpointStore } from "../store/endpoint-store.ts";
-import { createTaskStore } from "../store/task-store.ts";
+import { createTaskReader } from "../store/task-store.ts";
 import { deriveWebhookSecret } from "../webhooks/signing.ts";
 import { checkWebhookHost } from "../webhooks/url-policy.ts";
 import { authenticatorFor } from "./keys.ts";
@@ -22,7 +22,8 @@ function storesFor(
   const client = createDocumentClient({ endpoint: config.DYNAMODB_ENDPOINT });
   const table = { client, tableName: config.TABLE_NAME, retentionDays: config.TASK_RETENTION_DAYS };
   return {
-    store: createTaskStore({ ...table, log }),
+    // the owner check before a task's deliveries: one read, not the whole task store
+    store: createTaskReader({ client, tableName: config.TABLE_NAME, log }),
     deliveries: createDeliveryStore({ ...table, log }),
     endpoints: createEndpointStore({ client, tableName: config.TABLE_NAME, log }),
     keys: createApiKeyStore({ client, tableName: config.TABLE_NAME }),

@@ -5,7 +5,7 @@ import type { Task, TaskWithChildren } from "./task.ts";
 
 /** One task of this owner; another owner's task is "not found", never "forbidden". */
 export async function getTask(
-  deps: { store: TaskStore },
+  deps: { store: Pick<TaskStore, "get"> },
   owner: string,
   id: string,
 ): Promise<Task> {

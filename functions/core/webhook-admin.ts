@@ -6,7 +6,7 @@ import { getTask } from "./queries.ts";
 
 /** What the webhooks function's routes need. */
 export interface WebhookAdminDeps {
-  store: TaskStore;
+  store: Pick<TaskStore, "get">;
   deliveries: DeliveryStore;
   secrets: WebhookSecretStore;
   /** The `whsec_` secret of an owner's version (derived from WEBHOOK_SECRET, never stored). */

@@ -334,6 +334,25 @@ export interface TaskStoreOptions {
   retentionDays?: number;
 }
 
+/**
+ * TaskStore.get on its own, for a function that only checks a task (the webhooks function's
+ * owner check): its bundle then leaves out the rest of the store (docs/performance.md).
+ */
+export function createTaskReader({
+  client,
+  tableName,
+  log = quietLog,
+}: Omit<TaskStoreOptions, "retentionDays">): Pick<TaskStore, "get"> {
+  return {
+    async get(id) {
+      const { Item } = await client.send(
+        new GetCommand({ TableName: tableName, Key: keys.task(id) }),
+      );
+      return Item ? readTaskItem(Item, log) : null;
+    },
+  };
+}
+
 /** DynamoDB implementation of TaskStore: every state change is one conditional write. */
 export function createTaskStore({
   client,
@@ -430,12 +449,7 @@ export function createTaskStore({
     return timeline && { task: timeline.task, childIds: timeline.childIds };
   }
 
-  async function get(id: string): Promise<Task | null> {
-    const { Item } = await client.send(
-      new GetCommand({ TableName: tableName, Key: keys.task(id) }),
-    );
-    return Item ? readTaskItem(Item, log) : null;
-  }
+  const { get } = createTaskReader({ client, tableName, log });
 
   async function advance(
     id: string,

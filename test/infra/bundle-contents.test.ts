@@ -33,6 +33,8 @@ async function contentsOf(handler: string) {
   });
   const inputs = Object.keys(result.metafile.inputs);
   return {
+    /** the bundle's code (unminified: our functions keep their names) */
+    code: result.outputFiles[0]?.text ?? "",
     files: inputs.filter((p) => !p.includes("node_modules/")),
     packages: new Set(
       inputs.flatMap((p) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(p)?.[1] ?? []),
@@ -78,5 +80,12 @@ describe("each function's bundle", () => {
       expect(files, absent).not.toContain(absent);
     }
     expect([...packages]).not.toContain("@aws-sdk/client-s3");
+  });
+
+  it("gives the webhooks function the task store's one read it makes, not the whole store", async () => {
+    const { code } = await contentsOf(wiring.fn("Webhooks").handler);
+    expect(code).toContain("function createTaskReader(");
+    expect(code).not.toContain("function createTaskStore(");
+    expect(code).not.toContain("function buildAdvance(");
   });
 });

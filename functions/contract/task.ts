@@ -105,51 +105,70 @@ export type TaskImage = z.infer<typeof TaskImage>;
 export const ImagesStatus = /* @__PURE__ */ z.onDemand(() => z.enum(["pending", "done", "failed"]));
 export type ImagesStatus = z.infer<typeof ImagesStatus>;
 
+/**
+ * The task's fields a status change writes besides the status itself: its progress, results and
+ * failure. Task's own schemas for them, also checked alone before an update is written
+ * (functions/store/task-advance.ts), which so builds these and not the whole task.
+ */
+export const TaskResultFields = /* @__PURE__ */ z.onDemand(() => ({
+  progress: int().check(z.minimum(0), z.maximum(100)),
+  imageUrl: described(
+    nullableString(),
+    "the result; a link to our durable copy once it exists, else the upstream's",
+  ),
+  imageUrls: described(
+    z.array(z.string()),
+    "the separate images; links to our copies once they exist, else the upstream's",
+  ),
+  videoUrl: described(
+    nullableString(),
+    "the video; a link to our durable copy once it exists, else the upstream's",
+  ),
+  /** The video batch (trueai's `videoUrls`); defaults keep older items parsing. */
+  videoUrls: described(
+    listOf(z.string()),
+    "every video of the batch; links to our copies once they exist, else the upstream's",
+  ),
+  /**
+   * The text results of DESCRIBE (the four prompts) and SHORTEN (the shortened prompts), in the
+   * upstream's order; `[]` for every other task. Defaults to `[]` so that items and replayed
+   * answers stored before the field existed still parse.
+   */
+  prompts: listOf(z.string()),
+  buttons: z.array(Button),
+  failReason: nullableString(),
+  /**
+   * The upstream's own words when `failReason` is our English of them (midjourney-proxy servers
+   * answer in Chinese); null otherwise. Defaults keep older items parsing.
+   */
+  upstreamFailReason: nullOr(z.string()),
+  finishedAt: nullableString(),
+}));
+
 /** The task exactly as the API shows it (docs/api.md). */
-export const Task = /* @__PURE__ */ z.onDemand(() =>
-  z.object({
+export const Task = /* @__PURE__ */ z.onDemand(() => {
+  const result = TaskResultFields;
+  return z.object({
     id: z.string(),
     owner: z.string(),
     action: TaskAction,
     status: TaskStatus,
-    progress: int().check(z.minimum(0), z.maximum(100)),
+    progress: result.progress,
     prompt: nullableString(),
     upstreamTaskId: nullableString(),
     parentId: nullableString(),
-    imageUrl: described(
-      nullableString(),
-      "the result; a link to our durable copy once it exists, else the upstream's",
-    ),
-    imageUrls: described(
-      z.array(z.string()),
-      "the separate images; links to our copies once they exist, else the upstream's",
-    ),
-    videoUrl: described(
-      nullableString(),
-      "the video; a link to our durable copy once it exists, else the upstream's",
-    ),
-    /** The video batch (trueai's `videoUrls`); defaults keep older items parsing. */
-    videoUrls: described(
-      listOf(z.string()),
-      "every video of the batch; links to our copies once they exist, else the upstream's",
-    ),
-    /**
-     * The text results of DESCRIBE (the four prompts) and SHORTEN (the shortened prompts), in the
-     * upstream's order; `[]` for every other task. Defaults to `[]` so that items and replayed
-     * answers stored before the field existed still parse.
-     */
-    prompts: listOf(z.string()),
-    buttons: z.array(Button),
-    failReason: nullableString(),
-    /**
-     * The upstream's own words when `failReason` is our English of them (midjourney-proxy servers
-     * answer in Chinese); null otherwise. Defaults keep older items parsing.
-     */
-    upstreamFailReason: nullOr(z.string()),
+    imageUrl: result.imageUrl,
+    imageUrls: result.imageUrls,
+    videoUrl: result.videoUrl,
+    videoUrls: result.videoUrls,
+    prompts: result.prompts,
+    buttons: result.buttons,
+    failReason: result.failReason,
+    upstreamFailReason: result.upstreamFailReason,
     metadata: Metadata,
     createdAt: z.string(),
     updatedAt: z.string(),
-    finishedAt: nullableString(),
+    finishedAt: result.finishedAt,
     /**
      * Durable copies of the result (docs/images.md). Once a copy exists, a read shows it as
      * `imageUrl`/`imageUrls`/`videoUrl` and the upstream's own URLs as `upstream*` (stored items
@@ -201,8 +220,9 @@ export const Task = /* @__PURE__ */ z.onDemand(() =>
       nullOr(z.string()),
       "the id of the upstream running the job (`GET /health` lists them); null until one accepts it",
     ),
-  }),
-);
+  });
+});
+
 export type Task = z.infer<typeof Task>;
 
 /** `GET /v1/tasks/{id}`: the task and the ids of the tasks started from its buttons, newest first. */

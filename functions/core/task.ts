@@ -11,6 +11,7 @@ export {
   TaskAction,
   TaskImage,
   TaskMode,
+  TaskResultFields,
   TaskStatus,
   type TaskWithChildren,
 } from "../contract/task.ts";

@@ -1,10 +1,11 @@
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { type DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { TaskResultFields } from "../contract/task.ts";
 import * as z from "../contract/z.ts";
 import { eventIdOf, eventTypeOf, type OutboxEvent, TaskEventType } from "../core/events.ts";
 import { needsImageCopy } from "../core/images.ts";
 import type { Logger, TaskStore, TaskUpdate } from "../core/ports.ts";
-import { Button, isTerminal, Task, TaskImage, taskRank } from "../core/task.ts";
+import { Button, isTerminal, TaskImage, taskRank } from "../core/task.ts";
 import { keys } from "./keys.ts";
 import { releaseSlot } from "./quota-store.ts";
 
@@ -67,7 +68,7 @@ export function fitUpdate(update: TaskUpdate): TaskUpdate {
   const fitted: TaskUpdate = { ...update };
   for (const field of OPTIONAL_FIELDS) {
     const value = update[field];
-    if (value === undefined || Task.shape[field].safeParse(value).success) continue;
+    if (value === undefined || TaskResultFields[field].safeParse(value).success) continue;
     Object.assign(fitted, { [field]: fallbackOf(field, value) });
   }
   return fitted;

@@ -3,7 +3,7 @@ import { createReadApp } from "../http/read-app.ts";
 import { loggerFor } from "../log.ts";
 import { createApiKeyStore } from "../store/api-key-store.ts";
 import { createQuotaStore } from "../store/quota-store.ts";
-import { createTaskStore } from "../store/task-store.ts";
+import { createTaskQueries } from "../store/task-store.ts";
 import { createUpstreamHealthStore } from "../store/upstream-health-store.ts";
 import { upstreamIds } from "../upstream/failover.ts";
 import { createImageStore } from "./images.ts";
@@ -16,12 +16,8 @@ export function composeReadApp(config: SettingsOf<"read">, overrides: Overrides 
   const client = createDocumentClient({ endpoint: config.DYNAMODB_ENDPOINT });
   const clock = overrides.clock ?? systemClock;
   return createReadApp({
-    store: createTaskStore({
-      client,
-      tableName: config.TABLE_NAME,
-      retentionDays: config.TASK_RETENTION_DAYS,
-      log,
-    }),
+    // the task store's reads only: the read function writes no task
+    store: createTaskQueries({ client, tableName: config.TABLE_NAME, log }),
     log,
     authenticate: authenticatorFor(
       config,

@@ -2,7 +2,7 @@ import { createDocumentClient, systemClock } from "../deps.ts";
 import { createStreamApp } from "../http/stream-app.ts";
 import { loggerFor } from "../log.ts";
 import { createApiKeyStore } from "../store/api-key-store.ts";
-import { createTaskStore } from "../store/task-store.ts";
+import { createTaskQueries } from "../store/task-store.ts";
 import { createImageStore } from "./images.ts";
 import { authenticatorFor } from "./keys.ts";
 import type { Overrides, SettingsOf } from "./settings.ts";
@@ -13,7 +13,8 @@ export function composeStreamApp(config: SettingsOf<"stream">, overrides: Overri
   const client = createDocumentClient({ endpoint: config.DYNAMODB_ENDPOINT });
   const clock = overrides.clock ?? systemClock;
   return createStreamApp({
-    store: createTaskStore({ client, tableName: config.TABLE_NAME, log }),
+    // the task store's reads only: a stream writes nothing
+    store: createTaskQueries({ client, tableName: config.TABLE_NAME, log }),
     log,
     authenticate: authenticatorFor(
       config,

@@ -172,6 +172,12 @@ export interface TaskStore {
   ): Promise<"recorded" | "stale">;
 }
 
+/** TaskStore's reads of tasks: all the read function needs of it (store/task-store.ts createTaskQueries). */
+export type TaskQueries = Pick<
+  TaskStore,
+  "get" | "getTree" | "getTimeline" | "listByOwner" | "listByAction" | "listChildren"
+>;
+
 /** A durable copy as stored with the task: its URL is signed only when the task is read. */
 export type StoredImage = Omit<TaskImage, "url">;
 

@@ -1,6 +1,6 @@
 import type { ListQuery as ListQueryBody } from "../contract/read.ts";
 import { NotFoundError } from "./errors.ts";
-import type { Page, TaskStore } from "./ports.ts";
+import type { Page, TaskQueries, TaskStore } from "./ports.ts";
 import type { Task, TaskWithChildren } from "./task.ts";
 
 /** One task of this owner; another owner's task is "not found", never "forbidden". */
@@ -22,7 +22,7 @@ export const CHILDREN_LIMIT = 1000;
  * child's creating transaction appends its id to the parent's item.
  */
 export async function getTaskWithChildren(
-  deps: { store: TaskStore },
+  deps: { store: TaskQueries },
   owner: string,
   id: string,
 ): Promise<TaskWithChildren> {
@@ -46,7 +46,7 @@ export type ListQuery = Omit<ListQueryBody, "limit" | "cursor"> & {
  * status), else `status` by the status index. An unknown or foreign parentId lists nothing.
  */
 export async function listTasks(
-  deps: { store: TaskStore },
+  deps: { store: TaskQueries },
   owner: string,
   query: ListQuery,
 ): Promise<Page<Task>> {

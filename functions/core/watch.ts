@@ -1,5 +1,5 @@
 import { NotFoundError } from "./errors.ts";
-import type { TaskStore, TaskTimeline } from "./ports.ts";
+import type { TaskQueries, TaskTimeline } from "./ports.ts";
 import { CHILDREN_LIMIT } from "./queries.ts";
 import { isTerminal, type TaskStatus, type TaskWithChildren } from "./task.ts";
 
@@ -32,7 +32,7 @@ export function stateOfRank(
 
 /** The owner's task with its recorded states (one read); another owner's task is not found. */
 export async function readTimeline(
-  deps: { store: TaskStore },
+  deps: { store: TaskQueries },
   owner: string,
   id: string,
 ): Promise<TaskTimeline> {

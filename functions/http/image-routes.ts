@@ -4,7 +4,7 @@ import { TaskId } from "../contract/task.ts";
 import { UploadBody } from "../contract/uploads.ts";
 import { NotFoundError } from "../core/errors.ts";
 import { imageKey, isImageName } from "../core/image-keys.ts";
-import type { Clock, ImageStore, TaskStore } from "../core/ports.ts";
+import type { Clock, ImageStore, TaskQueries } from "../core/ports.ts";
 import { getTask } from "../core/queries.ts";
 import { createUpload, uploadKeyOf } from "../core/uploads.ts";
 import type { AuthEnv } from "./auth.ts";
@@ -56,7 +56,7 @@ export function mountImageLinks<E extends Env>(app: Hono<E>, deps: { images?: Im
  */
 export function mountTaskImages(
   app: Hono<AuthEnv>,
-  deps: { store: TaskStore; images?: ImageStore; publicUrl: string },
+  deps: { store: TaskQueries; images?: ImageStore; publicUrl: string },
 ) {
   app.get("/v1/tasks/:id/images/:name", async (c) => {
     const id = TaskId.safeParse(c.req.param("id"));

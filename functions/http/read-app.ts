@@ -5,7 +5,7 @@ import { TaskId } from "../contract/task.ts";
 import type { Authenticate } from "../core/api-keys.ts";
 import { NotFoundError } from "../core/errors.ts";
 import { withCopyUrls } from "../core/images.ts";
-import type { Clock, ImageStore, Logger, TaskStore } from "../core/ports.ts";
+import type { Clock, ImageStore, Logger, TaskQueries } from "../core/ports.ts";
 import { getTaskWithChildren, listTasks } from "../core/queries.ts";
 import { getUsage, type QuotaStore } from "../core/quota.ts";
 import { upstreamHealthOf } from "../core/upstream-health.ts";
@@ -18,7 +18,7 @@ import { DEFAULT_EVENTS, mountTaskEvents, type TaskEventsOptions } from "./task-
 import { readQuery } from "./validate.ts";
 
 export interface ReadAppDeps {
-  store: TaskStore;
+  store: TaskQueries;
   log: Logger;
   /** Who a Bearer key belongs to (functions/core/api-keys.ts createAuthenticator). */
   authenticate: Authenticate;

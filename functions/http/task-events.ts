@@ -3,7 +3,7 @@ import { streamSSE } from "hono/streaming";
 import { LastEventId } from "../contract/read.ts";
 import { ValidationError } from "../core/errors.ts";
 import { withCopyUrls } from "../core/images.ts";
-import type { Clock, ImageStore, Logger, TaskStore } from "../core/ports.ts";
+import type { Clock, ImageStore, Logger, TaskQueries } from "../core/ports.ts";
 import { isTerminal } from "../core/task.ts";
 import { readTimeline, stepsAfter } from "../core/watch.ts";
 import type { AuthEnv } from "./auth.ts";
@@ -28,7 +28,7 @@ export interface TaskEventsOptions {
 export const DEFAULT_EVENTS: TaskEventsOptions = { intervalMs: 1000, maxSeconds: 840 };
 
 export interface TaskEventsDeps {
-  store: TaskStore;
+  store: TaskQueries;
   log: Logger;
   images?: ImageStore;
   publicUrl: string;

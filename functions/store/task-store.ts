@@ -18,6 +18,7 @@ import type {
   Page,
   StoredImage,
   TaskFilterQuery,
+  TaskQueries,
   TaskStore,
   TaskTimeline,
   TaskUpdate,
@@ -353,6 +354,194 @@ export function createTaskReader({
   };
 }
 
+/**
+ * TaskStore's reads alone, for the read function: its bundle then leaves out the store's writes
+ * (creating transactions, advances, modal claims, image copies; docs/performance.md).
+ */
+export function createTaskQueries({
+  client,
+  tableName,
+  log = quietLog,
+}: Omit<TaskStoreOptions, "retentionDays">): TaskQueries {
+  const tasksOf = (items: Item[] | undefined): Task[] =>
+    (items ?? []).flatMap((item) => readTaskItem(item, log) ?? []);
+  const { get } = createTaskReader({ client, tableName, log });
+
+  async function getTimeline(id: string): Promise<TaskTimeline | null> {
+    const { Item } = await client.send(
+      new GetCommand({ TableName: tableName, Key: keys.task(id) }),
+    );
+    if (!Item) return null;
+    const task = readTaskItem(Item, log);
+    if (!task) return null;
+    const childIds = Array.isArray(Item.childIds)
+      ? Item.childIds.filter((id): id is string => typeof id === "string")
+      : [];
+    const steps = Array.isArray(Item.steps)
+      ? Item.steps.filter((rank): rank is number => typeof rank === "number")
+      : [];
+    return { task, childIds, steps };
+  }
+
+  async function getTree(id: string): Promise<{ task: Task; childIds: string[] } | null> {
+    const timeline = await getTimeline(id);
+    return timeline && { task: timeline.task, childIds: timeline.childIds };
+  }
+
+  async function listByOwner(
+    owner: string,
+    query: { status?: TaskStatus; mode?: TaskMode; limit: number; afterId?: string },
+  ): Promise<Page<Task>> {
+    const { status, limit, afterId } = query;
+    const ownerKey = keys.ownerTasks(owner);
+    if (query.mode) {
+      // a mode is a filter on the owner's (or the status') index, filled page by page
+      return status
+        ? queryPage(
+            {
+              IndexName: "gsi2",
+              KeyConditionExpression: "gsi1pk = :owner AND begins_with(gsi2sk, :prefix)",
+              ExpressionAttributeValues: {
+                ":owner": ownerKey,
+                ":prefix": keys.statusPrefix(status),
+              },
+            },
+            (id) => ({ ...keys.task(id), gsi1pk: ownerKey, gsi2sk: keys.statusTask(status, id) }),
+            limit,
+            afterId,
+            filterOf({ mode: query.mode }),
+          )
+        : queryPage(
+            {
+              IndexName: "gsi1",
+              KeyConditionExpression: "gsi1pk = :owner",
+              ExpressionAttributeValues: { ":owner": ownerKey },
+            },
+            (id) => ({ ...keys.task(id), gsi1pk: ownerKey, gsi1sk: id }),
+            limit,
+            afterId,
+            filterOf({ mode: query.mode }),
+          );
+    }
+    const after = afterId ? { ...keys.task(afterId), gsi1pk: ownerKey } : undefined;
+    const result = await client.send(
+      new QueryCommand(
+        status
+          ? {
+              TableName: tableName,
+              IndexName: "gsi2",
+              KeyConditionExpression: "gsi1pk = :owner AND begins_with(gsi2sk, :prefix)",
+              ExpressionAttributeValues: {
+                ":owner": ownerKey,
+                ":prefix": keys.statusPrefix(status),
+              },
+              ExclusiveStartKey: after && {
+                ...after,
+                gsi2sk: keys.statusTask(status, afterId ?? ""),
+              },
+              ScanIndexForward: false,
+              Limit: limit,
+            }
+          : {
+              TableName: tableName,
+              IndexName: "gsi1",
+              KeyConditionExpression: "gsi1pk = :owner",
+              ExpressionAttributeValues: { ":owner": ownerKey },
+              ExclusiveStartKey: after && { ...after, gsi1sk: afterId },
+              ScanIndexForward: false,
+              Limit: limit,
+            },
+      ),
+    );
+    return { items: tasksOf(result.Items), lastId: lastIdOf(result.LastEvaluatedKey) };
+  }
+
+  async function queryPage(
+    input: Omit<QueryCommandInput, "TableName" | "Limit" | "ExclusiveStartKey">,
+    startKeyOf: (id: string) => Item,
+    limit: number,
+    afterId: string | undefined,
+    filter: ReturnType<typeof filterOf>,
+  ): Promise<Page<Task>> {
+    const items: Task[] = [];
+    let after = afterId;
+    for (let round = 0; round < MAX_QUERIES_PER_PAGE; round++) {
+      const result = await client.send(
+        new QueryCommand({
+          ...input,
+          TableName: tableName,
+          ScanIndexForward: false,
+          Limit: limit,
+          ExclusiveStartKey: after ? startKeyOf(after) : undefined,
+          ...(filter
+            ? {
+                FilterExpression: filter.expression,
+                ExpressionAttributeNames: { ...input.ExpressionAttributeNames, ...filter.names },
+                ExpressionAttributeValues: {
+                  ...input.ExpressionAttributeValues,
+                  ...filter.values,
+                },
+              }
+            : {}),
+        }),
+      );
+      items.push(...tasksOf(result.Items));
+      const lastKey = result.LastEvaluatedKey;
+      if (items.length >= limit) {
+        const more = items.length > limit || lastKey !== undefined;
+        const page = items.slice(0, limit);
+        return { items: page, lastId: more ? (page.at(-1)?.id ?? null) : null };
+      }
+      if (!lastKey) return { items, lastId: null };
+      after = keys.taskIdOf(String(lastKey.pk));
+    }
+    return { items, lastId: after ?? null };
+  }
+
+  async function listByAction(
+    owner: string,
+    query: TaskFilterQuery & { action: TaskAction },
+  ): Promise<Page<Task>> {
+    const ownerKey = keys.ownerTasks(owner);
+    return queryPage(
+      {
+        IndexName: "gsi5",
+        KeyConditionExpression: "gsi1pk = :owner AND begins_with(gsi5sk, :prefix)",
+        ExpressionAttributeValues: {
+          ":owner": ownerKey,
+          ":prefix": keys.actionPrefix(query.action),
+        },
+      },
+      (id) => ({ ...keys.task(id), gsi1pk: ownerKey, gsi5sk: keys.actionTask(query.action, id) }),
+      query.limit,
+      query.afterId,
+      filterOf({ status: query.status, mode: query.mode }),
+    );
+  }
+
+  async function listChildren(
+    owner: string,
+    parentId: string,
+    query: TaskFilterQuery,
+  ): Promise<Page<Task>> {
+    const parentKey = keys.parentTasks(parentId);
+    return queryPage(
+      {
+        IndexName: "gsi4",
+        KeyConditionExpression: "gsi4pk = :parent",
+        ExpressionAttributeValues: { ":parent": parentKey },
+      },
+      (id) => ({ ...keys.task(id), gsi4pk: parentKey, gsi4sk: id }),
+      query.limit,
+      query.afterId,
+      // children share their parent's owner; the filter keeps that true whatever id is asked
+      filterOf({ owner, status: query.status, action: query.action, mode: query.mode }),
+    );
+  }
+
+  return { get, getTree, getTimeline, listByOwner, listByAction, listChildren };
+}
+
 /** DynamoDB implementation of TaskStore: every state change is one conditional write. */
 export function createTaskStore({
   client,
@@ -428,28 +617,11 @@ export function createTaskStore({
     return { released, errors };
   }
 
-  async function getTimeline(id: string): Promise<TaskTimeline | null> {
-    const { Item } = await client.send(
-      new GetCommand({ TableName: tableName, Key: keys.task(id) }),
-    );
-    if (!Item) return null;
-    const task = readTaskItem(Item, log);
-    if (!task) return null;
-    const childIds = Array.isArray(Item.childIds)
-      ? Item.childIds.filter((id): id is string => typeof id === "string")
-      : [];
-    const steps = Array.isArray(Item.steps)
-      ? Item.steps.filter((rank): rank is number => typeof rank === "number")
-      : [];
-    return { task, childIds, steps };
-  }
-
-  async function getTree(id: string): Promise<{ task: Task; childIds: string[] } | null> {
-    const timeline = await getTimeline(id);
-    return timeline && { task: timeline.task, childIds: timeline.childIds };
-  }
-
-  const { get } = createTaskReader({ client, tableName, log });
+  const { get, getTree, getTimeline, listByOwner, listByAction, listChildren } = createTaskQueries({
+    client,
+    tableName,
+    log,
+  });
 
   async function advance(
     id: string,
@@ -491,74 +663,6 @@ export function createTaskStore({
   }
 
   const { apply } = createTaskApplier({ client, tableName, log });
-
-  async function listByOwner(
-    owner: string,
-    query: { status?: TaskStatus; mode?: TaskMode; limit: number; afterId?: string },
-  ): Promise<Page<Task>> {
-    const { status, limit, afterId } = query;
-    const ownerKey = keys.ownerTasks(owner);
-    if (query.mode) {
-      // a mode is a filter on the owner's (or the status') index, filled page by page
-      return status
-        ? queryPage(
-            {
-              IndexName: "gsi2",
-              KeyConditionExpression: "gsi1pk = :owner AND begins_with(gsi2sk, :prefix)",
-              ExpressionAttributeValues: {
-                ":owner": ownerKey,
-                ":prefix": keys.statusPrefix(status),
-              },
-            },
-            (id) => ({ ...keys.task(id), gsi1pk: ownerKey, gsi2sk: keys.statusTask(status, id) }),
-            limit,
-            afterId,
-            filterOf({ mode: query.mode }),
-          )
-        : queryPage(
-            {
-              IndexName: "gsi1",
-              KeyConditionExpression: "gsi1pk = :owner",
-              ExpressionAttributeValues: { ":owner": ownerKey },
-            },
-            (id) => ({ ...keys.task(id), gsi1pk: ownerKey, gsi1sk: id }),
-            limit,
-            afterId,
-            filterOf({ mode: query.mode }),
-          );
-    }
-    const after = afterId ? { ...keys.task(afterId), gsi1pk: ownerKey } : undefined;
-    const result = await client.send(
-      new QueryCommand(
-        status
-          ? {
-              TableName: tableName,
-              IndexName: "gsi2",
-              KeyConditionExpression: "gsi1pk = :owner AND begins_with(gsi2sk, :prefix)",
-              ExpressionAttributeValues: {
-                ":owner": ownerKey,
-                ":prefix": keys.statusPrefix(status),
-              },
-              ExclusiveStartKey: after && {
-                ...after,
-                gsi2sk: keys.statusTask(status, afterId ?? ""),
-              },
-              ScanIndexForward: false,
-              Limit: limit,
-            }
-          : {
-              TableName: tableName,
-              IndexName: "gsi1",
-              KeyConditionExpression: "gsi1pk = :owner",
-              ExpressionAttributeValues: { ":owner": ownerKey },
-              ExclusiveStartKey: after && { ...after, gsi1sk: afterId },
-              ScanIndexForward: false,
-              Limit: limit,
-            },
-      ),
-    );
-    return { items: tasksOf(result.Items), lastId: lastIdOf(result.LastEvaluatedKey) };
-  }
 
   async function listUnfinished(query: { limit: number; afterId?: string }): Promise<Page<Task>> {
     const { limit, afterId } = query;
@@ -645,89 +749,6 @@ export function createTaskStore({
    * page is full, the index is exhausted, or MAX_QUERIES_PER_PAGE calls were made. The page
    * position is always a task id; `startKeyOf` rebuilds the index key from it.
    */
-  async function queryPage(
-    input: Omit<QueryCommandInput, "TableName" | "Limit" | "ExclusiveStartKey">,
-    startKeyOf: (id: string) => Item,
-    limit: number,
-    afterId: string | undefined,
-    filter: ReturnType<typeof filterOf>,
-  ): Promise<Page<Task>> {
-    const items: Task[] = [];
-    let after = afterId;
-    for (let round = 0; round < MAX_QUERIES_PER_PAGE; round++) {
-      const result = await client.send(
-        new QueryCommand({
-          ...input,
-          TableName: tableName,
-          ScanIndexForward: false,
-          Limit: limit,
-          ExclusiveStartKey: after ? startKeyOf(after) : undefined,
-          ...(filter
-            ? {
-                FilterExpression: filter.expression,
-                ExpressionAttributeNames: { ...input.ExpressionAttributeNames, ...filter.names },
-                ExpressionAttributeValues: {
-                  ...input.ExpressionAttributeValues,
-                  ...filter.values,
-                },
-              }
-            : {}),
-        }),
-      );
-      items.push(...tasksOf(result.Items));
-      const lastKey = result.LastEvaluatedKey;
-      if (items.length >= limit) {
-        const more = items.length > limit || lastKey !== undefined;
-        const page = items.slice(0, limit);
-        return { items: page, lastId: more ? (page.at(-1)?.id ?? null) : null };
-      }
-      if (!lastKey) return { items, lastId: null };
-      after = keys.taskIdOf(String(lastKey.pk));
-    }
-    return { items, lastId: after ?? null };
-  }
-
-  async function listByAction(
-    owner: string,
-    query: TaskFilterQuery & { action: TaskAction },
-  ): Promise<Page<Task>> {
-    const ownerKey = keys.ownerTasks(owner);
-    return queryPage(
-      {
-        IndexName: "gsi5",
-        KeyConditionExpression: "gsi1pk = :owner AND begins_with(gsi5sk, :prefix)",
-        ExpressionAttributeValues: {
-          ":owner": ownerKey,
-          ":prefix": keys.actionPrefix(query.action),
-        },
-      },
-      (id) => ({ ...keys.task(id), gsi1pk: ownerKey, gsi5sk: keys.actionTask(query.action, id) }),
-      query.limit,
-      query.afterId,
-      filterOf({ status: query.status, mode: query.mode }),
-    );
-  }
-
-  async function listChildren(
-    owner: string,
-    parentId: string,
-    query: TaskFilterQuery,
-  ): Promise<Page<Task>> {
-    const parentKey = keys.parentTasks(parentId);
-    return queryPage(
-      {
-        IndexName: "gsi4",
-        KeyConditionExpression: "gsi4pk = :parent",
-        ExpressionAttributeValues: { ":parent": parentKey },
-      },
-      (id) => ({ ...keys.task(id), gsi4pk: parentKey, gsi4sk: id }),
-      query.limit,
-      query.afterId,
-      // children share their parent's owner; the filter keeps that true whatever id is asked
-      filterOf({ owner, status: query.status, action: query.action, mode: query.mode }),
-    );
-  }
-
   async function listChildIds(owner: string, parentId: string, limit: number): Promise<string[]> {
     const ids: string[] = [];
     let startKey: Item | undefined;

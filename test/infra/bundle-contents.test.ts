@@ -82,9 +82,13 @@ describe("each function's bundle", () => {
     expect([...packages]).not.toContain("@aws-sdk/client-s3");
   });
 
-  it("gives the webhooks function the task store's one read it makes, not the whole store", async () => {
-    const { code } = await contentsOf(wiring.fn("Webhooks").handler);
-    expect(code).toContain("function createTaskReader(");
+  it.each([
+    ["Webhooks", "createTaskReader"],
+    ["Read", "createTaskQueries"],
+    ["Stream", "createTaskQueries"],
+  ])("gives %s the task store's reads it makes (%s), not the whole store", async (name, reads) => {
+    const { code } = await contentsOf(wiring.fn(name).handler);
+    expect(code).toContain(`function ${reads}(`);
     expect(code).not.toContain("function createTaskStore(");
     expect(code).not.toContain("function buildAdvance(");
   });

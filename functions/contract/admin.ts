@@ -29,8 +29,8 @@ export const KeyId = /* @__PURE__ */ z.onDemand(() =>
 /** A key as `GET /v1/admin/keys` lists it: never the key, never its hash. */
 export const ApiKeyView = /* @__PURE__ */ z.onDemand(() =>
   z.object({
-    id: KeyId,
-    owner: OwnerName,
+    id: z.built(KeyId),
+    owner: z.built(OwnerName),
     name: z.nullable(z.string()),
     createdAt: z.string(),
     lastUsedAt: z.nullable(z.string()),
@@ -41,27 +41,27 @@ export type ApiKeyView = z.infer<typeof ApiKeyView>;
 /** `POST /v1/admin/keys`: whose key, and a label for people. */
 export const CreateKeyBody = /* @__PURE__ */ z.onDemand(() =>
   z.strictObject({
-    owner: OwnerName,
-    name: z.optional(KeyName),
+    owner: z.built(OwnerName),
+    name: z.optional(z.built(KeyName)),
   }),
 );
 export type CreateKeyBody = z.infer<typeof CreateKeyBody>;
 
 /** The answer of `POST /v1/admin/keys`: the only time the key is shown. */
 export const CreatedKey = /* @__PURE__ */ z.onDemand(() =>
-  z.extend(z.omit(ApiKeyView, { lastUsedAt: true }), { key: z.string() }),
+  z.extend(z.omit(z.built(ApiKeyView), { lastUsedAt: true }), { key: z.string() }),
 );
 export type CreatedKey = z.infer<typeof CreatedKey>;
 
 /** `GET /v1/admin/keys`. */
 export const ApiKeyList = /* @__PURE__ */ z.onDemand(() =>
-  z.object({ items: z.array(ApiKeyView) }),
+  z.object({ items: z.array(z.built(ApiKeyView)) }),
 );
 export type ApiKeyList = z.infer<typeof ApiKeyList>;
 
 /** `GET /v1/admin/keys?owner=`: every owner's keys without it. */
 export const KeyListQuery = /* @__PURE__ */ z.onDemand(() =>
-  z.strictObject({ owner: z.optional(OwnerName) }),
+  z.strictObject({ owner: z.optional(z.built(OwnerName)) }),
 );
 
 /** A limit: a whole number of tasks or jobs, 0 or more; null removes it (no limit). */
@@ -81,10 +81,10 @@ const Limit = /* @__PURE__ */ z.onDemand(() =>
 export const LimitsBody = /* @__PURE__ */ z.onDemand(() =>
   z.strictObject({
     concurrent: z
-      .optional(Limit)
+      .optional(z.built(Limit))
       .check(z.meta({ description: "tasks unfinished at once; null: no limit" })),
     perDay: z
-      .optional(Limit)
+      .optional(z.built(Limit))
       .check(z.meta({ description: "jobs started per UTC day; null: no limit" })),
   }),
 );
@@ -102,5 +102,5 @@ export type OwnerLimits = z.infer<typeof OwnerLimits>;
 
 /** `GET /v1/admin/usage`: `GET /v1/usage`'s range, for one owner. */
 export const AdminUsageQuery = /* @__PURE__ */ z.onDemand(() =>
-  z.extend(UsageQuery, { owner: OwnerName }),
+  z.extend(z.built(UsageQuery), { owner: z.built(OwnerName) }),
 );

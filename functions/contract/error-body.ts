@@ -12,18 +12,20 @@ export function errorBodyOf(codes: readonly [ErrorCode, ...ErrorCode[]], withTas
     message: z.string().check(z.meta({ description: "for humans" })),
     details: z.optional(z.array(ErrorDetail)),
   });
-  return withTask ? z.strictObject({ error, task: z.optional(Task) }) : z.strictObject({ error });
+  return withTask
+    ? z.strictObject({ error, task: z.optional(z.built(Task)) })
+    : z.strictObject({ error });
 }
 
 /** The error answer in general: any code, and the recorded task on upstream errors. */
 export const ErrorBody = /* @__PURE__ */ z.onDemand(() =>
   z.strictObject({
     error: z.strictObject({
-      code: ErrorCode,
+      code: z.built(ErrorCode),
       message: z.string(),
-      details: z.optional(z.array(ErrorDetail)),
+      details: z.optional(z.array(z.built(ErrorDetail))),
     }),
-    task: z.optional(Task),
+    task: z.optional(z.built(Task)),
   }),
 );
 export type ErrorBody = z.infer<typeof ErrorBody>;

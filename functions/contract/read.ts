@@ -19,8 +19,9 @@ const Cursor = /* @__PURE__ */ z.onDemand(() =>
     z.string().check(z.maxLength(200)),
     z.transform((raw, ctx) => {
       try {
-        return CursorPayload.parse(JSON.parse(Buffer.from(raw, "base64url").toString("utf8")))
-          .after;
+        return z
+          .built(z.built(CursorPayload))
+          .parse(JSON.parse(Buffer.from(raw, "base64url").toString("utf8"))).after;
       } catch {
         ctx.issues.push({
           code: "custom",
@@ -54,12 +55,12 @@ const Limit = /* @__PURE__ */ z.onDemand(() =>
 /** `GET /v1/tasks?status=&action=&mode=&parentId=&limit=&cursor=`. */
 export const ListQuery = /* @__PURE__ */ z.onDemand(() =>
   z.object({
-    status: z.optional(TaskStatus),
-    mode: z.optional(TaskMode),
-    action: z.optional(TaskAction),
-    parentId: z.optional(TaskId),
-    limit: z.optional(Limit),
-    cursor: z.optional(Cursor),
+    status: z.optional(z.built(TaskStatus)),
+    mode: z.optional(z.built(TaskMode)),
+    action: z.optional(z.built(TaskAction)),
+    parentId: z.optional(z.built(TaskId)),
+    limit: z.optional(z.built(Limit)),
+    cursor: z.optional(z.built(Cursor)),
   }),
 );
 export type ListQuery = z.output<typeof ListQuery>;
@@ -76,8 +77,8 @@ const UsageDate = /* @__PURE__ */ z.onDemand(() =>
 /** `GET /v1/usage`: a UTC date range, both ends included (default: the last 30 days). */
 export const UsageQuery = /* @__PURE__ */ z.onDemand(() =>
   z.strictObject({
-    from: z.optional(UsageDate),
-    to: z.optional(UsageDate),
+    from: z.optional(z.built(UsageDate)),
+    to: z.optional(z.built(UsageDate)),
   }),
 );
 export type UsageQuery = z.output<typeof UsageQuery>;
@@ -96,8 +97,8 @@ const Counters = /* @__PURE__ */ z.onDemand(() =>
 /** `GET /v1/usage`: days with jobs, oldest first, and the totals over the range. */
 export const UsageAnswer = /* @__PURE__ */ z.onDemand(() =>
   z.strictObject({
-    days: z.array(z.extend(Counters, { date: z.string() })),
-    totals: Counters,
+    days: z.array(z.extend(z.built(Counters), { date: z.string() })),
+    totals: z.built(Counters),
   }),
 );
 export type UsageAnswer = z.infer<typeof UsageAnswer>;

@@ -29,7 +29,7 @@ export type UpstreamState = z.infer<typeof UpstreamState>;
 export const Health = /* @__PURE__ */ z.onDemand(() =>
   z.strictObject({
     status: z.literal("ok"),
-    upstreams: z.array(UpstreamState),
+    upstreams: z.array(z.built(UpstreamState)),
   }),
 );
 export type Health = z.infer<typeof Health>;

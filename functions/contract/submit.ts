@@ -8,7 +8,7 @@ import * as z from "./z.ts";
 const METADATA_MAX_BYTES = 4096;
 
 export const ClientMetadata = /* @__PURE__ */ z.onDemand(() =>
-  Metadata.check(
+  z.built(Metadata).check(
     z.refine((m) => Buffer.byteLength(JSON.stringify(m)) <= METADATA_MAX_BYTES, {
       message: `metadata must be at most ${METADATA_MAX_BYTES} bytes of JSON`,
     }),
@@ -37,7 +37,7 @@ export const WebhookUrl = HttpUrl;
 
 /** Which events go to webhookUrl (default: all but task.progress). */
 export const WebhookEvents = /* @__PURE__ */ z.onDemand(() =>
-  z.array(TaskEventType).check(
+  z.array(z.built(TaskEventType)).check(
     z.minLength(1),
     z.maxLength(4),
     z.refine((events) => new Set(events).size === events.length, {
@@ -60,13 +60,13 @@ const eventsNeedUrl = () =>
   );
 
 /** What every submit route takes besides its own fields, in this order. */
-const SUBMIT_OPTIONS = {
-  accountFilter: z.optional(AccountFilter),
-  webhookUrl: z.optional(WebhookUrl),
-  webhookEvents: z.optional(WebhookEvents),
-  metadata: z.optional(ClientMetadata),
-  mode: z.optional(Mode),
-};
+const SUBMIT_OPTIONS = /* @__PURE__ */ z.onDemand(() => ({
+  accountFilter: z.optional(z.built(AccountFilter)),
+  webhookUrl: z.optional(z.built(WebhookUrl)),
+  webhookEvents: z.optional(z.built(WebhookEvents)),
+  metadata: z.optional(z.built(ClientMetadata)),
+  mode: z.optional(z.built(Mode)),
+}));
 
 const BotType = /* @__PURE__ */ z.onDemand(() => z.enum(["MID_JOURNEY", "NIJI_JOURNEY"]));
 const Prompt = /* @__PURE__ */ z.onDemand(() =>
@@ -79,10 +79,10 @@ const Prompt = /* @__PURE__ */ z.onDemand(() =>
 export const ImagineBody = /* @__PURE__ */ z.onDemand(() =>
   z
     .strictObject({
-      prompt: Prompt,
-      botType: z.optional(BotType),
-      base64Array: z.optional(z.array(ImageDataUri).check(z.maxLength(5))),
-      ...SUBMIT_OPTIONS,
+      prompt: z.built(Prompt),
+      botType: z.optional(z.built(BotType)),
+      base64Array: z.optional(z.array(z.built(ImageDataUri)).check(z.maxLength(5))),
+      ...z.built(SUBMIT_OPTIONS),
     })
     .check(eventsNeedUrl()),
 );
@@ -94,10 +94,10 @@ export const ActionBody = /* @__PURE__ */ z.onDemand(() =>
     .strictObject({
       customId: z.string().check(z.minLength(1), z.maxLength(512)),
       enableRemix: z.optional(z.boolean()),
-      webhookUrl: z.optional(WebhookUrl),
-      webhookEvents: z.optional(WebhookEvents),
-      metadata: z.optional(ClientMetadata),
-      mode: z.optional(Mode),
+      webhookUrl: z.optional(z.built(WebhookUrl)),
+      webhookEvents: z.optional(z.built(WebhookEvents)),
+      metadata: z.optional(z.built(ClientMetadata)),
+      mode: z.optional(z.built(Mode)),
     })
     .check(eventsNeedUrl()),
 );
@@ -106,8 +106,8 @@ export type ActionBody = z.infer<typeof ActionBody>;
 /** `POST /v1/tasks/{id}/modal`: what the modal asks for (custom zoom: `--zoom`; vary region: a mask). */
 export const ModalBody = /* @__PURE__ */ z.onDemand(() =>
   z.strictObject({
-    prompt: z.optional(Prompt),
-    maskBase64: z.optional(ImageDataUri),
+    prompt: z.optional(z.built(Prompt)),
+    maskBase64: z.optional(z.built(ImageDataUri)),
   }),
 );
 export type ModalBody = z.infer<typeof ModalBody>;
@@ -119,11 +119,11 @@ export const BlendBody = /* @__PURE__ */ z.onDemand(() =>
   z
     .strictObject({
       base64Array: z
-        .array(ImageDataUri)
+        .array(z.built(ImageDataUri))
         .check(z.minLength(2, BLEND_COUNT), z.maxLength(5, BLEND_COUNT)),
       dimensions: z.optional(z.enum(["PORTRAIT", "SQUARE", "LANDSCAPE"])),
-      botType: z.optional(BotType),
-      ...SUBMIT_OPTIONS,
+      botType: z.optional(z.built(BotType)),
+      ...z.built(SUBMIT_OPTIONS),
     })
     .check(eventsNeedUrl()),
 );
@@ -133,10 +133,10 @@ export type BlendBody = z.infer<typeof BlendBody>;
 export const DescribeBody = /* @__PURE__ */ z.onDemand(() =>
   z
     .strictObject({
-      base64: z.optional(ImageDataUri),
-      link: z.optional(HttpUrl),
-      botType: z.optional(BotType),
-      ...SUBMIT_OPTIONS,
+      base64: z.optional(z.built(ImageDataUri)),
+      link: z.optional(z.built(HttpUrl)),
+      botType: z.optional(z.built(BotType)),
+      ...z.built(SUBMIT_OPTIONS),
     })
     .check(
       z.refine((b) => (b.base64 === undefined) !== (b.link === undefined), {
@@ -152,16 +152,16 @@ export type DescribeBody = z.infer<typeof DescribeBody>;
 export const ShortenBody = /* @__PURE__ */ z.onDemand(() =>
   z
     .strictObject({
-      prompt: Prompt,
-      botType: z.optional(BotType),
-      ...SUBMIT_OPTIONS,
+      prompt: z.built(Prompt),
+      botType: z.optional(z.built(BotType)),
+      ...z.built(SUBMIT_OPTIONS),
     })
     .check(eventsNeedUrl()),
 );
 export type ShortenBody = z.infer<typeof ShortenBody>;
 
 const ImageRef = /* @__PURE__ */ z.onDemand(() =>
-  z.union([ImageDataUri, HttpUrl], {
+  z.union([z.built(ImageDataUri), z.built(HttpUrl)], {
     message: "expected an image data URI (PNG, JPEG, GIF or WebP) or an http(s) URL",
   }),
 );
@@ -173,9 +173,9 @@ const ImageRef = /* @__PURE__ */ z.onDemand(() =>
 export const VideoBody = /* @__PURE__ */ z.onDemand(() =>
   z
     .strictObject({
-      image: z.optional(ImageRef),
-      endImage: z.optional(ImageRef),
-      prompt: z.optional(Prompt),
+      image: z.optional(z.built(ImageRef)),
+      endImage: z.optional(z.built(ImageRef)),
+      prompt: z.optional(z.built(Prompt)),
       motion: z.optional(z.enum(["low", "high"])),
       loop: z.optional(z.boolean()),
       videoType: z.optional(
@@ -186,8 +186,8 @@ export const VideoBody = /* @__PURE__ */ z.onDemand(() =>
       ),
       action: z.optional(z.literal("extend")),
       index: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(3))),
-      taskId: z.optional(TaskId),
-      ...SUBMIT_OPTIONS,
+      taskId: z.optional(z.built(TaskId)),
+      ...z.built(SUBMIT_OPTIONS),
     })
     .check(
       eventsNeedUrl(),
@@ -215,10 +215,10 @@ export type VideoBody = z.infer<typeof VideoBody>;
 export const EditBody = /* @__PURE__ */ z.onDemand(() =>
   z
     .strictObject({
-      image: ImageRef,
-      prompt: Prompt,
-      mask: z.optional(ImageDataUri),
-      ...SUBMIT_OPTIONS,
+      image: z.built(ImageRef),
+      prompt: z.built(Prompt),
+      mask: z.optional(z.built(ImageDataUri)),
+      ...z.built(SUBMIT_OPTIONS),
     })
     .check(eventsNeedUrl()),
 );
@@ -228,9 +228,9 @@ export type EditBody = z.infer<typeof EditBody>;
 export const RetextureBody = /* @__PURE__ */ z.onDemand(() =>
   z
     .strictObject({
-      image: ImageRef,
-      prompt: Prompt,
-      ...SUBMIT_OPTIONS,
+      image: z.built(ImageRef),
+      prompt: z.built(Prompt),
+      ...z.built(SUBMIT_OPTIONS),
     })
     .check(eventsNeedUrl()),
 );

@@ -81,7 +81,7 @@ const described = <T extends z.ZodMiniType>(schema: T, description: string): T =
  */
 export const TaskImage = /* @__PURE__ */ z.onDemand(() =>
   z.object({
-    kind: ImageKind,
+    kind: z.built(ImageKind),
     /** The file's name within the task (`grid.png`, `quadrant-2.png`, `thumbnail.webp` …). */
     name: z.string(),
     /**
@@ -135,7 +135,7 @@ export const TaskResultFields = /* @__PURE__ */ z.onDemand(() => ({
    * answers stored before the field existed still parse.
    */
   prompts: listOf(z.string()),
-  buttons: z.array(Button),
+  buttons: z.array(z.built(Button)),
   failReason: nullableString(),
   /**
    * The upstream's own words when `failReason` is our English of them (midjourney-proxy servers
@@ -147,12 +147,12 @@ export const TaskResultFields = /* @__PURE__ */ z.onDemand(() => ({
 
 /** The task exactly as the API shows it (docs/api.md). */
 export const Task = /* @__PURE__ */ z.onDemand(() => {
-  const result = TaskResultFields;
+  const result = z.built(TaskResultFields);
   return z.object({
     id: z.string(),
     owner: z.string(),
-    action: TaskAction,
-    status: TaskStatus,
+    action: z.built(TaskAction),
+    status: z.built(TaskStatus),
     progress: result.progress,
     prompt: nullableString(),
     upstreamTaskId: nullableString(),
@@ -165,7 +165,7 @@ export const Task = /* @__PURE__ */ z.onDemand(() => {
     buttons: result.buttons,
     failReason: result.failReason,
     upstreamFailReason: result.upstreamFailReason,
-    metadata: Metadata,
+    metadata: z.built(Metadata),
     createdAt: z.string(),
     updatedAt: z.string(),
     finishedAt: result.finishedAt,
@@ -174,8 +174,8 @@ export const Task = /* @__PURE__ */ z.onDemand(() => {
      * `imageUrl`/`imageUrls`/`videoUrl` and the upstream's own URLs as `upstream*` (stored items
      * keep only the upstream's). Defaults keep tasks stored before the copies existed parsing.
      */
-    images: listOf(TaskImage),
-    imagesStatus: nullOr(ImagesStatus),
+    images: listOf(z.built(TaskImage)),
+    imagesStatus: nullOr(z.built(ImagesStatus)),
     /** Why the last copy attempt failed (kept while retrying, and once given up). */
     imagesError: nullOr(z.string()),
     /**
@@ -183,7 +183,7 @@ export const Task = /* @__PURE__ */ z.onDemand(() => {
      * when the submit gave no webhookUrl. Defaults keep older items parsing.
      */
     webhookUrl: nullOr(z.string()),
-    webhookEvents: listOf(TaskEventType),
+    webhookEvents: listOf(z.built(TaskEventType)),
     /**
      * The upstream's own result URLs, as it sent them (they expire). `imageUrl`, `imageUrls` and
      * `videoUrl` equal them until the durable copies exist; from then on those point at the copies
@@ -210,7 +210,7 @@ export const Task = /* @__PURE__ */ z.onDemand(() => {
      * The speed asked for: its upstream path prefix serves the submit and every poll of the
      * task. Defaults keep older items parsing.
      */
-    mode: nullOr(TaskMode),
+    mode: nullOr(z.built(TaskMode)),
     /**
      * The id of the upstream that runs the job (docs/upstreams.md "Several upstreams"; `GET
      * /health` lists them): its polls, buttons, modal and cancel go there. Null until an upstream
@@ -227,7 +227,7 @@ export type Task = z.infer<typeof Task>;
 
 /** `GET /v1/tasks/{id}`: the task and the ids of the tasks started from its buttons, newest first. */
 export const TaskWithChildren = /* @__PURE__ */ z.onDemand(() =>
-  z.extend(Task, {
+  z.extend(z.built(Task), {
     children: z.array(z.string()).check(
       z.meta({
         description:
@@ -241,7 +241,7 @@ export type TaskWithChildren = z.infer<typeof TaskWithChildren>;
 /** `GET /v1/tasks`: one page, newest first. */
 export const TaskPage = /* @__PURE__ */ z.onDemand(() =>
   z.strictObject({
-    items: z.array(Task),
+    items: z.array(z.built(Task)),
     nextCursor: z
       .nullable(z.string())
       .check(z.meta({ description: "pass as `cursor` for the next page; null on the last page" })),
@@ -258,10 +258,10 @@ export type Seed = z.infer<typeof Seed>;
 /** The body we POST to a task's webhookUrl (docs/webhooks.md), and the bus's `detail`. */
 export const TaskEvent = /* @__PURE__ */ z.onDemand(() =>
   z.object({
-    type: TaskEventType,
+    type: z.built(TaskEventType),
     id: described(z.string(), "the event's id: also the `webhook-id` header; dedupe by it"),
     timestamp: described(z.string(), "when the transition happened (ISO 8601)"),
-    data: described(Task, "the task as it stood when the event was queued"),
+    data: described(z.built(Task), "the task as it stood when the event was queued"),
   }),
 );
 export type TaskEvent = z.infer<typeof TaskEvent>;

@@ -27,7 +27,9 @@ export const ImageDataUri = /* @__PURE__ */ z.onDemand(() =>
 );
 
 /** `POST /v1/uploads`: one image, kept as our own copy (docs/images.md "Uploads"). */
-export const UploadBody = /* @__PURE__ */ z.onDemand(() => z.strictObject({ image: ImageDataUri }));
+export const UploadBody = /* @__PURE__ */ z.onDemand(() =>
+  z.strictObject({ image: z.built(ImageDataUri) }),
+);
 export type UploadBody = z.infer<typeof UploadBody>;
 
 /** `201` of `POST /v1/uploads`. */

@@ -19,7 +19,7 @@ export const DeliveryId = /* @__PURE__ */ z.onDemand(() =>
  * endpoints, named by its id.
  */
 export const DeliveryTarget = /* @__PURE__ */ z.onDemand(() =>
-  z.union([z.enum(["webhook", "bus"]), EndpointId]),
+  z.union([z.enum(["webhook", "bus"]), z.built(EndpointId)]),
 );
 export type DeliveryTarget = z.infer<typeof DeliveryTarget>;
 
@@ -53,14 +53,14 @@ export const Delivery = /* @__PURE__ */ z.onDemand(() =>
     id: z.string(),
     taskId: z.string(),
     owner: z.string(),
-    target: DeliveryTarget,
-    type: TaskEventType,
+    target: z.built(DeliveryTarget),
+    type: z.built(TaskEventType),
     /** The webhookUrl or the endpoint's URL (null for the bus). */
     url: z.nullable(z.string()),
-    status: DeliveryStatus,
+    status: z.built(DeliveryStatus),
     /** Attempts made, all of them; `attempts` keeps the newest MAX_LOGGED_ATTEMPTS. */
     attemptCount: count(),
-    attempts: z.array(DeliveryAttempt),
+    attempts: z.array(z.built(DeliveryAttempt)),
     nextAttemptAt: z.nullable(z.string()),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -70,7 +70,7 @@ export type Delivery = z.infer<typeof Delivery>;
 
 /** `GET /v1/tasks/{id}/deliveries`. */
 export const DeliveryList = /* @__PURE__ */ z.onDemand(() =>
-  z.object({ items: z.array(Delivery) }),
+  z.object({ items: z.array(z.built(Delivery)) }),
 );
 export type DeliveryList = z.infer<typeof DeliveryList>;
 
@@ -79,7 +79,7 @@ export const RetryTarget = /* @__PURE__ */ z.onDemand(() =>
   z.union([
     z.literal("webhook"),
     z.pipe(
-      EndpointId,
+      z.built(EndpointId),
       z.transform((id) => id as `ep_${string}`),
     ),
   ]),
@@ -88,8 +88,8 @@ export const RetryTarget = /* @__PURE__ */ z.onDemand(() =>
 /** `POST /v1/webhook-endpoints`: where, and which events (default: all but task.progress). */
 export const EndpointBody = /* @__PURE__ */ z.onDemand(() =>
   z.strictObject({
-    url: WebhookUrl,
-    events: z.optional(WebhookEvents),
+    url: z.built(WebhookUrl),
+    events: z.optional(z.built(WebhookEvents)),
   }),
 );
 export type EndpointBody = z.infer<typeof EndpointBody>;
@@ -106,7 +106,7 @@ export type EndpointView = z.infer<typeof EndpointView>;
 
 /** `GET /v1/webhook-endpoints`. */
 export const EndpointList = /* @__PURE__ */ z.onDemand(() =>
-  z.object({ items: z.array(EndpointView) }),
+  z.object({ items: z.array(z.built(EndpointView)) }),
 );
 export type EndpointList = z.infer<typeof EndpointList>;
 

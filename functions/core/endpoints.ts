@@ -22,10 +22,10 @@ export const MAX_ENDPOINTS = 10;
 
 export const WebhookEndpoint = /* @__PURE__ */ z.onDemand(() =>
   z.object({
-    id: EndpointId,
+    id: z.built(EndpointId),
     url: z.string(),
     /** The events it gets (the same names and defaults as a task's webhookEvents). */
-    events: z.array(TaskEventType),
+    events: z.array(z.built(TaskEventType)),
     createdAt: z.string(),
   }),
 );

@@ -50,7 +50,7 @@ export function eventIdOf(taskId: string, status: TaskStatus, progress: number):
 export const OutboxEvent = /* @__PURE__ */ z.onDemand(() =>
   z.object({
     id: z.string(),
-    type: TaskEventType,
+    type: z.built(TaskEventType),
     status: z.string(),
     progress: z.number(),
     at: z.string(),

@@ -717,7 +717,7 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
 /** zod → JSON Schema (2020-12, OpenAPI 3.1's dialect) without the `$schema`/`$id` noise. */
 function jsonSchemaOf(schema: z.ZodMiniType, io: "input" | "output"): Record<string, unknown> {
-  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, target: "draft-2020-12" });
+  const { $schema: _, ...rest } = z.toJSONSchema(z.built(schema), { io, target: "draft-2020-12" });
   return rest;
 }
 
@@ -739,7 +739,8 @@ function componentSchemas(): Record<string, unknown> {
   ) => {
     const registry = z.registry<{ id: string }>();
     for (const [id, schema] of Object.entries({ ...extra, ...schemas })) {
-      registry.add(schema, { id });
+      // the built schema: the one other schemas are built from, so they refer to it by `$ref`
+      registry.add(z.built(schema), { id });
     }
     const { schemas: built } = z.toJSONSchema(registry, {
       io,

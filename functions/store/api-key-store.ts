@@ -12,7 +12,7 @@ import { keys } from "./keys.ts";
 import { TABLE } from "./table.ts";
 
 const StoredItem = /* @__PURE__ */ z.onDemand(() =>
-  z.extend(ApiKeyView, { hash: z.string().check(z.regex(/^[0-9a-f]{64}$/)) }),
+  z.extend(z.built(ApiKeyView), { hash: z.string().check(z.regex(/^[0-9a-f]{64}$/)) }),
 );
 
 /** A revoked key's item stays this long (so its id is never reused), then DynamoDB's TTL deletes it. */

@@ -65,10 +65,10 @@ const ButtonCode = /* @__PURE__ */ z.onDemand(() =>
 export const UpstreamButton = /* @__PURE__ */ z.onDemand(() =>
   z.object({
     customId: z.string(),
-    label: textOrEmpty,
-    emoji: textOrEmpty,
-    style: ButtonCode,
-    type: ButtonCode,
+    label: z.built(textOrEmpty),
+    emoji: z.built(textOrEmpty),
+    style: z.built(ButtonCode),
+    type: z.built(ButtonCode),
   }),
 );
 
@@ -85,7 +85,7 @@ const UrlList = /* @__PURE__ */ z.onDemand(() =>
     z.nullish(z.array(z.unknown())),
     z.transform((v) =>
       (v ?? []).flatMap((entry) => {
-        const parsed = UrlEntry.safeParse(entry);
+        const parsed = z.built(UrlEntry).safeParse(entry);
         if (!parsed.success) return [];
         const url = typeof parsed.data === "string" ? parsed.data : parsed.data.url;
         return url === "" ? [] : [url];
@@ -119,29 +119,29 @@ const FinishTime = /* @__PURE__ */ z.onDemand(() =>
  */
 export const UpstreamTask = /* @__PURE__ */ z.onDemand(() =>
   z.looseObject({
-    id: Id,
-    action: optionalString,
+    id: z.built(Id),
+    action: z.built(optionalString),
     status: z.string(),
-    progress: Progress,
-    prompt: optionalString,
-    state: optionalString,
-    imageUrl: optionalString,
-    imageUrls: UrlList,
-    videoUrl: optionalString,
+    progress: z.built(Progress),
+    prompt: z.built(optionalString),
+    state: z.built(optionalString),
+    imageUrl: z.built(optionalString),
+    imageUrls: z.built(UrlList),
+    videoUrl: z.built(optionalString),
     /** trueai's video batch (`{url, thumbnail}[]`), new-api's copy of it */
-    videoUrls: UrlList,
-    failReason: optionalString,
-    finishTime: FinishTime,
+    videoUrls: z.built(UrlList),
+    failReason: z.built(optionalString),
+    finishTime: z.built(FinishTime),
     buttons: z.pipe(
       z.nullish(z.array(z.unknown())),
       z.transform((v) =>
         (v ?? []).flatMap((b) => {
-          const parsed = UpstreamButton.safeParse(b);
+          const parsed = z.built(UpstreamButton).safeParse(b);
           return parsed.success ? [parsed.data] : [];
         }),
       ),
     ),
-    properties,
+    properties: z.built(properties),
   }),
 );
 export type UpstreamTask = z.infer<typeof UpstreamTask>;
@@ -150,12 +150,12 @@ export type UpstreamTask = z.infer<typeof UpstreamTask>;
 export const SubmitResponse = /* @__PURE__ */ z.onDemand(() =>
   z.looseObject({
     code: z.coerce.number().check(z.int()),
-    description: textOrEmpty,
+    description: z.built(textOrEmpty),
     result: z.pipe(
       z.nullish(z.union([z.string(), z.number(), z.array(z.unknown())])),
       z.transform((v) => (v == null || Array.isArray(v) ? null : String(v) || null)),
     ),
-    properties,
+    properties: z.built(properties),
   }),
 );
 export type SubmitResponse = z.infer<typeof SubmitResponse>;

@@ -34,12 +34,15 @@ describe("a schema built on demand", () => {
     );
   });
 
-  it("is one schema wherever it is used: derived ones name it as their parent, the JSON Schema refers to it", () => {
+  it("is one built schema wherever it is used: derived ones name it as their parent, the JSON Schema refers to it", () => {
     const data = TaskEvent.shape.data;
-    expect(data._zod.parent).toBe(Task);
+    expect(data._zod.parent).toBe(z.built(Task));
+    expect(TaskPage.shape.items._zod.def.element).toBe(z.built(Task));
+    expect(Task.check()._zod.parent).toBe(z.built(Task));
+    expect(z.built(z.string())).toBeInstanceOf(z.ZodMiniString);
     const registry = z.registry<{ id: string }>();
-    registry.add(Task, { id: "Task" });
-    registry.add(TaskEvent, { id: "TaskEvent" });
+    registry.add(z.built(Task), { id: "Task" });
+    registry.add(z.built(TaskEvent), { id: "TaskEvent" });
     const { schemas } = z.toJSONSchema(registry, { uri: (id) => `#/${id}` });
     expect(schemas.TaskEvent?.properties?.data).toMatchObject({ $ref: "#/Task" });
     expect(z.toJSONSchema(TaskStatus)).toMatchObject({ type: "string", enum: TaskStatus.options });

@@ -1,6 +1,53 @@
 import { describe, expect, it } from "vitest";
+import * as admin from "../../functions/contract/admin.ts";
+import * as errorBody from "../../functions/contract/error-body.ts";
+import * as errors from "../../functions/contract/errors.ts";
+import * as events from "../../functions/contract/events.ts";
+import * as read from "../../functions/contract/read.ts";
+import * as service from "../../functions/contract/service.ts";
+import * as submit from "../../functions/contract/submit.ts";
+import * as task from "../../functions/contract/task.ts";
 import { Task, TaskEvent, TaskPage, TaskStatus } from "../../functions/contract/task.ts";
+import * as uploads from "../../functions/contract/uploads.ts";
+import * as webhooks from "../../functions/contract/webhooks.ts";
 import * as z from "../../functions/contract/z.ts";
+import * as upstream from "../../functions/upstream/schemas.ts";
+
+type Json = Record<string, unknown>;
+const isSchema = (value: unknown): value is z.ZodMiniType =>
+  typeof value === "object" && value !== null && "_zod" in value;
+
+/** Every stand-in found inside `schema`'s definition, by path: each costs a forwarding per parse. */
+function standInsWithin(schema: z.ZodMiniType, path: string, seen = new Set<unknown>()): string[] {
+  if (seen.has(schema)) return [];
+  seen.add(schema);
+  const def = schema._zod.def as unknown as Json;
+  const found: string[] = [];
+  const visit = (value: unknown, at: string) => {
+    if (Array.isArray(value)) value.forEach((v, i) => visit(v, `${at}[${i}]`));
+    else if (isSchema(value)) {
+      if (z.built(value) !== value) found.push(at);
+      else found.push(...standInsWithin(value, at, seen));
+    }
+  };
+  for (const key of [
+    "shape",
+    "element",
+    "innerType",
+    "in",
+    "out",
+    "options",
+    "keyType",
+    "valueType",
+  ]) {
+    const value = def[key];
+    if (key === "shape" && value) {
+      for (const [field, fieldSchema] of Object.entries(value as Json))
+        visit(fieldSchema, `${path}.${field}`);
+    } else visit(value, `${path}.${key}`);
+  }
+  return found;
+}
 
 /**
  * The contract's schemas are built on first use (z.onDemand, functions/contract/z.ts) so that a
@@ -52,5 +99,27 @@ describe("a schema built on demand", () => {
     expect(Task instanceof z.ZodMiniObject).toBe(true);
     expect(TaskStatus.type).toBe("enum");
     expect("~standard" in Task).toBe(true);
+  });
+
+  it("is composed into others as the built schema: no parse goes through a stand-in below the top", () => {
+    const modules = {
+      admin,
+      errorBody,
+      errors,
+      events,
+      read,
+      service,
+      submit,
+      task,
+      uploads,
+      webhooks,
+      upstream,
+    };
+    const found = Object.entries(modules).flatMap(([module, exports]) =>
+      Object.entries(exports as Json).flatMap(([name, value]) =>
+        isSchema(value) ? standInsWithin(z.built(value), `${module}.${name}`) : [],
+      ),
+    );
+    expect(found).toEqual([]);
   });
 });

@@ -24,8 +24,9 @@ function standInsWithin(schema: z.ZodMiniType, path: string, seen = new Set<unkn
   const def = schema._zod.def as unknown as Json;
   const found: string[] = [];
   const visit = (value: unknown, at: string) => {
-    if (Array.isArray(value)) value.forEach((v, i) => visit(v, `${at}[${i}]`));
-    else if (isSchema(value)) {
+    if (Array.isArray(value)) {
+      for (const [i, v] of value.entries()) visit(v, `${at}[${i}]`);
+    } else if (isSchema(value)) {
       if (z.built(value) !== value) found.push(at);
       else found.push(...standInsWithin(value, at, seen));
     }

@@ -19,10 +19,10 @@ import {
   type StoredDelivery,
   type WebhookSecretStore,
 } from "../core/deliveries.ts";
-import { OutboxEvent } from "../core/events.ts";
 import type { Logger } from "../core/ports.ts";
 import type { Task } from "../core/task.ts";
 import { keys } from "./keys.ts";
+import { readOutboxEntry } from "./outbox-entry.ts";
 import { readTaskItem, ttlOf } from "./task-store.ts";
 
 type Item = Record<string, unknown>;
@@ -67,10 +67,9 @@ function itemToWork(item: Item, log: Logger): DispatchWork | null {
   if (item.sk === "TASK") {
     const task = readTaskItem(item, log);
     if (!task) return null;
-    const outbox = (Array.isArray(item.outbox) ? item.outbox : []).flatMap((entry) => {
-      const event = OutboxEvent.safeParse(entry);
-      return event.success ? [event.data] : [];
-    });
+    const outbox = (Array.isArray(item.outbox) ? item.outbox : []).flatMap(
+      (entry) => readOutboxEntry(task.id, entry) ?? [],
+    );
     return {
       kind: "outbox",
       task,

@@ -7,6 +7,7 @@ import { needsImageCopy } from "../core/images.ts";
 import type { Logger, TaskStore, TaskUpdate } from "../core/ports.ts";
 import { Button, isTerminal, TaskImage, taskRank } from "../core/task.ts";
 import { keys } from "./keys.ts";
+import { outboxEntry } from "./outbox-entry.ts";
 import { releaseSlot } from "./quota-store.ts";
 
 /**
@@ -102,7 +103,7 @@ export function buildAdvance(
     ":status": update.status,
     ":rank": rank,
     ":step": [rank],
-    ":noSteps": [],
+    ":none": [],
     ":updatedAt": at.toISOString(),
     ":gsi2sk": keys.statusTask(update.status, id),
   };
@@ -113,7 +114,7 @@ export function buildAdvance(
     "#gsi2sk = :gsi2sk",
     // every applied state is appended to the task's steps in this same write: the live stream
     // (functions/core/watch.ts) reads them all, however many happened between two of its reads
-    "#steps = list_append(if_not_exists(#steps, :noSteps), :step)",
+    "#steps = list_append(if_not_exists(#steps, :none), :step)",
   ];
   for (const field of OPTIONAL_FIELDS) {
     if (update[field] === undefined) continue;
@@ -178,11 +179,10 @@ export function buildAdvance(
       at: at.toISOString(),
     };
     names["#outbox"] = "outbox";
-    values[":event"] = [event];
-    values[":noEvents"] = [];
+    values[":event"] = [outboxEntry(event)];
     values[":due"] = keys.dispatchDue(at, keys.task(id).pk, "TASK");
     sets.push(
-      "#outbox = list_append(if_not_exists(#outbox, :noEvents), :event)",
+      "#outbox = list_append(if_not_exists(#outbox, :none), :event)",
       "gsi7sk = if_not_exists(gsi7sk, :due)",
     );
     if (eventType !== "task.progress") {

@@ -188,6 +188,12 @@ describe("outbound webhooks", () => {
     expect(new Set(ids).size).toBe(ids.length);
     const steps = progress.filter((e) => e.type === "task.progress").map((e) => e.data.progress);
     expect([...steps].sort((x, y) => x - y)).toEqual(steps);
+    // each progress event names its step: the id, the status and progress it announces, a time
+    for (const e of progress.filter((e) => e.type === "task.progress")) {
+      expect(e.id).toBe(`evt_${a.body.id}_IN_PROGRESS_${e.data.progress}`);
+      expect(e.data.status).toBe("IN_PROGRESS");
+      expect(new Date(e.timestamp).toISOString()).toBe(e.timestamp);
+    }
     expect(receiver.at(without).map((r) => JSON.parse(r.body).type)).toEqual(["task.succeeded"]);
   });
 

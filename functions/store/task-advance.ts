@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import { type DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { TaskResultFields } from "../contract/task.ts";
 import * as z from "../contract/z.ts";
 import { eventIdOf, eventTypeOf, type OutboxEvent, TaskEventType } from "../core/events.ts";
@@ -9,6 +9,7 @@ import { Button, isTerminal, TaskImage, taskRank } from "../core/task.ts";
 import { keys } from "./keys.ts";
 import { outboxEntry } from "./outbox-entry.ts";
 import { releaseSlot } from "./quota-store.ts";
+import { createUpdateItemSender } from "./update-item.ts";
 
 /**
  * The write that moves a task forward (buildAdvance), and the one store method the callback
@@ -239,17 +240,17 @@ export function createTaskApplier(deps: {
   log: Logger;
 }): Pick<TaskStore, "apply"> {
   const { client, tableName } = deps;
+  // every webhook's one write: sent without the SDK's command pipeline (update-item.ts)
+  const sendUpdateItem = createUpdateItemSender(client);
   async function apply(id: string, update: TaskUpdate, at: Date): Promise<"applied" | "stale"> {
     try {
       const terminal = isTerminal(update.status);
-      const { Attributes } = await client.send(
-        new UpdateCommand({
-          TableName: tableName,
-          ...buildAdvance(id, update, at, false),
-          // a finished task gives its slot back: the write tells whose and whether it held one
-          ...(terminal ? { ReturnValues: "ALL_NEW" as const } : {}),
-        }),
-      );
+      const { Attributes } = await sendUpdateItem({
+        TableName: tableName,
+        ...buildAdvance(id, update, at, false),
+        // a finished task gives its slot back: the write tells whose and whether it held one
+        ...(terminal ? { ReturnValues: "ALL_NEW" as const } : {}),
+      });
       if (terminal) await releaseAfterFinish(deps, Attributes, at);
       return "applied";
     } catch (error) {

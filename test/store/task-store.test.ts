@@ -102,6 +102,34 @@ describe("task store: one conditional write per state change", () => {
     expect(results).toEqual(outcomes);
   });
 
+  it("webhook writes in flight together each move their own task, and read back as sent", async () => {
+    // apply's UpdateItems go out through one sender (functions/store/update-item.ts): nothing
+    // of one write may leak into another in flight at the same time
+    const tasks = await Promise.all(Array.from({ length: 8 }, () => fresh()));
+    const outcomes = await Promise.all(
+      tasks.map((task, i) =>
+        store.apply(
+          task.id,
+          { status: "IN_PROGRESS", progress: 10 + i, upstreamTaskId: `up-${i}` },
+          at,
+        ),
+      ),
+    );
+    expect(outcomes).toEqual(tasks.map(() => "applied"));
+    const stored = await Promise.all(tasks.map((task) => store.get(task.id)));
+    expect(stored.map((t) => [t?.status, t?.progress, t?.upstreamTaskId])).toEqual(
+      tasks.map((_, i) => ["IN_PROGRESS", 10 + i, `up-${i}`]),
+    );
+    // the same step again is a duplicate; a final one still applies
+    expect(await store.apply(tasks[0]?.id ?? "", { status: "IN_PROGRESS", progress: 10 }, at)).toBe(
+      "stale",
+    );
+    expect(await store.apply(tasks[1]?.id ?? "", { status: "SUCCESS", progress: 100 }, at)).toBe(
+      "applied",
+    );
+    expect((await store.get(tasks[1]?.id ?? ""))?.status).toBe("SUCCESS");
+  });
+
   it("binds a task to one upstream task: another upstream id cannot move it", async () => {
     const task = await fresh();
     expect(

@@ -153,7 +153,7 @@ function closingNotes(sections: Map<Part, Section>): string[] {
   if (warm?.targets.some((t) => !t.met && t.figure.startsWith("2."))) {
     const d = warm.data ?? {};
     notes.push(
-      `**Warm webhook throughput (${fmt(d.ratio, 2)}×).** Cause, measured: CPU per webhook. With DynamoDB Local, the server and the load on two cores, throughput is bounded by CPU; the callback's process spends ${fmt(d.cpuCallback, 0)} µs per request against the reference's ${fmt(d.cpuReference, 0)} µs. Without I/O the callback costs ${fmt(d.microsCallback, 0)} µs per webhook vs ${fmt(d.microsReference, 0)} µs; its write already reads nothing back (TaskStore.apply), its log line is ${fmt((d.microsCallback ?? 0) - (d.microsNoLog ?? 0), 0)} µs of the difference, and the rest is the work the reference skips: the body's zod parse (UpstreamTask.safeParse), the state token's HMAC check and the error-translating middleware (the pieces' table in section 2). The body's schema is already \`zod/mini\` (its parse is a few µs either way); the HMAC check is the webhook's only credential and stays. **Next in functions/**: the error-translating middleware and the SDK's per-request middleware stack are what is left to trim.`,
+      `**Warm webhook throughput (${fmt(d.ratio, 2)}×).** Cause, measured: CPU per webhook, the app's and DynamoDB Local's. With DynamoDB Local, the server and the load on two cores, throughput is bounded by CPU: the callback's process spends ${fmt(d.cpuCallback, 0)} µs per request against the reference's ${fmt(d.cpuReference, 0)} µs, and DynamoDB Local spends ${fmt(d.dbCpuCallback, 0)} µs on the callback's write against ${fmt(d.dbCpuReference, 0)} µs on the reference's. Without I/O the callback costs ${fmt(d.microsCallback, 0)} µs per webhook vs ${fmt(d.microsReference, 0)} µs (its log line ${fmt((d.microsCallback ?? 0) - (d.microsNoLog ?? 0), 0)} µs): its write reads nothing back (TaskStore.apply) and is sent without the SDK's command pipeline (functions/store/update-item.ts), so the app's share left is the work the reference skips (the body's zod parse, the state token's HMAC check, the log line: the pieces' table in section 2). The database's share is the write's own extra work: it appends the step to the task's \`steps\` (the live stream reads them) and its event to the \`outbox\` (one string, functions/store/outbox-entry.ts), and both lists grow by one entry per progress step until the dispatcher takes the events. **Next in functions/**: what is left to trim is on the item: the size of those two lists a progress step adds to.`,
     );
   }
   const counts = sections.get("counts");
@@ -207,6 +207,7 @@ try {
       case "warm":
         return benchWebhookThroughput({
           dynamodbEndpoint: dynamodb.endpoint,
+          dynamodbPid: dynamodb.pid,
           server,
           concurrency: 16,
           phases: 5,

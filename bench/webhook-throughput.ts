@@ -1,4 +1,6 @@
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createDocumentClient, createIdFactory } from "../functions/deps.ts";
 import { ensureTable } from "../local/dynamodb.ts";
 import type { Bundle } from "../test/infra/sst-bundle.ts";
@@ -12,6 +14,8 @@ import { measureWebhookCpu, webhookCpuMarkdown } from "./webhook-cpu.ts";
 
 export interface ThroughputOptions {
   dynamodbEndpoint: string;
+  /** DynamoDB Local's process (its JVM): its CPU per request is measured too (Linux /proc) */
+  dynamodbPid?: number;
   /** bench/lib/app-server.ts, bundled (bundleAppServer) */
   server: Bundle;
   /** requests in flight at once */
@@ -26,6 +30,8 @@ export interface ThroughputOptions {
 export interface Phase extends LoadResult {
   /** CPU time of the server process per request, µs */
   cpuPerRequest: number;
+  /** CPU time of DynamoDB Local per request, µs (NaN when it cannot be read) */
+  dbCpuPerRequest: number;
 }
 
 export interface AppFigures {
@@ -33,6 +39,7 @@ export interface AppFigures {
   p50: number;
   p99: number;
   cpuPerRequest: number;
+  dbCpuPerRequest: number;
   phases: Phase[];
 }
 
@@ -90,6 +97,24 @@ export async function seedWebhookTargets(
 }
 
 /**
+ * A process's CPU time so far (user + system, µs) from Linux's /proc, or NaN: the callback and
+ * the reference share one DynamoDB Local, whose CPU per request tells what each app's write
+ * costs the database (on two cores, CPU the apps do not get).
+ */
+function processCpuMicros(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    ticksPerSecond ??= Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
+    // fields after the command's closing parenthesis: utime and stime are the 12th and 13th
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / ticksPerSecond;
+  } catch {
+    return Number.NaN;
+  }
+}
+let ticksPerSecond: number | undefined;
+
+/**
  * Figure 2: the warm webhook path. The production callback app and the reference app
  * (bench/reference/app.ts) each run in a Node process of their own against the same DynamoDB
  * Local table; this process drives both with the same closed-loop load over loopback HTTP, in
@@ -140,6 +165,7 @@ export async function measureWebhookThroughput(
       const order = phase % 2 === 0 ? apps : ([apps[1], apps[0]] as const);
       for (const app of order) {
         const cpuBefore = await app.server.cpuMicros();
+        const dbBefore = processCpuMicros(options.dynamodbPid);
         const result = await runLoad({
           url: app.server.url,
           concurrency,
@@ -148,7 +174,13 @@ export async function measureWebhookThroughput(
           next: app.next,
         });
         const cpu = (await app.server.cpuMicros()) - cpuBefore;
-        app.runs.push({ ...result, cpuPerRequest: cpu / Math.max(1, result.completed) });
+        const db = processCpuMicros(options.dynamodbPid) - dbBefore;
+        const completed = Math.max(1, result.completed);
+        app.runs.push({
+          ...result,
+          cpuPerRequest: cpu / completed,
+          dbCpuPerRequest: db / completed,
+        });
       }
     }
     const figures = (runs: Phase[]): AppFigures => {
@@ -156,6 +188,7 @@ export async function measureWebhookThroughput(
       return {
         rps: median(runs.map((r) => r.rps)),
         cpuPerRequest: median(runs.map((r) => r.cpuPerRequest)),
+        dbCpuPerRequest: median(runs.map((r) => r.dbCpuPerRequest)),
         p50: percentile(latencies, 50),
         p99: percentile(latencies, 99),
         phases: runs,
@@ -183,7 +216,7 @@ export async function benchWebhookThroughput(options: ThroughputOptions): Promis
   );
   const micros = (name: string) => cpu.perApp.find((a) => a.name === name)?.micros ?? Number.NaN;
   const markdown = [
-    `Method: the production callback app (composed as the Lambda entry composes it: real logger, to /dev/null here) and the reference app (bench/reference/app.ts: Hono + the same single conditional UpdateItem, nothing else) are bundled as SST bundles a function (bench/lib/app-server.ts) and each served by @hono/node-server in a Node process of its own, against the same DynamoDB Local table. This process drives them with the same closed-loop load over loopback HTTP: ${concurrency} requests in flight on keep-alive connections, every request a webhook whose write applies (task i mod n moves one progress step; no two requests in flight touch the same item). After a warm-up of each, ${f.subject.phases.length} measured phases per app alternate A B, B A, ... (≤ ${options.phaseRequests ?? 6000} requests or ${options.phaseSeconds ?? 5} s each). Throughput is the median phase; the verdict is the median over phase pairs (back to back) of callback ÷ reference; p50/p99 over all measured requests; CPU is the server process's own (user + system) per request. ${requests.toLocaleString("en-US")} measured requests, ${errors} errors.`,
+    `Method: the production callback app (composed as the Lambda entry composes it: real logger, to /dev/null here) and the reference app (bench/reference/app.ts: Hono + the same single conditional UpdateItem, nothing else) are bundled as SST bundles a function (bench/lib/app-server.ts) and each served by @hono/node-server in a Node process of its own, against the same DynamoDB Local table. This process drives them with the same closed-loop load over loopback HTTP: ${concurrency} requests in flight on keep-alive connections, every request a webhook whose write applies (task i mod n moves one progress step; no two requests in flight touch the same item). After a warm-up of each, ${f.subject.phases.length} measured phases per app alternate A B, B A, ... (≤ ${options.phaseRequests ?? 6000} requests or ${options.phaseSeconds ?? 5} s each). Throughput is the median phase; the verdict is the median over phase pairs (back to back) of callback ÷ reference; p50/p99 over all measured requests; CPU is the server process's own (user + system) per request, and DynamoDB Local's (the JVM both apps write to) over the same phase. ${requests.toLocaleString("en-US")} measured requests, ${errors} errors.`,
     "",
     table(
       [
@@ -193,6 +226,7 @@ export async function benchWebhookThroughput(options: ThroughputOptions): Promis
         "p50",
         "p99",
         "server CPU per request",
+        "DynamoDB Local CPU per request",
         "throughput vs reference",
       ],
       [
@@ -203,6 +237,7 @@ export async function benchWebhookThroughput(options: ThroughputOptions): Promis
           ms(f.subject.p50),
           ms(f.subject.p99),
           `${f.subject.cpuPerRequest.toFixed(0)} µs`,
+          `${f.subject.dbCpuPerRequest.toFixed(0)} µs`,
           ratio(f.ratio),
         ],
         [
@@ -212,6 +247,7 @@ export async function benchWebhookThroughput(options: ThroughputOptions): Promis
           ms(f.reference.p50),
           ms(f.reference.p99),
           `${f.reference.cpuPerRequest.toFixed(0)} µs`,
+          `${f.reference.dbCpuPerRequest.toFixed(0)} µs`,
           "1.00×",
         ],
       ],
@@ -236,6 +272,8 @@ export async function benchWebhookThroughput(options: ThroughputOptions): Promis
       ratio: f.ratio,
       cpuCallback: f.subject.cpuPerRequest,
       cpuReference: f.reference.cpuPerRequest,
+      dbCpuCallback: f.subject.dbCpuPerRequest,
+      dbCpuReference: f.reference.dbCpuPerRequest,
       microsReference: micros("reference"),
       microsCallback: micros("callback"),
       microsNoLog: micros("no log line"),

@@ -17,6 +17,8 @@ import { TABLE } from "../functions/store/table.ts";
 
 export interface DynamoDbLocal {
   endpoint: string;
+  /** The JVM's process id (the benchmarks read its CPU time) */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -123,6 +125,8 @@ export async function startDynamoDbLocal(
   }
   return {
     endpoint,
+    // `exec` above: the shell's process became the JVM
+    pid: child.pid,
     async stop() {
       if (child.exitCode === null) {
         child.kill("SIGTERM");

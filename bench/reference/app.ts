@@ -5,10 +5,13 @@ import { keys } from "../../functions/store/keys.ts";
 
 /**
  * The floor every figure of the webhook path is compared with: a Hono app whose only route does
- * what a webhook must do and nothing else: the same single conditional UpdateItem the callback
- * sends (same table, key, attributes and forward-only condition, as functions/store/task-store.ts
- * buildAdvance builds it for a progress or a final webhook). No zod, no HMAC check, no logging,
- * no item read back: the cost of Hono + the DynamoDB client + that one write.
+ * what a webhook must do and nothing else: one conditional UpdateItem of the same table, key,
+ * status fields and forward-only condition as the callback's (functions/store/task-advance.ts
+ * buildAdvance). The callback's write also appends the step to the task's `steps` (live
+ * progress) and the event to its `outbox` (outbound webhooks), which this one leaves out: that
+ * is work DynamoDB does for paperboat's features, and it stays on the callback's side of every
+ * ratio. No zod, no HMAC check, no logging, no item read back: the cost of Hono + the DynamoDB
+ * client + that one write.
  *
  * The rank is computed inline (status rank × 1000 + progress, terminal = 3100, as
  * functions/core/task.ts does) so that this bundle does not import zod through core/task.ts.

@@ -3,7 +3,7 @@ import {
   DynamoDBServiceException,
   type UpdateItemCommandInput,
 } from "@aws-sdk/client-dynamodb";
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type {
@@ -66,8 +66,40 @@ const THROTTLING = new Set([
  * ConditionalCheckFailedException, and a store still unavailable after the last attempt is a
  * StoreUnavailableError, as functions/store/store-errors.ts translates the client's.
  */
-export function createUpdateItemSender(client: DynamoDBDocumentClient) {
-  const config = client.config as unknown as ClientConfig;
+export function createUpdateItemSender(client: DynamoDBDocumentClient): UpdateItemSender {
+  const config = client.config as unknown as Partial<ClientConfig>;
+  if (!hasWhatItNeeds(config)) {
+    // a client without the settings read below (another SDK version): its own pipeline, slower
+    const viaSdk = async (input: PlainUpdateItem) => {
+      const { Attributes } = await client.send(new UpdateCommand(input));
+      return { Attributes };
+    };
+    return Object.assign(viaSdk, { direct: false });
+  }
+  return Object.assign(directSender(config), { direct: true });
+}
+
+/** Sends one UpdateItem; `direct`: without the SDK's pipeline (else through client.send). */
+export type UpdateItemSender = ((input: PlainUpdateItem) => Promise<{ Attributes?: Item }>) & {
+  direct: boolean;
+};
+
+/** Whether the client's resolved settings hold everything the direct sender reads. */
+function hasWhatItNeeds(config: Partial<ClientConfig>): config is ClientConfig {
+  return (
+    typeof config.region === "function" &&
+    typeof config.credentials === "function" &&
+    typeof config.maxAttempts === "function" &&
+    typeof config.sha256 === "function" &&
+    typeof config.useFipsEndpoint === "function" &&
+    typeof config.useDualstackEndpoint === "function" &&
+    (config.endpoint === undefined || typeof config.endpoint === "function") &&
+    typeof config.endpointProvider === "function" &&
+    typeof config.requestHandler?.handle === "function"
+  );
+}
+
+function directSender(config: ClientConfig) {
   let setup: Promise<{ target: Target; signer: SignatureV4; maxAttempts: number }> | undefined;
   const prepare = async () => {
     const region = await config.region();

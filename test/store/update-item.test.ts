@@ -133,3 +133,32 @@ describe("the webhook's UpdateItem", () => {
     await expect(write).rejects.toBeInstanceOf(StoreUnavailableError);
   });
 });
+
+describe("which way the write goes", () => {
+  it("with the SDK this project pins, the write skips the command pipeline", () => {
+    // if an SDK upgrade moves the settings the direct sender reads, this says so
+    expect(createUpdateItemSender(client()).direct).toBe(true);
+  });
+
+  it("a client without those settings still writes, through its own pipeline", async () => {
+    const task = await seeded();
+    const real = client();
+    // the same client, as another SDK version might resolve it: `maxAttempts` a plain number,
+    // not the provider the direct sender reads (the client's retry strategy was built already)
+    const other = Object.create(real, {
+      config: { value: { ...real.config, maxAttempts: 2 } },
+    }) as typeof real;
+    const send = createUpdateItemSender(other);
+    expect(send.direct).toBe(false);
+    await send({
+      TableName: tableName,
+      ...buildAdvance(
+        task.id,
+        { status: "IN_PROGRESS", progress: 40 },
+        new Date("2026-11-25T09:01:00.000Z"),
+        false,
+      ),
+    });
+    expect(await item(task.id)).toMatchObject({ status: "IN_PROGRESS", progress: 40 });
+  });
+});

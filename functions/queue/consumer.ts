@@ -28,11 +28,13 @@ const MAX_DELAY_SECONDS = 900;
 const CONCURRENCY = 4;
 
 /** The same rule as the HTTP `Idempotency-Key` header: 1–255 printable ASCII characters. */
-const IdempotencyKey = z
-  .string()
-  .check(
-    z.regex(/^[\x20-\x7e]{1,255}$/, { message: "must be 1 to 255 printable ASCII characters" }),
-  );
+const IdempotencyKey = /* @__PURE__ */ z.onDemand(() =>
+  z
+    .string()
+    .check(
+      z.regex(/^[\x20-\x7e]{1,255}$/, { message: "must be 1 to 255 printable ASCII characters" }),
+    ),
+);
 
 /**
  * An imagine request as a queue message body (JSON): the body of `POST /v1/imagine` plus
@@ -52,11 +54,13 @@ const IdempotencyKey = z
  * with that key is dead-lettered. Mind the queue's message size limit (its MaximumMessageSize,
  * 256 KiB unless raised): images as data URIs may not fit where the HTTP route takes 5 MiB.
  */
-export const ImagineMessage = z.strictObject({
-  ...ImagineBody.shape,
-  owner: z.string().check(z.minLength(1, { message: "owner must not be empty" })),
-  idempotencyKey: z.optional(IdempotencyKey),
-});
+export const ImagineMessage = /* @__PURE__ */ z.onDemand(() =>
+  z.strictObject({
+    ...z.built(ImagineBody).shape,
+    owner: z.string().check(z.minLength(1, { message: "owner must not be empty" })),
+    idempotencyKey: z.optional(z.built(IdempotencyKey)),
+  }),
+);
 export type ImagineMessage = z.infer<typeof ImagineMessage>;
 
 /** The subset of an SQS Lambda event record the consumer uses. */

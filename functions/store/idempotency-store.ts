@@ -23,26 +23,31 @@ import { appendChildToParent, buildClaimModal, taskToItem } from "./task-store.t
 
 const hashKey = (key: string) => createHash("sha256").update(key).digest("base64url");
 
-const StoredResult = z.union([
-  z.object({ kind: z.literal("task"), task: Task }),
-  z.object({
-    kind: z.literal("error"),
-    code: z.enum(["upstream_rejected", "upstream_busy", "upstream_unavailable"]),
-    reason: z.string(),
-    retryAfterSeconds: z.optional(z.number()),
-    task: Task,
-  }),
-]);
+// read back only when a key is used again (a retry, a replay): built then, not at every cold start
+const StoredResult = /* @__PURE__ */ z.onDemand(() =>
+  z.union([
+    z.object({ kind: z.literal("task"), task: z.built(Task) }),
+    z.object({
+      kind: z.literal("error"),
+      code: z.enum(["upstream_rejected", "upstream_busy", "upstream_unavailable"]),
+      reason: z.string(),
+      retryAfterSeconds: z.optional(z.number()),
+      task: z.built(Task),
+    }),
+  ]),
+);
 
-const StoredRecord = z.object({
-  owner: z.string(),
-  fingerprint: z.string(),
-  taskId: z.string(),
-  createdAt: z.string(),
-  lockedUntil: z.string(),
-  ttl: z.number(),
-  resultJson: z.optional(z.string()),
-});
+const StoredRecord = /* @__PURE__ */ z.onDemand(() =>
+  z.object({
+    owner: z.string(),
+    fingerprint: z.string(),
+    taskId: z.string(),
+    createdAt: z.string(),
+    lockedUntil: z.string(),
+    ttl: z.number(),
+    resultJson: z.optional(z.string()),
+  }),
+);
 
 function toRecord(item: Record<string, unknown>, key: string): IdempotencyRecord {
   const stored = StoredRecord.parse(item);

@@ -89,93 +89,136 @@ function listOf<T extends z.ZodMiniType<string>>(item: T, what: string) {
   );
 }
 
-/**
- * Every setting the functions know, under the names of docs/configuration.md: each one's schema
- * is built when a function first reads that setting, so a cold start builds the few it needs
- * (the callback reads 4 of 40), not all of them.
+/*
+ * Every setting the functions know, under the names of docs/configuration.md, one export each:
+ * a function's entry loads the ones it reads (FUNCTION_SETTINGS, functions/compose/settings.ts),
+ * so its bundle carries those settings' schemas and no other's, and each schema is built only
+ * as its setting is read at cold start (the callback reads 4 of 37).
  */
+export const TABLE_NAME = () => z.string().check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/));
+export const DYNAMODB_ENDPOINT = () => z.optional(url());
+/**
+ * The upstreams, comma-separated (docs/upstreams.md "Several upstreams"): a submit goes to
+ * the first healthy one. Position n of MJ_API_KEY, MJ_API_AUTH and MJ_API_KIND belongs to
+ * upstream n; a single value serves all (upstreamSettingsOf checks the counts).
+ */
+export const MJ_API_BASE_URL = () => listOf(url(), "http(s) URLs");
+export const MJ_API_KEY = () => listOf(z.string().check(z.minLength(1)), "keys");
+/** How MJ_API_KEY is sent: `bearer` (CometAPI, new-api), `mj-api-secret` (novicezk), `authorization` (trueai). */
+export const MJ_API_AUTH = () =>
+  z._default(listOf(z.enum(UPSTREAM_AUTH_STYLES), "auth styles"), "bearer");
+/** The host's protocol: `proxy` (CometAPI, new-api gateways, trueai) or `novicezk`. */
+export const MJ_API_KIND = () => z._default(listOf(z.enum(UPSTREAM_KINDS), "kinds"), "proxy");
+export const PUBLIC_URL = () => url();
+export const CALLBACK_SECRET = () => z.string().check(z.minLength(16));
+export const API_KEYS = apiKeys;
+/** The operator's credential for `/v1/admin/*` (owners' keys in the table); never an owner's key. */
+export const ADMIN_KEY = () =>
+  z
+    .string()
+    .check(z.regex(/^\S{16,512}$/, { message: "expected 16 to 512 characters without spaces" }));
+export const RECONCILE_INTERVAL_SECONDS = () => z._default(positiveInt(), 60);
+/** Unfinished tasks older than this are failed by the reconciler. */
+export const TASK_DEADLINE_SECONDS = () => z._default(positiveInt(), 3600);
+/** Tasks left waiting in MODAL (no modal submitted) longer than this are cancelled. */
+export const MODAL_DEADLINE_SECONDS = () => z._default(positiveInt(), 86_400);
+export const UPSTREAM_TIMEOUT_MS = () => z._default(positiveInt(), 10_000);
+/**
+ * Every item of a task (the task, its webhook deliveries) is deleted by DynamoDB's TTL this
+ * many days after the task was created; 0 keeps them. Set in each item's creating write.
+ */
+export const TASK_RETENTION_DAYS = () => z._default(wholeNumber(0, 36_500), 90);
+/** Durable image copies (docs/images.md): the S3 bucket (AWS: the linked one). */
+export const IMAGE_BUCKET = () =>
+  z.optional(z.string().check(z.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/)));
+/** An S3-compatible endpoint for IMAGE_BUCKET instead of AWS (tests). */
+export const IMAGE_S3_ENDPOINT = () => z.optional(url());
+/** …or a folder instead of a bucket (the local stack: DATA_DIR/images). */
+export const IMAGE_DIR = () => z.optional(z.string().check(z.minLength(1)));
+/** Signs the links to IMAGE_DIR's files (S3 presigned URLs need no secret of ours). */
+export const IMAGE_URL_SECRET = () => z.optional(z.string().check(z.minLength(16)));
+/** How long an image link stays valid, at most (S3 allows 7 days). */
+export const IMAGE_URL_TTL_SECONDS = () =>
+  z._default(positiveInt().check(z.maximum(604_800)), 3600);
+/** Larger source files are not copied. */
+export const IMAGE_MAX_BYTES = () => z._default(positiveInt(), 20 * 1024 * 1024);
+/** One source download, redirects included, must finish within this. */
+export const IMAGE_FETCH_TIMEOUT_MS = () => z._default(positiveInt(), 15_000);
+/** Copy attempts per task before it is given up (`imagesStatus` "failed"). */
+export const IMAGE_COPY_MAX_ATTEMPTS = () => z._default(positiveInt().check(z.maximum(50)), 6);
+/** Wait before the first retry of a failed copy; doubles per attempt, at most an hour. */
+export const IMAGE_COPY_RETRY_SECONDS = () => z._default(wholeNumber(0, 3600), 60);
+/** Let image sources be loopback or private addresses: the local stack only, never on AWS. */
+export const ALLOW_PRIVATE_IMAGE_SOURCES = () => z._default(z.stringbool(), false);
+/**
+ * Outbound webhooks (docs/webhooks.md): the key every owner's `whsec_` signing
+ * secret is derived from (so no secret is stored in the table).
+ */
+export const WEBHOOK_SECRET = () => z.string().check(z.minLength(16));
+/** Let webhookUrl be http on loopback and resolve to private addresses: the local stack only. */
+export const ALLOW_PRIVATE_WEBHOOK_URLS = () => z._default(z.stringbool(), false);
+/** The EventBridge bus task events are published to (AWS: the linked one); unset: none. */
+export const EVENT_BUS_NAME = () => z.optional(z.string().check(z.minLength(1), z.maxLength(256)));
+/** An EventBridge-compatible endpoint instead of AWS (the local stack, tests). */
+export const EVENT_BUS_ENDPOINT = () => z.optional(url());
+/** Queue-fed submissions: the queue (for re-queueing a busy attempt) and its dead letters. */
+export const IMAGINE_QUEUE_URL = () => z.optional(url());
+export const IMAGINE_DLQ_URL = () => z.optional(url());
+/** The young-polls queue (AWS): submit sends a new task's polls there, delayed; unset: none. */
+export const YOUNG_POLLS_QUEUE_URL = () => z.optional(url());
+/** An SQS-compatible endpoint instead of AWS (the local stack, tests). */
+export const SQS_ENDPOINT = () => z.optional(url());
+/** `GET /v1/tasks/{id}/events`: time between two reads of the task (one GetItem each). */
+export const EVENTS_INTERVAL_MS = () => z._default(wholeNumber(100, 60_000), 1000);
+/**
+ * How long one task stream lasts before it ends and the client resumes with Last-Event-ID
+ * (a Lambda runs 15 minutes at most); 0: one read per request (behind API Gateway).
+ */
+export const EVENTS_MAX_SECONDS = () => z._default(wholeNumber(0, 3600), 840);
+/** Lines below this level are dropped (debug | info | warn | error); unset: info. */
+export const LOG_LEVEL = () => z.optional(z.enum(LOG_LEVELS));
+/** `npm start` only: json or human; unset: human on a terminal, json when piped. Lambda: json. */
+export const LOG_FORMAT = () => z.optional(z.enum(LOG_FORMATS));
+
+/** Every setting by name (tests, the local stack, {@link settingSchema}). */
 const SETTINGS = {
-  TABLE_NAME: () => z.string().check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/)),
-  DYNAMODB_ENDPOINT: () => z.optional(url()),
-  /**
-   * The upstreams, comma-separated (docs/upstreams.md "Several upstreams"): a submit goes to
-   * the first healthy one. Position n of MJ_API_KEY, MJ_API_AUTH and MJ_API_KIND belongs to
-   * upstream n; a single value serves all (upstreamSettingsOf checks the counts).
-   */
-  MJ_API_BASE_URL: () => listOf(url(), "http(s) URLs"),
-  MJ_API_KEY: () => listOf(z.string().check(z.minLength(1)), "keys"),
-  /** How MJ_API_KEY is sent: `bearer` (CometAPI, new-api), `mj-api-secret` (novicezk), `authorization` (trueai). */
-  MJ_API_AUTH: () => z._default(listOf(z.enum(UPSTREAM_AUTH_STYLES), "auth styles"), "bearer"),
-  /** The host's protocol: `proxy` (CometAPI, new-api gateways, trueai) or `novicezk`. */
-  MJ_API_KIND: () => z._default(listOf(z.enum(UPSTREAM_KINDS), "kinds"), "proxy"),
-  PUBLIC_URL: () => url(),
-  CALLBACK_SECRET: () => z.string().check(z.minLength(16)),
-  API_KEYS: apiKeys,
-  /** The operator's credential for `/v1/admin/*` (owners' keys in the table); never an owner's key. */
-  ADMIN_KEY: () =>
-    z
-      .string()
-      .check(z.regex(/^\S{16,512}$/, { message: "expected 16 to 512 characters without spaces" })),
-  RECONCILE_INTERVAL_SECONDS: () => z._default(positiveInt(), 60),
-  /** Unfinished tasks older than this are failed by the reconciler. */
-  TASK_DEADLINE_SECONDS: () => z._default(positiveInt(), 3600),
-  /** Tasks left waiting in MODAL (no modal submitted) longer than this are cancelled. */
-  MODAL_DEADLINE_SECONDS: () => z._default(positiveInt(), 86_400),
-  UPSTREAM_TIMEOUT_MS: () => z._default(positiveInt(), 10_000),
-  /**
-   * Every item of a task (the task, its webhook deliveries) is deleted by DynamoDB's TTL this
-   * many days after the task was created; 0 keeps them. Set in each item's creating write.
-   */
-  TASK_RETENTION_DAYS: () => z._default(wholeNumber(0, 36_500), 90),
-  /** Durable image copies (docs/images.md): the S3 bucket (AWS: the linked one). */
-  IMAGE_BUCKET: () => z.optional(z.string().check(z.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/))),
-  /** An S3-compatible endpoint for IMAGE_BUCKET instead of AWS (tests). */
-  IMAGE_S3_ENDPOINT: () => z.optional(url()),
-  /** …or a folder instead of a bucket (the local stack: DATA_DIR/images). */
-  IMAGE_DIR: () => z.optional(z.string().check(z.minLength(1))),
-  /** Signs the links to IMAGE_DIR's files (S3 presigned URLs need no secret of ours). */
-  IMAGE_URL_SECRET: () => z.optional(z.string().check(z.minLength(16))),
-  /** How long an image link stays valid, at most (S3 allows 7 days). */
-  IMAGE_URL_TTL_SECONDS: () => z._default(positiveInt().check(z.maximum(604_800)), 3600),
-  /** Larger source files are not copied. */
-  IMAGE_MAX_BYTES: () => z._default(positiveInt(), 20 * 1024 * 1024),
-  /** One source download, redirects included, must finish within this. */
-  IMAGE_FETCH_TIMEOUT_MS: () => z._default(positiveInt(), 15_000),
-  /** Copy attempts per task before it is given up (`imagesStatus` "failed"). */
-  IMAGE_COPY_MAX_ATTEMPTS: () => z._default(positiveInt().check(z.maximum(50)), 6),
-  /** Wait before the first retry of a failed copy; doubles per attempt, at most an hour. */
-  IMAGE_COPY_RETRY_SECONDS: () => z._default(wholeNumber(0, 3600), 60),
-  /** Let image sources be loopback or private addresses: the local stack only, never on AWS. */
-  ALLOW_PRIVATE_IMAGE_SOURCES: () => z._default(z.stringbool(), false),
-  /**
-   * Outbound webhooks (docs/webhooks.md): the key every owner's `whsec_` signing
-   * secret is derived from (so no secret is stored in the table).
-   */
-  WEBHOOK_SECRET: () => z.string().check(z.minLength(16)),
-  /** Let webhookUrl be http on loopback and resolve to private addresses: the local stack only. */
-  ALLOW_PRIVATE_WEBHOOK_URLS: () => z._default(z.stringbool(), false),
-  /** The EventBridge bus task events are published to (AWS: the linked one); unset: none. */
-  EVENT_BUS_NAME: () => z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
-  /** An EventBridge-compatible endpoint instead of AWS (the local stack, tests). */
-  EVENT_BUS_ENDPOINT: () => z.optional(url()),
-  /** Queue-fed submissions: the queue (for re-queueing a busy attempt) and its dead letters. */
-  IMAGINE_QUEUE_URL: () => z.optional(url()),
-  IMAGINE_DLQ_URL: () => z.optional(url()),
-  /** The young-polls queue (AWS): submit sends a new task's polls there, delayed; unset: none. */
-  YOUNG_POLLS_QUEUE_URL: () => z.optional(url()),
-  /** An SQS-compatible endpoint instead of AWS (the local stack, tests). */
-  SQS_ENDPOINT: () => z.optional(url()),
-  /** `GET /v1/tasks/{id}/events`: time between two reads of the task (one GetItem each). */
-  EVENTS_INTERVAL_MS: () => z._default(wholeNumber(100, 60_000), 1000),
-  /**
-   * How long one task stream lasts before it ends and the client resumes with Last-Event-ID
-   * (a Lambda runs 15 minutes at most); 0: one read per request (behind API Gateway).
-   */
-  EVENTS_MAX_SECONDS: () => z._default(wholeNumber(0, 3600), 840),
-  /** Lines below this level are dropped (debug | info | warn | error); unset: info. */
-  LOG_LEVEL: () => z.optional(z.enum(LOG_LEVELS)),
-  /** `npm start` only: json or human; unset: human on a terminal, json when piped. Lambda: json. */
-  LOG_FORMAT: () => z.optional(z.enum(LOG_FORMATS)),
+  TABLE_NAME,
+  DYNAMODB_ENDPOINT,
+  MJ_API_BASE_URL,
+  MJ_API_KEY,
+  MJ_API_AUTH,
+  MJ_API_KIND,
+  PUBLIC_URL,
+  CALLBACK_SECRET,
+  API_KEYS,
+  ADMIN_KEY,
+  RECONCILE_INTERVAL_SECONDS,
+  TASK_DEADLINE_SECONDS,
+  MODAL_DEADLINE_SECONDS,
+  UPSTREAM_TIMEOUT_MS,
+  TASK_RETENTION_DAYS,
+  IMAGE_BUCKET,
+  IMAGE_S3_ENDPOINT,
+  IMAGE_DIR,
+  IMAGE_URL_SECRET,
+  IMAGE_URL_TTL_SECONDS,
+  IMAGE_MAX_BYTES,
+  IMAGE_FETCH_TIMEOUT_MS,
+  IMAGE_COPY_MAX_ATTEMPTS,
+  IMAGE_COPY_RETRY_SECONDS,
+  ALLOW_PRIVATE_IMAGE_SOURCES,
+  WEBHOOK_SECRET,
+  ALLOW_PRIVATE_WEBHOOK_URLS,
+  EVENT_BUS_NAME,
+  EVENT_BUS_ENDPOINT,
+  IMAGINE_QUEUE_URL,
+  IMAGINE_DLQ_URL,
+  YOUNG_POLLS_QUEUE_URL,
+  SQS_ENDPOINT,
+  EVENTS_INTERVAL_MS,
+  EVENTS_MAX_SECONDS,
+  LOG_LEVEL,
+  LOG_FORMAT,
 };
 type Settings = typeof SETTINGS;
 type Setting<K extends keyof Settings> = z.output<ReturnType<Settings[K]>>;
@@ -193,18 +236,21 @@ export function settingSchema<K extends ConfigKey>(key: K): ReturnType<Settings[
   return SETTINGS[key]() as ReturnType<Settings[K]>;
 }
 
+/** Settings by name, each with its schema factory: a function's list (functions/compose/settings.ts). */
+export type SettingList = { [K in ConfigKey]?: Settings[K] };
+
 /**
- * Parses only the keys a function needs, so that (for example) the read function never needs,
- * or sees, the upstream key. Empty strings count as missing.
+ * Parses only the settings a function reads, so that (for example) the read function never
+ * needs, or sees, the upstream key. Empty strings count as missing.
  */
-export function loadConfig<K extends ConfigKey>(
+export function loadSettings<L extends SettingList>(
   source: Record<string, string | undefined>,
-  keys: readonly K[],
-): Pick<Config, K> {
+  settings: L,
+): Pick<Config, keyof L & ConfigKey> {
   const out: Record<string, unknown> = {};
-  for (const key of keys) {
+  for (const key in settings) {
     const raw = source[key] === "" ? undefined : source[key];
-    const result = SETTINGS[key]().safeParse(raw);
+    const result = (settings[key] as () => z.ZodMiniType)().safeParse(raw);
     if (!result.success) {
       const message = result.error.issues[0]?.message ?? "invalid";
       throw new ConfigError(
@@ -215,7 +261,17 @@ export function loadConfig<K extends ConfigKey>(
     }
     out[key] = result.data;
   }
-  return out as unknown as Pick<Config, K>;
+  return out as unknown as Pick<Config, keyof L & ConfigKey>;
+}
+
+/** {@link loadSettings} of the settings named by `keys` (tests, the local stack). */
+export function loadConfig<K extends ConfigKey>(
+  source: Record<string, string | undefined>,
+  keys: readonly K[],
+): Pick<Config, K> {
+  const settings: SettingList = {};
+  for (const key of keys) (settings as Record<string, unknown>)[key] = SETTINGS[key];
+  return loadSettings(source, settings) as unknown as Pick<Config, K>;
 }
 
 /** One configured upstream (docs/upstreams.md "Several upstreams"). */

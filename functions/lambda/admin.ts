@@ -1,11 +1,11 @@
 import { handle } from "hono/aws-lambda";
 import { composeAdminApp } from "../compose/admin.ts";
-import { FUNCTION_SETTINGS } from "../compose/settings.ts";
-import { loadConfig } from "../config.ts";
+import { ADMIN_SETTINGS } from "../compose/settings.ts";
+import { loadSettings } from "../config.ts";
 import { readSettings } from "../platform.ts";
 import { perInvocation } from "./invocation.ts";
 
 /** Lambda entry of the admin function: owners' API keys, with ADMIN_KEY. */
 export const handler = perInvocation(
-  handle(composeAdminApp(loadConfig(readSettings(), FUNCTION_SETTINGS.admin))),
+  handle(composeAdminApp(loadSettings(readSettings(), ADMIN_SETTINGS))),
 );

@@ -1,11 +1,11 @@
 import { composeDispatcher } from "../compose/dispatch.ts";
-import { FUNCTION_SETTINGS } from "../compose/settings.ts";
-import { loadConfig } from "../config.ts";
+import { DISPATCH_SETTINGS } from "../compose/settings.ts";
+import { loadSettings } from "../config.ts";
 import { createLogger } from "../log.ts";
 import { readSettings } from "../platform.ts";
 import { perInvocation } from "./invocation.ts";
 
-const config = loadConfig(readSettings(), FUNCTION_SETTINGS.dispatch);
+const config = loadSettings(readSettings(), DISPATCH_SETTINGS);
 const dispatcher = composeDispatcher(config);
 const log = createLogger({ base: { fn: "dispatch" }, level: config.LOG_LEVEL });
 

@@ -1,7 +1,8 @@
 import { join } from "node:path";
 import { handle } from "hono/aws-lambda";
 import { composeDocsApp } from "../compose/docs.ts";
-import { loadConfig } from "../config.ts";
+import { DOCS_SETTINGS } from "../compose/settings.ts";
+import { loadSettings } from "../config.ts";
 import { packagedAssetsDir } from "../http/docs-app.ts";
 import { readSettings } from "../platform.ts";
 import { DOCS_ASSET_DIR } from "../routes.ts";
@@ -19,7 +20,7 @@ export const handler = perInvocation(
         (dir): dir is string => Boolean(dir),
       ),
       {},
-      loadConfig(readSettings(), ["LOG_LEVEL"]),
+      loadSettings(readSettings(), DOCS_SETTINGS),
     ),
   ),
 );

@@ -1,12 +1,12 @@
 import { composeQueueConsumer } from "../compose/queue.ts";
 import { scheduleYoungPollsFor } from "../compose/schedule-young-polls.ts";
-import { FUNCTION_SETTINGS } from "../compose/settings.ts";
-import { loadConfig } from "../config.ts";
+import { QUEUE_SETTINGS } from "../compose/settings.ts";
+import { loadSettings } from "../config.ts";
 import { readSettings } from "../platform.ts";
 import type { QueueRecord } from "../queue/consumer.ts";
 import { perInvocation } from "./invocation.ts";
 
-const config = loadConfig(readSettings(), FUNCTION_SETTINGS.queue);
+const config = loadSettings(readSettings(), QUEUE_SETTINGS);
 const consume = composeQueueConsumer(config, { scheduleYoungPolls: scheduleYoungPollsFor(config) });
 
 /**

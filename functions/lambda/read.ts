@@ -1,11 +1,11 @@
 import { handle } from "hono/aws-lambda";
 import { composeReadApp } from "../compose/read.ts";
-import { FUNCTION_SETTINGS } from "../compose/settings.ts";
-import { loadConfig } from "../config.ts";
+import { READ_SETTINGS } from "../compose/settings.ts";
+import { loadSettings } from "../config.ts";
 import { readSettings } from "../platform.ts";
 import { perInvocation } from "./invocation.ts";
 
 /** Lambda entry of the read function: config → deps → app, once per warm container. */
 export const handler = perInvocation(
-  handle(composeReadApp(loadConfig(readSettings(), FUNCTION_SETTINGS.read))),
+  handle(composeReadApp(loadSettings(readSettings(), READ_SETTINGS))),
 );

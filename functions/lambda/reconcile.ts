@@ -1,12 +1,12 @@
 import { composeImageCopier } from "../compose/copier.ts";
 import { composeReconciler } from "../compose/reconcile.ts";
-import { FUNCTION_SETTINGS } from "../compose/settings.ts";
-import { loadConfig } from "../config.ts";
+import { RECONCILE_SETTINGS } from "../compose/settings.ts";
+import { loadSettings } from "../config.ts";
 import { createDocumentClient } from "../deps.ts";
 import { readSettings } from "../platform.ts";
 import { perInvocation } from "./invocation.ts";
 
-const config = loadConfig(readSettings(), FUNCTION_SETTINGS.reconcile);
+const config = loadSettings(readSettings(), RECONCILE_SETTINGS);
 // one DynamoDB client for both parts of a run: one connection pool, one client to start
 const client = createDocumentClient({ endpoint: config.DYNAMODB_ENDPOINT });
 const run = composeReconciler(config, { client });

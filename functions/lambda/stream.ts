@@ -1,7 +1,7 @@
 import { streamHandle } from "hono/aws-lambda";
-import { FUNCTION_SETTINGS } from "../compose/settings.ts";
+import { STREAM_SETTINGS } from "../compose/settings.ts";
 import { composeStreamApp } from "../compose/stream.ts";
-import { loadConfig } from "../config.ts";
+import { loadSettings } from "../config.ts";
 import { readSettings } from "../platform.ts";
 
 /**
@@ -10,5 +10,5 @@ import { readSettings } from "../platform.ts";
  * warm container.
  */
 export const handler = streamHandle(
-  composeStreamApp(loadConfig(readSettings(), FUNCTION_SETTINGS.stream)),
+  composeStreamApp(loadSettings(readSettings(), STREAM_SETTINGS)),
 );

@@ -1,12 +1,12 @@
 import { handle } from "hono/aws-lambda";
 import { scheduleYoungPollsFor } from "../compose/schedule-young-polls.ts";
-import { FUNCTION_SETTINGS } from "../compose/settings.ts";
+import { SUBMIT_SETTINGS } from "../compose/settings.ts";
 import { composeSubmitApp } from "../compose/submit.ts";
-import { loadConfig } from "../config.ts";
+import { loadSettings } from "../config.ts";
 import { readSettings } from "../platform.ts";
 import { perInvocation } from "./invocation.ts";
 
-const config = loadConfig(readSettings(), FUNCTION_SETTINGS.submit);
+const config = loadSettings(readSettings(), SUBMIT_SETTINGS);
 
 /**
  * Lambda entry of the submit function: config → deps → app, once per warm container; a new

@@ -1,11 +1,11 @@
-import { FUNCTION_SETTINGS } from "../compose/settings.ts";
+import { YOUNG_POLLS_SETTINGS } from "../compose/settings.ts";
 import { composeYoungPollConsumer } from "../compose/young-polls.ts";
-import { loadConfig } from "../config.ts";
+import { loadSettings } from "../config.ts";
 import { readSettings } from "../platform.ts";
 import type { QueueRecord } from "../queue/consumer.ts";
 import { perInvocation } from "./invocation.ts";
 
-const consume = composeYoungPollConsumer(loadConfig(readSettings(), FUNCTION_SETTINGS.youngPolls));
+const consume = composeYoungPollConsumer(loadSettings(readSettings(), YOUNG_POLLS_SETTINGS));
 
 /**
  * Lambda entry of the young-polls queue's consumer (docs/architecture.md): each message names a

@@ -2,9 +2,9 @@ import { randomBytes } from "node:crypto";
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scheduleYoungPollsFor } from "../../functions/compose/schedule-young-polls.ts";
-import { FUNCTION_SETTINGS } from "../../functions/compose/settings.ts";
+import { YOUNG_POLLS_SETTINGS } from "../../functions/compose/settings.ts";
 import { composeYoungPollConsumer } from "../../functions/compose/young-polls.ts";
-import { loadConfig } from "../../functions/config.ts";
+import { loadSettings } from "../../functions/config.ts";
 import { submitImagine } from "../../functions/core/submit.ts";
 import { createDocumentClient, createIdFactory, systemClock } from "../../functions/deps.ts";
 import { createSqsClient } from "../../functions/queue/sqs-actions.ts";
@@ -68,7 +68,7 @@ function submitDeps(scheduleYoungPolls?: (taskId: string) => Promise<void>) {
 
 function consumer() {
   return composeYoungPollConsumer(
-    loadConfig(
+    loadSettings(
       {
         TABLE_NAME: stack.tableName,
         DYNAMODB_ENDPOINT: stack.dynamodbEndpoint,
@@ -76,7 +76,7 @@ function consumer() {
         MJ_API_KEY: "sim-local-key",
         UPSTREAM_TIMEOUT_MS: "10000",
       },
-      FUNCTION_SETTINGS.youngPolls,
+      YOUNG_POLLS_SETTINGS,
     ),
     { log: quiet },
   );

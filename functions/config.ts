@@ -89,6 +89,30 @@ function listOf<T extends z.ZodMiniType<string>>(item: T, what: string) {
   );
 }
 
+/**
+ * A setting that may be left unset, and its value then: known without building the schema,
+ * so a cold start builds and runs zod only for the settings it is given (a given value is
+ * parsed in full; `settingSchema` still builds the whole schema, default included).
+ */
+type Unset<S, V> = (() => S) & { readonly unset: V };
+
+/** A setting with a default: `z._default(build(), value)`. */
+/* @__NO_SIDE_EFFECTS__ */
+function defaulted<S extends z.ZodMiniType, const V extends z.output<S>>(
+  value: V,
+  build: () => S,
+): Unset<z.ZodMiniDefault<S>, V> {
+  return Object.assign(() => z._default(build(), value as z.util.NoUndefined<z.output<S>>), {
+    unset: value,
+  });
+}
+
+/** A setting that may be absent: `z.optional(build())`. */
+/* @__NO_SIDE_EFFECTS__ */
+function optional<S extends z.ZodMiniType>(build: () => S): Unset<z.ZodMiniOptional<S>, undefined> {
+  return Object.assign(() => z.optional(build()), { unset: undefined });
+}
+
 /*
  * Every setting the functions know, under the names of docs/configuration.md, one export each:
  * a function's entry loads the ones it reads (FUNCTION_SETTINGS, functions/compose/settings.ts),
@@ -96,7 +120,7 @@ function listOf<T extends z.ZodMiniType<string>>(item: T, what: string) {
  * as its setting is read at cold start (the callback reads 4 of 37).
  */
 export const TABLE_NAME = () => z.string().check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/));
-export const DYNAMODB_ENDPOINT = () => z.optional(url());
+export const DYNAMODB_ENDPOINT = optional(url);
 /**
  * The upstreams, comma-separated (docs/upstreams.md "Several upstreams"): a submit goes to
  * the first healthy one. Position n of MJ_API_KEY, MJ_API_AUTH and MJ_API_KIND belongs to
@@ -105,10 +129,11 @@ export const DYNAMODB_ENDPOINT = () => z.optional(url());
 export const MJ_API_BASE_URL = () => listOf(url(), "http(s) URLs");
 export const MJ_API_KEY = () => listOf(z.string().check(z.minLength(1)), "keys");
 /** How MJ_API_KEY is sent: `bearer` (CometAPI, new-api), `mj-api-secret` (novicezk), `authorization` (trueai). */
-export const MJ_API_AUTH = () =>
-  z._default(listOf(z.enum(UPSTREAM_AUTH_STYLES), "auth styles"), "bearer");
+export const MJ_API_AUTH = defaulted("bearer", () =>
+  listOf(z.enum(UPSTREAM_AUTH_STYLES), "auth styles"),
+);
 /** The host's protocol: `proxy` (CometAPI, new-api gateways, trueai) or `novicezk`. */
-export const MJ_API_KIND = () => z._default(listOf(z.enum(UPSTREAM_KINDS), "kinds"), "proxy");
+export const MJ_API_KIND = defaulted("proxy", () => listOf(z.enum(UPSTREAM_KINDS), "kinds"));
 export const PUBLIC_URL = () => url();
 export const CALLBACK_SECRET = () => z.string().check(z.minLength(16));
 export const API_KEYS = apiKeys;
@@ -117,68 +142,68 @@ export const ADMIN_KEY = () =>
   z
     .string()
     .check(z.regex(/^\S{16,512}$/, { message: "expected 16 to 512 characters without spaces" }));
-export const RECONCILE_INTERVAL_SECONDS = () => z._default(positiveInt(), 60);
+export const RECONCILE_INTERVAL_SECONDS = defaulted(60, positiveInt);
 /** Unfinished tasks older than this are failed by the reconciler. */
-export const TASK_DEADLINE_SECONDS = () => z._default(positiveInt(), 3600);
+export const TASK_DEADLINE_SECONDS = defaulted(3600, positiveInt);
 /** Tasks left waiting in MODAL (no modal submitted) longer than this are cancelled. */
-export const MODAL_DEADLINE_SECONDS = () => z._default(positiveInt(), 86_400);
-export const UPSTREAM_TIMEOUT_MS = () => z._default(positiveInt(), 10_000);
+export const MODAL_DEADLINE_SECONDS = defaulted(86_400, positiveInt);
+export const UPSTREAM_TIMEOUT_MS = defaulted(10_000, positiveInt);
 /**
  * Every item of a task (the task, its webhook deliveries) is deleted by DynamoDB's TTL this
  * many days after the task was created; 0 keeps them. Set in each item's creating write.
  */
-export const TASK_RETENTION_DAYS = () => z._default(wholeNumber(0, 36_500), 90);
+export const TASK_RETENTION_DAYS = defaulted(90, () => wholeNumber(0, 36_500));
 /** Durable image copies (docs/images.md): the S3 bucket (AWS: the linked one). */
-export const IMAGE_BUCKET = () =>
-  z.optional(z.string().check(z.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/)));
+export const IMAGE_BUCKET = optional(() =>
+  z.string().check(z.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/)),
+);
 /** An S3-compatible endpoint for IMAGE_BUCKET instead of AWS (tests). */
-export const IMAGE_S3_ENDPOINT = () => z.optional(url());
+export const IMAGE_S3_ENDPOINT = optional(url);
 /** …or a folder instead of a bucket (the local stack: DATA_DIR/images). */
-export const IMAGE_DIR = () => z.optional(z.string().check(z.minLength(1)));
+export const IMAGE_DIR = optional(() => z.string().check(z.minLength(1)));
 /** Signs the links to IMAGE_DIR's files (S3 presigned URLs need no secret of ours). */
-export const IMAGE_URL_SECRET = () => z.optional(z.string().check(z.minLength(16)));
+export const IMAGE_URL_SECRET = optional(() => z.string().check(z.minLength(16)));
 /** How long an image link stays valid, at most (S3 allows 7 days). */
-export const IMAGE_URL_TTL_SECONDS = () =>
-  z._default(positiveInt().check(z.maximum(604_800)), 3600);
+export const IMAGE_URL_TTL_SECONDS = defaulted(3600, () => positiveInt().check(z.maximum(604_800)));
 /** Larger source files are not copied. */
-export const IMAGE_MAX_BYTES = () => z._default(positiveInt(), 20 * 1024 * 1024);
+export const IMAGE_MAX_BYTES = defaulted(20 * 1024 * 1024, positiveInt);
 /** One source download, redirects included, must finish within this. */
-export const IMAGE_FETCH_TIMEOUT_MS = () => z._default(positiveInt(), 15_000);
+export const IMAGE_FETCH_TIMEOUT_MS = defaulted(15_000, positiveInt);
 /** Copy attempts per task before it is given up (`imagesStatus` "failed"). */
-export const IMAGE_COPY_MAX_ATTEMPTS = () => z._default(positiveInt().check(z.maximum(50)), 6);
+export const IMAGE_COPY_MAX_ATTEMPTS = defaulted(6, () => positiveInt().check(z.maximum(50)));
 /** Wait before the first retry of a failed copy; doubles per attempt, at most an hour. */
-export const IMAGE_COPY_RETRY_SECONDS = () => z._default(wholeNumber(0, 3600), 60);
+export const IMAGE_COPY_RETRY_SECONDS = defaulted(60, () => wholeNumber(0, 3600));
 /** Let image sources be loopback or private addresses: the local stack only, never on AWS. */
-export const ALLOW_PRIVATE_IMAGE_SOURCES = () => z._default(z.stringbool(), false);
+export const ALLOW_PRIVATE_IMAGE_SOURCES = defaulted(false, () => z.stringbool());
 /**
  * Outbound webhooks (docs/webhooks.md): the key every owner's `whsec_` signing
  * secret is derived from (so no secret is stored in the table).
  */
 export const WEBHOOK_SECRET = () => z.string().check(z.minLength(16));
 /** Let webhookUrl be http on loopback and resolve to private addresses: the local stack only. */
-export const ALLOW_PRIVATE_WEBHOOK_URLS = () => z._default(z.stringbool(), false);
+export const ALLOW_PRIVATE_WEBHOOK_URLS = defaulted(false, () => z.stringbool());
 /** The EventBridge bus task events are published to (AWS: the linked one); unset: none. */
-export const EVENT_BUS_NAME = () => z.optional(z.string().check(z.minLength(1), z.maxLength(256)));
+export const EVENT_BUS_NAME = optional(() => z.string().check(z.minLength(1), z.maxLength(256)));
 /** An EventBridge-compatible endpoint instead of AWS (the local stack, tests). */
-export const EVENT_BUS_ENDPOINT = () => z.optional(url());
+export const EVENT_BUS_ENDPOINT = optional(url);
 /** Queue-fed submissions: the queue (for re-queueing a busy attempt) and its dead letters. */
-export const IMAGINE_QUEUE_URL = () => z.optional(url());
-export const IMAGINE_DLQ_URL = () => z.optional(url());
+export const IMAGINE_QUEUE_URL = optional(url);
+export const IMAGINE_DLQ_URL = optional(url);
 /** The young-polls queue (AWS): submit sends a new task's polls there, delayed; unset: none. */
-export const YOUNG_POLLS_QUEUE_URL = () => z.optional(url());
+export const YOUNG_POLLS_QUEUE_URL = optional(url);
 /** An SQS-compatible endpoint instead of AWS (the local stack, tests). */
-export const SQS_ENDPOINT = () => z.optional(url());
+export const SQS_ENDPOINT = optional(url);
 /** `GET /v1/tasks/{id}/events`: time between two reads of the task (one GetItem each). */
-export const EVENTS_INTERVAL_MS = () => z._default(wholeNumber(100, 60_000), 1000);
+export const EVENTS_INTERVAL_MS = defaulted(1000, () => wholeNumber(100, 60_000));
 /**
  * How long one task stream lasts before it ends and the client resumes with Last-Event-ID
  * (a Lambda runs 15 minutes at most); 0: one read per request (behind API Gateway).
  */
-export const EVENTS_MAX_SECONDS = () => z._default(wholeNumber(0, 3600), 840);
+export const EVENTS_MAX_SECONDS = defaulted(840, () => wholeNumber(0, 3600));
 /** Lines below this level are dropped (debug | info | warn | error); unset: info. */
-export const LOG_LEVEL = () => z.optional(z.enum(LOG_LEVELS));
+export const LOG_LEVEL = optional(() => z.enum(LOG_LEVELS));
 /** `npm start` only: json or human; unset: human on a terminal, json when piped. Lambda: json. */
-export const LOG_FORMAT = () => z.optional(z.enum(LOG_FORMATS));
+export const LOG_FORMAT = optional(() => z.enum(LOG_FORMATS));
 
 /** Every setting by name (tests, the local stack, {@link settingSchema}). */
 const SETTINGS = {
@@ -250,7 +275,12 @@ export function loadSettings<L extends SettingList>(
   const out: Record<string, unknown> = {};
   for (const key in settings) {
     const raw = source[key] === "" ? undefined : source[key];
-    const result = (settings[key] as () => z.ZodMiniType)().safeParse(raw);
+    const setting = settings[key] as (() => z.ZodMiniType) & { unset?: unknown };
+    if (raw === undefined && "unset" in setting) {
+      out[key] = setting.unset;
+      continue;
+    }
+    const result = setting().safeParse(raw);
     if (!result.success) {
       const message = result.error.issues[0]?.message ?? "invalid";
       throw new ConfigError(

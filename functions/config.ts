@@ -166,7 +166,7 @@ export const IMAGE_URL_SECRET = optional(() => z.string().check(z.minLength(16))
 /** How long an image link stays valid, at most (S3 allows 7 days). */
 export const IMAGE_URL_TTL_SECONDS = defaulted(3600, () => positiveInt().check(z.maximum(604_800)));
 /** Larger source files are not copied. */
-export const IMAGE_MAX_BYTES = defaulted(20 * 1024 * 1024, positiveInt);
+export const IMAGE_MAX_BYTES = defaulted(20_971_520 /* 20 MiB */, positiveInt);
 /** One source download, redirects included, must finish within this. */
 export const IMAGE_FETCH_TIMEOUT_MS = defaulted(15_000, positiveInt);
 /** Copy attempts per task before it is given up (`imagesStatus` "failed"). */

@@ -68,7 +68,11 @@ export const SUBMIT_SETTINGS = {
 };
 
 /** The queue consumer: submit's code, fed by SQS instead of HTTP (functions/lambda/queue.ts). */
-export const QUEUE_SETTINGS = { ...SUBMIT_SETTINGS, IMAGINE_QUEUE_URL, IMAGINE_DLQ_URL };
+// (a pure call, not a spread: esbuild keeps an unused spread, and with it submit's settings)
+export const QUEUE_SETTINGS = /* @__PURE__ */ Object.assign({}, SUBMIT_SETTINGS, {
+  IMAGINE_QUEUE_URL,
+  IMAGINE_DLQ_URL,
+});
 
 /** The young-polls queue's consumer: polls the tasks its messages name (functions/lambda/young-polls.ts). */
 export const YOUNG_POLLS_SETTINGS = {

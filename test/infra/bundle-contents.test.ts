@@ -1,5 +1,6 @@
 import { build } from "esbuild";
 import { beforeAll, describe, expect, it } from "vitest";
+import { FUNCTION_SETTINGS } from "../../functions/compose/settings.ts";
 import { parseHandler } from "./sst-bundle.ts";
 import { evaluateSstConfig, ROOT, type SstEvaluation } from "./sst-stand-in.ts";
 
@@ -63,6 +64,20 @@ describe("each function's bundle", () => {
       expect(composed.sort(), fn.name).toEqual(
         [entry as string, ...(ALSO[entry as string] ?? [])].sort(),
       );
+    }
+  });
+
+  it("carries the schemas of the settings its function reads, and no other setting's", async () => {
+    const every = [...new Set(Object.values(FUNCTION_SETTINGS).flatMap((l) => Object.keys(l)))];
+    for (const fn of wiring.functions) {
+      const entry = /^functions\/lambda\/([a-z-]+)\./.exec(fn.handler)?.[1] ?? "";
+      const name = entry.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+      const reads = FUNCTION_SETTINGS[name as keyof typeof FUNCTION_SETTINGS];
+      expect(reads, `${fn.name}: no FUNCTION_SETTINGS.${name}`).toBeDefined();
+      const { code } = await contentsOf(fn.handler);
+      // each setting is one declaration of functions/config.ts (`var TABLE_NAME = ...`)
+      const carried = every.filter((key) => new RegExp(`\\bvar ${key}\\d* = `).test(code));
+      expect(carried.sort(), fn.name).toEqual(Object.keys(reads).sort());
     }
   });
 

@@ -6,7 +6,8 @@ export const FUNCTIONS = {
   submit: { handlerFile: "functions/lambda/submit.ts", export: "handler" },
   callback: { handlerFile: "functions/lambda/callback.ts", export: "handler" },
   read: { handlerFile: "functions/lambda/read.ts", export: "handler" },
-  // the API reference: its own function, so no other bundle carries the document or Swagger UI
+  // the API reference and the gallery page: static pages, in their own function, so no other
+  // bundle carries the document, Swagger UI or the page
   docs: { handlerFile: "functions/lambda/docs.ts", export: "handler" },
   // delivery logs, redelivery and the signing secret: the only HTTP function with WEBHOOK_SECRET
   webhooks: { handlerFile: "functions/lambda/webhooks.ts", export: "handler" },
@@ -63,10 +64,11 @@ export const ROUTES = [
   // owners' limits and any owner's usage
   { method: "PUT", path: "/v1/admin/owners/{owner}/limits", fn: "admin" },
   { method: "GET", path: "/v1/admin/usage", fn: "admin" },
-  // the gallery page and its two assets (functions/http/gallery.ts), no API key
-  { method: "GET", path: "/", fn: "read" },
-  { method: "GET", path: "/gallery.js", fn: "read" },
-  { method: "GET", path: "/gallery.css", fn: "read" },
+  // the gallery page and its two assets (functions/http/gallery.ts), no API key: static files,
+  // served with the reference's, so the read function's bundle carries none of them
+  { method: "GET", path: "/", fn: "docs" },
+  { method: "GET", path: "/gallery.js", fn: "docs" },
+  { method: "GET", path: "/gallery.css", fn: "docs" },
   { method: "GET", path: "/openapi.json", fn: "docs" },
   { method: "GET", path: "/docs", fn: "docs" },
   { method: "GET", path: "/docs/{file}", fn: "docs" },

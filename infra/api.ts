@@ -125,9 +125,10 @@ const HTTP_FUNCTIONS = {
     },
   },
   docs: {
-    description: "paperboat: the API reference (GET /openapi.json, /docs)",
+    description: "paperboat: the API reference (GET /openapi.json, /docs) and the gallery (GET /)",
     timeout: "5 seconds",
-    // no links: the document is in the bundle, and it serves Swagger UI's files copied beside it
+    // no links: the document and the gallery page are in the bundle, and it serves Swagger UI's
+    // files copied beside it
     link: [],
     permissions: [],
     concurrency: { reserved: RESERVED_CONCURRENCY.docs },

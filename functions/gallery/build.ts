@@ -5,11 +5,13 @@ import { fileURLToPath } from "node:url";
 import { transform } from "esbuild";
 
 /**
- * Builds functions/gallery/assets.ts, the gallery page as three strings the read function serves,
+ * Builds functions/gallery/assets.ts, the gallery page as three strings the docs function serves,
  * from index.html, gallery.css and gallery.js (the sources to edit): the script and the style
  * minified by esbuild, and the page pointing at them with a content hash (`gallery.js?v=…`) so
  * they can be cached for good. Strings in the bundle instead of files next to it: nothing to
- * copy into the Lambda package, nothing to read from disk, and ~20 KB is nothing for a cold start.
+ * copy into the Lambda package, nothing to read from disk. They are ~38 KB of the docs function's
+ * bundle, which only serves static pages: in the read function's they were ~4% of its cold start
+ * (docs/performance.md), paid by every task read.
  *
  * `npm run build:gallery` writes the file; test/http/gallery.test.ts fails while it is stale.
  */

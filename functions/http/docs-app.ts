@@ -7,6 +7,7 @@ import { NotFoundError } from "../core/errors.ts";
 import type { Logger } from "../core/ports.ts";
 import type { DOCS_ASSET_FILES } from "../routes.ts";
 import { createBaseApp } from "./base.ts";
+import { mountGallery } from "./gallery.ts";
 
 export type DocsAsset = (typeof DOCS_ASSET_FILES)[number];
 
@@ -128,7 +129,7 @@ const PAGE = `<!doctype html>
 </html>
 `;
 
-/** The docs function: the OpenAPI document and the interactive reference, no auth. */
+/** The docs function: the OpenAPI document, the interactive reference and the gallery page, no auth. */
 export function createDocsApp(deps: DocsAppDeps) {
   const app = createBaseApp(deps.log);
   const document = JSON.stringify(deps.document);
@@ -160,6 +161,9 @@ export function createDocsApp(deps: DocsAppDeps) {
       "cache-control": "public, max-age=3600",
     });
   });
+
+  // the gallery page (functions/gallery): no key here, the page asks for one
+  mountGallery(app);
 
   return app;
 }

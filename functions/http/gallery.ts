@@ -31,7 +31,7 @@ const COMMON_HEADERS = {
 export const GALLERY_PATHS = ["/", "/gallery.js", "/gallery.css"] as const;
 
 /**
- * Serves the gallery (functions/gallery) from the read app. No key is needed for the page: it
+ * Serves the gallery (functions/gallery) from the docs app. No key is needed for the page: it
  * asks for one and keeps it in the browser. The page is revalidated on every load; the script
  * and style are immutable under their content hash (`?v=`), and uncached without it.
  */

@@ -12,7 +12,6 @@ import { upstreamHealthOf } from "../core/upstream-health.ts";
 import type { UpstreamHealthStore } from "../core/upstream-port.ts";
 import { type AuthEnv, createApiKeyAuth } from "./auth.ts";
 import { createBaseApp } from "./base.ts";
-import { mountGallery } from "./gallery.ts";
 import { linkOrigin, mountImageLinks, mountTaskImages, mountUploads } from "./image-routes.ts";
 import { DEFAULT_EVENTS, mountTaskEvents, type TaskEventsOptions } from "./task-events.ts";
 import { readQuery } from "./validate.ts";
@@ -37,7 +36,7 @@ export interface ReadAppDeps {
   events?: TaskEventsOptions;
 }
 
-/** The read function: tasks, health and the gallery page. */
+/** The read function: tasks, lists, image links, uploads, usage and health. */
 export function createReadApp(deps: ReadAppDeps) {
   const app = createBaseApp<AuthEnv>(deps.log);
   const origin = linkOrigin(deps.publicUrl);
@@ -53,9 +52,6 @@ export function createReadApp(deps: ReadAppDeps) {
       : [];
     return c.json({ status: "ok", upstreams } satisfies Health);
   });
-  // the gallery page (functions/gallery): no key here, the page asks for one
-  mountGallery(app);
-
   // durable copies at signed links: no key either, the signature is the credential
   mountImageLinks(app, deps);
 

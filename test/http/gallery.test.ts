@@ -24,9 +24,9 @@ describe("the gallery page", () => {
     expect(GALLERY).toEqual(await buildGalleryAssets());
   });
 
-  it("is served by the read function on GET /, /gallery.js and /gallery.css", () => {
+  it("is served by the docs function on GET /, /gallery.js and /gallery.css", () => {
     for (const path of GALLERY_PATHS) {
-      expect(ROUTES).toContainEqual({ method: "GET", path, fn: "read" });
+      expect(ROUTES).toContainEqual({ method: "GET", path, fn: "docs" });
     }
   });
 
@@ -117,7 +117,7 @@ describe("the gallery page", () => {
     const handler = handle(app) as (event: unknown, context: unknown) => Promise<any>;
     const page = await handler(
       apiGatewayV2Event({ method: "GET", path: "/" }),
-      lambdaContext("read"),
+      lambdaContext("docs"),
     );
     expect(page.statusCode).toBe(200);
     expect(page.isBase64Encoded).toBe(false);
@@ -125,14 +125,14 @@ describe("the gallery page", () => {
     expect(page.headers["content-security-policy"]).toBe(GALLERY_CSP);
     const script = await handler(
       apiGatewayV2Event({ method: "GET", path: "/gallery.js", query: `v=${GALLERY.jsHash}` }),
-      lambdaContext("read"),
+      lambdaContext("docs"),
     );
     expect(script.statusCode).toBe(200);
     expect(script.isBase64Encoded).toBe(false);
     expect(script.body).toBe(GALLERY.js);
   });
 
-  it("stays small: the read function carries the whole page in under 40 KB", () => {
+  it("stays small: the docs function carries the whole page in under 40 KB", () => {
     const bytes = Buffer.byteLength(GALLERY.html + GALLERY.css + GALLERY.js);
     expect(bytes).toBeLessThan(40_000);
   });

@@ -97,6 +97,13 @@ describe("each function's bundle", () => {
     expect([...packages]).not.toContain("@aws-sdk/client-s3");
   });
 
+  it("serves the gallery's page from the docs function: no API function's bundle carries it", async () => {
+    for (const fn of wiring.functions) {
+      const { files } = await contentsOf(fn.handler);
+      expect(files.includes("functions/gallery/assets.ts"), fn.name).toBe(fn.name === "Docs");
+    }
+  });
+
   it.each([
     ["Webhooks", "createTaskReader"],
     ["Read", "createTaskQueries"],

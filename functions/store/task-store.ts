@@ -32,6 +32,7 @@ import {
   taskRank,
 } from "../core/task.ts";
 import { keys } from "./keys.ts";
+import { plainTask } from "./plain-task.ts";
 import {
   creationWrites,
   leaveRelease,
@@ -76,6 +77,9 @@ export function repairTaskItem(item: Item): { task: Task | null; badFields: stri
     upstreamVideoUrls: item.videoUrls ?? [],
     metadata,
   };
+  // a well-formed item without zod (the same task); anything else to the schema, to be repaired
+  const plain = plainTask(candidate);
+  if (plain) return { task: plain, badFields };
   const first = Task.safeParse(candidate);
   if (first.success) return { task: first.data, badFields };
   const fields = new Set(first.error.issues.map((issue) => String(issue.path[0] ?? "(item)")));

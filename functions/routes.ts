@@ -64,14 +64,14 @@ export const ROUTES = [
   // owners' limits and any owner's usage
   { method: "PUT", path: "/v1/admin/owners/{owner}/limits", fn: "admin" },
   { method: "GET", path: "/v1/admin/usage", fn: "admin" },
+  { method: "GET", path: "/openapi.json", fn: "docs" },
+  { method: "GET", path: "/docs", fn: "docs" },
+  { method: "GET", path: "/docs/{file}", fn: "docs" },
   // the gallery page and its two assets (functions/http/gallery.ts), no API key: static files,
   // served with the reference's, so the read function's bundle carries none of them
   { method: "GET", path: "/", fn: "docs" },
   { method: "GET", path: "/gallery.js", fn: "docs" },
   { method: "GET", path: "/gallery.css", fn: "docs" },
-  { method: "GET", path: "/openapi.json", fn: "docs" },
-  { method: "GET", path: "/docs", fn: "docs" },
-  { method: "GET", path: "/docs/{file}", fn: "docs" },
 ] as const satisfies readonly { method: string; path: string; fn: FunctionName }[];
 
 export const CALLBACK_PATH = "/hooks/midjourney";

@@ -10,8 +10,7 @@ import { transform } from "esbuild";
  * minified by esbuild, and the page pointing at them with a content hash (`gallery.js?v=…`) so
  * they can be cached for good. Strings in the bundle instead of files next to it: nothing to
  * copy into the Lambda package, nothing to read from disk. They are ~38 KB of the docs function's
- * bundle, which only serves static pages: in the read function's they were ~4% of its cold start
- * (docs/performance.md), paid by every task read.
+ * bundle, which only serves static pages, not of the read function's, which every task read loads.
  *
  * `npm run build:gallery` writes the file; test/http/gallery.test.ts fails while it is stale.
  */

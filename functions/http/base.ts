@@ -10,7 +10,7 @@ import { createErrorHandler, errorBody } from "./errors.ts";
  * Hono with its LinearRouter alone (Hono's `hono/quick` preset, without the trie fallback): a
  * Lambda answers few requests per container and each app has a handful of routes, so matching
  * them in turn beats the default router, which compiles every route into one RegExp on the
- * first request and carries two routers' code (~6 KB) into every bundle (docs/performance.md).
+ * first request and carries two routers' code (~6 KB) into every bundle.
  * Same routes, same order of handlers, same answers.
  */
 export function createBaseApp<E extends Env>(log: Logger): Hono<E> {

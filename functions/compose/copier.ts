@@ -3,7 +3,7 @@ import { createDocumentClient, systemClock } from "../deps.ts";
 import { createSharpProcessor } from "../images/processor.ts";
 import { createImageSource, type Resolver } from "../images/source.ts";
 import { loggerFor } from "../log.ts";
-import { createTaskStore } from "../store/task-store.ts";
+import { createImageCopyStore } from "../store/task-store.ts";
 import { createImageStore } from "./images.ts";
 import type { Overrides, SettingsOf } from "./settings.ts";
 
@@ -19,7 +19,7 @@ export function composeImageCopier(
   const clock = overrides.clock ?? systemClock;
   const log = loggerFor(config, overrides, "copy-images");
   const deps = {
-    store: createTaskStore({
+    store: createImageCopyStore({
       client: overrides.client ?? createDocumentClient({ endpoint: config.DYNAMODB_ENDPOINT }),
       tableName: config.TABLE_NAME,
       log,

@@ -8,7 +8,7 @@ import {
 } from "../core/reconcile.ts";
 import { createDocumentClient, systemClock } from "../deps.ts";
 import { loggerFor } from "../log.ts";
-import { createTaskStore } from "../store/task-store.ts";
+import { createReconcileTaskStore } from "../store/task-store.ts";
 import type { ImageSettingKey, Overrides, SettingsOf } from "./settings.ts";
 import { upstreamFor } from "./upstream.ts";
 
@@ -18,7 +18,7 @@ function storeFor(
   log: Logger,
   overrides: Overrides,
 ) {
-  return createTaskStore({
+  return createReconcileTaskStore({
     client: overrides.client ?? createDocumentClient({ endpoint: config.DYNAMODB_ENDPOINT }),
     tableName: config.TABLE_NAME,
     log,

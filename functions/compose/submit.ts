@@ -4,7 +4,7 @@ import { loggerFor } from "../log.ts";
 import { CALLBACK_PATH } from "../routes.ts";
 import { createApiKeyStore } from "../store/api-key-store.ts";
 import { createIdempotencyStore } from "../store/idempotency-store.ts";
-import { createTaskStore } from "../store/task-store.ts";
+import { createSubmitTaskStore } from "../store/task-store.ts";
 import { createUpstreamHealthStore } from "../store/upstream-health-store.ts";
 import { checkWebhookHost } from "../webhooks/url-policy.ts";
 import { authenticatorFor } from "./keys.ts";
@@ -19,7 +19,7 @@ export function submitDepsFor(config: SettingsOf<"submit">, overrides: Overrides
   // the upstreams' recorded states (GET /health): the same client, no other
   const upstreamHealth = createUpstreamHealthStore({ client, tableName: config.TABLE_NAME });
   return {
-    store: createTaskStore({ ...table, log }),
+    store: createSubmitTaskStore({ ...table, log }),
     idempotency: createIdempotencyStore(table),
     keys: createApiKeyStore({ client, tableName: config.TABLE_NAME }),
     upstreamHealth,

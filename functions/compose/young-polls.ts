@@ -3,7 +3,7 @@ import { createDocumentClient, systemClock } from "../deps.ts";
 import { loggerFor } from "../log.ts";
 import type { QueueRecord } from "../queue/consumer.ts";
 import { consumeYoungPolls } from "../queue/young-polls.ts";
-import { createTaskStore } from "../store/task-store.ts";
+import { createTaskPollStore } from "../store/task-store.ts";
 import type { Overrides, SettingsOf } from "./settings.ts";
 import { upstreamFor } from "./upstream.ts";
 
@@ -17,7 +17,7 @@ export function composeYoungPollConsumer(
 ): (records: QueueRecord[]) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }> {
   const log = loggerFor(config, overrides, "young-polls");
   const deps = {
-    store: createTaskStore({
+    store: createTaskPollStore({
       client: createDocumentClient({ endpoint: config.DYNAMODB_ENDPOINT }),
       tableName: config.TABLE_NAME,
       log,

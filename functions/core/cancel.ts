@@ -1,11 +1,11 @@
 import { InvalidStateError } from "./errors.ts";
-import type { Clock, Logger, TaskStore } from "./ports.ts";
+import type { Clock, Logger, SubmitTaskStore } from "./ports.ts";
 import { getTask } from "./queries.ts";
 import { isTerminal, type Task } from "./task.ts";
 import type { CancelOutcome, Upstream } from "./upstream-port.ts";
 
 export interface CancelDeps {
-  store: TaskStore;
+  store: SubmitTaskStore;
   upstream: Upstream;
   clock: Clock;
   log: Logger;

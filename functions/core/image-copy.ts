@@ -4,18 +4,18 @@ import { EXTENSIONS, ImageCopyError, ImageStorageError, planImageCopy } from "./
 import type {
   Clock,
   ImageCopyJob,
+  ImageCopyTaskStore,
   ImageProcessor,
   ImageSource,
   ImageStore,
   Logger,
   SourceFile,
   StoredImage,
-  TaskStore,
 } from "./ports.ts";
 import type { Task } from "./task.ts";
 
 export interface ImageCopyDeps {
-  store: TaskStore;
+  store: ImageCopyTaskStore;
   images: ImageStore;
   source: ImageSource;
   processor: ImageProcessor;

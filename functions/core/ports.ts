@@ -172,6 +172,31 @@ export interface TaskStore {
   ): Promise<"recorded" | "stale">;
 }
 
+/** What submitting calls of TaskStore (store/task-store.ts createSubmitTaskStore). */
+export type SubmitTaskStore = Pick<
+  TaskStore,
+  "create" | "get" | "advance" | "recordUpstream" | "claimModal"
+>;
+
+/** What the reconciler's runs call of TaskStore (store/task-store.ts createReconcileTaskStore). */
+export type ReconcileTaskStore = Pick<
+  TaskStore,
+  | "get"
+  | "apply"
+  | "advance"
+  | "listUnfinished"
+  | "listModalsCreatedBefore"
+  | "listUnfinishedCreatedSince"
+  | "parkModal"
+  | "releaseHeldSlots"
+>;
+
+/** What the image copier calls of TaskStore (store/task-store.ts createImageCopyStore). */
+export type ImageCopyTaskStore = Pick<
+  TaskStore,
+  "listImageCopiesDue" | "recordImagesCopied" | "recordImageCopyFailure"
+>;
+
 /** TaskStore's reads of tasks: all the read function needs of it (store/task-store.ts createTaskQueries). */
 export type TaskQueries = Pick<
   TaskStore,

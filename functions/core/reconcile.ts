@@ -1,14 +1,19 @@
 import { updateFromUpstream } from "./from-upstream.ts";
-import type { Clock, Logger, TaskStore } from "./ports.ts";
+import type { Clock, Logger, ReconcileTaskStore } from "./ports.ts";
 import { isTerminal, type Task, type TaskMode } from "./task.ts";
 import type { Upstream, UpstreamTask } from "./upstream-port.ts";
 
 export interface ReconcileDeps {
-  store: TaskStore;
+  store: ReconcileTaskStore;
   upstream: Upstream;
   clock: Clock;
   log: Logger;
 }
+
+/** What polling named tasks needs (pollTasks): one read and the callback's write of the store. */
+export type PollDeps = Omit<ReconcileDeps, "store"> & {
+  store: Pick<ReconcileTaskStore, "get" | "apply">;
+};
 
 export interface ReconcileOptions {
   /** Unfinished tasks read per page, and upstream ids per list-by-condition call. */
@@ -229,7 +234,7 @@ function groupByMode(tasks: Task[]): Map<string, PollGroup> {
 
 /** Asks the upstream about each group and applies what it says (forward-only writes). */
 async function pollGroups(
-  deps: ReconcileDeps,
+  deps: PollDeps,
   byMode: Map<string, PollGroup>,
   now: Date,
   report: { applied: number; upstreamErrors: number; taskErrors: number },
@@ -314,7 +319,7 @@ export async function pollYoung(
  * not yet bound ones are skipped, the rest asked about in one list call per mode. A failure only
  * skips this poll: the regular reconcile makes it up.
  */
-export async function pollTasks(deps: ReconcileDeps, taskIds: string[]): Promise<YoungPollReport> {
+export async function pollTasks(deps: PollDeps, taskIds: string[]): Promise<YoungPollReport> {
   const now = deps.clock.now();
   const report: YoungPollReport = { checked: 0, applied: 0, upstreamErrors: 0, taskErrors: 0 };
   const tasks: Task[] = [];

@@ -17,7 +17,7 @@ import type {
   Logger,
   ReserveOutcome,
   SubmitResult,
-  TaskStore,
+  SubmitTaskStore,
   TaskUpdate,
 } from "./ports.ts";
 import { createStateToken } from "./state-token.ts";
@@ -26,7 +26,7 @@ import type { SubmitKind, SubmitOutcome, Upstream } from "./upstream-port.ts";
 import { explainUpstreamReason } from "./upstream-reasons.ts";
 
 export interface SubmitDeps {
-  store: TaskStore;
+  store: SubmitTaskStore;
   idempotency: IdempotencyStore;
   /** How long a retry with the same key is told "still running" before the task answers. */
   idempotencyLockSeconds: number;

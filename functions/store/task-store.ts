@@ -16,7 +16,9 @@ import type {
   ImageCopyJob,
   Logger,
   Page,
+  ReconcileTaskStore,
   StoredImage,
+  SubmitTaskStore,
   TaskFilterQuery,
   TaskQueries,
   TaskStore,
@@ -546,15 +548,20 @@ export function createTaskQueries({
   return { get, getTree, getTimeline, listByOwner, listByAction, listChildren };
 }
 
-/** DynamoDB implementation of TaskStore: every state change is one conditional write. */
-export function createTaskStore({
+/** The options of a store part that creates no task (so keeps no retention). */
+type PartOptions = Omit<TaskStoreOptions, "retentionDays">;
+
+const tasksOfWith =
+  (log: Logger) =>
+  (items: Item[] | undefined): Task[] =>
+    (items ?? []).flatMap((item) => readTaskItem(item, log) ?? []);
+
+/** TaskStore.create on its own: the creating transaction (task, quota, parent's child list). */
+export function createTaskCreator({
   client,
   tableName,
-  log = quietLog,
   retentionDays,
-}: TaskStoreOptions): TaskStore {
-  const tasksOf = (items: Item[] | undefined): Task[] =>
-    (items ?? []).flatMap((item) => readTaskItem(item, log) ?? []);
+}: Omit<TaskStoreOptions, "log">): Pick<TaskStore, "create"> {
   async function create(task: Task): Promise<void> {
     // the owner's slot and day count ride in the creating transaction (docs/operating.md)
     const quota = creationWrites(tableName, task);
@@ -581,51 +588,17 @@ export function createTaskStore({
     }
   }
 
+  return { create };
+}
+
+/** TaskStore.advance on its own: the forward-only write of submit, cancel and expired modals. */
+export function createTaskAdvancer({
+  client,
+  tableName,
+  log = quietLog,
+}: PartOptions): Pick<TaskStore, "advance"> {
   const release = (item: Item | undefined, at: Date) =>
     releaseAfterFinish({ client, tableName, log }, item, at);
-
-  async function releaseHeldSlots(query: {
-    createdBefore: Date;
-    limit: number;
-    at: Date;
-  }): Promise<{ released: string[]; errors: number }> {
-    const { Items } = await client.send(
-      new QueryCommand({
-        TableName: tableName,
-        IndexName: "gsi3",
-        KeyConditionExpression: "gsi3pk = :release AND gsi3sk < :before",
-        ExpressionAttributeValues: {
-          ":release": keys.slotRelease(),
-          ":before": keys.createdBefore(query.createdBefore),
-        },
-        Limit: query.limit,
-      }),
-    );
-    const released: string[] = [];
-    let errors = 0;
-    for (const item of Items ?? []) {
-      if (typeof item.id !== "string") continue;
-      try {
-        const owner = typeof item.owner === "string" ? item.owner : null;
-        const status = typeof item.status === "string" ? item.status : null;
-        const outcome =
-          item.slot && owner && status
-            ? await releaseSlot(client, tableName, { id: item.id, owner, status }, query.at)
-            : await leaveRelease(client, tableName, item.id);
-        if (outcome === "released") released.push(item.id);
-      } catch (error) {
-        errors++;
-        log.error("task slot not released", { taskId: item.id, error: (error as Error).name });
-      }
-    }
-    return { released, errors };
-  }
-
-  const { get, getTree, getTimeline, listByOwner, listByAction, listChildren } = createTaskQueries({
-    client,
-    tableName,
-    log,
-  });
 
   async function advance(
     id: string,
@@ -666,7 +639,62 @@ export function createTaskStore({
     }
   }
 
-  const { apply } = createTaskApplier({ client, tableName, log });
+  return { advance };
+}
+
+/**
+ * The reconciler's sweeps (unfinished and young tasks, expired modals, held slots): reads of
+ * the unfinished index and the writes that only the reconciler makes.
+ */
+export function createTaskSweeps({
+  client,
+  tableName,
+  log = quietLog,
+}: PartOptions): Pick<
+  TaskStore,
+  | "listUnfinished"
+  | "listModalsCreatedBefore"
+  | "listUnfinishedCreatedSince"
+  | "parkModal"
+  | "releaseHeldSlots"
+> {
+  const tasksOf = tasksOfWith(log);
+  async function releaseHeldSlots(query: {
+    createdBefore: Date;
+    limit: number;
+    at: Date;
+  }): Promise<{ released: string[]; errors: number }> {
+    const { Items } = await client.send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: "gsi3",
+        KeyConditionExpression: "gsi3pk = :release AND gsi3sk < :before",
+        ExpressionAttributeValues: {
+          ":release": keys.slotRelease(),
+          ":before": keys.createdBefore(query.createdBefore),
+        },
+        Limit: query.limit,
+      }),
+    );
+    const released: string[] = [];
+    let errors = 0;
+    for (const item of Items ?? []) {
+      if (typeof item.id !== "string") continue;
+      try {
+        const owner = typeof item.owner === "string" ? item.owner : null;
+        const status = typeof item.status === "string" ? item.status : null;
+        const outcome =
+          item.slot && owner && status
+            ? await releaseSlot(client, tableName, { id: item.id, owner, status }, query.at)
+            : await leaveRelease(client, tableName, item.id);
+        if (outcome === "released") released.push(item.id);
+      } catch (error) {
+        errors++;
+        log.error("task slot not released", { taskId: item.id, error: (error as Error).name });
+      }
+    }
+    return { released, errors };
+  }
 
   async function listUnfinished(query: { limit: number; afterId?: string }): Promise<Page<Task>> {
     const { limit, afterId } = query;
@@ -747,55 +775,24 @@ export function createTaskStore({
     }
   }
 
-  /**
-   * One page of an index Query, newest first, with an optional FilterExpression. A filter drops
-   * items after DynamoDB's Limit, so this queries again (from the last evaluated key) until the
-   * page is full, the index is exhausted, or MAX_QUERIES_PER_PAGE calls were made. The page
-   * position is always a task id; `startKeyOf` rebuilds the index key from it.
-   */
-  async function listChildIds(owner: string, parentId: string, limit: number): Promise<string[]> {
-    const ids: string[] = [];
-    let startKey: Item | undefined;
-    do {
-      const result = await client.send(
-        new QueryCommand({
-          TableName: tableName,
-          IndexName: "gsi4",
-          KeyConditionExpression: "gsi4pk = :parent",
-          FilterExpression: "#owner = :owner",
-          ExpressionAttributeNames: { "#owner": "owner" },
-          ExpressionAttributeValues: { ":parent": keys.parentTasks(parentId), ":owner": owner },
-          ProjectionExpression: "gsi4sk",
-          ScanIndexForward: false,
-          Limit: limit - ids.length,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      ids.push(...(result.Items ?? []).map((item) => String(item.gsi4sk)));
-      startKey = result.LastEvaluatedKey;
-    } while (startKey && ids.length < limit);
-    return ids;
-  }
+  return {
+    listUnfinished,
+    listModalsCreatedBefore,
+    listUnfinishedCreatedSince,
+    parkModal,
+    releaseHeldSlots,
+  };
+}
 
-  async function claimModal(
-    id: string,
-    claim: { owner: string; prompt?: string; at: Date },
-  ): Promise<"claimed" | "unclaimable"> {
-    try {
-      await client.send(new UpdateCommand({ TableName: tableName, ...buildClaimModal(id, claim) }));
-      return "claimed";
-    } catch (error) {
-      // a standard write that meets a running transaction on the item (another modal's claim)
-      if (
-        error instanceof ConditionalCheckFailedException ||
-        (error as { name?: string }).name === "TransactionConflictException"
-      ) {
-        return "unclaimable";
-      }
-      throw error;
-    }
-  }
-
+/** The image copier's part of the store: the copies due, and the record of each attempt. */
+export function createImageCopyStore({
+  client,
+  tableName,
+  log = quietLog,
+}: PartOptions): Pick<
+  TaskStore,
+  "listImageCopiesDue" | "recordImagesCopied" | "recordImageCopyFailure"
+> {
   async function listImageCopiesDue(query: {
     dueBy: Date;
     limit: number;
@@ -840,6 +837,37 @@ export function createTaskStore({
     }
   }
 
+  return {
+    listImageCopiesDue,
+    recordImagesCopied: (id, copied, at) => recordCopy(buildImagesCopied(id, copied, at)),
+    recordImageCopyFailure: (id, failure, at) => recordCopy(buildImageCopyFailure(id, failure, at)),
+  };
+}
+
+/** The writes only a submit makes besides creating and advancing: the upstream's name, modal claims. */
+export function createSubmitWrites({
+  client,
+  tableName,
+}: PartOptions): Pick<TaskStore, "recordUpstream" | "claimModal"> {
+  async function claimModal(
+    id: string,
+    claim: { owner: string; prompt?: string; at: Date },
+  ): Promise<"claimed" | "unclaimable"> {
+    try {
+      await client.send(new UpdateCommand({ TableName: tableName, ...buildClaimModal(id, claim) }));
+      return "claimed";
+    } catch (error) {
+      // a standard write that meets a running transaction on the item (another modal's claim)
+      if (
+        error instanceof ConditionalCheckFailedException ||
+        (error as { name?: string }).name === "TransactionConflictException"
+      ) {
+        return "unclaimable";
+      }
+      throw error;
+    }
+  }
+
   async function recordUpstream(id: string, upstreamTaskId: string, upstream: string) {
     try {
       await client.send(
@@ -862,26 +890,82 @@ export function createTaskStore({
     }
   }
 
+  return { recordUpstream, claimModal };
+}
+
+/**
+ * What submitting calls of the task store (core/submit.ts, core/workflow.ts, core/cancel.ts):
+ * the submit function's and the imagine queue consumer's bundles then leave out the lists,
+ * the reconciler's sweeps and the image copier's writes (docs/performance.md).
+ */
+export function createSubmitTaskStore(options: TaskStoreOptions): SubmitTaskStore {
   return {
-    create,
-    get,
-    advance,
-    apply,
-    recordUpstream,
-    listImageCopiesDue,
-    recordImagesCopied: (id, copied, at) => recordCopy(buildImagesCopied(id, copied, at)),
-    recordImageCopyFailure: (id, failure, at) => recordCopy(buildImageCopyFailure(id, failure, at)),
-    listByOwner,
-    listUnfinished,
-    listModalsCreatedBefore,
-    releaseHeldSlots,
-    listUnfinishedCreatedSince,
-    parkModal,
-    listByAction,
-    listChildren,
+    ...createTaskReader(options),
+    ...createTaskCreator(options),
+    ...createTaskAdvancer(options),
+    ...createSubmitWrites(options),
+  };
+}
+
+/**
+ * What the reconciler calls of the task store (core/reconcile.ts reconcile and pollYoung): its
+ * bundle then leaves out task creation, the lists and the submit's writes.
+ */
+export function createReconcileTaskStore(options: PartOptions): ReconcileTaskStore {
+  return {
+    ...createTaskReader(options),
+    ...createTaskApplier({ ...options, log: options.log ?? quietLog }),
+    ...createTaskAdvancer(options),
+    ...createTaskSweeps(options),
+  };
+}
+
+/** What polling named tasks calls (core/reconcile.ts pollTasks): one read and the callback's write. */
+export function createTaskPollStore(options: PartOptions): Pick<TaskStore, "get" | "apply"> {
+  return {
+    ...createTaskReader(options),
+    ...createTaskApplier({ ...options, log: options.log ?? quietLog }),
+  };
+}
+
+/**
+ * DynamoDB implementation of TaskStore (every state change is one conditional write), assembled
+ * from the parts above: the local stack and the tests use it whole.
+ */
+export function createTaskStore(options: TaskStoreOptions): TaskStore {
+  const { client, tableName, log = quietLog } = options;
+  async function listChildIds(owner: string, parentId: string, limit: number): Promise<string[]> {
+    const ids: string[] = [];
+    let startKey: Item | undefined;
+    do {
+      const result = await client.send(
+        new QueryCommand({
+          TableName: tableName,
+          IndexName: "gsi4",
+          KeyConditionExpression: "gsi4pk = :parent",
+          FilterExpression: "#owner = :owner",
+          ExpressionAttributeNames: { "#owner": "owner" },
+          ExpressionAttributeValues: { ":parent": keys.parentTasks(parentId), ":owner": owner },
+          ProjectionExpression: "gsi4sk",
+          ScanIndexForward: false,
+          Limit: limit - ids.length,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      ids.push(...(result.Items ?? []).map((item) => String(item.gsi4sk)));
+      startKey = result.LastEvaluatedKey;
+    } while (startKey && ids.length < limit);
+    return ids;
+  }
+
+  return {
+    ...createTaskQueries(options),
+    ...createTaskCreator(options),
+    ...createTaskAdvancer(options),
+    ...createTaskApplier({ client, tableName, log }),
+    ...createTaskSweeps(options),
+    ...createImageCopyStore(options),
+    ...createSubmitWrites(options),
     listChildIds,
-    getTree,
-    getTimeline,
-    claimModal,
   };
 }

@@ -114,4 +114,40 @@ describe("each function's bundle", () => {
     expect(code).not.toContain("function createTaskStore(");
     expect(code).not.toContain("function buildAdvance(");
   });
+  /**
+   * Each part of store/task-store.ts, by its factory's name and by a string only its code has: a
+   * function that does not call a part must not carry it (each KB is module loading at init).
+   */
+  const PARTS: Record<string, string[]> = {
+    createTaskStore: ["function createTaskStore("],
+    createTaskQueries: ["function createTaskQueries(", "begins_with(gsi5sk"],
+    createTaskCreator: ["function createTaskCreator("],
+    createTaskAdvancer: ["function createTaskAdvancer("],
+    createTaskApplier: ["function createTaskApplier("],
+    createTaskSweeps: ["function createTaskSweeps(", "gsi3pk = :release"],
+    createImageCopyStore: ["function createImageCopyStore(", "gsi6pk = :copy"],
+    createSubmitWrites: ["function createSubmitWrites(", "attribute_not_exists(#upstream)"],
+  };
+  it.each([
+    [
+      "functions/lambda/submit.handler",
+      ["createTaskCreator", "createTaskAdvancer", "createSubmitWrites"],
+    ],
+    [
+      "functions/lambda/queue.handler",
+      ["createTaskCreator", "createTaskAdvancer", "createSubmitWrites"],
+    ],
+    [
+      "functions/lambda/reconcile.handler",
+      ["createTaskApplier", "createTaskAdvancer", "createTaskSweeps", "createImageCopyStore"],
+    ],
+    ["functions/lambda/young-polls.handler", ["createTaskApplier"]],
+  ])("gives %s the parts of the task store it calls (%j), and no other", async (handler, parts) => {
+    const { code } = await contentsOf(handler);
+    for (const [part, markers] of Object.entries(PARTS)) {
+      for (const marker of markers) {
+        expect(code.includes(marker), `${part}: ${marker}`).toBe(parts.includes(part));
+      }
+    }
+  });
 });

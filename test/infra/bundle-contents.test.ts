@@ -142,6 +142,8 @@ describe("each function's bundle", () => {
       ["createTaskApplier", "createTaskAdvancer", "createTaskSweeps", "createImageCopyStore"],
     ],
     ["functions/lambda/young-polls.handler", ["createTaskApplier"]],
+    // the dispatcher queries tasks itself (store/delivery-store.ts), with readTaskItem only
+    ["functions/lambda/dispatch.handler", []],
   ])("gives %s the parts of the task store it calls (%j), and no other", async (handler, parts) => {
     const { code } = await contentsOf(handler);
     for (const [part, markers] of Object.entries(PARTS)) {

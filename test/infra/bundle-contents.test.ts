@@ -44,7 +44,7 @@ async function contentsOf(handler: string) {
 }
 
 /** The composition modules each entry may reach besides its own (shared helpers, by design). */
-const SHARED = ["settings", "keys", "upstream", "images", "schedule-young-polls"];
+const SHARED = ["settings", "keys", "upstream", "images", "schedule-young-polls", "task-views"];
 const ALSO: Record<string, string[]> = {
   // the imagine queue's consumer is submit's code fed by SQS
   queue: ["submit"],

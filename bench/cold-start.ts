@@ -1,7 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { deflateRawSync } from "node:zlib";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { createDocumentClient, createIdFactory } from "../functions/deps.ts";
 import { keys } from "../functions/store/keys.ts";
@@ -10,7 +8,12 @@ import { type LocalSqs, startLocalSqs } from "../local/aws/sqs.ts";
 import { ensureTable } from "../local/dynamodb.ts";
 import { type Simulator, startSimulator } from "../local/simulator/index.ts";
 import { type LambdaOptions, startLambda } from "../test/infra/lambda-host.ts";
-import { type Bundle, bundleLikeSst, type NodejsOptions } from "../test/infra/sst-bundle.ts";
+import {
+  type Bundle,
+  bundleLikeSst,
+  type NodejsOptions,
+  zippedBytes,
+} from "../test/infra/sst-bundle.ts";
 import { type RecordedFunction, ROOT, type SstEvaluation } from "../test/infra/sst-stand-in.ts";
 import { apiGatewayV2Event } from "../test/lambda/events.ts";
 import { bundleLineOwners, profileByCategory } from "./lib/cpu-profile.ts";
@@ -18,6 +21,12 @@ import { table } from "./lib/markdown.ts";
 import type { Section, Target } from "./lib/report.ts";
 import { kb, median, ms, ratio } from "./lib/stats.ts";
 import { benchTask, seedTasks, upstreamId, webhookBody } from "./lib/tasks.ts";
+
+/** A bundle's bytes cell: what a cold start loads, the chunks only a dynamic import loads, the package zipped. */
+async function bundleBytes(bundle: Bundle): Promise<string> {
+  const lazy = bundle.lazyBytes > 0 ? ` + ${kb(bundle.lazyBytes)} lazy` : "";
+  return `${kb(bundle.bytes)}${lazy} (${kb(await zippedBytes(bundle))} zipped)`;
+}
 
 /** One thing whose cold start is measured: a bundle, how Lambda would start it, and its event. */
 interface Subject {
@@ -640,10 +649,9 @@ export async function benchColdStart(options: ColdStartOptions): Promise<Section
       const pairedInit = pairedRatio(pair, "init");
       const net = (s - floorTotal) / (r - floorTotal);
       const limit = coldStartLimit(subject.name);
-      const code = await readFile(join(subject.bundle.dir, subject.bundle.file));
       rows.push([
         subject.label,
-        `${kb(subject.bundle.bytes)} (${kb(deflateRawSync(code).byteLength)} zipped)`,
+        await bundleBytes(subject.bundle),
         ms(medianOf(pair.subject, "init")),
         ms(medianOf(pair.subject, "invoke")),
         ms(s),
@@ -701,10 +709,9 @@ export async function benchColdStart(options: ColdStartOptions): Promise<Section
       );
     }
     const refAll = [...main.runs.values()].flatMap((p) => p.reference);
-    const refCode = await readFile(join(reference.bundle.dir, reference.bundle.file));
     rows.push([
       reference.label,
-      `${kb(reference.bundle.bytes)} (${kb(deflateRawSync(refCode).byteLength)} zipped)`,
+      await bundleBytes(reference.bundle),
       ms(medianOf(refAll, "init")),
       ms(medianOf(refAll, "invoke")),
       ms(medianOf(refAll, "total")),
@@ -783,7 +790,7 @@ export async function benchColdStart(options: ColdStartOptions): Promise<Section
       ],
     );
     const markdown = [
-      `Method: each function's production bundle (SST's build: esbuild, ESM, minified, the infra's \`nodejs\` options) is started in a fresh Node process by test/infra/lambda-host.ts (links in an encrypted resource.enc, Lambda's environment), which imports it and hands it one realistic event: a webhook moving a SUBMITTED task to IN_PROGRESS (Callback), \`GET /v1/tasks/{id}\` (Read), \`POST /v1/imagine\` to the simulator (Submit: 1 TransactWriteItems, the upstream call, 1 UpdateItem, the young polls' SendMessageBatch to a local SQS), the cron's event with 20 unfinished tasks (Reconciler: 3 Query, 1 upstream list call, the image copier's Query), one SQS record of an imagine (ImagineQueueSubscriber: submit's work), one young poll of a task (YoungPollsSubscriber), a stream batch naming one task and a schedule's run (the dispatcher's two entries), a GET route's answer for the others. *init* is fork → module imported, *first event* the invoke, *total* both. ${rounds} rounds; in each, every function runs once right next to one run of the reference (reference first in even rounds, second in odd ones), so each function has its own ${rounds} paired reference runs. *ratio* is median(function) / median(its reference runs); *paired*, the verdict, is the median of the per-pair ratios (each pair ran back to back, so load that drifts over seconds cancels out); *init alone, paired* the same for the module's import only (no event), the part each bundle's size and module-level work decide; *net of floor* subtracts the floor (Node start + the runner), the part the bundles themselves cost.`,
+      `Method: each function's production bundle (SST's build: esbuild, ESM, minified, the infra's \`nodejs\` options) is started in a fresh Node process by test/infra/lambda-host.ts (links in an encrypted resource.enc, Lambda's environment), which imports it and hands it one realistic event: a webhook moving a SUBMITTED task to IN_PROGRESS (Callback), \`GET /v1/tasks/{id}\` (Read), \`POST /v1/imagine\` to the simulator (Submit: 1 TransactWriteItems, the upstream call, 1 UpdateItem, the young polls' SendMessageBatch to a local SQS), the cron's event with 20 unfinished tasks (Reconciler: 3 Query, 1 upstream list call, the image copier's Query), one SQS record of an imagine (ImagineQueueSubscriber: submit's work), one young poll of a task (YoungPollsSubscriber), a stream batch naming one task and a schedule's run (the dispatcher's two entries), a GET route's answer for the others. *bytes* is what a cold start loads (the handler file and the chunks it imports statically; SST's \`splitting\` puts what only a dynamic import loads, such as the SDK's other credential providers, in chunks of its own, counted as *lazy*) and the whole package zipped. *init* is fork → module imported, *first event* the invoke, *total* both. ${rounds} rounds; in each, every function runs once right next to one run of the reference (reference first in even rounds, second in odd ones), so each function has its own ${rounds} paired reference runs. *ratio* is median(function) / median(its reference runs); *paired*, the verdict, is the median of the per-pair ratios (each pair ran back to back, so load that drifts over seconds cancels out); *init alone, paired* the same for the module's import only (no event), the part each bundle's size and module-level work decide; *net of floor* subtracts the floor (Node start + the runner), the part the bundles themselves cost.`,
       "",
       table(
         [

@@ -477,3 +477,33 @@ describe("a bundle deployed without a link it needs", () => {
     await expect(started).rejects.toThrow(/API_KEYS.*"ApiKeys".*not linked/);
   });
 });
+
+describe("what a bundle's cold start loads", () => {
+  // the SDK's providers for credentials Lambda never uses (SSO, profiles, processes, web
+  // identity, the instance metadata service, the STS and SSO clients behind them), its event
+  // streams and a browser-detection library: with `splitting`, each is a chunk of its own that
+  // only the dynamic import the SDK makes for it loads (docs/performance.md, cold start)
+  const LAZY = [
+    "@aws-sdk/nested-clients",
+    "@aws-sdk/credential-provider-sso",
+    "@aws-sdk/credential-provider-ini",
+    "@aws-sdk/credential-provider-process",
+    "@aws-sdk/credential-provider-web-identity",
+    "@aws-sdk/credential-provider-http",
+    "@smithy/credential-provider-imds",
+    "bowser",
+  ];
+
+  it("leaves the SDK's unused credential providers in chunks a cold start does not read", () => {
+    for (const fn of wiring.functions) {
+      const bundle = bundles.get(fn.name) as Bundle;
+      const sources = bundle.inputs.map((i) => i.source);
+      if (!sources.includes("@aws-sdk/client-dynamodb")) continue; // Docs: no AWS client at all
+      expect(
+        sources.filter((s) => LAZY.includes(s)),
+        `${fn.name} loads at cold start`,
+      ).toEqual([]);
+      expect(bundle.lazyBytes, `${fn.name}: its lazy chunks`).toBeGreaterThan(100 * 1024);
+    }
+  });
+});

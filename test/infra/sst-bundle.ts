@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
-import { cp, mkdir, rm, stat, symlink } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { cp, mkdir, readFile, rm, stat, symlink } from "node:fs/promises";
+import { dirname, join, relative } from "node:path";
+import { deflateRawSync } from "node:zlib";
 import { build } from "esbuild";
 import { ROOT } from "./sst-stand-in.ts";
 
@@ -11,6 +12,8 @@ export interface NodejsOptions {
   banner?: string;
   sourcemap?: boolean;
   install?: string[];
+  /** SST: dynamically imported modules in files of their own, shared code in chunks beside them */
+  splitting?: boolean;
   esbuild?: { target?: string; external?: string[] };
 }
 
@@ -20,7 +23,12 @@ export interface Bundle {
   /** the bundled handler file, relative to `dir` (`functions/submit.mjs`) */
   file: string;
   exportName: string;
+  /** the handler file's bytes, with the chunks it imports statically (what a cold start loads) */
   bytes: number;
+  /** with `splitting`: the bytes of the chunks only a dynamic import loads (0 without) */
+  lazyBytes: number;
+  /** every file the build wrote (the handler, its chunks, source maps), relative to `dir` */
+  files: string[];
   /** bytes each npm package (or "(paperboat)", our own code) takes in the bundle, largest first */
   inputs: { source: string; bytes: number }[];
 }
@@ -41,7 +49,8 @@ export function parseHandler(handler: string): { source: string; exportName: str
  * Bundles one handler the way SST 4's Node runtime does for a deploy (pkg/runtime/node/build.go):
  * esbuild, platform node, ESM with the createRequire/__filename/__dirname banner, keepNames,
  * mainFields module→main, `sharp` and `pg-native` external, minified unless `minify: false`,
- * no source map unless asked, and the function's own `nodejs.esbuild` target (SST: esnext).
+ * no source map unless asked, the function's own `nodejs.esbuild` target (SST: esnext), and with
+ * `splitting` an output directory of chunks beside the handler file (SST's outdir + `.mjs`).
  */
 export async function bundleLikeSst(
   handler: string,
@@ -64,7 +73,9 @@ export async function bundleLikeSst(
   const result = await build({
     absWorkingDir: ROOT,
     entryPoints: [join(ROOT, source)],
-    outfile,
+    ...(nodejs.splitting && isEsm
+      ? { outdir: dirname(outfile), outExtension: { ".js": ".mjs" }, splitting: true }
+      : { outfile }),
     platform: "node",
     bundle: true,
     keepNames: true,
@@ -98,20 +109,57 @@ export async function bundleLikeSst(
     await rm(link, { recursive: true, force: true });
     await symlink(join(ROOT, "node_modules", pkg), link, "dir");
   }
+  // what a cold start loads: the handler file and every chunk it imports statically, transitively
+  const outputs = result.metafile.outputs;
+  const entry = Object.keys(outputs).find((path) => outputs[path]?.entryPoint === source);
+  const loaded = new Set<string>();
+  const visit = (path: string | undefined) => {
+    if (path === undefined || loaded.has(path) || !outputs[path]) return;
+    loaded.add(path);
+    for (const { path: imported, kind } of outputs[path].imports) {
+      if (kind === "import-statement" && outputs[imported]) visit(imported);
+    }
+  };
+  visit(entry);
   const bySource = new Map<string, number>();
-  const output = Object.values(result.metafile.outputs).find((o) => o.entryPoint !== undefined);
-  for (const [path, input] of Object.entries(output?.inputs ?? {})) {
-    const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
-    const key = match?.[1] ?? "(paperboat)";
-    bySource.set(key, (bySource.get(key) ?? 0) + input.bytesInOutput);
+  let bytes = 0;
+  let lazyBytes = 0;
+  const files: string[] = [];
+  for (const [path, output] of Object.entries(outputs)) {
+    files.push(relative(outDir, join(ROOT, path)));
+    if (path.endsWith(".map")) continue;
+    if (!loaded.has(path)) {
+      lazyBytes += output.bytes;
+      continue;
+    }
+    bytes += (await stat(join(ROOT, path))).size;
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
+      const key = match?.[1] ?? "(paperboat)";
+      bySource.set(key, (bySource.get(key) ?? 0) + bytesInOutput);
+    }
   }
   return {
     dir: outDir,
     file,
     exportName,
-    bytes: (await stat(outfile)).size,
+    bytes,
+    lazyBytes,
+    files,
     inputs: [...bySource]
       .map(([source, bytes]) => ({ source, bytes }))
       .sort((a, b) => b.bytes - a.bytes),
   };
+}
+
+/**
+ * The bundle's code as Lambda stores it: every file the build wrote (handler and chunks, loaded
+ * or not), each deflated as a zip entry is.
+ */
+export async function zippedBytes(bundle: Bundle): Promise<number> {
+  let total = 0;
+  for (const file of bundle.files) {
+    total += deflateRawSync(await readFile(join(bundle.dir, file))).byteLength;
+  }
+  return total;
 }

@@ -747,6 +747,7 @@ export async function benchColdStart(options: ColdStartOptions): Promise<Section
         ms(r),
         ratio(s / r),
         ratio(pairedRatio(pair)),
+        ratio(pairedRatio(pair, "init")),
         subject.isolates,
       ];
     });
@@ -836,6 +837,7 @@ export async function benchColdStart(options: ColdStartOptions): Promise<Section
           "reference p50",
           "ratio",
           "paired",
+          "init alone, paired",
           "isolates",
         ],
         ablationRows,
@@ -881,7 +883,10 @@ export async function benchColdStart(options: ColdStartOptions): Promise<Section
       const pair = ablation.runs.get(subject.name) as { subject: Run[]; reference: Run[] };
       data[`ratio:${subject.name}`] =
         medianOf(pair.subject, "total") / medianOf(pair.reference, "total");
+      data[`pairedInit:${subject.name}`] = pairedRatio(pair, "init");
     }
+    data["init:reference"] = medianOf(refAll, "init");
+    data["init:floor"] = medianOf(main.floorRuns, "init");
     for (const p of profiled) {
       const prof = profileOf(p.name);
       data[`zod:${p.name}`] = prof.get("zod") ?? 0;

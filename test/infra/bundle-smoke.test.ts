@@ -185,6 +185,13 @@ describe("bundled functions behind the HTTP API", () => {
     );
     expect(done.body).toMatchObject({ status: "SUCCESS", progress: 100 });
     expect(simulator.stats().webhooksSent).toBeGreaterThan(0);
+    // an action's code is a chunk of its own, which this first action loads
+    const upscale = done.body.buttons.find((b: { label: string }) => b.label === "U1");
+    const action = await alice.call("POST", `/v1/tasks/${submitted.body.id}/actions`, {
+      customId: upscale.customId,
+    });
+    expect(action.status).toBe(202);
+    expect(action.body).toMatchObject({ parentId: submitted.body.id, action: "UPSCALE" });
   });
 
   it("streams a task's states from the stream bundle, behind its function URL", async () => {
@@ -505,5 +512,11 @@ describe("what a bundle's cold start loads", () => {
       ).toEqual([]);
       expect(bundle.lazyBytes, `${fn.name}: its lazy chunks`).toBeGreaterThan(100 * 1024);
     }
+  });
+
+  it("leaves submit's code for actions, modals and cancel out of a cold start that serves an imagine", () => {
+    const submit = bundles.get("Submit") as Bundle;
+    expect(submit.loadedModules).toContain("functions/core/submit.ts");
+    expect(submit.loadedModules.filter((m) => /core\/(workflow|cancel)\.ts$/.test(m))).toEqual([]);
   });
 });

@@ -29,6 +29,8 @@ export interface Bundle {
   lazyBytes: number;
   /** every file the build wrote (the handler, its chunks, source maps), relative to `dir` */
   files: string[];
+  /** the project's own source files a cold start loads (`functions/core/submit.ts`) */
+  loadedModules: string[];
   /** bytes each npm package (or "(paperboat)", our own code) takes in the bundle, largest first */
   inputs: { source: string; bytes: number }[];
 }
@@ -125,6 +127,7 @@ export async function bundleLikeSst(
   let bytes = 0;
   let lazyBytes = 0;
   const files: string[] = [];
+  const loadedModules: string[] = [];
   for (const [path, output] of Object.entries(outputs)) {
     files.push(relative(outDir, join(ROOT, path)));
     if (path.endsWith(".map")) continue;
@@ -134,6 +137,7 @@ export async function bundleLikeSst(
     }
     bytes += (await stat(join(ROOT, path))).size;
     for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      if (!input.includes("node_modules/") && bytesInOutput > 0) loadedModules.push(input);
       const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
       const key = match?.[1] ?? "(paperboat)";
       bySource.set(key, (bySource.get(key) ?? 0) + bytesInOutput);
@@ -146,6 +150,7 @@ export async function bundleLikeSst(
     bytes,
     lazyBytes,
     files,
+    loadedModules,
     inputs: [...bySource]
       .map(([source, bytes]) => ({ source, bytes }))
       .sort((a, b) => b.bytes - a.bytes),

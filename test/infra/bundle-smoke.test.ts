@@ -406,6 +406,15 @@ describe("the bundled dispatcher, queue consumer and webhooks function", () => {
       await host("DispatcherHandler").invoke(cron.event ?? {});
       expect(hits).toHaveLength(1);
       expect(eventBridge.events().filter((e) => e.detail.id === submitted.body.id)).toHaveLength(1);
+      // the endpoints' routes are a chunk of their own (with the URL guard), which these load
+      const endpoint = await alice.call("POST", "/v1/webhook-endpoints", {
+        url: `http://127.0.0.1:${port}/account`,
+      });
+      expect(endpoint.status).toBe(201);
+      const listed = await alice.call("GET", "/v1/webhook-endpoints");
+      expect(listed.body.items.map((e: { id: string }) => e.id)).toContain(endpoint.body.id);
+      const gone = await alice.call("DELETE", `/v1/webhook-endpoints/${endpoint.body.id}`);
+      expect(gone.status).toBe(204);
     } finally {
       receiver.close();
       receiver.closeAllConnections();
@@ -518,5 +527,12 @@ describe("what a bundle's cold start loads", () => {
     const submit = bundles.get("Submit") as Bundle;
     expect(submit.loadedModules).toContain("functions/core/submit.ts");
     expect(submit.loadedModules.filter((m) => /core\/(workflow|cancel)\.ts$/.test(m))).toEqual([]);
+  });
+
+  it("leaves the webhooks function's deliveries and endpoints out of its cold start, each a chunk its first request loads", () => {
+    const webhooks = bundles.get("Webhooks") as Bundle;
+    expect(webhooks.loadedModules).toContain("functions/http/webhooks-app.ts");
+    const lazy = /(store\/(delivery|endpoint|webhook-secret)-store|webhooks\/url-policy)\.ts$/;
+    expect(webhooks.loadedModules.filter((m) => lazy.test(m))).toEqual([]);
   });
 });

@@ -535,4 +535,31 @@ describe("what a bundle's cold start loads", () => {
     const lazy = /(store\/(delivery|endpoint|webhook-secret)-store|webhooks\/url-policy)\.ts$/;
     expect(webhooks.loadedModules.filter((m) => lazy.test(m))).toEqual([]);
   });
+
+  it("leaves read's code for image links, uploads, live events and health out of a cold start that serves a task, and loads it when asked", async () => {
+    const read = bundles.get("Read") as Bundle;
+    expect(read.loadedModules).toContain("functions/core/queries.ts");
+    const lazy =
+      /(http\/(image-routes|task-events)|core\/(uploads|watch|upstream-health)|contract\/uploads)\.ts$/;
+    expect(read.loadedModules.filter((m) => lazy.test(m))).toEqual([]);
+    // read's own GET /v1/tasks/{id}/events behind API Gateway (one read, then the end): its
+    // chunk loads on this first request (health, image links and uploads are driven above)
+    const alice = api(gateway, OWNERS.alice.key);
+    const submitted = await alice.imagine({
+      prompt: "a paper boat, watched through the read bundle",
+    });
+    await eventually(
+      () => alice.task(submitted.body.id),
+      (r) => r.body?.status === "SUCCESS",
+    );
+    const events = await fetch(`${gateway.url}/v1/tasks/${submitted.body.id}/events`, {
+      headers: { authorization: `Bearer ${OWNERS.alice.key}` },
+    });
+    expect(events.status).toBe(200);
+    expect(events.headers.get("content-type")).toBe("text/event-stream");
+    const body = await events.text();
+    expect(body).toMatch(/^id: 1$/m);
+    const last = [...body.matchAll(/^data: (.*)$/gm)].at(-1)?.[1] ?? "null";
+    expect(JSON.parse(last)).toMatchObject({ id: submitted.body.id, status: "SUCCESS" });
+  });
 });

@@ -139,14 +139,6 @@ export function planImageCopy(
 }
 
 /**
- * The base of the links this API signs: PUBLIC_URL (any path kept, no trailing slash), never
- * the request's Host header, which whoever sends the request chooses.
- */
-export function linkOrigin(publicUrl: string): string {
-  return publicUrl.replace(/\/+$/, "");
-}
-
-/**
  * The task as the API shows it: a fresh, expiring link on each durable copy (signed now: links
  * are never stored, so a stored task never carries a dead one), and `imageUrl`, `imageUrls`,
  * `videoUrl` and `videoUrls` pointing at the copies of the upstream files they named, which

@@ -25,7 +25,7 @@ export function deliveryView(delivery: StoredDelivery): Delivery {
  * owner's endpoints; never the bus), oldest event first.
  */
 export async function listDeliveries(
-  deps: Pick<WebhookAdminDeps, "store" | "deliveries">,
+  deps: WebhookAdminDeps,
   owner: string,
   taskId: string,
 ): Promise<Delivery[]> {
@@ -35,7 +35,7 @@ export async function listDeliveries(
 
 /** `POST /v1/tasks/{id}/deliveries/{deliveryId}/retry`: one more attempt, now. */
 export async function retryDelivery(
-  deps: Pick<WebhookAdminDeps, "deliveries" | "clock">,
+  deps: WebhookAdminDeps,
   owner: string,
   taskId: string,
   deliveryId: string,
@@ -52,7 +52,7 @@ export type WebhookSecretView = WebhookSecret;
 
 /** `GET /v1/webhook-secret`: the owner's current signing secret. */
 export async function getWebhookSecret(
-  deps: Pick<WebhookAdminDeps, "secrets" | "secretOf" | "clock">,
+  deps: WebhookAdminDeps,
   owner: string,
 ): Promise<WebhookSecretView> {
   const versions = await deps.secrets.get(owner);
@@ -71,7 +71,7 @@ export async function getWebhookSecret(
  * signature) for `gracePeriodSeconds`, so receivers can switch without dropping a webhook.
  */
 export async function rotateWebhookSecret(
-  deps: Pick<WebhookAdminDeps, "secrets" | "secretOf" | "clock">,
+  deps: WebhookAdminDeps,
   owner: string,
   gracePeriodSeconds: number,
 ): Promise<WebhookSecretView> {

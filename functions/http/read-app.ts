@@ -1,19 +1,20 @@
-import { BODY_LIMITS } from "../contract/limits.ts";
 import { encodeCursor, ListQuery, UsageQuery } from "../contract/read.ts";
 import type { Health } from "../contract/service.ts";
 import type { TaskPage } from "../contract/task.ts";
 import { TaskId } from "../contract/task.ts";
 import type { Authenticate } from "../core/api-keys.ts";
 import { NotFoundError } from "../core/errors.ts";
-import { linkOrigin, withCopyUrls } from "../core/images.ts";
+import { withCopyUrls } from "../core/images.ts";
 import type { Clock, ImageStore, Logger, TaskQueries } from "../core/ports.ts";
 import { getTaskWithChildren, listTasks } from "../core/queries.ts";
 import { getUsage, type QuotaStore } from "../core/quota.ts";
+import { upstreamHealthOf } from "../core/upstream-health.ts";
 import type { UpstreamHealthStore } from "../core/upstream-port.ts";
 import { type AuthEnv, createApiKeyAuth } from "./auth.ts";
 import { createBaseApp } from "./base.ts";
-import type { TaskEventsOptions } from "./task-events.ts";
-import { limitBody, readQuery } from "./validate.ts";
+import { linkOrigin, mountImageLinks, mountTaskImages, mountUploads } from "./image-routes.ts";
+import { DEFAULT_EVENTS, mountTaskEvents, type TaskEventsOptions } from "./task-events.ts";
+import { readQuery } from "./validate.ts";
 
 export interface ReadAppDeps {
   store: TaskQueries;
@@ -35,36 +36,12 @@ export interface ReadAppDeps {
   events?: TaskEventsOptions;
 }
 
-/**
- * The code of image links, uploads, live events and health (functions/http/image-routes.ts,
- * task-events.ts, core/upstream-health.ts), loaded by the first request that needs it: most cold
- * starts serve `GET /v1/tasks/{id}` or the list, and in the deployed bundle each is a chunk of its
- * own that they never read (SST's `splitting`, docs/performance.md). Usage stays: its code
- * (core/quota.ts) is loaded anyway by the quota store the app is given.
- */
-let imageRoutes: Promise<typeof import("./image-routes.ts")> | undefined;
-let taskEvents: Promise<typeof import("./task-events.ts")> | undefined;
-let health: Promise<typeof import("../core/upstream-health.ts")> | undefined;
-const loadImageRoutes = () => {
-  imageRoutes ??= import("./image-routes.ts");
-  return imageRoutes;
-};
-const loadTaskEvents = () => {
-  taskEvents ??= import("./task-events.ts");
-  return taskEvents;
-};
-const loadHealth = () => {
-  health ??= import("../core/upstream-health.ts");
-  return health;
-};
-
 /** The read function: tasks, lists, image links, uploads, usage and health. */
 export function createReadApp(deps: ReadAppDeps) {
   const app = createBaseApp<AuthEnv>(deps.log);
   const origin = linkOrigin(deps.publicUrl);
 
   app.get("/health", async (c) => {
-    const { upstreamHealthOf } = await loadHealth();
     const upstreams = deps.upstreams
       ? await upstreamHealthOf({
           upstreamIds: deps.upstreams.ids,
@@ -76,29 +53,13 @@ export function createReadApp(deps: ReadAppDeps) {
     return c.json({ status: "ok", upstreams } satisfies Health);
   });
   // durable copies at signed links: no key either, the signature is the credential
-  app.get("/images/:id/:name", async (c) => {
-    const { serveImageLink } = await loadImageRoutes();
-    return serveImageLink(c, deps);
-  });
+  mountImageLinks(app, deps);
 
   app.use("/v1/*", createApiKeyAuth(deps.authenticate));
-  app.get("/v1/tasks/:id/images/:name", async (c) => {
-    const { redirectToTaskImage } = await loadImageRoutes();
-    return redirectToTaskImage(c, deps);
-  });
+  mountTaskImages(app, deps);
   // uploads: POST under the key; their GET, like the signed links, without
-  app.get("/uploads/:name", async (c) => {
-    const { serveUpload } = await loadImageRoutes();
-    return serveUpload(c, deps);
-  });
-  app.post("/v1/uploads", limitBody(BODY_LIMITS["POST /v1/uploads"]), async (c) => {
-    const { receiveUpload } = await loadImageRoutes();
-    return receiveUpload(c, deps);
-  });
-  app.get("/v1/tasks/:id/events", async (c) => {
-    const { DEFAULT_EVENTS, streamTaskEvents } = await loadTaskEvents();
-    return streamTaskEvents(c, { ...deps, events: deps.events ?? DEFAULT_EVENTS });
-  });
+  mountUploads(app, deps);
+  mountTaskEvents(app, { ...deps, events: deps.events ?? DEFAULT_EVENTS });
 
   app.get("/v1/tasks", async (c) => {
     const query = readQuery(c, ListQuery);

@@ -11,8 +11,20 @@ import {
   VideoBody,
 } from "../contract/submit.ts";
 import type { Authenticate } from "../core/api-keys.ts";
+import { cancelTask } from "../core/cancel.ts";
 import type { Logger } from "../core/ports.ts";
 import { type SubmitDeps, submitImagine } from "../core/submit.ts";
+import {
+  getImageSeed,
+  submitAction,
+  submitBlend,
+  submitDescribe,
+  submitEdit,
+  submitModal,
+  submitRetexture,
+  submitShorten,
+  submitVideo,
+} from "../core/workflow.ts";
 import { type AuthEnv, createApiKeyAuth } from "./auth.ts";
 import { createBaseApp } from "./base.ts";
 import { limitBody, pathTaskId, readBody, readIdempotencyKey } from "./validate.ts";
@@ -22,22 +34,6 @@ export interface SubmitAppDeps extends SubmitDeps {
   authenticate: Authenticate;
   log: Logger;
 }
-
-/**
- * The code of every route but imagine (functions/core/workflow.ts, cancel.ts), loaded by the
- * first request that needs it: most cold starts serve an imagine, and in the deployed bundle this
- * is a chunk of its own that they never read (SST's `splitting`, docs/performance.md).
- */
-let workflow: Promise<typeof import("../core/workflow.ts")> | undefined;
-let cancel: Promise<typeof import("../core/cancel.ts")> | undefined;
-const loadWorkflow = () => {
-  workflow ??= import("../core/workflow.ts");
-  return workflow;
-};
-const loadCancel = () => {
-  cancel ??= import("../core/cancel.ts");
-  return cancel;
-};
 
 /** The submit function: every route that starts (or completes) an upstream job, and the seed. */
 export function createSubmitApp(deps: SubmitAppDeps) {
@@ -58,7 +54,6 @@ export function createSubmitApp(deps: SubmitAppDeps) {
       const id = pathTaskId(c.req.param("id"));
       const key = readIdempotencyKey(c);
       const body = await readBody(c, ActionBody);
-      const { submitAction } = await loadWorkflow();
       return c.json(await submitAction(deps, c.get("owner"), id, body, key), 202);
     },
   );
@@ -70,7 +65,6 @@ export function createSubmitApp(deps: SubmitAppDeps) {
       const id = pathTaskId(c.req.param("id"));
       const key = readIdempotencyKey(c);
       const body = await readBody(c, ModalBody);
-      const { submitModal } = await loadWorkflow();
       return c.json(await submitModal(deps, c.get("owner"), id, body, key), 202);
     },
   );
@@ -78,42 +72,36 @@ export function createSubmitApp(deps: SubmitAppDeps) {
   app.post("/v1/blend", limitBody(BODY_LIMITS["POST /v1/blend"]), async (c) => {
     const key = readIdempotencyKey(c);
     const body = await readBody(c, BlendBody);
-    const { submitBlend } = await loadWorkflow();
     return c.json(await submitBlend(deps, c.get("owner"), body, key), 202);
   });
 
   app.post("/v1/describe", limitBody(BODY_LIMITS["POST /v1/describe"]), async (c) => {
     const key = readIdempotencyKey(c);
     const body = await readBody(c, DescribeBody);
-    const { submitDescribe } = await loadWorkflow();
     return c.json(await submitDescribe(deps, c.get("owner"), body, key), 202);
   });
 
   app.post("/v1/shorten", limitBody(BODY_LIMITS["POST /v1/shorten"]), async (c) => {
     const key = readIdempotencyKey(c);
     const body = await readBody(c, ShortenBody);
-    const { submitShorten } = await loadWorkflow();
     return c.json(await submitShorten(deps, c.get("owner"), body, key), 202);
   });
 
   app.post("/v1/video", limitBody(BODY_LIMITS["POST /v1/video"]), async (c) => {
     const key = readIdempotencyKey(c);
     const body = await readBody(c, VideoBody);
-    const { submitVideo } = await loadWorkflow();
     return c.json(await submitVideo(deps, c.get("owner"), body, key), 202);
   });
 
   app.post("/v1/edits", limitBody(BODY_LIMITS["POST /v1/edits"]), async (c) => {
     const key = readIdempotencyKey(c);
     const body = await readBody(c, EditBody);
-    const { submitEdit } = await loadWorkflow();
     return c.json(await submitEdit(deps, c.get("owner"), body, key), 202);
   });
 
   app.post("/v1/retexture", limitBody(BODY_LIMITS["POST /v1/retexture"]), async (c) => {
     const key = readIdempotencyKey(c);
     const body = await readBody(c, RetextureBody);
-    const { submitRetexture } = await loadWorkflow();
     return c.json(await submitRetexture(deps, c.get("owner"), body, key), 202);
   });
 
@@ -123,7 +111,6 @@ export function createSubmitApp(deps: SubmitAppDeps) {
     limitBody(BODY_LIMITS["POST /v1/tasks/{id}/cancel"]),
     async (c) => {
       const id = pathTaskId(c.req.param("id"));
-      const { cancelTask } = await loadCancel();
       return c.json(await cancelTask(deps, c.get("owner"), id), 202);
     },
   );
@@ -131,7 +118,6 @@ export function createSubmitApp(deps: SubmitAppDeps) {
   // served by submit, not read: it asks the upstream, and only submit holds the upstream key
   app.get("/v1/tasks/:id/seed", async (c) => {
     const id = pathTaskId(c.req.param("id"));
-    const { getImageSeed } = await loadWorkflow();
     return c.json(await getImageSeed(deps, c.get("owner"), id));
   });
 

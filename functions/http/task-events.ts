@@ -2,11 +2,12 @@ import type { Context, Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import { LastEventId } from "../contract/read.ts";
 import { ValidationError } from "../core/errors.ts";
-import { linkOrigin, withCopyUrls } from "../core/images.ts";
+import { withCopyUrls } from "../core/images.ts";
 import type { Clock, ImageStore, Logger, TaskQueries } from "../core/ports.ts";
 import { isTerminal } from "../core/task.ts";
 import { readTimeline, stepsAfter } from "../core/watch.ts";
 import type { AuthEnv } from "./auth.ts";
+import { linkOrigin } from "./image-routes.ts";
 import { pathTaskId } from "./validate.ts";
 
 /** How a task's live stream reads and how long it lives (docs/api.md "Live progress"). */
@@ -56,62 +57,57 @@ function lastEventIdOf(c: Context): number | null {
  * in order, and a stream resumed with `Last-Event-ID` sends exactly those after it.
  * Unknown and other owners' tasks are 404 before the stream starts, as for GET.
  */
-export async function streamTaskEvents(
-  c: Context<AuthEnv, "/v1/tasks/:id/events">,
-  deps: TaskEventsDeps,
-) {
+export function mountTaskEvents(app: Hono<AuthEnv>, deps: TaskEventsDeps) {
   const origin = linkOrigin(deps.publicUrl);
   const { intervalMs, maxSeconds } = deps.events;
   const heartbeatMs = deps.events.heartbeatMs ?? 15_000;
   const now = () => (deps.clock ?? { now: () => new Date() }).now().getTime();
-  const id = pathTaskId(c.req.param("id"));
-  const afterId = lastEventIdOf(c);
-  const owner = c.get("owner");
-  let timeline = await readTimeline(deps, owner, id);
-  c.header("x-accel-buffering", "no");
-  return streamSSE(c, async (stream) => {
-    const endsAt = now() + maxSeconds * 1000;
-    let sent = afterId;
-    let lastWrite = now();
-    try {
-      // a client that reconnects (a dropped stream, or the end of a short one) waits this long
-      await stream.write(`retry: ${intervalMs}\n\n`);
-      for (;;) {
-        for (const step of stepsAfter(timeline, sent)) {
-          const task = await withCopyUrls(deps.images, step.task, origin);
-          await stream.writeSSE({
-            event: "task",
-            id: String(step.id),
-            data: JSON.stringify(task),
-          });
-          sent = step.id;
-          lastWrite = now();
-        }
-        if (isTerminal(timeline.task.status) || stream.aborted || now() >= endsAt) return;
-        await stream.sleep(Math.min(intervalMs, Math.max(0, endsAt - now())));
-        if (stream.aborted) return;
-        if (now() - lastWrite >= heartbeatMs) {
-          await stream.write(": keep-alive\n\n");
-          lastWrite = now();
-        }
-        const next = await deps.store.getTimeline(id);
-        // gone (its retention ended) or not the owner's any more: nothing more to say
-        if (!next || next.task.owner !== owner) return;
-        timeline = next;
-      }
-    } catch (error) {
-      // headers are sent: the stream just ends, and the client resumes from its last id
-      if (!stream.aborted) {
-        deps.log.warn("task stream ended by an error", {
-          taskId: id,
-          error: (error as Error).name,
-        });
-      }
-    }
-  });
-}
 
-/** `GET /v1/tasks/{id}/events` on an app (the stream function's, which serves nothing else). */
-export function mountTaskEvents(app: Hono<AuthEnv>, deps: TaskEventsDeps) {
-  app.get("/v1/tasks/:id/events", (c) => streamTaskEvents(c, deps));
+  app.get("/v1/tasks/:id/events", async (c) => {
+    const id = pathTaskId(c.req.param("id"));
+    const afterId = lastEventIdOf(c);
+    const owner = c.get("owner");
+    let timeline = await readTimeline(deps, owner, id);
+    c.header("x-accel-buffering", "no");
+    return streamSSE(c, async (stream) => {
+      const endsAt = now() + maxSeconds * 1000;
+      let sent = afterId;
+      let lastWrite = now();
+      try {
+        // a client that reconnects (a dropped stream, or the end of a short one) waits this long
+        await stream.write(`retry: ${intervalMs}\n\n`);
+        for (;;) {
+          for (const step of stepsAfter(timeline, sent)) {
+            const task = await withCopyUrls(deps.images, step.task, origin);
+            await stream.writeSSE({
+              event: "task",
+              id: String(step.id),
+              data: JSON.stringify(task),
+            });
+            sent = step.id;
+            lastWrite = now();
+          }
+          if (isTerminal(timeline.task.status) || stream.aborted || now() >= endsAt) return;
+          await stream.sleep(Math.min(intervalMs, Math.max(0, endsAt - now())));
+          if (stream.aborted) return;
+          if (now() - lastWrite >= heartbeatMs) {
+            await stream.write(": keep-alive\n\n");
+            lastWrite = now();
+          }
+          const next = await deps.store.getTimeline(id);
+          // gone (its retention ended) or not the owner's any more: nothing more to say
+          if (!next || next.task.owner !== owner) return;
+          timeline = next;
+        }
+      } catch (error) {
+        // headers are sent: the stream just ends, and the client resumes from its last id
+        if (!stream.aborted) {
+          deps.log.warn("task stream ended by an error", {
+            taskId: id,
+            error: (error as Error).name,
+          });
+        }
+      }
+    });
+  });
 }

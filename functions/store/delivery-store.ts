@@ -5,6 +5,7 @@ import {
 import {
   type DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
@@ -14,6 +15,7 @@ import {
   type DeliveryStore,
   type DispatchWork,
   MAX_LOGGED_ATTEMPTS,
+  type SecretVersions,
   type StoredDelivery,
   type WebhookSecretStore,
 } from "../core/deliveries.ts";
@@ -22,7 +24,6 @@ import type { Task } from "../core/task.ts";
 import { keys } from "./keys.ts";
 import { readOutboxEntry } from "./outbox-entry.ts";
 import { readTaskItem, ttlOf } from "./task-store.ts";
-import { createWebhookSecretStore } from "./webhook-secret-store.ts";
 
 type Item = Record<string, unknown>;
 
@@ -111,10 +112,7 @@ function alreadyQueued(error: unknown, deliveries: StoredDelivery[]): Set<Stored
   return new Set(deliveries.filter((_, i) => putReasons[i]?.Code === "ConditionalCheckFailed"));
 }
 
-/**
- * DynamoDB implementation of DeliveryStore, with the WebhookSecretStore of the same table beside
- * it (functions/store/webhook-secret-store.ts) for the dispatcher, which signs what it delivers.
- */
+/** DynamoDB implementation of DeliveryStore and WebhookSecretStore (the same single table). */
 export function createDeliveryStore(options: {
   client: DynamoDBDocumentClient;
   tableName: string;
@@ -383,5 +381,51 @@ export function createDeliveryStore(options: {
     },
   };
 
-  return { ...store, secrets: createWebhookSecretStore(options) };
+  const secrets: WebhookSecretStore = {
+    async get(owner) {
+      const { Item } = await client.send(
+        new GetCommand({ TableName: tableName, Key: keys.webhookSecret(owner) }),
+      );
+      return itemToVersions(Item);
+    },
+    async rotate(owner, from, graceUntil, at) {
+      const next: SecretVersions = {
+        version: from.version + 1,
+        rotatedAt: at.toISOString(),
+        previous: { version: from.version, until: graceUntil.toISOString() },
+      };
+      try {
+        await client.send(
+          new PutCommand({
+            TableName: tableName,
+            Item: { ...keys.webhookSecret(owner), ...next },
+            ConditionExpression:
+              from.rotatedAt === null
+                ? "attribute_not_exists(pk) OR version = :version"
+                : "version = :version",
+            ExpressionAttributeValues: { ":version": from.version },
+          }),
+        );
+        return next;
+      } catch (error) {
+        if (isConditionFailure(error)) return "conflict";
+        throw error;
+      }
+    },
+  };
+
+  return { ...store, secrets };
+}
+
+function itemToVersions(item: Item | undefined): SecretVersions {
+  if (!item) return { version: 1, rotatedAt: null, previous: null };
+  const previous = item.previous as { version?: unknown; until?: unknown } | null | undefined;
+  return {
+    version: Number(item.version),
+    rotatedAt: typeof item.rotatedAt === "string" ? item.rotatedAt : null,
+    previous:
+      previous && typeof previous.until === "string"
+        ? { version: Number(previous.version), until: previous.until }
+        : null,
+  };
 }

@@ -185,7 +185,7 @@ describe("bundled functions behind the HTTP API", () => {
     );
     expect(done.body).toMatchObject({ status: "SUCCESS", progress: 100 });
     expect(simulator.stats().webhooksSent).toBeGreaterThan(0);
-    // an action's code is a chunk of its own, which this first action loads
+    // the bundled submit also starts a child task from a button
     const upscale = done.body.buttons.find((b: { label: string }) => b.label === "U1");
     const action = await alice.call("POST", `/v1/tasks/${submitted.body.id}/actions`, {
       customId: upscale.customId,
@@ -223,6 +223,26 @@ describe("bundled functions behind the HTTP API", () => {
     const ids = [...answer.body.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
     expect(ids).toEqual(ids.map((_, i) => i + 1));
     expect(answer.body).toMatch(/"status":"SUCCESS"/);
+  });
+
+  it("answers a task's events from the read bundle too (API Gateway: one read, then the end)", async () => {
+    const alice = api(gateway, OWNERS.alice.key);
+    const submitted = await alice.imagine({
+      prompt: "a paper boat, watched through the read bundle",
+    });
+    await eventually(
+      () => alice.task(submitted.body.id),
+      (r) => r.body?.status === "SUCCESS",
+    );
+    const events = await fetch(`${gateway.url}/v1/tasks/${submitted.body.id}/events`, {
+      headers: { authorization: `Bearer ${OWNERS.alice.key}` },
+    });
+    expect(events.status).toBe(200);
+    expect(events.headers.get("content-type")).toBe("text/event-stream");
+    const body = await events.text();
+    expect(body).toMatch(/^id: 1$/m);
+    const last = [...body.matchAll(/^data: (.*)$/gm)].at(-1)?.[1] ?? "null";
+    expect(JSON.parse(last)).toMatchObject({ id: submitted.body.id, status: "SUCCESS" });
   });
 
   it("lists only the caller's tasks, and refuses a request without a key", async () => {
@@ -406,7 +426,7 @@ describe("the bundled dispatcher, queue consumer and webhooks function", () => {
       await host("DispatcherHandler").invoke(cron.event ?? {});
       expect(hits).toHaveLength(1);
       expect(eventBridge.events().filter((e) => e.detail.id === submitted.body.id)).toHaveLength(1);
-      // the endpoints' routes are a chunk of their own (with the URL guard), which these load
+      // the account endpoints' routes of the bundled webhooks function, with its URL guard
       const endpoint = await alice.call("POST", "/v1/webhook-endpoints", {
         url: `http://127.0.0.1:${port}/account`,
       });
@@ -521,45 +541,5 @@ describe("what a bundle's cold start loads", () => {
       ).toEqual([]);
       expect(bundle.lazyBytes, `${fn.name}: its lazy chunks`).toBeGreaterThan(100 * 1024);
     }
-  });
-
-  it("leaves submit's code for actions, modals and cancel out of a cold start that serves an imagine", () => {
-    const submit = bundles.get("Submit") as Bundle;
-    expect(submit.loadedModules).toContain("functions/core/submit.ts");
-    expect(submit.loadedModules.filter((m) => /core\/(workflow|cancel)\.ts$/.test(m))).toEqual([]);
-  });
-
-  it("leaves the webhooks function's deliveries and endpoints out of its cold start, each a chunk its first request loads", () => {
-    const webhooks = bundles.get("Webhooks") as Bundle;
-    expect(webhooks.loadedModules).toContain("functions/http/webhooks-app.ts");
-    const lazy = /(store\/(delivery|endpoint|webhook-secret)-store|webhooks\/url-policy)\.ts$/;
-    expect(webhooks.loadedModules.filter((m) => lazy.test(m))).toEqual([]);
-  });
-
-  it("leaves read's code for image links, uploads, live events and health out of a cold start that serves a task, and loads it when asked", async () => {
-    const read = bundles.get("Read") as Bundle;
-    expect(read.loadedModules).toContain("functions/core/queries.ts");
-    const lazy =
-      /(http\/(image-routes|task-events)|core\/(uploads|watch|upstream-health)|contract\/uploads)\.ts$/;
-    expect(read.loadedModules.filter((m) => lazy.test(m))).toEqual([]);
-    // read's own GET /v1/tasks/{id}/events behind API Gateway (one read, then the end): its
-    // chunk loads on this first request (health, image links and uploads are driven above)
-    const alice = api(gateway, OWNERS.alice.key);
-    const submitted = await alice.imagine({
-      prompt: "a paper boat, watched through the read bundle",
-    });
-    await eventually(
-      () => alice.task(submitted.body.id),
-      (r) => r.body?.status === "SUCCESS",
-    );
-    const events = await fetch(`${gateway.url}/v1/tasks/${submitted.body.id}/events`, {
-      headers: { authorization: `Bearer ${OWNERS.alice.key}` },
-    });
-    expect(events.status).toBe(200);
-    expect(events.headers.get("content-type")).toBe("text/event-stream");
-    const body = await events.text();
-    expect(body).toMatch(/^id: 1$/m);
-    const last = [...body.matchAll(/^data: (.*)$/gm)].at(-1)?.[1] ?? "null";
-    expect(JSON.parse(last)).toMatchObject({ id: submitted.body.id, status: "SUCCESS" });
   });
 });

@@ -17,20 +17,44 @@
  *   filters on them.
  * - log retention: a week on throw-away stages, three months on protected ones (sst.config.ts).
  * - esbuild: ESM, minified (SST's defaults, spelled out because test/infra bundles the same way),
- *   and `splitting`: what only a dynamic import loads goes in chunks of its own. The AWS SDK
- *   imports its other credential providers (SSO, profiles, web identity, instance metadata, with
- *   the STS and SSO clients behind them) that way; on Lambda, whose credentials are in the
- *   environment, a cold start then never reads those ~155 KB, 4-6 ms of every function's init
- *   (bench/RESULTS.md).
+ *   one file per function, without the AWS SDK packages a function on Lambda never loads
+ *   (SDK_PACKAGES_LAMBDA_NEVER_LOADS below).
  */
 export const LOG_RETENTION = $app.protect ? "3 months" : "1 week";
+
+/**
+ * The AWS SDK's credential providers other than the environment's, and its event-stream codec:
+ * the SDK imports each of them dynamically, only when it needs it. Lambda gives every function its
+ * role's credentials in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+ * AWS_SESSION_TOKEN), which the SDK tries first, and no call of ours streams events, so a deployed
+ * function never imports these. Bundled, they cost every cold start ~155 KB of code to read
+ * (SSO, shared profiles, processes, web identity, container and instance metadata, and the STS
+ * and SSO clients behind them), 10-13 ms of init (bench/RESULTS.md); left out (external, and not
+ * installed), they cost nothing. Without credentials in its environment a function would fail
+ * its first AWS call naming the missing package; `sst dev` links the project's node_modules next
+ * to its build, so there they load as usual. test/infra/bundle-smoke.test.ts checks that each
+ * bundle imports them only dynamically and runs without them.
+ */
+export const SDK_PACKAGES_LAMBDA_NEVER_LOADS = [
+  "@aws-sdk/credential-provider-http",
+  "@aws-sdk/credential-provider-ini",
+  "@aws-sdk/credential-provider-process",
+  "@aws-sdk/credential-provider-sso",
+  "@aws-sdk/credential-provider-web-identity",
+  "@smithy/credential-provider-imds",
+  "@smithy/core/event-streams",
+];
 
 export const FUNCTION_DEFAULTS = {
   runtime: "nodejs22.x",
   architecture: "arm64",
   memory: "512 MB",
   logging: { format: "json", retention: LOG_RETENTION },
-  nodejs: { format: "esm", minify: true, splitting: true, esbuild: { target: "node20" } },
+  nodejs: {
+    format: "esm",
+    minify: true,
+    esbuild: { target: "node20", external: [...SDK_PACKAGES_LAMBDA_NEVER_LOADS] },
+  },
 } as const satisfies Partial<sst.aws.FunctionArgs>;
 
 /**

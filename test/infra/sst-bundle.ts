@@ -31,6 +31,8 @@ export interface Bundle {
   files: string[];
   /** the project's own source files a cold start loads (`functions/core/submit.ts`) */
   loadedModules: string[];
+  /** what the bundle imports from outside itself (builtins, `external` packages), and how */
+  externalImports: { path: string; kind: string }[];
   /** bytes each npm package (or "(paperboat)", our own code) takes in the bundle, largest first */
   inputs: { source: string; bytes: number }[];
 }
@@ -128,6 +130,7 @@ export async function bundleLikeSst(
   let lazyBytes = 0;
   const files: string[] = [];
   const loadedModules: string[] = [];
+  const externalImports: { path: string; kind: string }[] = [];
   for (const [path, output] of Object.entries(outputs)) {
     files.push(relative(outDir, join(ROOT, path)));
     if (path.endsWith(".map")) continue;
@@ -136,6 +139,9 @@ export async function bundleLikeSst(
       continue;
     }
     bytes += (await stat(join(ROOT, path))).size;
+    for (const { path: imported, kind, external } of output.imports) {
+      if (external) externalImports.push({ path: imported, kind });
+    }
     for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
       if (!input.includes("node_modules/") && bytesInOutput > 0) loadedModules.push(input);
       const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
@@ -151,6 +157,7 @@ export async function bundleLikeSst(
     lazyBytes,
     files,
     loadedModules,
+    externalImports,
     inputs: [...bySource]
       .map(([source, bytes]) => ({ source, bytes }))
       .sort((a, b) => b.bytes - a.bytes),

@@ -220,7 +220,7 @@ describe("the functions", () => {
         architecture: "arm64",
         memory: "512 MB",
         logging: { format: "json" },
-        nodejs: { format: "esm", minify: true, splitting: true, esbuild: { target: "node20" } },
+        nodejs: { format: "esm", minify: true, esbuild: { target: "node20" } },
       });
     },
   );

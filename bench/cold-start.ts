@@ -617,6 +617,27 @@ export async function benchColdStart(options: ColdStartOptions): Promise<Section
         isolates: "vs reference+zod: the same schema with `zod/mini` instead",
       },
       {
+        ...(await (async () => {
+          // SST's default build: the infra's options without its `external` list
+          const defaults = { ...nodejs, esbuild: { ...nodejs.esbuild, external: [] } };
+          return {
+            ...(await webhookSubject(
+              "reference-sst-default",
+              "the reference as SST builds it by default (the SDK's credential providers bundled)",
+              "bench/reference/handler.handler",
+            )),
+            nodejs: defaults,
+            bundle: await bundleOf(
+              "bench/reference/handler.handler",
+              "reference-sst-default",
+              defaults,
+            ),
+          };
+        })()),
+        isolates:
+          "vs reference: bundling the SDK's credential providers Lambda never uses (infra/runtime.ts)",
+      },
+      {
         ...(await webhookSubject(
           "callback-env",
           "Callback without functions/platform.ts (settings from the environment)",
@@ -883,7 +904,8 @@ export async function benchColdStart(options: ColdStartOptions): Promise<Section
       const pair = ablation.runs.get(subject.name) as { subject: Run[]; reference: Run[] };
       data[`ratio:${subject.name}`] =
         medianOf(pair.subject, "total") / medianOf(pair.reference, "total");
-      data[`pairedInit:${subject.name}`] = pairedRatio(pair, "init");
+      data[`ablationInit:${subject.name}`] = pairedRatio(pair, "init");
+      data[`ablationTotal:${subject.name}`] = pairedRatio(pair);
     }
     data["init:reference"] = medianOf(refAll, "init");
     data["init:floor"] = medianOf(main.floorRuns, "init");

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { cp, mkdir, readFile, rm, stat, symlink } from "node:fs/promises";
-import { dirname, join, relative } from "node:path";
+import { dirname, join } from "node:path";
 import { deflateRawSync } from "node:zlib";
 import { build } from "esbuild";
 import { ROOT } from "./sst-stand-in.ts";
@@ -12,8 +12,6 @@ export interface NodejsOptions {
   banner?: string;
   sourcemap?: boolean;
   install?: string[];
-  /** SST: dynamically imported modules in files of their own, shared code in chunks beside them */
-  splitting?: boolean;
   esbuild?: { target?: string; external?: string[] };
 }
 
@@ -23,14 +21,7 @@ export interface Bundle {
   /** the bundled handler file, relative to `dir` (`functions/submit.mjs`) */
   file: string;
   exportName: string;
-  /** the handler file's bytes, with the chunks it imports statically (what a cold start loads) */
   bytes: number;
-  /** with `splitting`: the bytes of the chunks only a dynamic import loads (0 without) */
-  lazyBytes: number;
-  /** every file the build wrote (the handler, its chunks, source maps), relative to `dir` */
-  files: string[];
-  /** the project's own source files a cold start loads (`functions/core/submit.ts`) */
-  loadedModules: string[];
   /** what the bundle imports from outside itself (builtins, `external` packages), and how */
   externalImports: { path: string; kind: string }[];
   /** bytes each npm package (or "(paperboat)", our own code) takes in the bundle, largest first */
@@ -53,8 +44,8 @@ export function parseHandler(handler: string): { source: string; exportName: str
  * Bundles one handler the way SST 4's Node runtime does for a deploy (pkg/runtime/node/build.go):
  * esbuild, platform node, ESM with the createRequire/__filename/__dirname banner, keepNames,
  * mainFields module→main, `sharp` and `pg-native` external, minified unless `minify: false`,
- * no source map unless asked, the function's own `nodejs.esbuild` target (SST: esnext), and with
- * `splitting` an output directory of chunks beside the handler file (SST's outdir + `.mjs`).
+ * no source map unless asked, and the function's own `nodejs.esbuild` target (SST: esnext) and
+ * `external` list.
  */
 export async function bundleLikeSst(
   handler: string,
@@ -77,9 +68,7 @@ export async function bundleLikeSst(
   const result = await build({
     absWorkingDir: ROOT,
     entryPoints: [join(ROOT, source)],
-    ...(nodejs.splitting && isEsm
-      ? { outdir: dirname(outfile), outExtension: { ".js": ".mjs" }, splitting: true }
-      : { outfile }),
+    outfile,
     platform: "node",
     bundle: true,
     keepNames: true,
@@ -113,65 +102,28 @@ export async function bundleLikeSst(
     await rm(link, { recursive: true, force: true });
     await symlink(join(ROOT, "node_modules", pkg), link, "dir");
   }
-  // what a cold start loads: the handler file and every chunk it imports statically, transitively
-  const outputs = result.metafile.outputs;
-  const entry = Object.keys(outputs).find((path) => outputs[path]?.entryPoint === source);
-  const loaded = new Set<string>();
-  const visit = (path: string | undefined) => {
-    if (path === undefined || loaded.has(path) || !outputs[path]) return;
-    loaded.add(path);
-    for (const { path: imported, kind } of outputs[path].imports) {
-      if (kind === "import-statement" && outputs[imported]) visit(imported);
-    }
-  };
-  visit(entry);
   const bySource = new Map<string, number>();
-  let bytes = 0;
-  let lazyBytes = 0;
-  const files: string[] = [];
-  const loadedModules: string[] = [];
-  const externalImports: { path: string; kind: string }[] = [];
-  for (const [path, output] of Object.entries(outputs)) {
-    files.push(relative(outDir, join(ROOT, path)));
-    if (path.endsWith(".map")) continue;
-    if (!loaded.has(path)) {
-      lazyBytes += output.bytes;
-      continue;
-    }
-    bytes += (await stat(join(ROOT, path))).size;
-    for (const { path: imported, kind, external } of output.imports) {
-      if (external) externalImports.push({ path: imported, kind });
-    }
-    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
-      if (!input.includes("node_modules/") && bytesInOutput > 0) loadedModules.push(input);
-      const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
-      const key = match?.[1] ?? "(paperboat)";
-      bySource.set(key, (bySource.get(key) ?? 0) + bytesInOutput);
-    }
+  const output = Object.values(result.metafile.outputs).find((o) => o.entryPoint !== undefined);
+  for (const [path, input] of Object.entries(output?.inputs ?? {})) {
+    const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
+    const key = match?.[1] ?? "(paperboat)";
+    bySource.set(key, (bySource.get(key) ?? 0) + input.bytesInOutput);
   }
   return {
     dir: outDir,
     file,
     exportName,
-    bytes,
-    lazyBytes,
-    files,
-    loadedModules,
-    externalImports,
+    bytes: (await stat(outfile)).size,
+    externalImports: (output?.imports ?? [])
+      .filter((i) => i.external)
+      .map(({ path, kind }) => ({ path, kind })),
     inputs: [...bySource]
       .map(([source, bytes]) => ({ source, bytes }))
       .sort((a, b) => b.bytes - a.bytes),
   };
 }
 
-/**
- * The bundle's code as Lambda stores it: every file the build wrote (handler and chunks, loaded
- * or not), each deflated as a zip entry is.
- */
+/** The bundle's code deflated as a zip entry is: close to the code.zip Lambda stores. */
 export async function zippedBytes(bundle: Bundle): Promise<number> {
-  let total = 0;
-  for (const file of bundle.files) {
-    total += deflateRawSync(await readFile(join(bundle.dir, file))).byteLength;
-  }
-  return total;
+  return deflateRawSync(await readFile(join(bundle.dir, bundle.file))).byteLength;
 }

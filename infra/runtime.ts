@@ -8,7 +8,7 @@
  *   supports (package.json engines), which the local stack and CI run: the same code runs on both.
  * - arm64 (Graviton): about 20% cheaper per GB-second than x86_64, and nothing here is native.
  * - 512 MB: the functions are I/O-bound (one or two DynamoDB calls, at most one upstream call),
- *   but Lambda's CPU share grows with memory and a cold start parses 300-420 KB of code
+ *   but Lambda's CPU share grows with memory and a cold start parses 280-380 KB of code
  *   (bench/bundle-sizes.md); 512 MB keeps cold starts short at half the default's price.
  *   Per-function timeouts live next to each function (infra/api.ts, infra/jobs.ts).
  * - JSON log format: the code logs structured JSON lines to stdout, which Lambda passes on as
@@ -29,8 +29,8 @@ export const LOG_RETENTION = $app.protect ? "3 months" : "1 week";
  * AWS_SESSION_TOKEN), which the SDK tries first, and no call of ours streams events, so a deployed
  * function never imports these. Bundled, they cost every cold start ~155 KB of code to read
  * (SSO, shared profiles, processes, web identity, container and instance metadata, and the STS
- * and SSO clients behind them), 10-13 ms of init (bench/RESULTS.md); left out (external, and not
- * installed), they cost nothing. Without credentials in its environment a function would fail
+ * and SSO clients behind them), 13-16 ms of init (bench/RESULTS.md, its ablations); left out
+ * (external, and not installed), they cost nothing. Without credentials in its environment a function would fail
  * its first AWS call naming the missing package; `sst dev` links the project's node_modules next
  * to its build, so there they load as usual. test/infra/bundle-smoke.test.ts checks that each
  * bundle imports them only dynamically and runs without them.

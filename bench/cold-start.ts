@@ -402,12 +402,13 @@ export async function benchColdStart(options: ColdStartOptions): Promise<Section
       name: string,
       label: string,
       handler: string,
+      opts = nodejs,
     ): Promise<Subject> => ({
       name,
       label,
       handler,
-      nodejs,
-      bundle: await bundleOf(handler, name),
+      nodejs: opts,
+      bundle: await bundleOf(handler, name, opts),
       launch: plainLaunch(name),
       event: freshWebhook,
       check: httpAnswer(200, /"applied"/),
@@ -616,23 +617,13 @@ export async function benchColdStart(options: ColdStartOptions): Promise<Section
         isolates: "vs reference+zod: the same schema with `zod/mini` instead",
       },
       {
-        ...(await (async () => {
+        ...(await webhookSubject(
+          "reference-sst-default",
+          "the reference as SST builds it by default (the SDK's credential providers bundled)",
+          "bench/reference/handler.handler",
           // SST's default build: the infra's options without its `external` list
-          const defaults = { ...nodejs, esbuild: { ...nodejs.esbuild, external: [] } };
-          return {
-            ...(await webhookSubject(
-              "reference-sst-default",
-              "the reference as SST builds it by default (the SDK's credential providers bundled)",
-              "bench/reference/handler.handler",
-            )),
-            nodejs: defaults,
-            bundle: await bundleOf(
-              "bench/reference/handler.handler",
-              "reference-sst-default",
-              defaults,
-            ),
-          };
-        })()),
+          { ...nodejs, esbuild: { ...nodejs.esbuild, external: [] } },
+        )),
         isolates:
           "vs reference: bundling the SDK's credential providers Lambda never uses (infra/runtime.ts)",
       },

@@ -21,6 +21,7 @@ import { table } from "./lib/markdown.ts";
 import type { Section, Target } from "./lib/report.ts";
 import { kb, median, ms, ratio } from "./lib/stats.ts";
 import { benchTask, seedTasks, upstreamId, webhookBody } from "./lib/tasks.ts";
+import { writePassThroughZod } from "./variants/pass-through-zod.ts";
 
 /** A bundle's bytes cell: the bundle, and zipped. */
 async function bundleBytes(bundle: Bundle): Promise<string> {
@@ -290,7 +291,7 @@ export async function benchColdStart(options: ColdStartOptions): Promise<Section
   await seedTasks(client, tableName, [readable]);
 
   /** A webhook event for a task that exists and is SUBMITTED, so the write applies. */
-  const freshWebhook = async () => {
+  const freshWebhook = async (parsedShape = false) => {
     const task = benchTask({
       id: newId(),
       owner: "bench",
@@ -298,16 +299,27 @@ export async function benchColdStart(options: ColdStartOptions): Promise<Section
       upstreamTaskId: upstreamId(upstreamSeq++),
     });
     await client.send(new PutCommand({ TableName: tableName, Item: taskToItem(task) }));
+    const body = webhookBody({
+      secret,
+      taskId: task.id,
+      upstreamTaskId: task.upstreamTaskId as string,
+      status: "IN_PROGRESS",
+      progress: 15,
+    });
     return apiGatewayV2Event({
       method: "POST",
       path: API_PATH,
-      body: webhookBody({
-        secret,
-        taskId: task.id,
-        upstreamTaskId: task.upstreamTaskId as string,
-        status: "IN_PROGRESS",
-        progress: 15,
-      }),
+      // for a Callback whose parse returns its input: every field as functions/upstream/schemas.ts
+      // leaves it (progress a number, the lists present), so it does the same work as the real one
+      body: parsedShape
+        ? JSON.stringify({
+            ...JSON.parse(body),
+            progress: 15,
+            imageUrls: [],
+            videoUrl: null,
+            videoUrls: [],
+          })
+        : body,
     });
   };
 
@@ -597,6 +609,11 @@ export async function benchColdStart(options: ColdStartOptions): Promise<Section
 
     const callbackSubject = functions.find((f) => f.name === "Callback");
     if (!callbackSubject) throw new Error("cold start: no Callback function in the wiring");
+    // the Callback built with zod swapped for a pass-through (bench/variants/pass-through-zod.ts)
+    const passThroughOptions = {
+      ...nodejs,
+      esbuild: { ...nodejs.esbuild, alias: await writePassThroughZod(join(workDir, "cold")) },
+    };
     const ablations: (Subject & { isolates: string })[] = [
       { ...callbackSubject, isolates: "the production Callback, measured in these rounds" },
       {
@@ -615,6 +632,28 @@ export async function benchColdStart(options: ColdStartOptions): Promise<Section
           "bench/variants/reference-zod-mini.handler",
         )),
         isolates: "vs reference+zod: the same schema with `zod/mini` instead",
+      },
+      {
+        ...(await webhookSubject(
+          "reference+valibot",
+          "reference + the same schema in valibot",
+          "bench/variants/reference-valibot.handler",
+        )),
+        isolates: "vs reference+zod-mini: the same schema with valibot, the lightest library tried",
+      },
+      {
+        ...callbackSubject,
+        name: "callback-no-validation",
+        label: "Callback with validation that costs nothing (zod swapped for a pass-through)",
+        nodejs: passThroughOptions,
+        bundle: await bundleOf(
+          callbackSubject.handler,
+          "callback-no-validation",
+          passThroughOptions,
+        ),
+        event: () => freshWebhook(true),
+        isolates:
+          "vs Callback: everything its validation costs at start (zod's code, its locale, the schemas): the floor under any validation library",
       },
       {
         ...(await webhookSubject(
@@ -908,10 +947,15 @@ export async function benchColdStart(options: ColdStartOptions): Promise<Section
       data[`gc:${p.name}`] = prof.get("garbage collector") ?? 0;
       data[`sampled:${p.name}`] = totalOf(p.name);
     }
-    for (const f of functions) data[`bytes:${f.name}`] = f.bundle.bytes;
+    const zodBytesOf = (bundle: Bundle) =>
+      bundle.inputs.find((i) => i.source === "zod")?.bytes ?? 0;
+    for (const f of functions) {
+      data[`bytes:${f.name}`] = f.bundle.bytes;
+      data[`zodBytes:${f.name}`] = zodBytesOf(f.bundle);
+      if (f.ownReference) data[`ownBytes:${f.name}`] = f.ownReference.bundle.bytes;
+    }
     data["bytes:reference"] = reference.bundle.bytes;
-    data["zodBytes:Callback"] =
-      callbackSubject.bundle.inputs.find((i) => i.source === "zod")?.bytes ?? 0;
+    for (const a of ablations) data[`ablationBytes:${a.name}`] = a.bundle.bytes;
     data["zodBytes:mini"] =
       (ablations[2] as Subject).bundle.inputs.find((i) => i.source === "zod")?.bytes ?? 0;
     data["zodBytes:classic"] =

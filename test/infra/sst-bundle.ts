@@ -12,7 +12,8 @@ export interface NodejsOptions {
   banner?: string;
   sourcemap?: boolean;
   install?: string[];
-  esbuild?: { target?: string; external?: string[] };
+  /** `alias` is esbuild's; only the bench's ablations set it (bench/variants/pass-through-zod.ts) */
+  esbuild?: { target?: string; external?: string[]; alias?: Record<string, string> };
 }
 
 export interface Bundle {
@@ -84,6 +85,7 @@ export async function bundleLikeSst(
       ...(nodejs.install ?? []),
       ...(nodejs.esbuild?.external ?? []),
     ],
+    alias: nodejs.esbuild?.alias ?? {},
     banner: { js: isEsm ? [...sstBanner, nodejs.banner ?? ""].join("\n") : (nodejs.banner ?? "") },
     sourcemap: nodejs.sourcemap ? "linked" : false,
     minifyWhitespace: minify,

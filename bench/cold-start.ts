@@ -956,10 +956,8 @@ export async function benchColdStart(options: ColdStartOptions): Promise<Section
     }
     data["bytes:reference"] = reference.bundle.bytes;
     for (const a of ablations) data[`ablationBytes:${a.name}`] = a.bundle.bytes;
-    data["zodBytes:mini"] =
-      (ablations[2] as Subject).bundle.inputs.find((i) => i.source === "zod")?.bytes ?? 0;
-    data["zodBytes:classic"] =
-      (ablations[1] as Subject).bundle.inputs.find((i) => i.source === "zod")?.bytes ?? 0;
+    data["zodBytes:mini"] = zodBytesOf((ablations[2] as Subject).bundle);
+    data["zodBytes:classic"] = zodBytesOf((ablations[1] as Subject).bundle);
     const facts = Object.fromEntries(
       functions.map((f) => [`beyond:${f.name}`, beyondReference(f.bundle)]),
     );
